@@ -1,0 +1,1 @@
+"""Vendor-neutral vocabulary: enums, value parsing and record shapes. No I/O here."""

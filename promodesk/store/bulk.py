@@ -1,0 +1,64 @@
+"""Loading many rows into an indexed table fast, without giving up its dedupe key.
+
+Updating a B-tree index row by row in random order costs several times the insert itself
+(measured: 1M allocations, 3 s bare vs 10 s with the dedupe key in place). When a load is
+bigger than what the table holds, the indexes are dropped inside the load's transaction and
+rebuilt afterwards in one sorted pass; duplicates the key would have refused are then removed,
+keeping the oldest row, which is exactly what INSERT OR IGNORE would have kept.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from promodesk.store.indexer import drop_derived_indexes
+from promodesk.store.tables import OPTIMOVE_ALLOCATIONS, OPTIMOVE_POOL_CODES, TableSpec
+
+
+@dataclass(frozen=True)
+class DedupeKey:
+    index: str
+    columns: tuple[str, ...]
+
+    def create_sql(self, table: str) -> str:
+        return f"CREATE UNIQUE INDEX {self.index} ON {table}({', '.join(self.columns)})"
+
+
+# Tables whose loads keep the first copy of a row (INSERT OR IGNORE semantics).
+DEDUPE_KEYS: dict[str, DedupeKey] = {
+    OPTIMOVE_ALLOCATIONS.name: DedupeKey(
+        "ux_optimove_allocations",
+        ("account_id", "promocode_id", "unique_code", "customer_id", "allocated_at"),
+    ),
+    OPTIMOVE_POOL_CODES.name: DedupeKey(
+        "ux_optimove_pool_codes", ("account_id", "file_id", "code")
+    ),
+}
+
+
+def worth_bulk_loading(conn: sqlite3.Connection, spec: TableSpec, incoming_estimate: int) -> bool:
+    existing = conn.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0]
+    return bool(existing == 0 or incoming_estimate > existing)
+
+
+@contextmanager
+def bulk_load(conn: sqlite3.Connection, spec: TableSpec, *, enabled: bool) -> Iterator[str]:
+    """Inside a transaction: yields the INSERT verb to use ("INSERT" or "INSERT OR IGNORE")."""
+    key = DEDUPE_KEYS[spec.name]
+    if not enabled:
+        yield "INSERT OR IGNORE"
+        return
+    drop_derived_indexes(conn, spec)
+    conn.execute(f"DROP INDEX IF EXISTS {key.index}")
+    yield "INSERT"
+    try:
+        conn.execute(key.create_sql(spec.name))
+    except sqlite3.IntegrityError:
+        conn.execute(
+            f"DELETE FROM {spec.name} WHERE id NOT IN (SELECT min(id) FROM {spec.name} "
+            f"GROUP BY {', '.join(key.columns)})"
+        )
+        conn.execute(key.create_sql(spec.name))

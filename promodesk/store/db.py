@@ -1,0 +1,86 @@
+"""Opening workspace files and running write transactions on them."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from promodesk.store.schema import APPLICATION_ID, WorkspaceFormatError, check_and_migrate
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+# Writers wait this long for another writer (an import, the index builder) to finish a chunk.
+BUSY_TIMEOUT_S = 60.0
+
+
+def connect(path: Path, *, create: bool = False, readonly: bool = False) -> sqlite3.Connection:
+    """Open a workspace in autocommit mode (transactions are explicit, see `transaction`)."""
+    path = Path(path)
+    if not create and not path.exists():
+        raise FileNotFoundError(f"{path}: no such workspace file")
+    if path.exists():
+        _check_header(path)
+    if readonly:
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro",
+            uri=True,
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_S,
+            check_same_thread=True,
+        )
+    else:
+        conn = sqlite3.connect(
+            path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=True
+        )
+    try:
+        _configure(conn, readonly=readonly)
+        if readonly:
+            _check_identity(conn)
+        else:
+            check_and_migrate(conn, create=create)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _check_header(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(len(SQLITE_MAGIC))
+    if head and head != SQLITE_MAGIC:
+        raise WorkspaceFormatError("the file is not a promodesk workspace (not a SQLite file)")
+
+
+def _configure(conn: sqlite3.Connection, *, readonly: bool) -> None:
+    if not readonly:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":  # e.g. on a network share that cannot do WAL
+            conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # 64 MB of page cache: big imports and index builds stay inside the RSS budget.
+    conn.execute("PRAGMA cache_size = -65536")
+
+
+def _check_identity(conn: sqlite3.Connection) -> None:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    if app_id != APPLICATION_ID:
+        raise WorkspaceFormatError("this SQLite database is not a promodesk workspace")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: all of it lands, or (on any error or cancel) none of it."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def is_sqlite_file(head: bytes) -> bool:
+    return head.startswith(SQLITE_MAGIC)

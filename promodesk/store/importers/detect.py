@@ -1,0 +1,214 @@
+"""Tell what a dropped file is from its content (the extension is only a hint for messages)."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from promodesk.domain.records import ALLOCATION_COLUMNS
+from promodesk.store.db import is_sqlite_file
+from promodesk.store.importers.base import ImportFileError, ImportKind
+
+HEAD_BYTES = 64 * 1024
+
+_BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (
+        b"PK\x03\x04",
+        "an Excel workbook or ZIP archive: save the sheet as CSV (UTF-8) and import that",
+    ),
+    (
+        b"\xd0\xcf\x11\xe0",
+        "an old Excel/Office document: save the sheet as CSV (UTF-8) and import that",
+    ),
+    (b"\x1f\x8b", "a compressed (.gz) file: unpack it first"),
+    (b"%PDF", "a PDF document, not a data export"),
+    (b"\x89PNG", "a PNG image, not a data export"),
+    (b"\xff\xd8\xff", "a JPEG image, not a data export"),
+    (b"GIF8", "a GIF image, not a data export"),
+)
+
+_XML_ROOT = re.compile(r"<([A-Za-z_][\w.\-]*)")
+_JSON_IMPACT = re.compile(r'"(PromoCodes|@numpages|@page)"\s*:')
+_JSON_ALTCRAFT = re.compile(r'"(data|error_text)"\s*:')
+_JSON_KEY = re.compile(r'"([^"\\]{1,40})"\s*:')
+
+_IMPACT_ROOT = "ImpactRadiusResponse"
+_ALTCRAFT_ROOT = "xml"
+
+
+@dataclass(frozen=True)
+class Detected:
+    kind: ImportKind
+    encoding: str = "utf-8"
+    delimiter: str = ","
+
+
+def detect(path: Path) -> Detected:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    except IsADirectoryError:
+        raise ImportFileError(path, "this is a folder, not a file") from None
+    except FileNotFoundError:
+        raise ImportFileError(path, "the file does not exist (moved or deleted?)") from None
+    except PermissionError:
+        raise ImportFileError(path, "promodesk is not allowed to read this file") from None
+    if size == 0:
+        raise ImportFileError(path, "the file is empty (0 bytes)")
+    if is_sqlite_file(head):
+        return Detected(ImportKind.WORKSPACE)
+    for signature, what in _BINARY_SIGNATURES:
+        if head.startswith(signature):
+            raise ImportFileError(path, f"this is {what}")
+
+    encoding = "utf-8"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif b"\x00" in head:
+        raise ImportFileError(
+            path,
+            "this is a binary file, not a text export",
+            line=_line_of(head, head.index(b"\x00")),
+        )
+    text = _decode_head(path, head, encoding, complete=len(head) == size)
+    stripped = text.lstrip()
+    if not stripped:
+        raise ImportFileError(path, "the file contains only blank space")
+    if stripped[0] in "{[":
+        return _detect_json(path, stripped, encoding)
+    if stripped[0] == "<":
+        return _detect_xml(path, stripped, encoding)
+    return _detect_text(path, text, encoding)
+
+
+def _decode_head(path: Path, head: bytes, encoding: str, *, complete: bool) -> str:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        return decoder.decode(head, final=complete)
+    except UnicodeDecodeError as error:
+        raise bad_encoding(path, head, error.start) from None
+
+
+def bad_encoding(path: Path, data: bytes, offset: int, *, lines_before: int = 0) -> ImportFileError:
+    """An error that names the line of the first byte that is not UTF-8.
+
+    `data` holds the text around `offset`; `lines_before` counts lines that precede `data`.
+    """
+    line = lines_before + _line_of(data, offset)
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line_end = data.find(b"\n", offset)
+    column = offset - line_start + 1
+    hint = ""
+    try:
+        data[line_start : line_end if line_end >= 0 else None].decode("cp1252")
+        hint = " It looks like Windows-1252 (Excel's plain 'CSV'); save it as 'CSV UTF-8' instead."
+    except UnicodeDecodeError:
+        pass
+    return ImportFileError(
+        path,
+        f"the text is not valid UTF-8 (byte 0x{data[offset]:02X} at column {column}).{hint}",
+        line=line,
+    )
+
+
+def bad_encoding_at(path: Path, offset: int) -> ImportFileError:
+    """`bad_encoding` for a byte anywhere in a file, counting lines without loading it all."""
+    window_start = max(0, offset - (1 << 16))
+    lines_before = 0
+    with Path(path).open("rb") as handle:
+        position = 0
+        while position < window_start:
+            chunk = handle.read(min(1 << 20, window_start - position))
+            lines_before += chunk.count(b"\n")
+            position += len(chunk)
+        window = handle.read(offset - window_start + (1 << 12))
+    return bad_encoding(path, window, offset - window_start, lines_before=lines_before)
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _detect_json(path: Path, text: str, encoding: str) -> Detected:
+    if encoding == "utf-16":
+        raise ImportFileError(path, "JSON must be UTF-8; this file is UTF-16")
+    if _JSON_IMPACT.search(text):
+        return Detected(ImportKind.IMPACT_JSON, encoding)
+    if _JSON_ALTCRAFT.search(text):
+        return Detected(ImportKind.ALTCRAFT_JSON, encoding)
+    keys = ", ".join(dict.fromkeys(_JSON_KEY.findall(text[:4000])).keys()) or "none"
+    raise ImportFileError(
+        path,
+        "this JSON is not an Altcraft or impact.com promo-code export "
+        f"(expected a 'data' or 'PromoCodes' list; top keys found: {keys[:200]})",
+        line=1,
+    )
+
+
+def _detect_xml(path: Path, text: str, encoding: str) -> Detected:
+    position = 0
+    while True:
+        match = _XML_ROOT.search(text, position)
+        if match is None:
+            raise ImportFileError(path, "this XML has no root element", line=1)
+        before = text[max(0, match.start() - 1) : match.start() + 1]
+        if not before.startswith(("?", "!")):
+            break
+        position = match.end()
+    root = match.group(1)
+    if root == _IMPACT_ROOT:
+        return Detected(ImportKind.IMPACT_XML, encoding)
+    if root == _ALTCRAFT_ROOT:
+        return Detected(ImportKind.ALTCRAFT_XML, encoding)
+    raise ImportFileError(
+        path,
+        f"this XML's root element is <{root}>: not an Altcraft (<xml>) or impact.com "
+        f"(<{_IMPACT_ROOT}>) response",
+        line=text.count("\n", 0, match.start()) + 1,
+    )
+
+
+def _detect_text(path: Path, text: str, encoding: str) -> Detected:
+    first_line = text.splitlines()[0] if text.splitlines() else ""
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    if first_line.count(delimiter) == 0:
+        return Detected(ImportKind.OPTIMOVE_UNIQUE_CODES, encoding, delimiter="")
+    found = [cell.strip().strip('"').strip() for cell in first_line.split(delimiter)]
+    check_allocation_header(path, found)
+    return Detected(ImportKind.OPTIMOVE_ALLOCATIONS, encoding, delimiter)
+
+
+def check_allocation_header(path: Path, found: list[str]) -> None:
+    wanted = {name.lower(): name for name in ALLOCATION_COLUMNS}
+    lowered = [name.lower() for name in found]
+    missing = [name for key, name in wanted.items() if key not in lowered]
+    if len(missing) == len(ALLOCATION_COLUMNS):
+        raise ImportFileError(
+            path,
+            f"a table with the columns {', '.join(found[:12])}: not an Optimove allocation "
+            f"export (its columns are {', '.join(ALLOCATION_COLUMNS)}) nor a unique-code file "
+            "(one code per line, no header)",
+            line=1,
+        )
+    if missing:
+        raise ImportFileError(
+            path,
+            f"the Optimove allocation export is missing the column(s) {', '.join(missing)}",
+            line=1,
+        )
+    extra = [name for name in found if name.lower() not in wanted]
+    if extra:
+        raise ImportFileError(
+            path,
+            f"unexpected column(s) {', '.join(extra)} in an Optimove allocation export",
+            line=1,
+        )
+    duplicates = sorted({name for name in lowered if lowered.count(name) > 1})
+    if duplicates:
+        raise ImportFileError(path, f"the column(s) {', '.join(duplicates)} appear twice", line=1)

@@ -1,0 +1,230 @@
+"""Reading workspace tables a page at a time: filters, search and sorting happen in SQL.
+
+A `RowQuery` says what to show; a `Pager` fetches any window of it. Sequential scrolling is
+pure keyset pagination (each page starts after the last key seen); a jump (dragging the
+scroll bar, End) starts from the nearest known key or from whichever end of the result is
+closer, reading backwards when that is shorter. That keeps every page fetch to a bounded
+walk of an index, whatever the table size.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from promodesk.store.tables import TableSpec
+
+Row = tuple[Any, ...]
+SortKey = tuple[Any, Any]
+
+# Shorter search text cannot use a trigram index; it is answered by a scan.
+MIN_TRIGRAM = 3
+_MAX_ANCHORS = 4096
+
+
+@dataclass(frozen=True)
+class RowQuery:
+    spec: TableSpec
+    equals: tuple[tuple[str, Any], ...] = ()
+    search: str = ""
+    sort: str = ""
+    descending: bool = False
+
+    def __post_init__(self) -> None:
+        names = self.spec.column_names
+        for column, _ in self.equals:
+            if column not in names:
+                raise ValueError(f"{self.spec.name} has no column {column!r} to filter on")
+        if self.sort and self.sort not in names:
+            raise ValueError(f"{self.spec.name} has no column {self.sort!r} to sort by")
+
+    @property
+    def sort_column(self) -> str:
+        return self.sort or self.spec.default_sort
+
+    def where(self, **changes: Any) -> RowQuery:
+        return replace(self, **changes)
+
+    def filtered(self, column: str, value: Any) -> RowQuery:
+        """This query with `column = value` (or without that filter when value is None)."""
+        kept = tuple((name, v) for name, v in self.equals if name != column)
+        if value is not None:
+            kept = (*kept, (column, value))
+        return replace(self, equals=kept)
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def indexed_upto(conn: sqlite3.Connection, spec: TableSpec) -> int:
+    """Highest row id already in the table's trigram index (rows above it are scanned)."""
+    if not spec.fts:
+        return 0
+    row = conn.execute(
+        "SELECT indexed_upto FROM search_index_state WHERE table_name = ?", (spec.name,)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def where_clause(query: RowQuery, fts_upto: int) -> tuple[str, dict[str, Any]]:
+    """The WHERE text (without the keyword) and its parameters; '1' when unfiltered."""
+    spec = query.spec
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    for number, (column, value) in enumerate(query.equals):
+        parts.append(f"{column} = :eq{number}")
+        params[f"eq{number}"] = value
+    text = query.search.strip()
+    if text:
+        parts.append(_search_clause(spec, text, fts_upto, params))
+    return (" AND ".join(parts) or "1"), params
+
+
+def _search_clause(spec: TableSpec, text: str, fts_upto: int, params: dict[str, Any]) -> str:
+    params["like"] = f"%{escape_like(text)}%"
+    exact = [f"{column} LIKE :like ESCAPE '\\'" for column in spec.search_columns]
+    if spec.prefix_search_columns:
+        params["prefix_lo"] = text
+        params["prefix_hi"] = text + "\U0010ffff"
+        exact += [
+            f"({column} >= :prefix_lo AND {column} < :prefix_hi)"
+            for column in spec.prefix_search_columns
+        ]
+    matches = "(" + " OR ".join(exact) + ")"
+    if not (spec.fts and len(text) >= MIN_TRIGRAM):
+        return matches
+    # Candidate rows come from indexes only: the trigram index, the rows it has not reached
+    # yet, and the prefix columns' own indexes. The exact test then weeds out false hits
+    # (e.g. '_' in a code, which is a wildcard to the trigram index).
+    params["fts_like"] = f"%{text}%"
+    params["fts_upto"] = fts_upto
+    fts = spec.fts_table
+    candidates = [
+        f"SELECT rowid FROM {fts} WHERE {column} LIKE :fts_like" for column in spec.search_columns
+    ]
+    candidates.append(f"SELECT id FROM {spec.name} WHERE id > :fts_upto")
+    candidates += [
+        f"SELECT id FROM {spec.name} WHERE {column} >= :prefix_lo AND {column} < :prefix_hi"
+        for column in spec.prefix_search_columns
+    ]
+    return f"(id IN ({' UNION ALL '.join(candidates)}) AND {matches})"
+
+
+def select_list(spec: TableSpec) -> str:
+    return ", ".join(spec.column_names)
+
+
+@dataclass
+class Pager:
+    """Fetches windows of one `RowQuery`. Not thread-safe: use it from one thread."""
+
+    query: RowQuery
+    _total: int | None = None
+    _fts_upto: int | None = None
+    _anchors: dict[int, SortKey] = field(default_factory=dict)
+
+    def count(self, conn: sqlite3.Connection) -> int:
+        if self._total is None:
+            where, params = self._where(conn)
+            sql = f"SELECT count(*) FROM {self.query.spec.name} WHERE {where}"
+            self._total = int(conn.execute(sql, params).fetchone()[0])
+        return self._total
+
+    def fetch(self, conn: sqlite3.Connection, start: int, limit: int) -> list[Row]:
+        total = self.count(conn)
+        start = max(0, min(start, total))
+        end = min(total, start + max(0, limit))
+        if start >= end:
+            return []
+        before = max((p for p in self._anchors if p < start), default=-1)
+        after = min((p for p in self._anchors if p >= end), default=total)
+        forward_skip = start - before - 1
+        backward_skip = after - end
+        if forward_skip <= backward_skip:
+            key = self._anchors.get(before)
+            rows = self._read(conn, key, forward=True, limit=end - start, skip=forward_skip)
+        else:
+            key = self._anchors.get(after)
+            rows = self._read(conn, key, forward=False, limit=end - start, skip=backward_skip)
+            rows.reverse()
+        if rows:
+            self._remember(start, rows[0])
+            self._remember(start + len(rows) - 1, rows[-1])
+        return rows
+
+    def _where(self, conn: sqlite3.Connection) -> tuple[str, dict[str, Any]]:
+        if self._fts_upto is None:
+            self._fts_upto = indexed_upto(conn, self.query.spec)
+        return where_clause(self.query, self._fts_upto)
+
+    def _read(
+        self,
+        conn: sqlite3.Connection,
+        key: SortKey | None,
+        *,
+        forward: bool,
+        limit: int,
+        skip: int,
+    ) -> list[Row]:
+        spec = self.query.spec
+        sort = self.query.sort_column
+        ascending = forward != self.query.descending
+        where, params = self._where(conn)
+        if key is not None:
+            where += " AND " + _after_key(sort, key, ascending, spec.column(sort).nullable)
+            params = {**params, "key_value": key[0], "key_id": key[1]}
+        direction = "ASC" if ascending else "DESC"
+        sql = (
+            f"SELECT {select_list(spec)} FROM {spec.name} WHERE {where} "
+            f"ORDER BY {sort} {direction}, id {direction} LIMIT :limit OFFSET :skip"
+        )
+        params = {**params, "limit": limit, "skip": skip}
+        return conn.execute(sql, params).fetchall()
+
+    def _remember(self, position: int, row: Row) -> None:
+        if len(self._anchors) >= _MAX_ANCHORS:
+            self._anchors.clear()
+        names = self.query.spec.column_names
+        self._anchors[position] = (row[names.index(self.query.sort_column)], row[names.index("id")])
+
+
+def _after_key(sort: str, key: SortKey, ascending: bool, nullable: bool) -> str:
+    """Rows that come after `key` in the given order (SQLite puts NULLs first when ascending).
+
+    The row-value form lets SQLite start the walk inside the sort index; the NULL-aware forms
+    are only used on the small tables whose columns can hold NULL.
+    """
+    if key[0] is None:
+        if ascending:
+            return f"(({sort} IS NULL AND id > :key_id) OR {sort} IS NOT NULL)"
+        return f"({sort} IS NULL AND id < :key_id)"
+    if ascending:
+        return f"({sort}, id) > (:key_value, :key_id)"
+    tail = f" OR {sort} IS NULL" if nullable else ""
+    return f"(({sort}, id) < (:key_value, :key_id){tail})"
+
+
+def fetch_row(conn: sqlite3.Connection, spec: TableSpec, row_id: int) -> dict[str, Any] | None:
+    """Every stored column of one row (including ones the table does not show)."""
+    cursor = conn.execute(f"SELECT * FROM {spec.name} WHERE id = ?", (row_id,))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return {
+        description[0]: value for description, value in zip(cursor.description, row, strict=True)
+    }
+
+
+def fetch_rows_by_id(conn: sqlite3.Connection, spec: TableSpec, row_ids: list[int]) -> list[Row]:
+    """Rows in the order of `row_ids` (used to copy a selection that was never scrolled to)."""
+    found: dict[int, Row] = {}
+    id_at = spec.column_names.index("id")
+    for offset in range(0, len(row_ids), 500):
+        chunk = row_ids[offset : offset + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT {select_list(spec)} FROM {spec.name} WHERE id IN ({marks})"
+        for row in conn.execute(sql, chunk):
+            found[row[id_at]] = row
+    return [found[row_id] for row_id in row_ids if row_id in found]

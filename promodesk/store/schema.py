@@ -1,0 +1,263 @@
+"""The workspace file: one SQLite database with a versioned schema.
+
+A workspace is marked with its own `application_id`, so a random SQLite file is never taken
+for one, and carries its schema version in `user_version`. Each migration moves it one version
+up inside one transaction. Sortable text columns are NOT NULL DEFAULT '' because keyset
+pagination compares (value, id) pairs; the few columns where "unknown" differs from 0 are
+nullable and declared so in store.tables, which makes the comparison NULL-aware for them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+APPLICATION_ID = 0x50444B31  # "PDK1"
+
+_V1 = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE accounts (
+    id     INTEGER PRIMARY KEY,
+    vendor TEXT NOT NULL,
+    key    TEXT NOT NULL,             -- 'imported', 'sandbox' or an account id from settings
+    name   TEXT NOT NULL,
+    kind   TEXT NOT NULL,             -- imported | sandbox | live
+    as_of  TEXT NOT NULL DEFAULT '',  -- newest data from this source
+    UNIQUE (vendor, key)
+);
+
+CREATE TABLE import_history (
+    id          INTEGER PRIMARY KEY,
+    account_id  INTEGER REFERENCES accounts(id),   -- NULL for a merged workspace (many sources)
+    kind        TEXT NOT NULL,
+    file_name   TEXT NOT NULL,
+    file_path   TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    rows_read   INTEGER NOT NULL,
+    rows_added  INTEGER NOT NULL,
+    as_of       TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+);
+CREATE INDEX ix_import_history_sha ON import_history(sha256);
+
+CREATE TABLE search_index_state (
+    table_name    TEXT PRIMARY KEY,
+    indexed_upto  INTEGER NOT NULL DEFAULT 0   -- rows with id <= this are in the trigram index
+);
+
+-- Optimove -----------------------------------------------------------------------------------
+CREATE TABLE optimove_promotions (
+    id               INTEGER PRIMARY KEY,
+    account_id       INTEGER NOT NULL REFERENCES accounts(id),
+    promotion_id     TEXT NOT NULL,
+    name             TEXT NOT NULL DEFAULT '',
+    description      TEXT NOT NULL DEFAULT '',
+    state            TEXT NOT NULL DEFAULT '',
+    created_at       TEXT NOT NULL DEFAULT '',
+    updated_at       TEXT NOT NULL DEFAULT '',
+    promocode_count  INTEGER NOT NULL DEFAULT 0,
+    allocation_count INTEGER NOT NULL DEFAULT 0,
+    details          TEXT NOT NULL DEFAULT '{}',
+    as_of            TEXT NOT NULL DEFAULT '',
+    UNIQUE (account_id, promotion_id)
+);
+
+CREATE TABLE optimove_promocodes (
+    id                INTEGER PRIMARY KEY,
+    account_id        INTEGER NOT NULL REFERENCES accounts(id),
+    promocode_id      TEXT NOT NULL,
+    promotion_id      TEXT NOT NULL DEFAULT '',
+    code_type         TEXT NOT NULL DEFAULT '',
+    global_code       TEXT NOT NULL DEFAULT '',
+    default_code      TEXT NOT NULL DEFAULT '',
+    allocation_method TEXT NOT NULL DEFAULT '',
+    hidden            INTEGER NOT NULL DEFAULT 0,
+    file_count        INTEGER NOT NULL DEFAULT 0,
+    pool_size         INTEGER,                   -- NULL: unknown offline
+    allocation_count  INTEGER NOT NULL DEFAULT 0,
+    details           TEXT NOT NULL DEFAULT '{}',
+    as_of             TEXT NOT NULL DEFAULT '',
+    UNIQUE (account_id, promocode_id)
+);
+
+CREATE TABLE optimove_code_files (
+    id               INTEGER PRIMARY KEY,
+    account_id       INTEGER NOT NULL REFERENCES accounts(id),
+    file_id          TEXT NOT NULL,
+    file_name        TEXT NOT NULL DEFAULT '',
+    promocode_id     TEXT NOT NULL DEFAULT '',   -- '' for a local file not uploaded anywhere
+    code_count       INTEGER,                    -- NULL: unknown (seen only in an export)
+    allocation_count INTEGER NOT NULL DEFAULT 0,
+    uploaded_at      TEXT NOT NULL DEFAULT '',
+    as_of            TEXT NOT NULL DEFAULT '',
+    UNIQUE (account_id, file_id)
+);
+
+CREATE TABLE optimove_pool_codes (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    file_id    TEXT NOT NULL,
+    code       TEXT NOT NULL
+);
+CREATE UNIQUE INDEX ux_optimove_pool_codes ON optimove_pool_codes(account_id, file_id, code);
+
+-- customer_id and unique_code keep TEXT affinity (leading zeros matter); the audit ids get
+-- INTEGER affinity so SQLite stores numeric ones as numbers and they sort as numbers.
+CREATE TABLE optimove_allocations (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id   INTEGER NOT NULL REFERENCES accounts(id),
+    customer_id  TEXT NOT NULL,
+    promocode_id TEXT NOT NULL,
+    promotion_id TEXT NOT NULL,
+    file_id      TEXT NOT NULL DEFAULT '',
+    unique_code  TEXT NOT NULL,
+    allocated_at TEXT NOT NULL,
+    occurence_id INTEGER NOT NULL DEFAULT '',
+    series_id    INTEGER NOT NULL DEFAULT '',
+    action_id    INTEGER NOT NULL DEFAULT ''
+);
+-- The dedupe key: the same allocation imported twice (same file, or overlapping exports by
+-- file and by promocode) is one row.
+CREATE UNIQUE INDEX ux_optimove_allocations
+    ON optimove_allocations(account_id, promocode_id, unique_code, customer_id, allocated_at);
+
+-- Altcraft -----------------------------------------------------------------------------------
+CREATE TABLE altcraft_programs (
+    id              INTEGER PRIMARY KEY,
+    account_id      INTEGER NOT NULL REFERENCES accounts(id),
+    loyalty_id      TEXT NOT NULL,
+    name            TEXT NOT NULL DEFAULT '',
+    code_count      INTEGER NOT NULL DEFAULT 0,
+    available_count INTEGER NOT NULL DEFAULT 0,
+    attached_count  INTEGER NOT NULL DEFAULT 0,
+    activated_count INTEGER NOT NULL DEFAULT 0,
+    expired_count   INTEGER NOT NULL DEFAULT 0,
+    as_of           TEXT NOT NULL DEFAULT '',
+    UNIQUE (account_id, loyalty_id)
+);
+
+CREATE TABLE altcraft_codes (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id  INTEGER NOT NULL REFERENCES accounts(id),
+    loyalty_id  TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    created     TEXT NOT NULL DEFAULT '',
+    attached    TEXT NOT NULL DEFAULT '',
+    activated   TEXT NOT NULL DEFAULT '',
+    expired     TEXT NOT NULL DEFAULT '',
+    expire_date TEXT NOT NULL DEFAULT '',
+    profile_id  TEXT NOT NULL DEFAULT '',
+    database_id INTEGER NOT NULL DEFAULT '',
+    as_of       TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX ux_altcraft_codes ON altcraft_codes(account_id, loyalty_id, code);
+
+-- impact.com ---------------------------------------------------------------------------------
+CREATE TABLE impact_programs (
+    id            INTEGER PRIMARY KEY,
+    account_id    INTEGER NOT NULL REFERENCES accounts(id),
+    campaign_id   TEXT NOT NULL,
+    name          TEXT NOT NULL DEFAULT '',
+    code_count    INTEGER NOT NULL DEFAULT 0,
+    active_count  INTEGER NOT NULL DEFAULT 0,
+    partner_count INTEGER NOT NULL DEFAULT 0,
+    as_of         TEXT NOT NULL DEFAULT '',
+    UNIQUE (account_id, campaign_id)
+);
+
+CREATE TABLE impact_codes (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id    INTEGER NOT NULL REFERENCES accounts(id),
+    promo_code_id INTEGER NOT NULL,
+    code          TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    campaign_id   TEXT NOT NULL DEFAULT '',
+    campaign_name TEXT NOT NULL DEFAULT '',
+    partner_id    TEXT NOT NULL DEFAULT '',
+    partner_name  TEXT NOT NULL DEFAULT '',
+    credit_policy TEXT NOT NULL DEFAULT '',
+    code_type     TEXT NOT NULL DEFAULT '',
+    created_date  TEXT NOT NULL DEFAULT '',
+    start_date    TEXT NOT NULL DEFAULT '',
+    end_date      TEXT NOT NULL DEFAULT '',
+    deal_id       TEXT NOT NULL DEFAULT '',
+    deal_name     TEXT NOT NULL DEFAULT '',
+    details       TEXT NOT NULL DEFAULT '{}',
+    as_of         TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX ux_impact_codes ON impact_codes(account_id, promo_code_id);
+
+-- Trigram indexes for "contains" search over code values. detail='none' keeps them small;
+-- SQLite re-checks each candidate against the table, so LIKE results stay exact.
+CREATE VIRTUAL TABLE fts_optimove_pool_codes USING fts5(
+    code, content='optimove_pool_codes', content_rowid='id', tokenize='trigram', detail='none');
+CREATE VIRTUAL TABLE fts_optimove_allocations USING fts5(
+    unique_code, content='optimove_allocations', content_rowid='id', tokenize='trigram',
+    detail='none');
+CREATE VIRTUAL TABLE fts_altcraft_codes USING fts5(
+    code, content='altcraft_codes', content_rowid='id', tokenize='trigram', detail='none');
+CREATE VIRTUAL TABLE fts_impact_codes USING fts5(
+    code, content='impact_codes', content_rowid='id', tokenize='trigram', detail='none');
+"""
+
+# Each entry moves the schema from version N-1 to N. Never edit a released entry: add one.
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class WorkspaceFormatError(Exception):
+    """The file is not a workspace this version of promodesk can open."""
+
+
+def check_and_migrate(conn: sqlite3.Connection, *, create: bool) -> None:
+    """Bring an open database to the current schema, or refuse it with a clear reason."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    if app_id == 0 and version == 0 and not has_tables:
+        if not create:
+            raise WorkspaceFormatError("the file is empty, not a promodesk workspace")
+    elif app_id != APPLICATION_ID:
+        raise WorkspaceFormatError("this SQLite database is not a promodesk workspace")
+    elif version > SCHEMA_VERSION:
+        raise WorkspaceFormatError(
+            f"this workspace was saved by a newer promodesk (format {version}; "
+            f"this version reads up to {SCHEMA_VERSION}); update promodesk to open it"
+        )
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        _apply(conn, target)
+
+
+def _apply(conn: sqlite3.Connection, target: int) -> None:
+    # executescript() commits first and runs outside our transaction; run statement by
+    # statement instead so a failed migration leaves the file at the previous version.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _statements(MIGRATIONS[target - 1]):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {target}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _statements(script: str) -> list[str]:
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {pending[:60]!r}")
+    return statements

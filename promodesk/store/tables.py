@@ -1,0 +1,280 @@
+"""What each workspace table holds, in one place: columns, labels, sorting, search, filters.
+
+The SQL builder, the derived-index builder and the UI's table models all read these specs, so a
+column added here is sortable, searchable and shown without touching them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnKind = Literal["text", "int", "datetime", "flag"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    kind: ColumnKind = "text"
+    sortable: bool = True
+    visible: bool = True
+    nullable: bool = False  # NULL means "unknown" (shown blank), not 0
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Column, ...]
+    # Substring search ("contains"). With `fts` they are served by a trigram index built in
+    # the background; otherwise (small tables) by a plain scan.
+    search_columns: tuple[str, ...] = ()
+    # Searched by "starts with" through the column's sort index (ids people paste whole).
+    prefix_search_columns: tuple[str, ...] = ()
+    filter_columns: tuple[str, ...] = ()
+    default_sort: str = "id"
+    fts: bool = False
+    # Columns that identify a row for humans (copy, details title).
+    key_columns: tuple[str, ...] = field(default=())
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def fts_table(self) -> str:
+        return f"fts_{self.name}"
+
+    def derived_indexes(self) -> dict[str, str]:
+        """Index name -> column, for every sortable or filterable column.
+
+        Built after the data lands (see store.indexer) so that a million-row import does not pay
+        for them row by row; SQLite keeps them current afterwards.
+        """
+        wanted: list[str] = []
+        for column in self.columns:
+            if column.sortable and column.name != "id":
+                wanted.append(column.name)
+        for name in (*self.filter_columns, *self.prefix_search_columns):
+            if name not in wanted:
+                wanted.append(name)
+        return {f"ix_{self.name}__{name}": name for name in wanted}
+
+
+def _count(name: str, label: str) -> Column:
+    return Column(name, label, "int")
+
+
+ID = Column("id", "#", "int", visible=False)
+ACCOUNT = Column("account_id", "Source", "int", sortable=False, visible=False)
+
+OPTIMOVE_PROMOTIONS = TableSpec(
+    name="optimove_promotions",
+    columns=(
+        ID,
+        ACCOUNT,
+        Column("promotion_id", "Promotion ID"),
+        Column("name", "Name"),
+        Column("state", "State"),
+        _count("promocode_count", "Promocodes"),
+        _count("allocation_count", "Allocations"),
+        Column("updated_at", "Updated", "datetime"),
+        Column("description", "Description", visible=False),
+        Column("as_of", "As of", "datetime", visible=False),
+    ),
+    search_columns=("promotion_id", "name"),
+    filter_columns=("account_id", "state"),
+    default_sort="promotion_id",
+    key_columns=("promotion_id",),
+)
+
+OPTIMOVE_PROMOCODES = TableSpec(
+    name="optimove_promocodes",
+    columns=(
+        ID,
+        ACCOUNT,
+        Column("promocode_id", "Promocode ID"),
+        Column("promotion_id", "Promotion"),
+        Column("code_type", "Type"),
+        Column("global_code", "Global code"),
+        Column("default_code", "Default code"),
+        Column("allocation_method", "Allocation"),
+        Column("hidden", "Hidden", "flag"),
+        _count("file_count", "Files"),
+        Column("pool_size", "Pool", "int", nullable=True),
+        _count("allocation_count", "Allocated"),
+        Column("as_of", "As of", "datetime", visible=False),
+    ),
+    search_columns=("promocode_id", "global_code"),
+    filter_columns=("account_id", "promotion_id"),
+    default_sort="promocode_id",
+    key_columns=("promocode_id",),
+)
+
+OPTIMOVE_CODE_FILES = TableSpec(
+    name="optimove_code_files",
+    columns=(
+        ID,
+        ACCOUNT,
+        Column("file_id", "File ID"),
+        Column("file_name", "File name"),
+        Column("promocode_id", "Promocode"),
+        Column("code_count", "Codes", "int", nullable=True),
+        _count("allocation_count", "Allocated"),
+        Column("uploaded_at", "Uploaded", "datetime"),
+        Column("as_of", "As of", "datetime", visible=False),
+    ),
+    search_columns=("file_id", "file_name"),
+    filter_columns=("account_id", "promocode_id"),
+    default_sort="file_id",
+    key_columns=("file_id",),
+)
+
+OPTIMOVE_POOL_CODES = TableSpec(
+    name="optimove_pool_codes",
+    columns=(
+        ID,
+        ACCOUNT,
+        Column("code", "Code"),
+        Column("file_id", "File"),
+    ),
+    search_columns=("code",),
+    filter_columns=("account_id", "file_id"),
+    default_sort="code",
+    fts=True,
+    key_columns=("code",),
+)
+
+OPTIMOVE_ALLOCATIONS = TableSpec(
+    name="optimove_allocations",
+    columns=(
+        ID,
+        ACCOUNT,
+        Column("unique_code", "Code"),
+        Column("customer_id", "Customer ID"),
+        Column("allocated_at", "Allocated", "datetime"),
+        Column("file_id", "File"),
+        Column("promocode_id", "Promocode"),
+        Column("promotion_id", "Promotion"),
+        Column("occurence_id", "Occurrence", "int"),
+        Column("series_id", "Series", "int"),
+        Column("action_id", "Action", "int"),
+    ),
+    search_columns=("unique_code",),
+    prefix_search_columns=("customer_id",),
+    filter_columns=("account_id", "promocode_id", "file_id"),
+    default_sort="allocated_at",
+    fts=True,
+    key_columns=("unique_code", "customer_id"),
+)
+
+ALTCRAFT_PROGRAMS = TableSpec(
+    name="altcraft_programs",
+    columns=(
+        ID,
+        ACCOUNT,
+        Column("loyalty_id", "Loyalty ID"),
+        Column("name", "Program"),
+        _count("code_count", "Codes"),
+        _count("available_count", "Available"),
+        _count("attached_count", "Attached"),
+        _count("activated_count", "Activated"),
+        _count("expired_count", "Expired"),
+        Column("as_of", "As of", "datetime", visible=False),
+    ),
+    search_columns=("loyalty_id", "name"),
+    filter_columns=("account_id",),
+    default_sort="loyalty_id",
+    key_columns=("loyalty_id",),
+)
+
+ALTCRAFT_CODES = TableSpec(
+    name="altcraft_codes",
+    columns=(
+        ID,
+        ACCOUNT,
+        Column("code", "Code"),
+        Column("status", "Status"),
+        Column("loyalty_id", "Loyalty ID"),
+        Column("created", "Created", "datetime"),
+        Column("attached", "Attached", "datetime"),
+        Column("activated", "Activated", "datetime"),
+        Column("expire_date", "Expires", "datetime"),
+        Column("expired", "Expired", "datetime"),
+        Column("profile_id", "Profile"),
+        Column("database_id", "Database", "int"),
+        Column("as_of", "As of", "datetime", visible=False),
+    ),
+    search_columns=("code",),
+    prefix_search_columns=("profile_id",),
+    filter_columns=("account_id", "loyalty_id", "status"),
+    default_sort="code",
+    fts=True,
+    key_columns=("code",),
+)
+
+IMPACT_PROGRAMS = TableSpec(
+    name="impact_programs",
+    columns=(
+        ID,
+        ACCOUNT,
+        Column("campaign_id", "Program ID"),
+        Column("name", "Program"),
+        _count("code_count", "Codes"),
+        _count("active_count", "Active"),
+        _count("partner_count", "Partners"),
+        Column("as_of", "As of", "datetime", visible=False),
+    ),
+    search_columns=("campaign_id", "name"),
+    filter_columns=("account_id",),
+    default_sort="name",
+    key_columns=("campaign_id",),
+)
+
+IMPACT_CODES = TableSpec(
+    name="impact_codes",
+    columns=(
+        ID,
+        ACCOUNT,
+        Column("code", "Code"),
+        Column("status", "State"),
+        Column("partner_name", "Partner"),
+        Column("partner_id", "Partner ID"),
+        Column("campaign_name", "Program"),
+        Column("credit_policy", "Credit policy"),
+        Column("code_type", "Match"),
+        Column("start_date", "Starts", "datetime"),
+        Column("end_date", "Ends", "datetime"),
+        Column("created_date", "Created", "datetime"),
+        Column("deal_name", "Deal"),
+        Column("promo_code_id", "impact ID", "int"),
+        Column("campaign_id", "Program ID", visible=False),
+        Column("as_of", "As of", "datetime", visible=False),
+    ),
+    search_columns=("code",),
+    prefix_search_columns=("partner_name",),
+    filter_columns=("account_id", "campaign_id", "status"),
+    default_sort="code",
+    fts=True,
+    key_columns=("code",),
+)
+
+ALL_TABLES: tuple[TableSpec, ...] = (
+    OPTIMOVE_PROMOTIONS,
+    OPTIMOVE_PROMOCODES,
+    OPTIMOVE_CODE_FILES,
+    OPTIMOVE_POOL_CODES,
+    OPTIMOVE_ALLOCATIONS,
+    ALTCRAFT_PROGRAMS,
+    ALTCRAFT_CODES,
+    IMPACT_PROGRAMS,
+    IMPACT_CODES,
+)
+
+TABLES_BY_NAME = {spec.name: spec for spec in ALL_TABLES}

@@ -1,0 +1,35 @@
+"""Shared test set-up: every test gets its own config/data/cache dirs and an in-memory keyring."""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_API", "pyside6")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_DIR = REPO / "resources" / "demo"
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Nothing a test does touches the real user's settings, workspaces or keychain."""
+    home = tmp_path_factory.mktemp("home")
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(home / name.lower()))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PROMODESK_KEYRING", "memory")
+    yield home
+    gc.collect()
+
+
+@pytest.fixture
+def demo_dir() -> Path:
+    return DEMO_DIR
