@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_API", "pyside6")
+# Dates show in local time; tests pin it so the expected text is the same on every machine.
+os.environ["TZ"] = "UTC"
+time.tzset()
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]

@@ -103,7 +103,10 @@ class ImpactPromoCodeRecord(BaseModel):
     def status(self) -> CodeStatus:
         return impact_status(self.state)
 
-    def vendor_fields(self) -> dict[str, Any]:
-        """All fields under the vendor's names, unset ones left out (for the details pane)."""
-        data = self.model_dump(by_alias=True, exclude_none=True)
-        return {key: value for key, value in data.items() if value != ""}
+    def extra_fields(self) -> dict[str, Any]:
+        """The vendor's fields promodesk has no column for (deal, discount, BOGO, ...), under
+        the vendor's names, unset ones left out: kept for the details pane."""
+        extra = dict(self.model_extra or {})
+        if self.uri:
+            extra["Uri"] = self.uri
+        return {key: value for key, value in extra.items() if value not in ("", None, [], {})}

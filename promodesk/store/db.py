@@ -72,7 +72,24 @@ def _check_identity(conn: sqlite3.Connection) -> None:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction: all of it lands, or (on any error or cancel) none of it."""
+    """One write transaction: all of it lands, or (on any error or cancel) none of it.
+
+    Nested inside another transaction it becomes a savepoint: an error undoes just the inner
+    part and propagates, and the outer transaction decides what happens to the rest.
+    """
+    if conn.in_transaction:
+        # SQLite resolves a reused savepoint name to the innermost one, so one name serves
+        # any depth of nesting.
+        name = "promodesk_nested"
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
+            raise
+        conn.execute(f"RELEASE {name}")
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-ColumnKind = Literal["text", "int", "datetime", "flag"]
+ColumnKind = Literal["text", "int", "count", "datetime", "flag"]  # how to show it
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class TableSpec:
     prefix_search_columns: tuple[str, ...] = ()
     filter_columns: tuple[str, ...] = ()
     default_sort: str = "id"
+    default_descending: bool = False
     fts: bool = False
     # Columns that identify a row for humans (copy, details title).
     key_columns: tuple[str, ...] = field(default=())
@@ -68,7 +69,7 @@ class TableSpec:
 
 
 def _count(name: str, label: str) -> Column:
-    return Column(name, label, "int")
+    return Column(name, label, "count")
 
 
 ID = Column("id", "#", "int", visible=False)
@@ -107,7 +108,7 @@ OPTIMOVE_PROMOCODES = TableSpec(
         Column("allocation_method", "Allocation"),
         Column("hidden", "Hidden", "flag"),
         _count("file_count", "Files"),
-        Column("pool_size", "Pool", "int", nullable=True),
+        Column("pool_size", "Pool", "count", nullable=True),
         _count("allocation_count", "Allocated"),
         Column("as_of", "As of", "datetime", visible=False),
     ),
@@ -125,7 +126,7 @@ OPTIMOVE_CODE_FILES = TableSpec(
         Column("file_id", "File ID"),
         Column("file_name", "File name"),
         Column("promocode_id", "Promocode"),
-        Column("code_count", "Codes", "int", nullable=True),
+        Column("code_count", "Codes", "count", nullable=True),
         _count("allocation_count", "Allocated"),
         Column("uploaded_at", "Uploaded", "datetime"),
         Column("as_of", "As of", "datetime", visible=False),
@@ -170,6 +171,7 @@ OPTIMOVE_ALLOCATIONS = TableSpec(
     prefix_search_columns=("customer_id",),
     filter_columns=("account_id", "promocode_id", "file_id"),
     default_sort="allocated_at",
+    default_descending=True,  # newest allocations first
     fts=True,
     key_columns=("unique_code", "customer_id"),
 )
@@ -180,7 +182,8 @@ ALTCRAFT_PROGRAMS = TableSpec(
         ID,
         ACCOUNT,
         Column("loyalty_id", "Loyalty ID"),
-        Column("name", "Program"),
+        # Altcraft has no API that names loyalty programs, so there is nothing to show yet.
+        Column("name", "Program", visible=False),
         _count("code_count", "Codes"),
         _count("available_count", "Available"),
         _count("attached_count", "Attached"),

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from promodesk.domain.jobs import CancelToken, JobCancelled, Progress
-from promodesk.store.importers import ImportFileError, ImportHints, ImportKind, detect, import_file
+from promodesk.store.importers.base import ImportFileError, ImportHints, ImportKind
+from promodesk.store.importers.detect import detect
+from promodesk.store.importers.dispatch import import_file
 from promodesk.store.schema import SCHEMA_VERSION
 from tests.helpers import (
     allocation_rows,
@@ -562,3 +564,32 @@ def test_the_open_workspace_cannot_be_merged_into_itself(tmp_path: Path) -> None
     with pytest.raises(ImportFileError, match="open now"):
         import_file(conn, path)
     conn.close()
+
+
+def test_a_batch_skips_bad_files_and_keeps_good_ones(workspace, tmp_path: Path) -> None:
+    from promodesk.store.importers.dispatch import import_files
+
+    good_a = write_allocations(tmp_path / "a.csv", allocation_rows(10, promocode="pc-a"))
+    broken = bad(tmp_path, "broken.json", b'{"data": [')
+    good_b = write_allocations(tmp_path / "b.csv", allocation_rows(20, promocode="pc-b"))
+    batch = import_files(workspace, [good_a, broken, good_b])
+    assert [result.path.name for result in batch.results] == ["a.csv", "b.csv"]
+    assert [error.path.name for error in batch.errors] == ["broken.json"]
+    assert count(workspace, "optimove_allocations") == 30
+
+
+def test_cancelling_a_batch_rolls_back_the_files_already_done(workspace, tmp_path: Path) -> None:
+    from promodesk.store.importers.dispatch import import_files
+
+    first = write_allocations(tmp_path / "first.csv", allocation_rows(1_000, promocode="pc-1"))
+    second = write_allocations(tmp_path / "second.csv", allocation_rows(80_000, promocode="pc-2"))
+    token = CancelToken()
+
+    def progress(update: Progress) -> None:
+        if update.done > first.stat().st_size + 2_000_000:  # well into the second file
+            token.cancel()
+
+    with pytest.raises(JobCancelled):
+        import_files(workspace, [first, second], cancel=token, progress=progress)
+    assert count(workspace, "optimove_allocations") == 0
+    assert count(workspace, "import_history") == 0

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from promodesk.domain.jobs import CancelToken, JobCancelled, Progress
 from promodesk.store.db import connect, transaction
-from promodesk.store.importers import import_file
+from promodesk.store.importers.dispatch import import_file
 from promodesk.store.indexer import build_indexes, pending_work
 from promodesk.store.query import Pager, RowQuery, fetch_row, fetch_rows_by_id
 from promodesk.store.tables import (

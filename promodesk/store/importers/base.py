@@ -94,6 +94,8 @@ class ImportHints:
     """What a file cannot say about itself (Altcraft exports do not name their program)."""
 
     loyalty_id: str | None = None
+    # When the data is from (canonical UTC text); default: the file's modification time.
+    as_of: str | None = None
 
 
 _PROGRESS_EVERY = 1 << 20  # report and check for cancel once per MiB
@@ -110,8 +112,10 @@ class SourceFile:
         cancel: CancelToken | None = None,
         progress: ProgressFn = ignore_progress,
         label: str = "",
+        as_of: str | None = None,
     ) -> None:
         self.path = Path(path)
+        self._as_of = as_of
         self.size = self.path.stat().st_size
         self._handle: io.BufferedReader = self.path.open("rb")
         self._sha = hashlib.sha256()
@@ -149,7 +153,10 @@ class SourceFile:
     def close(self) -> None:
         self._handle.close()
 
-    def modified_utc(self) -> str:
+    def as_of(self) -> str:
+        """When this data is from: what the caller said, else when the file was saved."""
+        if self._as_of:
+            return self._as_of
         stamp = self.path.stat().st_mtime
         return datetime.fromtimestamp(stamp, UTC).strftime(CANONICAL_FORMAT)
 

@@ -184,6 +184,6 @@ def import_unique_codes(
         "INSERT INTO optimove_code_files(account_id, file_id, file_name, code_count, as_of) "
         "VALUES (?, ?, ?, ?, ?) ON CONFLICT(account_id, file_id) DO UPDATE SET "
         "file_name = excluded.file_name, code_count = excluded.code_count",
-        (account_id, file_id, source.path.name, after, source.modified_utc()),
+        (account_id, file_id, source.path.name, after, source.as_of()),
     )
     refresh_optimove(conn, account_id)

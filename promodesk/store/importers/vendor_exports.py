@@ -140,7 +140,7 @@ def import_altcraft(
     result: ImportResult,
 ) -> None:
     account_id = imported_account(conn, Vendor.ALTCRAFT)
-    as_of = source.modified_utc()
+    as_of = source.as_of()
     named_loyalty = hints.loyalty_id or loyalty_id_from_name(source.path)
     envelope: dict[str, str] = {}
     bom = detected.encoding == "utf-8-sig"
@@ -210,7 +210,7 @@ def import_impact(
     result: ImportResult,
 ) -> None:
     account_id = imported_account(conn, Vendor.IMPACT)
-    as_of = source.modified_utc()
+    as_of = source.as_of()
     bom = detected.encoding == "utf-8-sig"
     envelope: dict[str, str] = {}
     if detected.kind is ImportKind.IMPACT_XML:
@@ -247,7 +247,7 @@ def import_impact(
                 record.end_date,
                 record.deal_id or "",
                 record.deal_name or "",
-                json.dumps(record.vendor_fields(), ensure_ascii=False, sort_keys=True),
+                json.dumps(record.extra_fields(), ensure_ascii=False, sort_keys=True),
                 as_of,
             )
 

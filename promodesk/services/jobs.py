@@ -1,0 +1,47 @@
+"""Running blocking work (file parsing, SQLite) from async use cases without blocking the loop.
+
+The work runs in a worker thread and gets a CancelToken. Cancelling the awaiting task cancels
+the token and then waits for the thread to finish rolling back, so when the caller sees
+CancelledError the workspace is already back as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
+
+T = TypeVar("T")
+
+
+def progress_on_loop(progress: ProgressFn, loop: asyncio.AbstractEventLoop) -> ProgressFn:
+    """A progress callback safe to call from a worker thread: it hops to the loop's thread."""
+    if progress is ignore_progress:
+        return progress
+
+    def hop(update: Progress) -> None:
+        with contextlib.suppress(RuntimeError):  # loop closed while the thread finished
+            loop.call_soon_threadsafe(progress, update)
+
+    return hop
+
+
+async def run_blocking(
+    work: Callable[[CancelToken, ProgressFn], T],
+    *,
+    progress: ProgressFn = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> T:
+    loop = asyncio.get_running_loop()
+    token = cancel or CancelToken()
+    future = loop.run_in_executor(None, work, token, progress_on_loop(progress, loop))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        token.cancel()
+        with contextlib.suppress(BaseException):
+            await future
+        raise

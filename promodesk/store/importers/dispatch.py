@@ -1,0 +1,221 @@
+"""Importing saved exports into a workspace: detect the kind, stream it in, all or nothing.
+
+Every import runs in one transaction. A bad record, a cancel or a crash rolls it back, so the
+workspace is exactly as it was; the error names the file, the line and the problem.
+"""
+
+from __future__ import annotations
+
+import codecs
+import shutil
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from promodesk.domain.jobs import CancelToken, JobCancelled, Progress, ProgressFn, ignore_progress
+from promodesk.store.db import transaction
+from promodesk.store.importers.base import (
+    ImportFileError,
+    ImportHints,
+    ImportKind,
+    ImportResult,
+    SourceFile,
+    imported_account,
+    record_import,
+)
+from promodesk.store.importers.detect import Detected, bad_encoding_at, detect
+from promodesk.store.importers.optimove import import_allocations, import_unique_codes
+from promodesk.store.importers.streams import file_sha256
+from promodesk.store.importers.vendor_exports import import_altcraft, import_impact
+from promodesk.store.importers.workspace import attachable_copy, merge_workspace
+
+Importer = Callable[[sqlite3.Connection, SourceFile, Detected, ImportHints, ImportResult], None]
+
+_IMPORTERS: dict[ImportKind, Importer] = {
+    ImportKind.OPTIMOVE_ALLOCATIONS: import_allocations,
+    ImportKind.OPTIMOVE_UNIQUE_CODES: import_unique_codes,
+    ImportKind.ALTCRAFT_JSON: import_altcraft,
+    ImportKind.ALTCRAFT_XML: import_altcraft,
+    ImportKind.IMPACT_JSON: import_impact,
+    ImportKind.IMPACT_XML: import_impact,
+}
+
+
+@dataclass
+class ImportBatch:
+    results: list[ImportResult] = field(default_factory=list)
+    errors: list[ImportFileError] = field(default_factory=list)
+
+
+# SQLite attaches at most 10 databases to a connection; keep room for temp use.
+_MAX_WORKSPACES_PER_BATCH = 8
+
+
+def import_file(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    cancel: CancelToken | None = None,
+    progress: ProgressFn = ignore_progress,
+    hints: ImportHints | None = None,
+) -> ImportResult:
+    """Import one saved export (or merge a workspace file); raises ImportFileError if bad."""
+    batch = import_files(conn, [path], cancel=cancel, progress=progress, hints=hints)
+    if batch.errors:
+        raise batch.errors[0]
+    return batch.results[0]
+
+
+def import_files(
+    conn: sqlite3.Connection,
+    paths: list[Path],
+    *,
+    cancel: CancelToken | None = None,
+    progress: ProgressFn = ignore_progress,
+    hints: ImportHints | None = None,
+) -> ImportBatch:
+    """Import several files as one job.
+
+    A bad file is reported and skipped (nothing of it is kept); the good ones are imported.
+    A cancel rolls back the whole job, files already done included.
+    """
+    token = cancel or CancelToken()
+    batch = ImportBatch()
+    planned: list[tuple[Path, Detected]] = []
+    for path in map(Path, paths):
+        try:
+            planned.append((path, detect(path)))
+        except ImportFileError as error:
+            batch.errors.append(error)
+    sizes = [path.stat().st_size for path, _ in planned]
+    total = sum(sizes) or 1
+    attached: dict[Path, str] = {}
+    temp_dirs: list[Path] = []
+    unregister = token.on_cancel(conn.interrupt)
+    try:
+        for path, detected in planned:
+            if detected.kind is ImportKind.WORKSPACE:
+                try:
+                    attached[path] = _attach(conn, path, len(attached), temp_dirs)
+                except ImportFileError as error:
+                    batch.errors.append(error)
+        with transaction(conn):
+            done = 0
+            for (path, detected), size in zip(planned, sizes, strict=True):
+                if detected.kind is ImportKind.WORKSPACE and path not in attached:
+                    continue
+
+                def file_progress(update: Progress, base: int = done, size: int = size) -> None:
+                    fraction = update.fraction or 0.0
+                    progress(Progress(base + int(fraction * size), total, update.message))
+
+                try:
+                    with transaction(conn):
+                        if detected.kind is ImportKind.WORKSPACE:
+                            result = _merge(conn, path, attached[path], token, file_progress)
+                        else:
+                            result = _import(
+                                conn, path, detected, hints or ImportHints(), token, file_progress
+                            )
+                    batch.results.append(result)
+                except ImportFileError as error:
+                    batch.errors.append(error)
+                done += size
+                token.raise_if_cancelled()
+    except sqlite3.OperationalError as error:
+        if token.cancelled:
+            raise JobCancelled() from None
+        raise ImportFileError(
+            Path(paths[0]), f"the workspace could not be written ({error})"
+        ) from error
+    finally:
+        unregister()
+        for schema in attached.values():
+            conn.execute(f"DETACH DATABASE {schema}")
+        for folder in temp_dirs:
+            shutil.rmtree(folder, ignore_errors=True)
+    return batch
+
+
+def _attach(conn: sqlite3.Connection, path: Path, number: int, temp_dirs: list[Path]) -> str:
+    main_file = conn.execute("PRAGMA database_list").fetchone()[2]
+    if main_file and Path(main_file).resolve() == path.resolve():
+        raise ImportFileError(path, "this is the workspace that is open now")
+    if number >= _MAX_WORKSPACES_PER_BATCH:
+        raise ImportFileError(
+            path, f"merge at most {_MAX_WORKSPACES_PER_BATCH} workspaces at a time"
+        )
+    attach_path, temp_dir = attachable_copy(path)
+    if temp_dir is not None:
+        temp_dirs.append(temp_dir)
+    schema = f"merged{number}"
+    conn.execute(f"ATTACH DATABASE ? AS {schema}", (str(attach_path),))
+    return schema
+
+
+def _import(
+    conn: sqlite3.Connection,
+    path: Path,
+    detected: Detected,
+    hints: ImportHints,
+    token: CancelToken,
+    progress: ProgressFn,
+) -> ImportResult:
+    result = ImportResult(path=path, kind=detected.kind)
+    source = SourceFile(path, cancel=token, progress=progress, as_of=hints.as_of)
+    try:
+        try:
+            _IMPORTERS[detected.kind](conn, source, detected, hints, result)
+        except UnicodeDecodeError:
+            raise _locate_bad_bytes(path) from None
+        vendor = detected.kind.vendor
+        assert vendor is not None
+        record_import(
+            conn,
+            account_id=imported_account(conn, vendor),
+            result=result,
+            sha256=source.hexdigest_of_whole_file(),
+            size=source.size,
+            as_of=source.as_of(),
+        )
+    finally:
+        source.close()
+    return result
+
+
+def _locate_bad_bytes(path: Path) -> ImportFileError:
+    """The exact line of the first byte that is not UTF-8 (read again, on the error path)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                # The decoder prepends bytes it held back from the previous chunk.
+                held_back = len(error.object) - len(chunk)
+                return bad_encoding_at(path, offset - held_back + error.start)
+            offset += len(chunk)
+    return bad_encoding_at(path, max(0, offset - 1))
+
+
+def _merge(
+    conn: sqlite3.Connection,
+    path: Path,
+    schema: str,
+    token: CancelToken,
+    progress: ProgressFn,
+) -> ImportResult:
+    result = ImportResult(path=path, kind=ImportKind.WORKSPACE)
+    merge_workspace(conn, schema, result, cancel=token, progress=progress)
+    newest = conn.execute(f"SELECT coalesce(max(as_of), '') FROM {schema}.accounts").fetchone()[0]
+    record_import(
+        conn,
+        account_id=None,
+        result=result,
+        sha256=file_sha256(path),
+        size=path.stat().st_size,
+        as_of=newest,
+    )
+    return result
