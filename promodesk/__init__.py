@@ -1,10 +1,8 @@
 """promodesk: promotions and promo codes on Optimove, Altcraft and impact.com in one window."""
 
-from importlib import metadata as _metadata
-
-try:
-    __version__ = _metadata.version("promodesk")
-except _metadata.PackageNotFoundError:  # running from a tree that was never installed
-    __version__ = "0.0.0+unknown"
+# The one place the version is written; pyproject.toml reads it from here (hatch dynamic
+# version), so the wheel, `--version` and the bundle agree without importlib.metadata at
+# start-up (which costs ~50 ms).
+__version__ = "0.1.0"
 
 APP_NAME = "promodesk"

@@ -1,0 +1,577 @@
+"""The main window: one tab per vendor over the open workspace, menus, drop target, status."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from promodesk import __version__
+from promodesk.domain.jobs import Progress, ProgressFn
+from promodesk.domain.vendors import Vendor
+from promodesk.qt import (
+    QAction,
+    QByteArray,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QFileDialog,
+    QKeySequence,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSettings,
+    Qt,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from promodesk.services.demo import DEMO_LABEL, demo_workspace_path, ensure_demo_workspace
+from promodesk.services.workspace_session import ImportOutcome, WorkspaceSession
+from promodesk.store.tables import Column
+from promodesk.store.workspace import WORKSPACE_SUFFIX
+from promodesk.ui.models.formatting import display
+from promodesk.ui.panels.altcraft import AltcraftPanel
+from promodesk.ui.panels.base import VendorPanel
+from promodesk.ui.panels.impact import ImpactPanel
+from promodesk.ui.panels.optimove import OptimovePanel
+from promodesk.ui.tasks import Job, TaskRunner
+from promodesk.ui.widgets.job_status import JobStatus
+from promodesk.ui.widgets.message_bar import MessageBar
+
+log = logging.getLogger("promodesk.ui")
+
+MAX_RECENT = 10
+EXPORT_FILTER = (
+    "Saved exports (*.csv *.txt *.json *.xml *.promodesk);;"
+    "Optimove allocation exports and code files (*.csv *.txt);;"
+    "Altcraft / impact.com responses (*.json *.xml);;"
+    f"promodesk workspaces (*{WORKSPACE_SUFFIX});;All files (*)"
+)
+WORKSPACE_FILTER = f"promodesk workspaces (*{WORKSPACE_SUFFIX});;All files (*)"
+_AS_OF = Column("as_of", "As of", "datetime")
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+    workspace_opened = Signal(object)  # WorkspaceSession
+    imported = Signal(object)  # ImportOutcome
+
+    def __init__(self, runner: TaskRunner, settings: QSettings) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.runner = runner
+        self.settings = settings
+        self.session: WorkspaceSession | None = None
+        self.setWindowTitle("promodesk")
+        self.setAcceptDrops(True)
+        self.resize(1400, 860)
+
+        self.message_bar = MessageBar()
+        self.panels: dict[Vendor, VendorPanel] = {
+            Vendor.OPTIMOVE: OptimovePanel(),
+            Vendor.ALTCRAFT: AltcraftPanel(),
+            Vendor.IMPACT: ImpactPanel(),
+        }
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("vendorTabs")
+        for vendor, panel in self.panels.items():
+            self.tabs.addTab(panel, vendor.display_name)
+            panel.message.connect(self.show_message)
+        self.tabs.currentChanged.connect(lambda _: self._update_status())
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self.drop_hint = QLabel("Drop files here to import them into the workspace", central)
+        self.drop_hint.setObjectName("dropHint")
+        self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.drop_hint.setStyleSheet(
+            "background: rgba(30, 90, 200, 40); border: 3px dashed rgb(30, 90, 200);"
+            "font-size: 18px; color: rgb(20, 60, 140); border-radius: 8px;"
+        )
+        self.drop_hint.hide()
+
+        self.offline_label = QLabel()
+        self.offline_label.setObjectName("offlineLabel")
+        self.workspace_label = QLabel()
+        self.workspace_label.setObjectName("workspaceLabel")
+        self.index_label = QLabel()
+        self.index_label.setObjectName("indexLabel")
+        self.index_label.setStyleSheet("color: palette(mid);")
+        self.job_status = JobStatus()
+        status = self.statusBar()
+        status.addWidget(self.offline_label)
+        status.addWidget(self.workspace_label)
+        status.addPermanentWidget(self.index_label)
+        status.addPermanentWidget(self.job_status)
+        self.runner.job_started.connect(self._job_started)
+
+        self._build_menus()
+        self._restore_layout()
+        self._update_status()
+
+    # -- menus -------------------------------------------------------------------------------
+
+    def _action(self, text: str, slot: Any, shortcut: Any = None, *, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        self.open_export_action = self._action(
+            "&Open saved export…",
+            self.choose_exports,
+            QKeySequence.StandardKey.Open,
+            tip=(
+                "Import exports saved from Optimove, Altcraft or impact.com (you can also drop "
+                "them on the window)"
+            ),
+        )
+        self.open_workspace_action = self._action(
+            "Open &workspace…",
+            self.choose_workspace,
+            "Ctrl+Shift+O",
+            tip="Switch to another promodesk workspace file",
+        )
+        self.save_as_action = self._action(
+            "&Save workspace as…",
+            self.choose_save_target,
+            QKeySequence.StandardKey.SaveAs,
+            tip="Write the whole workspace to one file you can keep, send or open elsewhere",
+        )
+        self.demo_action = self._action("Open the &demo workspace", self.open_demo)
+        file_menu.addAction(self.open_export_action)
+        file_menu.addAction(self.open_workspace_action)
+        self.recent_menu = QMenu("Open &recent", self)
+        self.recent_menu.setObjectName("recentMenu")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_as_action)
+        file_menu.addAction(self.demo_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+
+        edit_menu = menus.addMenu("&Edit")
+        self.copy_action = self._action(
+            "&Copy rows",
+            lambda: self.current_panel().copy(),
+            QKeySequence.StandardKey.Copy,
+            tip="Copy the selected rows, with a header row, to paste into a spreadsheet",
+        )
+        edit_menu.addAction(self.copy_action)
+        edit_menu.addAction(
+            self._action(
+                "&Find…",
+                lambda: self.current_panel().focus_search(),
+                QKeySequence.StandardKey.Find,
+            )
+        )
+
+        view_menu = menus.addMenu("&View")
+        for number, vendor in enumerate(self.panels, start=1):
+            view_menu.addAction(
+                self._action(
+                    vendor.display_name,
+                    lambda _=False, n=number - 1: self.tabs.setCurrentIndex(n),
+                    f"Ctrl+{number}",
+                )
+            )
+        view_menu.addSeparator()
+        view_menu.addAction(
+            self._action("&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+        )
+        dismiss = self._action("Dismiss message", self.message_bar.dismiss, "Esc")
+        dismiss.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+        help_menu = menus.addMenu("&Help")
+        help_menu.addAction(self._action("&About promodesk", self._about))
+
+    def current_panel(self) -> VendorPanel:
+        widget = self.tabs.currentWidget()
+        assert isinstance(widget, VendorPanel)
+        return widget
+
+    # -- workspaces ----------------------------------------------------------------------------
+
+    def start(self, workspace: Path | None) -> Job:
+        """Open what the user asked for, else the last workspace, else the demo."""
+        if workspace is not None:
+            return self.open_workspace(workspace)
+        last = self.settings.value("workspace/last", "", str)
+        if last and Path(last).exists():
+            return self.open_workspace(Path(last))
+        return self.open_demo()
+
+    def open_demo(self) -> Job:
+        async def work(progress: ProgressFn) -> WorkspaceSession:
+            path = await ensure_demo_workspace(progress=progress)
+            return await WorkspaceSession.open(path)
+
+        if not demo_workspace_path().exists():
+            self.show_message("info", "Preparing the demo workspace from sample exports…")
+        return self.runner.start("Opening the demo workspace", work, on_done=self._opened)
+
+    def open_workspace(self, path: Path) -> Job:
+        async def work(_progress: ProgressFn) -> WorkspaceSession:
+            return await WorkspaceSession.open(path)
+
+        return self.runner.start(
+            f"Opening {Path(path).name}", work, cancellable=False, on_done=self._opened
+        )
+
+    def _opened(self, job: Job) -> None:
+        if job.error is not None or job.cancelled:
+            if job.error is not None:
+                self.show_message("error", f"Could not open the workspace: {job.error}")
+            return
+        session: WorkspaceSession = job.result
+        previous, self.session = self.session, session
+        if previous is not None:
+            self.runner.start(
+                "Closing the previous workspace",
+                lambda _p: previous.close(),
+                cancellable=False,
+                background=True,
+            )
+        session.on_index_progress = self._index_progress
+        names = {source.account_id: source.name for source in session.info.sources}
+        for panel in self.panels.values():
+            panel.set_account_names(names)
+            panel.set_reader(session.reader)
+        self.settings.setValue("workspace/last", str(session.path))
+        self._remember_recent(session.path)
+        self._update_status()
+        if (
+            session.info.label == DEMO_LABEL
+            and self.message_bar.isVisible()
+            and "demo" in self.message_bar.text.text()
+        ):
+            self.show_message(
+                "info",
+                "This is the Demo workspace, built from sample exports. Open your own exports with "
+                "File ▸ Open saved export… or drop them here.",
+            )
+        self.workspace_opened.emit(session)
+
+    def choose_workspace(self) -> None:
+        dialog = QFileDialog(self, "Open workspace", str(self._last_folder()), WORKSPACE_FILTER)
+        dialog.setObjectName("openWorkspaceDialog")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(lambda name: self.open_workspace(Path(name)))
+        dialog.open()
+
+    def choose_save_target(self) -> None:
+        if self.session is None:
+            return
+        suggested = (
+            self._last_folder() / f"{self.session.info.label or 'workspace'}{WORKSPACE_SUFFIX}"
+        )
+        dialog = QFileDialog(self, "Save workspace as", str(suggested), WORKSPACE_FILTER)
+        dialog.setObjectName("saveWorkspaceDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix(WORKSPACE_SUFFIX.lstrip("."))
+        dialog.fileSelected.connect(lambda name: self.save_workspace_as(Path(name)))
+        dialog.open()
+
+    def save_workspace_as(self, target: Path) -> Job | None:
+        session = self.session
+        if session is None:
+            return None
+        if Path(target).resolve() == session.path.resolve():
+            self.show_message(
+                "info", "That is the workspace's own file; everything in it is already saved."
+            )
+            return None
+
+        async def work(progress: ProgressFn) -> Path:
+            await session.save_as(target, progress=progress)
+            return target
+
+        def saved(job: Job) -> None:
+            if job.error is not None:
+                self.show_message("error", f"Could not save the workspace: {job.error}")
+            elif not job.cancelled:
+                self.show_message(
+                    "info", f"Saved the workspace to {target}. It is now the open workspace."
+                )
+                self.open_workspace(target)
+
+        return self.runner.start(f"Saving {Path(target).name}", work, on_done=saved)
+
+    # -- importing -----------------------------------------------------------------------------
+
+    def choose_exports(self) -> None:
+        dialog = QFileDialog(self, "Open saved export", str(self._last_folder()), EXPORT_FILTER)
+        dialog.setObjectName("openExportDialog")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.filesSelected.connect(
+            lambda names: self.import_paths([Path(name) for name in names])
+        )
+        dialog.open()
+
+    def import_paths(self, paths: Sequence[Path]) -> Job | None:
+        session = self.session
+        if session is None or not paths:
+            self.show_message("warning", "Wait until the workspace has opened, then import again.")
+            return None
+        self.settings.setValue("files/last_folder", str(Path(paths[0]).parent))
+        for path in paths:
+            self._remember_recent(Path(path))
+        title = (
+            f"Importing {Path(paths[0]).name}"
+            if len(paths) == 1
+            else f"Importing {len(paths)} files"
+        )
+
+        async def work(progress: ProgressFn) -> ImportOutcome:
+            return await session.import_files(list(paths), progress=progress)
+
+        return self.runner.start(title, work, on_done=self._imported)
+
+    def _imported(self, job: Job) -> None:
+        if job.cancelled:
+            self.show_message(
+                "warning", "Import cancelled. Nothing from it was kept; the workspace is as it was."
+            )
+            return
+        if job.error is not None:
+            self.show_message("error", f"Import failed: {job.error}")
+            return
+        outcome: ImportOutcome = job.result
+        if outcome.imported_any:
+            self.refresh()
+        details = "\n".join(outcome.summaries + outcome.warnings + outcome.errors)
+        if outcome.errors and not outcome.imported_any:
+            text = (
+                outcome.errors[0]
+                if len(outcome.errors) == 1
+                else f"None of the {len(outcome.errors)} files could be imported."
+            )
+            text += " The workspace was not changed."
+            self.show_message(
+                "error", text, details if len(outcome.errors) > 1 or outcome.warnings else ""
+            )
+        elif outcome.errors:
+            self.show_message(
+                "warning",
+                f"Imported {len(outcome.summaries)} file(s); {len(outcome.errors)} could not be "
+                f"imported "
+                "and were left out (see details).",
+                details,
+            )
+        else:
+            text = (
+                outcome.summaries[0]
+                if len(outcome.summaries) == 1
+                else (
+                    f"Imported {len(outcome.summaries)} files: {outcome.rows_added:,} new or "
+                    f"updated rows."
+                )
+            )
+            level = "warning" if outcome.warnings else "info"
+            self.show_message(
+                level,
+                text,
+                "\n".join(outcome.summaries + outcome.warnings)
+                if (outcome.warnings or len(outcome.summaries) > 1)
+                else "",
+            )
+        self.imported.emit(outcome)
+
+    def refresh(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        for panel in self.panels.values():
+            panel.refresh()
+
+        async def work(_progress: ProgressFn) -> None:
+            await session.refresh_info()
+
+        self.runner.start(
+            "Reading workspace details",
+            work,
+            cancellable=False,
+            background=True,
+            on_done=lambda _job: self._after_refresh(session),
+        )
+
+    def _after_refresh(self, session: WorkspaceSession) -> None:
+        if session is self.session:
+            names = {source.account_id: source.name for source in session.info.sources}
+            for panel in self.panels.values():
+                panel.set_account_names(names)
+            self._update_status()
+
+    # -- drag and drop ---------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+            self.drop_hint.setGeometry(self.centralWidget().rect().adjusted(12, 12, -12, -12))
+            self.drop_hint.raise_()
+            self.drop_hint.show()
+
+    def dragLeaveEvent(self, event: Any) -> None:
+        self.drop_hint.hide()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.drop_hint.hide()
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.import_paths(paths)
+
+    # -- status --------------------------------------------------------------------------------
+
+    def show_message(self, level: str, text: str, details: str = "") -> None:
+        self.message_bar.show_message(level, text, details)  # type: ignore[arg-type]
+
+    def _job_started(self, job: Job) -> None:
+        if not job.background:
+            self.job_status.track(job)
+
+    def _index_progress(self, update: Progress | None) -> None:
+        if update is None or update.fraction is None:
+            self.index_label.setText("")
+            self.index_label.hide()
+            return
+        self.index_label.setText(f"{update.message} {update.fraction:.0%}")
+        self.index_label.setToolTip(
+            "Sorting and searching already work; they get faster once this finishes."
+        )
+        self.index_label.show()
+
+    def _update_status(self) -> None:
+        session = self.session
+        panel = self.tabs.currentWidget()
+        vendor = panel.vendor if isinstance(panel, VendorPanel) else Vendor.OPTIMOVE
+        if session is None:
+            self.offline_label.setText("Offline")
+            self.workspace_label.setText("")
+            self.setWindowTitle("promodesk")
+            return
+        as_of = session.info.as_of.get(vendor, "")
+        when = (
+            f"data as of {display(_AS_OF, as_of)}"
+            if as_of
+            else f"no {vendor.display_name} data yet"
+        )
+        self.offline_label.setText(f"Offline · {when}")
+        self.offline_label.setToolTip(
+            "Everything shown comes from the workspace on this computer; no network is used."
+        )
+        label = session.info.label
+        self.workspace_label.setText(f"Workspace: <b>{label}</b>")
+        self.workspace_label.setToolTip(str(session.path))
+        self.setWindowTitle(f"{label} — promodesk")
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def _last_folder(self) -> Path:
+        folder = self.settings.value("files/last_folder", "", str)
+        return Path(folder) if folder and Path(folder).is_dir() else Path.home()
+
+    def _remember_recent(self, path: Path) -> None:
+        recent = [entry for entry in self._recent() if entry != str(path)]
+        recent.insert(0, str(path))
+        self.settings.setValue("files/recent", recent[:MAX_RECENT])
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("files/recent", [])
+        if isinstance(value, str):
+            return [value] if value else []
+        return [str(entry) for entry in value or []]
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        entries = [entry for entry in self._recent() if Path(entry).exists()]
+        if not entries:
+            placeholder = self.recent_menu.addAction("No recent files")
+            placeholder.setEnabled(False)
+            return
+        for entry in entries:
+            path = Path(entry)
+            action = self.recent_menu.addAction(path.name)
+            action.setToolTip(entry)
+            action.setStatusTip(entry)
+            if path.suffix == WORKSPACE_SUFFIX:
+                action.triggered.connect(lambda _=False, p=path: self.open_workspace(p))
+            else:
+                action.triggered.connect(lambda _=False, p=path: self.import_paths([p]))
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction(
+            "Clear the list", lambda: self.settings.setValue("files/recent", [])
+        )
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0) or 0))
+        for vendor, panel in self.panels.items():
+            for number, splitter in enumerate(panel.splitters):
+                sizes = self.settings.value(f"layout/{vendor.value}/{number}")
+                if isinstance(sizes, QByteArray):
+                    splitter.restoreState(sizes)
+            for browser in panel.browsers:
+                header = self.settings.value(f"columns/{browser.spec.name}")
+                if isinstance(header, QByteArray):
+                    browser.view.horizontalHeader().restoreState(header)
+                    browser._sized_columns = True  # the user's widths win over the automatic ones
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        for vendor, panel in self.panels.items():
+            for number, splitter in enumerate(panel.splitters):
+                self.settings.setValue(f"layout/{vendor.value}/{number}", splitter.saveState())
+            for browser in panel.browsers:
+                self.settings.setValue(
+                    f"columns/{browser.spec.name}", browser.view.horizontalHeader().saveState()
+                )
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.runner.cancel_all()
+        event.accept()
+        self.closed.emit()
+
+    async def shutdown(self) -> None:
+        """After the window closed: let cancelled jobs roll back, close the workspace."""
+        await self.runner.shutdown()
+        if self.session is not None:
+            self.session.on_index_progress = lambda _update: None  # the window is going away
+            await self.session.close()
+            self.session = None
+
+    def _about(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("About promodesk")
+        box.setText(
+            f"<b>promodesk {__version__}</b><br>Promotions and promo codes on Optimove, Altcraft "
+            f"and "
+            "impact.com, in one window, online or offline."
+        )
+        box.open()

@@ -1,0 +1,57 @@
+"""How stored values read in tables and the details pane."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from promodesk.domain.values import CANONICAL_FORMAT
+from promodesk.store.tables import Column
+
+DISPLAY_DATETIME = "%d %b %Y %H:%M"
+
+
+@lru_cache(maxsize=4096)
+def _local(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, CANONICAL_FORMAT).replace(tzinfo=UTC).astimezone()
+    except ValueError:
+        return None
+
+
+def display(column: Column, value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if column.kind == "datetime":
+        moment = _local(str(value))
+        return moment.strftime(DISPLAY_DATETIME) if moment else str(value)
+    if column.kind == "count" and isinstance(value, int):
+        return f"{value:,}"
+    if column.kind == "flag":
+        return "Yes" if value else ""
+    return str(value)
+
+
+def tooltip(column: Column, value: Any) -> str | None:
+    if column.kind == "datetime" and value:
+        moment = _local(str(value))
+        if moment:
+            return f"{moment.strftime('%d %b %Y %H:%M:%S %Z')} (local)\n{value} (UTC)"
+    if column.kind == "text" and isinstance(value, str) and len(value) > 40:
+        return value
+    return None
+
+
+def utc_text(column: Column, value: Any) -> str:
+    """The UTC reading of a date, when the local one differs from it ('' otherwise)."""
+    if column.kind != "datetime" or not value:
+        return ""
+    moment = _local(str(value))
+    if moment is None or moment.utcoffset() == timedelta(0):
+        return ""
+    return moment.astimezone(UTC).strftime(DISPLAY_DATETIME) + " UTC"
+
+
+def is_numeric(column: Column) -> bool:
+    return column.kind in ("int", "count")

@@ -1,0 +1,114 @@
+"""The details pane: every stored field of the selected row, dates in local time and UTC."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import sqlite3
+from concurrent.futures import Future
+from typing import Any
+
+from promodesk.qt import Qt, QTextBrowser, QWidget, Signal
+from promodesk.store.query import fetch_row
+from promodesk.store.reader import StoreReader
+from promodesk.store.tables import TableSpec
+from promodesk.ui.models.formatting import display, utc_text
+
+_HIDDEN = {"id", "account_id", "details"}
+
+
+class DetailsView(QTextBrowser):
+    shown = Signal()  # a row's details are on screen (for tests)
+    _arrived = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detailsView")
+        self.setOpenLinks(False)
+        self.setMinimumWidth(220)
+        self._reader: StoreReader | None = None
+        self._wanted: tuple[str, int] | None = None
+        self._accounts: dict[int, str] = {}
+        self._arrived.connect(self._show, Qt.ConnectionType.QueuedConnection)
+        self.show_placeholder()
+
+    def set_reader(self, reader: StoreReader | None) -> None:
+        self._reader = reader
+        self._wanted = None
+        self.show_placeholder()
+
+    def set_account_names(self, names: dict[int, str]) -> None:
+        self._accounts = names
+
+    def show_placeholder(self) -> None:
+        self.setHtml("<p style='color:gray'>Select a row to see all of its fields.</p>")
+
+    def show_row(self, spec: TableSpec, row_id: int | None, title: str = "") -> None:
+        if row_id is None or self._reader is None:
+            self._wanted = None
+            self.show_placeholder()
+            return
+        self._wanted = (spec.name, row_id)
+        wanted = self._wanted
+
+        def load(conn: sqlite3.Connection) -> dict[str, Any] | None:
+            return fetch_row(conn, spec, row_id)
+
+        future = self._reader.submit(load)
+
+        def deliver(done: Future[Any]) -> None:
+            with contextlib.suppress(RuntimeError):
+                self._arrived.emit((wanted, spec, title, done))
+
+        future.add_done_callback(deliver)
+
+    def _show(self, payload: tuple[tuple[str, int], TableSpec, str, Future[Any]]) -> None:
+        wanted, spec, title, future = payload
+        if wanted != self._wanted or future.cancelled():
+            return
+        if future.exception() is not None:
+            self.setHtml(f"<p>Could not read this row: {html.escape(str(future.exception()))}</p>")
+            return
+        record = future.result()
+        if record is None:
+            self.setHtml("<p>This row is no longer in the workspace.</p>")
+            return
+        self.setHtml(render(spec, record, title, self._accounts))
+        self.shown.emit()
+
+
+def _row(label: str, value_html: str) -> str:
+    return (
+        f"<tr><td style='color:gray; padding-right:10px'>{html.escape(label)}</td>"
+        f"<td>{value_html}</td></tr>"
+    )
+
+
+def render(spec: TableSpec, record: dict[str, Any], title: str, accounts: dict[int, str]) -> str:
+    """HTML for one stored row: its columns, its source, then the vendor's extra fields."""
+    rows = []
+    labels = {column.name: column for column in spec.columns}
+    for name, value in record.items():
+        if name in _HIDDEN:
+            continue
+        column = labels.get(name)
+        label = column.label if column else name.replace("_", " ").capitalize()
+        text = display(column, value) if column else ("" if value is None else str(value))
+        if not text:
+            rows.append(_row(label, "<span style='color:gray'>—</span>"))
+            continue
+        utc = utc_text(column, value) if column else ""
+        note = f"<br><span style='color:gray'>{html.escape(utc)}</span>" if utc else ""
+        rows.append(_row(label, html.escape(text) + note))
+    source = accounts.get(int(record.get("account_id") or 0))
+    if source:
+        rows.append(_row("Source", html.escape(source)))
+    try:
+        extra = json.loads(record.get("details") or "{}")
+    except ValueError:
+        extra = {}
+    for key, value in sorted(extra.items()):
+        rows.append(_row(key, html.escape(str(value))))
+    heading = f"<h3 style='margin:0 0 6px 0'>{html.escape(title)}</h3>" if title else ""
+    return heading + "<table cellspacing='0' cellpadding='2'>" + "".join(rows) + "</table>"

@@ -1,0 +1,117 @@
+"""Running use cases from the window: the qasync bridge.
+
+`TaskRunner.start()` runs a services coroutine as an asyncio task on the qasync loop, keeps a
+strong reference to it until it ends (an unreferenced task can be garbage-collected mid-run),
+forwards its progress to whoever shows it, and offers Cancel. Every job ends with `finished`,
+whether it succeeded, failed or was cancelled; look at `job.error` / `job.cancelled`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from promodesk.domain.jobs import JobCancelled, Progress, ProgressFn
+from promodesk.qt import QObject, Signal
+
+log = logging.getLogger("promodesk.tasks")
+
+
+class Job(QObject):
+    progressed = Signal(object)  # Progress
+    finished = Signal()
+
+    def __init__(self, title: str, *, cancellable: bool, background: bool) -> None:
+        super().__init__()
+        self.title = title
+        self.cancellable = cancellable
+        self.background = background
+        self.progress: Progress | None = None
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self.done = False
+        self._task: asyncio.Task[None] | None = None
+
+    def report(self, update: Progress) -> None:
+        self.progress = update
+        self.progressed.emit(update)
+
+    def cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def as_future(self) -> asyncio.Future[Job]:
+        """A future that resolves when the job ends (for coroutines and async tests)."""
+        future: asyncio.Future[Job] = asyncio.get_event_loop().create_future()
+        if self.done:
+            future.set_result(self)
+        else:
+            self.finished.connect(lambda: future.done() or future.set_result(self))
+        return future
+
+
+class TaskRunner(QObject):
+    job_started = Signal(object)
+    job_finished = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._jobs: set[Job] = set()
+        # Errors the user can act on; anything else is a bug and goes to sys.excepthook.
+        self.expected_errors: tuple[type[BaseException], ...] = ()
+
+    @property
+    def jobs(self) -> frozenset[Job]:
+        return frozenset(self._jobs)
+
+    def start(
+        self,
+        title: str,
+        work: Callable[[ProgressFn], Awaitable[Any]],
+        *,
+        cancellable: bool = True,
+        background: bool = False,
+        on_done: Callable[[Job], None] | None = None,
+    ) -> Job:
+        job = Job(title, cancellable=cancellable, background=background)
+        self._jobs.add(job)
+
+        async def run() -> None:
+            try:
+                job.result = await work(job.report)
+            except (asyncio.CancelledError, JobCancelled):
+                job.cancelled = True
+            except self.expected_errors as error:
+                job.error = error
+            except Exception as error:  # a bug: log it and show the crash dialog
+                job.error = error
+                log.exception("job %r failed", title)
+                sys.excepthook(type(error), error, error.__traceback__)
+            finally:
+                job.done = True
+                self._jobs.discard(job)
+                try:
+                    if on_done is not None:
+                        on_done(job)
+                finally:
+                    job.finished.emit()
+                    self.job_finished.emit(job)
+
+        job._task = asyncio.get_event_loop().create_task(run())
+        self.job_started.emit(job)
+        return job
+
+    def cancel_all(self) -> None:
+        for job in list(self._jobs):
+            job.cancel()
+
+    async def shutdown(self) -> None:
+        """Cancel everything and wait until each job has rolled back."""
+        self.cancel_all()
+        tasks = [job._task for job in list(self._jobs) if job._task is not None]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
