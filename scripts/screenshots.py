@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Take the README screenshots: the real window on a fresh demo workspace, one per vendor.
+
+xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_API", "pyside6")
+
+
+async def shoot(out: Path) -> None:
+    from promodesk.domain.vendors import Vendor
+    from promodesk.qt import QApplication, QSettings
+    from promodesk.services.demo import ensure_demo_workspace
+    from promodesk.ui.main_window import MainWindow
+    from promodesk.ui.selftest import _rows_shown
+    from promodesk.ui.tasks import TaskRunner
+
+    scratch = Path(tempfile.mkdtemp())
+    settings = QSettings(str(scratch / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(TaskRunner(), settings)
+    window.resize(1500, 880)
+    window.show()
+    path = await ensure_demo_workspace(scratch / "Demo.promodesk")
+    await window.open_workspace(path).as_future()
+    picks = {
+        Vendor.OPTIMOVE: ("promocodes", 1),
+        Vendor.ALTCRAFT: ("programs", 0),
+        Vendor.IMPACT: ("programs", 0),
+    }
+    for vendor, panel in window.panels.items():
+        window.tabs.setCurrentWidget(panel)
+        for browser in panel.browsers:
+            await _rows_shown(browser)
+        name, row = picks[vendor]
+        container = getattr(panel, name)
+        container.view.selectRow(row)
+        await asyncio.sleep(0.4)
+        codes = panel.browsers[-1] if vendor is not Vendor.OPTIMOVE else panel.allocations
+        await _rows_shown(codes)
+        codes.view.selectRow(2)
+        codes.view.setFocus()
+        await asyncio.sleep(0.4)
+        QApplication.processEvents()
+        target = out / f"{vendor.value}.png"
+        window.grab().save(str(target))
+        print(target)
+    window.close()
+    await window.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+    )
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    import qasync
+
+    from promodesk.qt import QApplication
+
+    app = QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        loop.run_until_complete(shoot(args.out))
+
+
+if __name__ == "__main__":
+    main()

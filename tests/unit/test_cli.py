@@ -1,0 +1,125 @@
+"""The command line, run as a real process like a user (or a script) would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from promodesk.store.db import connect
+from tests.conftest import DEMO_DIR
+from tests.helpers import allocation_rows, write_allocations
+
+NO_QT = (
+    "import sys; from promodesk.app import main; code = main(sys.argv[1:]); "
+    "assert not [m for m in sys.modules if m.startswith(('PySide6', 'qasync'))], 'Qt was loaded'; "
+    "sys.exit(code)"
+)
+
+
+def promodesk(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", NO_QT, *args], capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+
+
+def rows(workspace: Path, table: str) -> int:
+    conn = connect(workspace, readonly=True)
+    try:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_import_creates_the_workspace_and_reports_on_stderr(tmp_path: Path) -> None:
+    workspace = tmp_path / "cli.promodesk"
+    files = [str(path) for path in sorted(DEMO_DIR.iterdir())]
+    done = promodesk("import", *files, "--workspace", str(workspace))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert "created workspace" in done.stderr
+    assert "imported optimove_allocations_2026-11-20.csv: 20,000 new allocations" in done.stderr
+    assert f"workspace: {workspace}" in done.stderr
+    assert rows(workspace, "optimove_allocations") == 20_000
+    # The CLI leaves the workspace indexed, ready for the window.
+    conn = connect(workspace, readonly=True)
+    indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    conn.close()
+    assert "ix_optimove_allocations__customer_id" in indexes
+
+
+def test_a_bad_file_exits_1_with_the_reason(tmp_path: Path) -> None:
+    workspace = tmp_path / "cli.promodesk"
+    good = write_allocations(tmp_path / "good.csv", allocation_rows(5))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"data": [{"code": "A"},', encoding="utf-8")
+    done = promodesk("import", str(good), str(bad), "--workspace", str(workspace))
+    assert done.returncode == 1
+    assert "imported good.csv: 5 new allocations" in done.stderr
+    assert "error: bad.json: line 1: broken JSON" in done.stderr
+    assert rows(workspace, "optimove_allocations") == 5
+
+
+def test_missing_file_and_default_workspace(tmp_path: Path) -> None:
+    done = promodesk("import", str(tmp_path / "nope.csv"))
+    assert done.returncode == 1
+    assert "nope.csv: the file does not exist" in done.stderr
+    assert "My workspace.promodesk" in done.stderr  # the default workspace, under XDG_DATA_HOME
+
+
+def test_loyalty_id_option_files_altcraft_codes(tmp_path: Path) -> None:
+    workspace = tmp_path / "cli.promodesk"
+    export = tmp_path / "export.json"
+    export.write_text('{"data": [{"code": "A1"}, {"code": "A2"}], "error": 0}', encoding="utf-8")
+    done = promodesk("import", str(export), "--workspace", str(workspace), "--loyalty-id", "77")
+    assert done.returncode == 0, done.stderr
+    conn = connect(workspace, readonly=True)
+    assert conn.execute("SELECT DISTINCT loyalty_id FROM altcraft_codes").fetchall() == [("77",)]
+    conn.close()
+
+
+def test_ctrl_c_rolls_the_import_back(tmp_path: Path) -> None:
+    workspace = tmp_path / "cli.promodesk"
+    big = write_allocations(tmp_path / "big.csv", allocation_rows(600_000))
+    with subprocess.Popen(
+        [sys.executable, "-c", NO_QT, "import", str(big), "--workspace", str(workspace)],
+        stderr=subprocess.PIPE, text=True,
+    ) as process:
+        assert process.stderr is not None
+        for line in process.stderr:  # wait until it is importing
+            if "%" in line and "Importing" in line and not line.startswith("  0%"):
+                break
+        time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        rest = process.stderr.read()
+        assert process.wait(timeout=60) == 130
+    assert "cancelled: nothing from this run was kept" in rest
+    assert rows(workspace, "optimove_allocations") == 0
+
+
+def test_version_and_help() -> None:
+    done = subprocess.run([sys.executable, "-m", "promodesk", "--version"], capture_output=True, text=True, timeout=60)
+    from promodesk import __version__
+
+    assert done.returncode == 0 and done.stdout.strip() == f"promodesk {__version__}"
+    done = promodesk("import", "--help")
+    assert done.returncode == 0 and "--workspace" in done.stdout
+
+
+@pytest.mark.gui
+def test_selftest_opens_the_window_and_checks_every_panel() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "promodesk", "--selftest"], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "selftest: ok" in done.stdout
+    for table in ("Optimove · Allocations: 20,000 rows", "Altcraft · Promo codes: 500 rows",
+                  "impact.com · Promo codes: 300 rows"):
+        assert table in done.stdout
