@@ -31,7 +31,7 @@ class DedupeKey:
 DEDUPE_KEYS: dict[str, DedupeKey] = {
     OPTIMOVE_ALLOCATIONS.name: DedupeKey(
         "ux_optimove_allocations",
-        ("account_id", "promocode_id", "unique_code", "customer_id", "allocated_at"),
+        ("unique_code", "customer_id", "allocated_at", "promocode_id", "file_id", "account_id"),
     ),
     OPTIMOVE_POOL_CODES.name: DedupeKey(
         "ux_optimove_pool_codes", ("account_id", "file_id", "code")

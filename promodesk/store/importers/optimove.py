@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from promodesk.domain.records import ALLOCATION_COLUMNS
-from promodesk.domain.values import is_canonical_utc, to_utc_text
+from promodesk.domain.values import is_canonical_utc
 from promodesk.domain.vendors import Vendor
 from promodesk.store.bulk import bulk_load, worth_bulk_loading
 from promodesk.store.importers.base import (
@@ -21,12 +21,28 @@ from promodesk.store.importers.base import (
 )
 from promodesk.store.importers.detect import Detected, check_allocation_header
 from promodesk.store.importers.streams import file_sha256
-from promodesk.store.rollups import refresh_optimove
+from promodesk.store.rollups import (
+    CANONICAL_GLOB,
+    count_new_allocations,
+    recount_allocations,
+    refresh_optimove,
+)
 from promodesk.store.tables import OPTIMOVE_ALLOCATIONS, OPTIMOVE_POOL_CODES
 
-# Columns that must not be empty, by position in ALLOCATION_COLUMNS.
-_REQUIRED = (0, 1, 2, 4, 5)
-_TIMESTAMP = ALLOCATION_COLUMNS.index("timestamp")
+# Stored column for each export column.
+_STORED = {
+    "customerId": "customer_id",
+    "promocodeId": "promocode_id",
+    "promotionId": "promotion_id",
+    "fileId": "file_id",
+    "uniqueCode": "unique_code",
+    "timestamp": "allocated_at",
+    "occurenceId": "occurence_id",
+    "seriesId": "series_id",
+    "actionId": "action_id",
+}
+_REQUIRED = ("customerId", "promocodeId", "promotionId", "uniqueCode", "timestamp")
+_TO_CANONICAL = "strftime('%Y-%m-%dT%H:%M:%SZ', {})"
 # Bytes per row in a typical export, to estimate a file's rows before reading it.
 _BYTES_PER_ROW = 90
 _BYTES_PER_CODE = 12
@@ -39,69 +55,116 @@ def import_allocations(
     _: ImportHints,
     result: ImportResult,
 ) -> None:
+    """Rows go from csv.reader straight into SQLite (the per-row work is all in C); one grouped
+    pass over the new rows then counts them and checks them. Only when a check fails is the
+    file read again, in Python, to name the exact line; the whole import then rolls back."""
     account_id = imported_account(conn, Vendor.OPTIMOVE)
-    text = io.TextIOWrapper(source.buffered(), encoding=detected.encoding, newline="")
-    reader = csv.reader(text, delimiter=detected.delimiter, strict=True)
-    header = [cell.strip() for cell in next(reader)]
-    check_allocation_header(source.path, header)
-    positions = [
-        [name.lower() for name in header].index(name.lower()) for name in ALLOCATION_COLUMNS
-    ]
-    in_order = positions == list(range(len(ALLOCATION_COLUMNS)))
-
     existing = conn.execute("SELECT count(*) FROM optimove_allocations").fetchone()[0]
+    last_id = conn.execute("SELECT coalesce(max(id), 0) FROM optimove_allocations").fetchone()[0]
     bulk = worth_bulk_loading(conn, OPTIMOVE_ALLOCATIONS, source.size // _BYTES_PER_ROW)
-
-    counter = [0]
-
-    def rows() -> Iterator[list[str]]:
-        width = len(ALLOCATION_COLUMNS)
-        try:
-            for row in reader:
-                if len(row) != width:
-                    if not row or row == [""]:
-                        continue  # blank line (trailing newline, Excel's extra row)
-                    raise ImportFileError(
-                        source.path,
-                        f"expected {width} columns, found {len(row)}",
-                        line=reader.line_num,
-                    )
-                if not in_order:
-                    row = [row[p] for p in positions]
-                for index in _REQUIRED:
-                    if not row[index]:
-                        raise ImportFileError(
-                            source.path,
-                            f"{ALLOCATION_COLUMNS[index]} is empty",
-                            line=reader.line_num,
-                        )
-                stamp = row[_TIMESTAMP]
-                if not is_canonical_utc(stamp):
-                    try:
-                        row[_TIMESTAMP] = to_utc_text(stamp)
-                    except ValueError as error:
-                        raise ImportFileError(
-                            source.path, f"timestamp: {error}", line=reader.line_num
-                        ) from None
-                counter[0] += 1
-                yield row
-        except csv.Error as error:
-            raise ImportFileError(
-                source.path, f"broken CSV: {error}", line=reader.line_num
-            ) from None
-
-    with bulk_load(conn, OPTIMOVE_ALLOCATIONS, enabled=bulk) as verb:
-        conn.executemany(
-            f"{verb} INTO optimove_allocations(account_id, customer_id, promocode_id, "
-            "promotion_id, file_id, unique_code, allocated_at, occurence_id, series_id, action_id) "
-            f"VALUES ({int(account_id)}, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows(),
-        )
-    result.rows_read = counter[0]
+    with source.fast_text(detected.encoding) as text:
+        reader = csv.reader(text, delimiter=detected.delimiter, strict=True)
+        header = [cell.strip() for cell in next(reader)]
+        check_allocation_header(source.path, header)
+        by_lower = {name.lower(): name for name in ALLOCATION_COLUMNS}
+        in_file_order = [_STORED[by_lower[name.lower()]] for name in header]
+        marks = ", ".join("?" * len(in_file_order))
+        rows: Iterator[list[str]] = filter(None, reader)  # skips blank lines, in C
+        counted = [0]
+        if not bulk:
+            # INSERT OR IGNORE does not count what it ignores; a small file can afford this.
+            rows = _counting(rows, counted)
+        with bulk_load(conn, OPTIMOVE_ALLOCATIONS, enabled=bulk) as verb:
+            try:
+                cursor = conn.executemany(
+                    f"{verb} INTO optimove_allocations(account_id, {', '.join(in_file_order)}) "
+                    f"VALUES ({int(account_id)}, {marks})",
+                    rows,
+                )
+            except sqlite3.ProgrammingError:  # a row with the wrong number of columns
+                raise _locate_bad_row(source, detected, header) from None
+            except csv.Error as error:
+                raise ImportFileError(
+                    source.path, f"broken CSV: {error}", line=reader.line_num
+                ) from None
+    result.rows_read = cursor.rowcount if bulk else counted[0]
+    has_empty, has_odd = count_new_allocations(conn, last_id)
+    if has_empty:
+        raise _locate_bad_row(source, detected, header)
+    if has_odd:
+        _normalise_dates(conn, last_id, source, detected, header)
     result.rows_added = (
         conn.execute("SELECT count(*) FROM optimove_allocations").fetchone()[0] - existing
     )
     refresh_optimove(conn, account_id)
+
+
+def _normalise_dates(
+    conn: sqlite3.Connection,
+    last_id: int,
+    source: SourceFile,
+    detected: Detected,
+    header: list[str],
+) -> None:
+    """Dates given with an offset (or without seconds...) become canonical UTC. An update that
+    makes a row equal to one already there (the same allocation, written differently) is
+    skipped and that row dropped: INSERT OR IGNORE would not have kept it either."""
+    odd = f"id > ? AND allocated_at NOT GLOB '{CANONICAL_GLOB}'"
+    canonical = _TO_CANONICAL.format("allocated_at")
+    if conn.execute(
+        f"SELECT 1 FROM optimove_allocations WHERE {odd} AND {canonical} IS NULL LIMIT 1",
+        (last_id,),
+    ).fetchone():
+        raise _locate_bad_row(source, detected, header)
+    conn.execute(
+        f"UPDATE OR IGNORE optimove_allocations SET allocated_at = {canonical} WHERE {odd}",
+        (last_id,),
+    )
+    conn.execute(f"DELETE FROM optimove_allocations WHERE {odd}", (last_id,))
+    recount_allocations(conn)
+
+
+def _counting(rows: Iterator[list[str]], counted: list[int]) -> Iterator[list[str]]:
+    for row in rows:
+        counted[0] += 1
+        yield row
+
+
+def _locate_bad_row(source: SourceFile, detected: Detected, header: list[str]) -> ImportFileError:
+    """Read the file again to find the first row the import refused, and say why."""
+    lowered = [name.lower() for name in header]
+    required = [(lowered.index(name.lower()), name) for name in _REQUIRED]
+    stamp_at = lowered.index("timestamp")
+    checker = sqlite3.connect(":memory:")
+    with source.path.open(encoding=detected.encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=detected.delimiter)
+        next(reader)
+        for row in reader:
+            if not row:
+                continue
+            problem = ""
+            if len(row) != len(header):
+                problem = f"expected {len(header)} columns, found {len(row)}"
+            else:
+                for at, name in required:
+                    if not row[at]:
+                        problem = f"{name} is empty"
+                        break
+                else:
+                    value = row[stamp_at]
+                    if (
+                        not is_canonical_utc(value)
+                        and checker.execute(
+                            f"SELECT {_TO_CANONICAL.format('?')}", (value,)
+                        ).fetchone()[0]
+                        is None
+                    ):
+                        problem = f"timestamp: not an ISO 8601 date: {value[:40]!r}"
+            if problem:
+                checker.close()
+                return ImportFileError(source.path, problem, line=reader.line_num)
+    checker.close()
+    return ImportFileError(source.path, "a row could not be read")
 
 
 _HEADER_WORDS = {

@@ -12,7 +12,12 @@ from promodesk.domain.vendors import Vendor
 from promodesk.store.bulk import DEDUPE_KEYS, bulk_load
 from promodesk.store.db import connect
 from promodesk.store.importers.base import ImportFileError, ImportResult, ensure_account
-from promodesk.store.rollups import refresh_altcraft, refresh_impact, refresh_optimove
+from promodesk.store.rollups import (
+    count_new_allocations,
+    refresh_altcraft,
+    refresh_impact,
+    refresh_optimove,
+)
 from promodesk.store.schema import SCHEMA_VERSION, WorkspaceFormatError
 from promodesk.store.tables import ALL_TABLES
 
@@ -88,6 +93,9 @@ def merge_workspace(
         "JOIN temp.merge_accounts m ON m.src_id = s.id WHERE m.dst_id = accounts.id)) "
         "WHERE id IN (SELECT dst_id FROM temp.merge_accounts)"
     )
+    last_allocation = conn.execute(
+        "SELECT coalesce(max(id), 0) FROM optimove_allocations"
+    ).fetchone()[0]
     for step, spec in enumerate(_MERGE_ORDER):
         cancel.raise_if_cancelled()
         progress(Progress(step, len(_MERGE_ORDER), f"Merging {spec.name.replace('_', ' ')}"))
@@ -119,6 +127,7 @@ def merge_workspace(
         result.rows_added += (
             conn.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0] - before
         )
+    count_new_allocations(conn, last_allocation)
     for vendor, account_id in touched:
         {
             Vendor.OPTIMOVE: refresh_optimove,
