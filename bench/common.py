@@ -14,8 +14,17 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
-COLUMNS = ["customerId", "promocodeId", "promotionId", "fileId", "uniqueCode", "timestamp",
-           "occurenceId", "seriesId", "actionId"]
+COLUMNS = [
+    "customerId",
+    "promocodeId",
+    "promotionId",
+    "fileId",
+    "uniqueCode",
+    "timestamp",
+    "occurenceId",
+    "seriesId",
+    "actionId",
+]
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
@@ -31,12 +40,19 @@ def allocation_export(rows: int) -> Path:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(COLUMNS)
         for n in range(rows):
-            writer.writerow([
-                f"{rng.randrange(10**7, 10**8)}", f"pc-{n % 3}", f"promo-{n % 3}", f"file-{n // 100_000}",
-                "".join(rng.choices(ALPHABET, k=10)),
-                f"2026-{9 + n * 3 // rows:02d}-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:{(n * 7) % 60:02d}Z",
-                str(rng.randrange(100_000, 999_999)), str(rng.randrange(1_000, 9_999)), str(rng.choice([41, 42, 57])),
-            ])
+            writer.writerow(
+                [
+                    f"{rng.randrange(10**7, 10**8)}",
+                    f"pc-{n % 3}",
+                    f"promo-{n % 3}",
+                    f"file-{n // 100_000}",
+                    "".join(rng.choices(ALPHABET, k=10)),
+                    f"2026-{9 + n * 3 // rows:02d}-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:{(n * 7) % 60:02d}Z",
+                    str(rng.randrange(100_000, 999_999)),
+                    str(rng.randrange(1_000, 9_999)),
+                    str(rng.choice([41, 42, 57])),
+                ]
+            )
     os.replace(temp, path)
     return path
 
@@ -50,8 +66,14 @@ def run_child(code: str, *args: str, env: dict[str, str] | None = None) -> dict[
         + "\nresult['peak_rss_mb'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)"
         "\nprint(json.dumps(result))"
     )
-    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, cwd=REPO, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"benchmark child failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

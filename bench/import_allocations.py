@@ -66,19 +66,21 @@ def main() -> None:
     assert all(run["rows"] == args.rows for run in ours)
     base_s = median([run["seconds"] for run in baseline])
     ours_s = median([run["seconds"] for run in ours])
-    emit({
-        "benchmark": "import_allocations",
-        "rows": args.rows,
-        "file_mb": round(export.stat().st_size / 1e6, 1),
-        "repeat": args.repeat,
-        "baseline_seconds": base_s,
-        "baseline_peak_rss_mb": max(run["peak_rss_mb"] for run in baseline),
-        "import_seconds": ours_s,
-        "import_peak_rss_mb": max(run["peak_rss_mb"] for run in ours),
-        "ratio_to_baseline": round(ours_s / base_s, 2),
-        "background_index_seconds": median([run["index_seconds"] for run in ours]),
-        "targets": {"ratio_to_baseline": "<= 2.0", "import_peak_rss_mb": "<= 300"},
-    })
+    emit(
+        {
+            "benchmark": "import_allocations",
+            "rows": args.rows,
+            "file_mb": round(export.stat().st_size / 1e6, 1),
+            "repeat": args.repeat,
+            "baseline_seconds": base_s,
+            "baseline_peak_rss_mb": max(run["peak_rss_mb"] for run in baseline),
+            "import_seconds": ours_s,
+            "import_peak_rss_mb": max(run["peak_rss_mb"] for run in ours),
+            "ratio_to_baseline": round(ours_s / base_s, 2),
+            "background_index_seconds": median([run["index_seconds"] for run in ours]),
+            "targets": {"ratio_to_baseline": "<= 2.0", "import_peak_rss_mb": "<= 300"},
+        }
+    )
 
 
 if __name__ == "__main__":

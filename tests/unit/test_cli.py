@@ -24,7 +24,10 @@ NO_QT = (
 
 def promodesk(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", NO_QT, *args], capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-c", NO_QT, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
 
@@ -49,7 +52,9 @@ def test_import_creates_the_workspace_and_reports_on_stderr(tmp_path: Path) -> N
     assert rows(workspace, "optimove_allocations") == 20_000
     # The CLI leaves the workspace indexed, ready for the window.
     conn = connect(workspace, readonly=True)
-    indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    indexes = {
+        name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")
+    }
     conn.close()
     assert "ix_optimove_allocations__customer_id" in indexes
 
@@ -89,7 +94,8 @@ def test_ctrl_c_rolls_the_import_back(tmp_path: Path) -> None:
     big = write_allocations(tmp_path / "big.csv", allocation_rows(600_000))
     with subprocess.Popen(
         [sys.executable, "-c", NO_QT, "import", str(big), "--workspace", str(workspace)],
-        stderr=subprocess.PIPE, text=True,
+        stderr=subprocess.PIPE,
+        text=True,
     ) as process:
         assert process.stderr is not None
         for line in process.stderr:  # wait until it is importing
@@ -104,7 +110,9 @@ def test_ctrl_c_rolls_the_import_back(tmp_path: Path) -> None:
 
 
 def test_version_and_help() -> None:
-    done = subprocess.run([sys.executable, "-m", "promodesk", "--version"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "promodesk", "--version"], capture_output=True, text=True, timeout=60
+    )
     from promodesk import __version__
 
     assert done.returncode == 0 and done.stdout.strip() == f"promodesk {__version__}"
@@ -115,11 +123,17 @@ def test_version_and_help() -> None:
 @pytest.mark.gui
 def test_selftest_opens_the_window_and_checks_every_panel() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "promodesk", "--selftest"], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "promodesk", "--selftest"],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")},
     )
     assert done.returncode == 0, done.stderr
     assert "selftest: ok" in done.stdout
-    for table in ("Optimove · Allocations: 20,000 rows", "Altcraft · Promo codes: 500 rows",
-                  "impact.com · Promo codes: 300 rows"):
+    for table in (
+        "Optimove · Allocations: 20,000 rows",
+        "Altcraft · Promo codes: 500 rows",
+        "impact.com · Promo codes: 300 rows",
+    ):
         assert table in done.stdout

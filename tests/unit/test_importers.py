@@ -347,9 +347,14 @@ def test_merging_another_workspace(tmp_path: Path, demo_dir: Path) -> None:
     assert result.kind is ImportKind.WORKSPACE
     assert count(main, "optimove_allocations") == 20_010
     assert count(main, "impact_codes") == 300
-    per_promotion = dict(main.execute("SELECT promotion_id, allocation_count FROM optimove_promotions"))
+    per_promotion = dict(
+        main.execute("SELECT promotion_id, allocation_count FROM optimove_promotions")
+    )
     assert per_promotion == {
-        "promo-1": 10, "spring-welcome-2026": 9_000, "summer-sale-2026": 7_000, "vip-winback-q4": 4_000,
+        "promo-1": 10,
+        "spring-welcome-2026": 9_000,
+        "summer-sale-2026": 7_000,
+        "vip-winback-q4": 4_000,
     }
     # Same source account on both sides is one account, and merging again adds nothing.
     assert main.execute("SELECT count(*) FROM accounts WHERE vendor='optimove'").fetchone()[0] == 1
@@ -616,7 +621,9 @@ def test_the_same_allocation_written_two_ways_is_one_row(workspace, tmp_path: Pa
     row = ["C1", "pc", "promo", "f", "CODE1", "2026-09-01T10:00:00Z", "1", "1", "1"]
     same_with_offset = [*row[:5], "2026-09-01T12:00:00+02:00", *row[6:]]
     other = ["C2", "pc", "promo", "f", "CODE2", "2026-09-01 08:30", "1", "1", "1"]
-    result = import_file(workspace, write_allocations(tmp_path / "mixed.csv", [row, same_with_offset, other]))
+    result = import_file(
+        workspace, write_allocations(tmp_path / "mixed.csv", [row, same_with_offset, other])
+    )
     assert (result.rows_read, result.rows_added) == (3, 2)
     stamps = dict(workspace.execute("SELECT unique_code, allocated_at FROM optimove_allocations"))
     assert stamps == {"CODE1": "2026-09-01T10:00:00Z", "CODE2": "2026-09-01T08:30:00Z"}

@@ -255,3 +255,27 @@ def test_table_specs_are_consistent_with_the_schema(tmp_path: Path) -> None:
         ):
             assert name in spec.column_names
     conn.close()
+
+
+def test_kept_allocation_counts_agree_with_counting(allocations_db: Path) -> None:
+    conn = connect(allocations_db)
+    for promocode in (None, "pc-0", "pc-1", "nope"):
+        for file_id in (None, "f-2"):
+            query = (
+                RowQuery(OPTIMOVE_ALLOCATIONS)
+                .filtered("promocode_id", promocode)
+                .filtered("file_id", file_id)
+            )
+            where = (
+                " AND ".join(
+                    f"{c} = '{v}'"
+                    for c, v in (("promocode_id", promocode), ("file_id", file_id))
+                    if v
+                )
+                or "1"
+            )
+            counted = conn.execute(
+                f"SELECT count(*) FROM optimove_allocations WHERE {where}"
+            ).fetchone()[0]
+            assert Pager(query).count(conn) == counted
+    conn.close()

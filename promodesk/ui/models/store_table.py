@@ -59,6 +59,7 @@ class StoreTableModel(QAbstractTableModel):
         self._names = spec.column_names
         self._id_at = self._names.index("id")
         self._value_at = [self._names.index(column.name) for column in self.columns]
+        self._alignment = [_align(column) for column in self.columns]
         self._reader: StoreReader | None = None
         self._query = RowQuery(spec, descending=spec.default_descending)
         self._pager: Pager | None = None
@@ -82,16 +83,22 @@ class StoreTableModel(QAbstractTableModel):
         return self._busy
 
     def set_reader(self, reader: StoreReader | None) -> None:
-        """Show another workspace (or none)."""
+        """Show another workspace (or none).
+
+        The rows on screen stay until the new workspace's first page replaces them in one
+        reset (resetting to empty first would repaint every table twice); no page of the old
+        workspace is loaded meanwhile.
+        """
         self._reader = reader
         self._generation += 1
-        self.beginResetModel()
-        self._count = 0
-        self._pages.clear()
         self._pager = None
-        self.endResetModel()
-        if reader is not None:
-            self.set_query(self._query)
+        if reader is None:
+            self.beginResetModel()
+            self._count = 0
+            self._pages.clear()
+            self.endResetModel()
+            return
+        self.set_query(self._query)
 
     def set_query(self, query: RowQuery) -> None:
         self._query = query
@@ -102,6 +109,9 @@ class StoreTableModel(QAbstractTableModel):
         if self._reader is None:
             return
         pager = Pager(query)
+        previous = self._pager.query if self._pager is not None else None
+        if previous is not None and previous != query and query.same_rows_as(previous):
+            pager.known_count(self._count)  # a new order of the same rows: no need to count
 
         def first_page(conn: sqlite3.Connection) -> tuple[int, list[Row], Pager] | None:
             if generation != self._generation:
@@ -134,16 +144,15 @@ class StoreTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= self._count or index.column() >= len(self.columns):
+        # Views ask for seven roles per visible cell on every paint; most are not ours.
+        if role not in _ANSWERED_ROLES or not index.isValid():
             return None
-        column = self.columns[index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = (
-                Qt.AlignmentFlag.AlignRight if is_numeric(column) else Qt.AlignmentFlag.AlignLeft
-            )
-            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
-        if role not in _ROW_ROLES:
+        at = index.column()
+        if role == _ALIGNMENT:
+            return self._alignment[at] if at < len(self._alignment) else None
+        if index.row() >= self._count or at >= len(self.columns):
             return None
+        column = self.columns[at]
         row = self.row_at(index.row())
         if row is None:
             return None
@@ -169,10 +178,7 @@ class StoreTableModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return column.label
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = (
-                Qt.AlignmentFlag.AlignRight if is_numeric(column) else Qt.AlignmentFlag.AlignLeft
-            )
-            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+            return self._alignment[section]
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
@@ -323,12 +329,19 @@ class StoreTableModel(QAbstractTableModel):
             return
         if what == "query":
             count, rows, pager = result
-            self.beginResetModel()
-            self._count = count
-            self._pager = pager
-            self._pages.clear()
-            self._pages[0] = rows
-            self.endResetModel()
+            if count == self._count and count > 0:
+                # Same number of rows in another order (a sort, a refresh): a layout change
+                # costs Qt half of what a reset does at a million rows. Selections would now
+                # point at other rows, so they are dropped.
+                self.layoutAboutToBeChanged.emit()
+                self._replace_rows(count, rows, pager)
+                stale = self.persistentIndexList()
+                self.changePersistentIndexList(stale, [QModelIndex()] * len(stale))
+                self.layoutChanged.emit()
+            else:
+                self.beginResetModel()
+                self._replace_rows(count, rows, pager)
+                self.endResetModel()
             self._set_busy(False)
             self.query_applied.emit()
         else:
@@ -344,16 +357,31 @@ class StoreTableModel(QAbstractTableModel):
             self.page_loaded.emit(page_number)
             self._pump()
 
+    def _replace_rows(self, count: int, rows: list[Row], pager: Pager) -> None:
+        self._count = count
+        self._pager = pager
+        self._pages.clear()
+        self._pages[0] = rows
+
     def _set_busy(self, busy: bool) -> None:
         if busy != self._busy:
             self._busy = busy
             self.busy_changed.emit(busy)
 
 
-_ROW_ROLES = {
-    Qt.ItemDataRole.DisplayRole,
-    Qt.ItemDataRole.ToolTipRole,
-    StoreTableModel.SortValueRole,
-    StoreTableModel.RowRole,
-    StoreTableModel.RowIdRole,
-}
+def _align(column: Column) -> int:
+    horizontal = Qt.AlignmentFlag.AlignRight if is_numeric(column) else Qt.AlignmentFlag.AlignLeft
+    return int((horizontal | Qt.AlignmentFlag.AlignVCenter).value)
+
+
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+_ANSWERED_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        StoreTableModel.SortValueRole,
+        StoreTableModel.RowRole,
+        StoreTableModel.RowIdRole,
+    }
+)
