@@ -47,7 +47,8 @@ def allocation_export(rows: int) -> Path:
                     f"promo-{n % 3}",
                     f"file-{n // 100_000}",
                     "".join(rng.choices(ALPHABET, k=10)),
-                    f"2026-{9 + n * 3 // rows:02d}-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:{(n * 7) % 60:02d}Z",
+                    f"2026-{9 + n * 3 // rows:02d}-{1 + n % 28:02d}"
+                    f"T{n % 24:02d}:{n % 60:02d}:{(n * 7) % 60:02d}Z",
                     str(rng.randrange(100_000, 999_999)),
                     str(rng.randrange(1_000, 9_999)),
                     str(rng.choice([41, 42, 57])),
@@ -63,7 +64,8 @@ def run_child(code: str, *args: str, env: dict[str, str] | None = None) -> dict[
     probe = (
         "import json, resource, sys\n"
         + code
-        + "\nresult['peak_rss_mb'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)"
+        + "\npeak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss"
+        "\nresult['peak_rss_mb'] = round(peak / 1024, 1)"
         "\nprint(json.dumps(result))"
     )
     done = subprocess.run(

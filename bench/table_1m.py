@@ -5,8 +5,8 @@
 
 Drives the real main window on a workspace holding N allocations (built once with the real
 importer and index builder, kept in bench/out/). Each operation is timed from the user's action
-to the rows being on screen (the table's first paint after the rows arrived). A Qt timer ticking every
-5 ms records the longest stall of the event loop while all of it runs: the time the window
+to the rows being on screen (the table's first paint after the rows arrived). A Qt timer ticking
+every 5 ms records the longest stall of the event loop while all of it runs: the time the window
 could not have reacted to anything. Targets (issue #2): <= 100 ms each, no stall over 50 ms.
 """
 
@@ -75,7 +75,7 @@ class StallMeter:
         self.timer.start()
 
 
-async def signalled(signal, ready=lambda: True) -> float:  # noqa: ANN001 - a Qt signal
+async def signalled(signal, ready=lambda: True) -> float:
     """When `signal` fired with `ready()` true (timed inside the handler, before any paint)."""
     future = asyncio.get_running_loop().create_future()
 
@@ -94,14 +94,14 @@ class PaintLog:
     """When the table's viewport last painted: rows are on screen at the first paint after
     they arrived (forcing a repaint would paint twice and time the benchmark, not the app)."""
 
-    def __init__(self, widget) -> None:  # noqa: ANN001 - a QWidget
+    def __init__(self, widget) -> None:
         from promodesk.qt import QEvent, QObject
 
         self.times: list[float] = []
         log = self.times
 
         class Watch(QObject):
-            def eventFilter(self, _watched, event) -> bool:  # noqa: ANN001, N802
+            def eventFilter(self, _watched, event) -> bool:
                 if event.type() == QEvent.Type.Paint:
                     log.append(time.perf_counter())
                 return False
