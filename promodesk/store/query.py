@@ -9,11 +9,13 @@ walk of an index, whatever the table size.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promodesk.store.tables import TableSpec
+
+if TYPE_CHECKING:  # sqlite3 itself loads with the workspace, not with the window
+    import sqlite3
 
 Row = tuple[Any, ...]
 SortKey = tuple[Any, Any]

@@ -12,9 +12,10 @@ from pathlib import Path
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
 from promodesk.domain.values import now_utc_text
 from promodesk.domain.vendors import Vendor
+from promodesk.store import WORKSPACE_SUFFIX
 from promodesk.store.db import connect, transaction
 
-WORKSPACE_SUFFIX = ".promodesk"
+__all__ = ["WORKSPACE_SUFFIX", "SourceInfo", "as_of_by_vendor", "create_workspace", "save_copy"]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promodesk import __version__
 from promodesk.domain.jobs import Progress, ProgressFn
@@ -29,10 +29,8 @@ from promodesk.qt import (
     QWidget,
     Signal,
 )
-from promodesk.services.demo import DEMO_LABEL, demo_workspace_path, ensure_demo_workspace
-from promodesk.services.workspace_session import ImportOutcome, WorkspaceSession
+from promodesk.store import WORKSPACE_SUFFIX
 from promodesk.store.tables import Column
-from promodesk.store.workspace import WORKSPACE_SUFFIX
 from promodesk.ui.models.formatting import display
 from promodesk.ui.panels.altcraft import AltcraftPanel
 from promodesk.ui.panels.base import VendorPanel
@@ -41,6 +39,12 @@ from promodesk.ui.panels.optimove import OptimovePanel
 from promodesk.ui.tasks import Job, TaskRunner
 from promodesk.ui.widgets.job_status import JobStatus
 from promodesk.ui.widgets.message_bar import MessageBar
+
+if TYPE_CHECKING:
+    from promodesk.services.workspace_session import ImportOutcome, WorkspaceSession
+
+# The services (asyncio, SQLite, the store) are imported where they are first used, so the
+# window paints before they load.
 
 log = logging.getLogger("promodesk.ui")
 
@@ -53,6 +57,11 @@ EXPORT_FILTER = (
 )
 WORKSPACE_FILTER = f"promodesk workspaces (*{WORKSPACE_SUFFIX});;All files (*)"
 _AS_OF = Column("as_of", "As of", "datetime")
+_PANEL_TYPES: dict[Vendor, type[VendorPanel]] = {
+    Vendor.OPTIMOVE: OptimovePanel,
+    Vendor.ALTCRAFT: AltcraftPanel,
+    Vendor.IMPACT: ImpactPanel,
+}
 
 
 class MainWindow(QMainWindow):
@@ -60,27 +69,31 @@ class MainWindow(QMainWindow):
     workspace_opened = Signal(object)  # WorkspaceSession
     imported = Signal(object)  # ImportOutcome
 
-    def __init__(self, runner: TaskRunner, settings: QSettings) -> None:
+    def __init__(
+        self, runner: TaskRunner, settings: QSettings, *, defer_hidden_panels: bool = False
+    ) -> None:
+        """`defer_hidden_panels`: build only the panel on screen now, the others when
+        `build_remaining_panels()` is called (the app does so right after the first paint)."""
         super().__init__()
         self.setObjectName("mainWindow")
         self.runner = runner
         self.settings = settings
         self.session: WorkspaceSession | None = None
+        self._account_names: dict[int, str] = {}
         self.setWindowTitle("promodesk")
         self.setAcceptDrops(True)
         self.resize(1400, 860)
 
         self.message_bar = MessageBar()
-        self.panels: dict[Vendor, VendorPanel] = {
-            Vendor.OPTIMOVE: OptimovePanel(),
-            Vendor.ALTCRAFT: AltcraftPanel(),
-            Vendor.IMPACT: ImpactPanel(),
-        }
+        self.panels: dict[Vendor, VendorPanel] = {}
         self.tabs = QTabWidget()
         self.tabs.setObjectName("vendorTabs")
-        for vendor, panel in self.panels.items():
-            self.tabs.addTab(panel, vendor.display_name)
-            panel.message.connect(self.show_message)
+        shown = int(self.settings.value("window/tab", 0) or 0)
+        for index, vendor in enumerate(_PANEL_TYPES):
+            if defer_hidden_panels and index != shown:
+                self.tabs.addTab(QWidget(), vendor.display_name)  # built after the first paint
+            else:
+                self.tabs.addTab(self._make_panel(vendor), vendor.display_name)
         self.tabs.currentChanged.connect(lambda _: self._update_status())
 
         central = QWidget()
@@ -184,7 +197,7 @@ class MainWindow(QMainWindow):
         )
 
         view_menu = menus.addMenu("&View")
-        for number, vendor in enumerate(self.panels, start=1):
+        for number, vendor in enumerate(_PANEL_TYPES, start=1):
             view_menu.addAction(
                 self._action(
                     vendor.display_name,
@@ -201,6 +214,24 @@ class MainWindow(QMainWindow):
 
         help_menu = menus.addMenu("&Help")
         help_menu.addAction(self._action("&About promodesk", self._about))
+
+    def _make_panel(self, vendor: Vendor) -> VendorPanel:
+        panel = _PANEL_TYPES[vendor]()
+        panel.message.connect(self.show_message)
+        self.panels[vendor] = panel
+        self._restore_panel_layout(vendor, panel)
+        panel.set_account_names(self._account_names)
+        if self.session is not None:
+            panel.set_reader(self.session.reader)
+        return panel
+
+    def build_remaining_panels(self) -> None:
+        current = self.tabs.currentIndex()
+        for index, vendor in enumerate(_PANEL_TYPES):
+            if vendor not in self.panels:
+                self.tabs.removeTab(index)
+                self.tabs.insertTab(index, self._make_panel(vendor), vendor.display_name)
+        self.tabs.setCurrentIndex(current)
 
     def current_panel(self) -> VendorPanel:
         widget = self.tabs.currentWidget()
@@ -219,6 +250,9 @@ class MainWindow(QMainWindow):
         return self.open_demo()
 
     def open_demo(self) -> Job:
+        from promodesk.services.demo import demo_workspace_path, ensure_demo_workspace
+        from promodesk.services.workspace_session import WorkspaceSession
+
         async def work(progress: ProgressFn) -> WorkspaceSession:
             path = await ensure_demo_workspace(progress=progress)
             return await WorkspaceSession.open(path)
@@ -228,6 +262,8 @@ class MainWindow(QMainWindow):
         return self.runner.start("Opening the demo workspace", work, on_done=self._opened)
 
     def open_workspace(self, path: Path) -> Job:
+        from promodesk.services.workspace_session import WorkspaceSession
+
         async def work(_progress: ProgressFn) -> WorkspaceSession:
             return await WorkspaceSession.open(path)
 
@@ -236,6 +272,8 @@ class MainWindow(QMainWindow):
         )
 
     def _opened(self, job: Job) -> None:
+        from promodesk.services.demo import DEMO_LABEL
+
         if job.error is not None or job.cancelled:
             if job.error is not None:
                 self.show_message("error", f"Could not open the workspace: {job.error}")
@@ -250,9 +288,9 @@ class MainWindow(QMainWindow):
                 background=True,
             )
         session.on_index_progress = self._index_progress
-        names = {source.account_id: source.name for source in session.info.sources}
+        self._account_names = {source.account_id: source.name for source in session.info.sources}
         for panel in self.panels.values():
-            panel.set_account_names(names)
+            panel.set_account_names(self._account_names)
             panel.set_reader(session.reader)
         self.settings.setValue("workspace/last", str(session.path))
         self._remember_recent(session.path)
@@ -414,9 +452,11 @@ class MainWindow(QMainWindow):
 
     def _after_refresh(self, session: WorkspaceSession) -> None:
         if session is self.session:
-            names = {source.account_id: source.name for source in session.info.sources}
+            self._account_names = {
+                source.account_id: source.name for source in session.info.sources
+            }
             for panel in self.panels.values():
-                panel.set_account_names(names)
+                panel.set_account_names(self._account_names)
             self._update_status()
 
     # -- drag and drop ---------------------------------------------------------------------------
@@ -528,16 +568,17 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray):
             self.restoreState(state)
         self.tabs.setCurrentIndex(int(self.settings.value("window/tab", 0) or 0))
-        for vendor, panel in self.panels.items():
-            for number, splitter in enumerate(panel.splitters):
-                sizes = self.settings.value(f"layout/{vendor.value}/{number}")
-                if isinstance(sizes, QByteArray):
-                    splitter.restoreState(sizes)
-            for browser in panel.browsers:
-                header = self.settings.value(f"columns/{browser.spec.name}")
-                if isinstance(header, QByteArray):
-                    browser.view.horizontalHeader().restoreState(header)
-                    browser._sized_columns = True  # the user's widths win over the automatic ones
+
+    def _restore_panel_layout(self, vendor: Vendor, panel: VendorPanel) -> None:
+        for number, splitter in enumerate(panel.splitters):
+            sizes = self.settings.value(f"layout/{vendor.value}/{number}")
+            if isinstance(sizes, QByteArray):
+                splitter.restoreState(sizes)
+        for browser in panel.browsers:
+            header = self.settings.value(f"columns/{browser.spec.name}")
+            if isinstance(header, QByteArray):
+                browser.view.horizontalHeader().restoreState(header)
+                browser._sized_columns = True  # the user's widths win over the automatic ones
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promodesk.qt import (
     QAbstractTableModel,
@@ -27,9 +26,13 @@ from promodesk.qt import (
     Signal,
 )
 from promodesk.store.query import Pager, Row, RowQuery
-from promodesk.store.reader import StoreReader
 from promodesk.store.tables import Column, TableSpec
 from promodesk.ui.models.formatting import display, is_numeric, tooltip
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from promodesk.store.reader import StoreReader
 
 log = logging.getLogger("promodesk.models")
 
@@ -315,7 +318,7 @@ class StoreTableModel(QAbstractTableModel):
         if generation != self._generation:
             return
         error = future.exception()
-        if isinstance(error, sqlite3.OperationalError) and "interrupted" in str(error):
+        if error is not None and "interrupted" in str(error):
             return  # the workspace is closing; nothing to tell anyone
         if error is not None:
             if what == "page":

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promodesk.domain.vendors import CodeStatus, Vendor
 from promodesk.qt import QApplication, QSplitter, Qt, QVBoxLayout, QWidget, Signal
 from promodesk.store.query import Row
-from promodesk.store.reader import StoreReader
 from promodesk.ui.panels.details import DetailsView
 from promodesk.ui.panels.table_browser import TableBrowser
+
+if TYPE_CHECKING:
+    from promodesk.store.reader import StoreReader
 
 EMPTY_HINT = (
     "No {noun} in this workspace yet.\n\n"
@@ -72,6 +74,11 @@ class VendorPanel(QWidget):
 
         parent.current_row_changed.connect(apply)
         child.scope_cleared.connect(parent.clear_selection)
+
+    @property
+    def main_browser(self) -> TableBrowser:
+        """The codes table the panel opens on."""
+        return self.browsers[-1]
 
     def set_reader(self, reader: StoreReader | None) -> None:
         self.details.set_reader(reader)

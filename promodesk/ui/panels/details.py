@@ -5,15 +5,18 @@ from __future__ import annotations
 import contextlib
 import html
 import json
-import sqlite3
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promodesk.qt import Qt, QTextBrowser, QWidget, Signal
 from promodesk.store.query import fetch_row
-from promodesk.store.reader import StoreReader
 from promodesk.store.tables import TableSpec
 from promodesk.ui.models.formatting import display, utc_text
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from promodesk.store.reader import StoreReader
 
 _HIDDEN = {"id", "account_id", "details"}
 

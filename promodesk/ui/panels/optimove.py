@@ -117,3 +117,7 @@ class OptimovePanel(VendorPanel):
         self.tabs.addTab(self.pool_codes, "Codes in local files")
         self.arrange(left, self.tabs)
         self.splitters.append(left)
+
+    @property
+    def main_browser(self) -> TableBrowser:
+        return self.allocations

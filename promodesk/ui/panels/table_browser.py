@@ -7,7 +7,7 @@ which filters, and how selections narrow the tables next to them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promodesk.qt import (
     QAbstractItemView,
@@ -31,10 +31,12 @@ from promodesk.qt import (
     Signal,
 )
 from promodesk.store.query import Row
-from promodesk.store.reader import StoreReader
 from promodesk.store.tables import TableSpec
 from promodesk.ui.models.formatting import display
 from promodesk.ui.models.store_table import StoreTableModel
+
+if TYPE_CHECKING:
+    from promodesk.store.reader import StoreReader
 
 SEARCH_DELAY_MS = 180
 MAX_COPY_ROWS = 200_000
