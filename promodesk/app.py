@@ -181,9 +181,12 @@ def _set_icon(app: Any) -> None:
     from promodesk.qt import QIcon
     from promodesk.services.paths import resources_dir
 
-    icon = resources_dir() / "icons" / "promodesk.svg"
-    if icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
+    icon = QIcon()
+    for size in (16, 32, 48, 64, 128, 256):
+        path = resources_dir() / "icons" / f"promodesk-{size}.png"
+        if path.exists():
+            icon.addFile(str(path))
+    app.setWindowIcon(icon)
 
 
 def _exit_after(what: str, window: Any, started: float) -> None:
