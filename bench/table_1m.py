@@ -202,6 +202,62 @@ async def measure(path: Path, repeat: int) -> dict[str, object]:
     return summary
 
 
+async def bare_floor(repeat: int) -> dict[str, float]:
+    """The same window size and four visible tables, but plain QTableViews over in-memory
+    models (one of a million rows), all reset at once: what Qt alone costs when a workspace
+    opens. Measured in the same run, as context for the targets."""
+    from promodesk.qt import (
+        QAbstractTableModel,
+        QHeaderView,
+        QMainWindow,
+        QModelIndex,
+        QSplitter,
+        Qt,
+        QTableView,
+    )
+
+    class Plain(QAbstractTableModel):
+        def __init__(self, rows: int) -> None:
+            super().__init__()
+            self.rows = rows
+
+        def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+            return 0 if parent.isValid() else self.rows
+
+        def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+            return 0 if parent.isValid() else 9
+
+        def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return f"CODE{index.row():07d}-{index.column()}"
+            return None
+
+    window = QMainWindow()
+    window.resize(1400, 860)
+    splitter = QSplitter()
+    models = [Plain(3), Plain(3), Plain(1_000_000), Plain(5)]
+    for model in models:
+        view = QTableView()
+        view.setModel(model)
+        view.setAlternatingRowColors(True)
+        view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        view.verticalHeader().hide()
+        splitter.addWidget(view)
+    window.setCentralWidget(splitter)
+    window.show()
+    await asyncio.sleep(0.3)
+    stall = StallMeter()
+    stall.start()
+    for _ in range(repeat):
+        for model in models:
+            model.beginResetModel()
+            model.endResetModel()
+        await asyncio.sleep(0.15)
+    stall.timer.stop()
+    window.close()
+    return {"bare_qt_reset_four_tables_longest_stall_ms": round(stall.worst * 1000, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -225,6 +281,7 @@ def main() -> None:
     asyncio.set_event_loop(loop)
     with loop:
         summary = loop.run_until_complete(measure(copy, args.repeat))
+        summary.update(loop.run_until_complete(bare_floor(args.repeat)))
     shutil.rmtree(copy.parent, ignore_errors=True)
     emit(
         {

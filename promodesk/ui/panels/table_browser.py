@@ -174,7 +174,6 @@ class TableBrowser(QWidget):
     # -- wiring from the panel -------------------------------------------------------------------
 
     def set_reader(self, reader: StoreReader | None) -> None:
-        self._sized_columns = False
         self.model.set_reader(reader)
 
     def set_scope(self, filters: dict[str, Any], description: str) -> None:
@@ -220,17 +219,25 @@ class TableBrowser(QWidget):
         self.current_row_changed.emit(self.current_row())
 
     def _size_columns(self) -> None:
+        """Widths from the first rows a table ever shows, once (the user's own widths, saved
+        with the layout, win). Dates and counts have known widths; text is sampled."""
         self._sized_columns = True
         metrics = self.view.fontMetrics()
+        fixed = {
+            "datetime": metrics.horizontalAdvance("00 Www 0000 00:00") + 16,
+            "count": metrics.horizontalAdvance("0,000,000") + 16,
+            "flag": metrics.horizontalAdvance("Yes") + 16,
+        }
+        rows = [self.model.row_at(row) for row in range(min(12, self.model.rowCount()))]
         for section, column in enumerate(self.model.columns):
-            sample = [
-                self.model.data(self.model.index(row, section)) or ""
-                for row in range(min(40, self.model.rowCount()))
-            ]
-            widest = max(
-                [metrics.horizontalAdvance(column.label) + 28]
-                + [metrics.horizontalAdvance(text) + 16 for text in sample]
-            )
+            widest = metrics.horizontalAdvance(column.label) + 28
+            if column.kind in fixed:
+                widest = max(widest, fixed[column.kind])
+            else:
+                for row in rows:
+                    if row is not None:
+                        text = display(column, self.model.value(row, column.name))
+                        widest = max(widest, metrics.horizontalAdvance(text) + 16)
             self.view.setColumnWidth(section, max(60, min(widest, 320)))
 
     def _update_count(self) -> None:
