@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any
 
 from promodesk import APP_NAME, __version__
+from promodesk.vendors.redaction import install_log_redaction, redact
 
 log = logging.getLogger("promodesk")
 
@@ -60,6 +61,7 @@ def setup_logging() -> None:
     stream.setLevel(logging.WARNING)
     stream.setFormatter(logging.Formatter(_LOG_FORMAT))
     root.addHandler(stream)
+    install_log_redaction()
 
 
 def attach_log_file() -> None:
@@ -78,6 +80,7 @@ def attach_log_file() -> None:
         return
     handler.setFormatter(logging.Formatter(_LOG_FORMAT))
     logging.getLogger().addHandler(handler)
+    install_log_redaction()
 
 
 def run_gui(options: argparse.Namespace) -> int:
@@ -219,7 +222,7 @@ def _crash_handler(window: Any) -> Any:
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, error, trace)
             return
-        text = "".join(traceback.format_exception(kind, error, trace))
+        text = redact("".join(traceback.format_exception(kind, error, trace)))
         log.error("unexpected error:\n%s", text)
         try:
             from promodesk.qt import QMessageBox
@@ -229,12 +232,11 @@ def _crash_handler(window: Any) -> Any:
             box.setWindowTitle("Something went wrong")
             box.setText(
                 "promodesk hit an unexpected error. Your workspace is safe: unfinished changes "
-                "were "
-                "rolled back. The details were written to the log."
+                "were rolled back. The details were written to the log."
             )
             box.setDetailedText(text)
             box.open()
-        except Exception:
+        except Exception:  # no window to show it in: the terminal gets it
             sys.__excepthook__(kind, error, trace)
 
     return handle
