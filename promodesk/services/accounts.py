@@ -1,0 +1,262 @@
+"""Vendor accounts: settings as JSON in the user's config folder, secrets in the keychain, one
+client per account made once and reused, and the built-in Sandbox account per vendor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from promodesk.domain.vendors import Vendor
+from promodesk.services.paths import config_dir
+from promodesk.services.secrets import KeychainStatus, SecretStore
+from promodesk.vendors.errors import VendorError
+from promodesk.vendors.fake_support import SandboxTransport
+from promodesk.vendors.registry import VENDORS, VendorClient
+
+SANDBOX_PREFIX = "sandbox-"
+
+
+class Account(BaseModel):
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    vendor: Vendor
+    name: str
+    settings: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def sandbox(self) -> bool:
+        return self.id.startswith(SANDBOX_PREFIX)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (sandbox)" if self.sandbox else self.name
+
+
+def sandbox_account(vendor: Vendor) -> Account:
+    return Account(
+        id=f"{SANDBOX_PREFIX}{vendor.value}",
+        vendor=vendor,
+        name="Sandbox",
+        settings=dict(VENDORS[vendor].sandbox_settings),
+    )
+
+
+def check_settings(vendor: Vendor, settings: Mapping[str, str]) -> list[str]:
+    """What is missing or wrong in an account's settings, in words ([] when fine)."""
+    problems = []
+    for field in VENDORS[vendor].fields:
+        if field.secret:
+            continue
+        value = (settings.get(field.key) or "").strip()
+        if field.required and not value:
+            problems.append(f"{field.label} is required")
+        elif value and field.kind == "url" and not value.startswith(("https://", "http://")):
+            problems.append(f"{field.label} must start with https://")
+        elif value and field.kind == "int" and not value.isdigit():
+            problems.append(f"{field.label} must be a number")
+        elif value and field.kind == "choice" and value not in field.choices:
+            problems.append(f"{field.label} must be one of {', '.join(field.choices)}")
+    return problems
+
+
+class AccountStore:
+    """The user's accounts (no secrets in here: those are in the keychain)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or config_dir() / "accounts.json"
+
+    def load(self) -> list[Account]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError):
+            return []  # a damaged file is replaced by the next save
+        return [
+            Account.model_validate(item)
+            for item in data.get("accounts", [])
+            if isinstance(item, dict)
+        ]
+
+    def save(self, accounts: list[Account]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"accounts": [a.model_dump(mode="json") for a in accounts if not a.sandbox]}
+        handle, temp = tempfile.mkstemp(prefix=".accounts.", dir=self.path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(payload, out, indent=2)
+        os.replace(temp, self.path)
+
+    def all(self) -> list[Account]:
+        """Sandbox accounts first (one per vendor), then the user's."""
+        return [sandbox_account(vendor) for vendor in Vendor] + self.load()
+
+    def put(self, account: Account) -> None:
+        if account.sandbox:
+            raise ValueError("the sandbox accounts are built in")
+        accounts = [a for a in self.load() if a.id != account.id]
+        self.save([*accounts, account])
+
+    def remove(self, account_id: str) -> None:
+        self.save([a for a in self.load() if a.id != account_id])
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    ok: bool
+    message: str
+    seconds: float
+
+
+class Connections:
+    """One client per account, made on first use and closed on shutdown. Sandbox accounts talk
+    to in-process fakes (no sockets) whose state lasts for the session."""
+
+    def __init__(self, secrets: SecretStore) -> None:
+        self.secrets = secrets
+        self._clients: dict[str, tuple[str, VendorClient]] = {}
+        self._fakes: dict[Vendor, Any] = {}
+
+    def fake(self, vendor: Vendor) -> Any:
+        if vendor not in self._fakes:
+            self._fakes[vendor] = VENDORS[vendor].make_fake()
+        return self._fakes[vendor]
+
+    async def client(self, account: Account, *, secret: str | None = None) -> VendorClient:
+        info = VENDORS[account.vendor]
+        if account.sandbox:
+            secret, transport = info.sandbox_secret, SandboxTransport(self.fake(account.vendor))
+        else:
+            secret = secret or await self.secrets.get(account.id)
+            transport = None
+            if not secret:
+                raise VendorError(
+                    account.vendor.display_name,
+                    f"no {info.secret_field.label.lower()} stored for {account.name}",
+                )
+        fingerprint = json.dumps([account.settings, secret], sort_keys=True)
+        cached = self._clients.get(account.id)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        if cached is not None:
+            await cached[1].aclose()
+        client = info.make_client(account.settings, secret, transport)
+        self._clients[account.id] = (fingerprint, client)
+        return client
+
+    async def check(self, account: Account, *, secret: str | None = None) -> ConnectionCheck:
+        """Test connection: one cheap call that proves the address and the credentials."""
+        problems = check_settings(account.vendor, account.settings)
+        if problems:
+            return ConnectionCheck(False, "; ".join(problems), 0.0)
+        start = time.perf_counter()
+        try:
+            client = await self.client(account, secret=secret)
+            await client.ping()
+        except VendorError as error:
+            return ConnectionCheck(False, str(error), time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        return ConnectionCheck(
+            True, f"Connected to {account.vendor.display_name} in {seconds * 1000:.0f} ms", seconds
+        )
+
+    async def forget(self, account_id: str) -> None:
+        cached = self._clients.pop(account_id, None)
+        if cached is not None:
+            await cached[1].aclose()
+
+    async def aclose(self) -> None:
+        for _fingerprint, client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+
+@dataclass(frozen=True)
+class AccountEntry:
+    account: Account
+    has_secret: bool
+
+
+@dataclass(frozen=True)
+class SavedAccount:
+    account: Account
+    # True: the secret is in the keychain; False: kept for this session only; None: unchanged.
+    secret_persistent: bool | None
+
+
+class AccountsService:
+    """What the accounts dialog does, as async use cases: file and keychain work happens off
+    the GUI thread, and every account's client is made once and closed on shutdown."""
+
+    def __init__(
+        self, store: AccountStore | None = None, secrets: SecretStore | None = None
+    ) -> None:
+        self.store = store or AccountStore()
+        self.secrets = secrets or SecretStore()
+        self.connections = Connections(self.secrets)
+
+    async def keychain(self) -> KeychainStatus:
+        return await self.secrets.status()
+
+    async def entries(self) -> list[AccountEntry]:
+        accounts = await asyncio.to_thread(self.store.all)
+        entries = []
+        for account in accounts:
+            if account.sandbox:
+                entries.append(AccountEntry(account, True))
+                continue
+            try:
+                has_secret = bool(await self.secrets.get(account.id))
+            except (TimeoutError, OSError, RuntimeError):
+                has_secret = False  # a locked or failing keychain: the form asks again
+            entries.append(AccountEntry(account, has_secret))
+        return entries
+
+    async def save(self, account: Account, secret: str | None) -> SavedAccount:
+        """Store the settings (and the secret, when a new one was typed)."""
+        if account.sandbox:
+            raise ValueError("the sandbox accounts are built in and cannot be changed")
+        problems = check_settings(account.vendor, account.settings)
+        if not account.name.strip():
+            problems.insert(0, "Name is required")
+        if problems:
+            raise AccountSettingsError(problems)
+        persistent = None
+        if secret:
+            persistent = await self.secrets.set(account.id, secret)
+        await asyncio.to_thread(self.store.put, account)
+        await self.connections.forget(account.id)  # the next call uses the new settings
+        return SavedAccount(account, persistent)
+
+    async def remove(self, account: Account) -> None:
+        if account.sandbox:
+            raise ValueError("the sandbox accounts are built in")
+        await self.connections.forget(account.id)
+        await asyncio.to_thread(self.store.remove, account.id)
+        await self.secrets.delete(account.id)
+
+    async def check(self, account: Account, secret: str | None = None) -> ConnectionCheck:
+        if not account.sandbox and not secret and not await self.secrets.get(account.id):
+            label = VENDORS[account.vendor].secret_field.label
+            return ConnectionCheck(False, f"Enter the {label.lower()} first", 0.0)
+        return await self.connections.check(account, secret=secret or None)
+
+    async def aclose(self) -> None:
+        await self.connections.aclose()
+
+
+class AccountSettingsError(ValueError):
+    """An account's settings are incomplete or wrong; `problems` says each thing to fix."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems

@@ -1,0 +1,130 @@
+"""Account secrets in the OS keychain, never in a file.
+
+keyring is imported on first use and always called on a worker thread with a timeout: its
+backends can block (a locked keychain waiting for a password) and may be missing altogether
+(headless Linux, some frozen builds). Without a usable backend a secret is kept for the running
+session only and the UI says so; there is no plaintext fallback. PROMODESK_KEYRING=memory
+selects an in-memory keychain (tests, demos).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from promodesk.vendors.redaction import register_secret
+
+SERVICE = "promodesk"
+TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class KeychainStatus:
+    persistent: bool
+    backend: str
+    reason: str = ""
+
+
+class _MemoryKeychain:
+    """A keychain that forgets on exit (PROMODESK_KEYRING=memory)."""
+
+    name = "in-memory keychain"
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def get_password(self, service: str, user: str) -> str | None:
+        with self._lock:
+            return self._values.get((service, user))
+
+    def set_password(self, service: str, user: str, value: str) -> None:
+        with self._lock:
+            self._values[(service, user)] = value
+
+    def delete_password(self, service: str, user: str) -> None:
+        with self._lock:
+            self._values.pop((service, user), None)
+
+
+def _system_keychain() -> tuple[Any, KeychainStatus]:
+    import keyring
+    import keyring.backends.fail
+    import keyring.backends.null
+
+    backend = keyring.get_keyring()
+    name = type(backend).__module__.replace("keyring.backends.", "") + "." + type(backend).__name__
+    unusable = (keyring.backends.fail.Keyring, keyring.backends.null.Keyring)
+    if isinstance(backend, unusable) or getattr(backend, "priority", 1) <= 0:
+        return None, KeychainStatus(False, name, "no keychain on this computer")
+    return backend, KeychainStatus(True, name)
+
+
+class SecretStore:
+    def __init__(self, *, timeout: float = TIMEOUT_S) -> None:
+        self.timeout = timeout
+        self._backend: Any = None
+        self._status: KeychainStatus | None = None
+        self._session: dict[str, str] = {}  # secrets kept in memory when they cannot be stored
+
+    async def status(self) -> KeychainStatus:
+        if self._status is None:
+            if os.environ.get("PROMODESK_KEYRING") == "memory":
+                self._backend = _MemoryKeychain()
+                self._status = KeychainStatus(
+                    False, _MemoryKeychain.name, "in-memory keychain (PROMODESK_KEYRING)"
+                )
+            else:
+                try:
+                    self._backend, self._status = await self._off_thread(_system_keychain)
+                except Exception as error:  # any failure means "not available"
+                    self._backend = None
+                    self._status = KeychainStatus(
+                        False, "none", f"the keychain could not be opened ({error})"
+                    )
+        return self._status
+
+    async def _off_thread(self, function: Any, *args: Any) -> Any:
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(function, *args), self.timeout)
+        except TimeoutError:
+            raise TimeoutError(
+                f"the keychain did not answer within {self.timeout:.0f} s (is it locked?)"
+            ) from None
+
+    async def get(self, account_id: str) -> str | None:
+        if account_id in self._session:
+            return self._session[account_id]
+        await self.status()
+        if self._backend is None:
+            return None
+        value: str | None = await self._off_thread(self._backend.get_password, SERVICE, account_id)
+        register_secret(value)
+        return value
+
+    async def set(self, account_id: str, secret: str) -> bool:
+        """Store a secret; True if it will survive a restart, False if kept for this session."""
+        register_secret(secret)
+        status = await self.status()
+        if self._backend is not None:
+            try:
+                await self._off_thread(self._backend.set_password, SERVICE, account_id, secret)
+            except Exception:  # a failing keychain leaves the session copy
+                self._session[account_id] = secret
+                return False
+            self._session.pop(account_id, None)
+            return status.persistent
+        self._session[account_id] = secret
+        return False
+
+    async def delete(self, account_id: str) -> None:
+        self._session.pop(account_id, None)
+        await self.status()
+        if self._backend is not None:
+            # Nothing stored, or a keychain that fails: either way nothing is left to delete.
+            with contextlib.suppress(Exception):
+                await self._off_thread(self._backend.delete_password, SERVICE, account_id)

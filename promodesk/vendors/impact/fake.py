@@ -1,0 +1,412 @@
+"""A sandbox impact.com Advertiser API for promo codes, with the documented behaviour.
+
+HTTP Basic (AccountSID:AuthToken): 401 for bad credentials, 403 for a read-only token writing
+or a scoped token without the promo-code permissions. XML unless JSON is asked for (Accept or
+a .json suffix). Lists paged with Page/PageSize and an envelope of strings whose next-page URI
+is host-relative and "" on the last page. Create takes a form or JSON and answers
+{Status, Uri}; expire keeps the code, INACTIVE. 1,000 requests per hour per account, 429
+with X-RateLimit-* headers (Reset as an epoch).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+from xml.sax.saxutils import escape
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from promodesk.domain.values import to_utc_text
+from promodesk.domain.vendors import Vendor
+from promodesk.vendors.fake_support import FaultInjector, FaultPlan, SlidingWindow, json_bytes
+from promodesk.vendors.impact.endpoints import CREDIT_POLICIES, MATCH_TYPES, MAX_STRING
+from promodesk.vendors.registry import SANDBOX_CREDENTIALS
+
+SANDBOX_SID = SANDBOX_CREDENTIALS[Vendor.IMPACT]["account_sid"]
+SANDBOX_TOKEN = SANDBOX_CREDENTIALS[Vendor.IMPACT]["auth_token"]
+READ_ONLY_TOKEN = "sandbox-impact-readonly"
+SCOPED_NO_PROMO_TOKEN = "sandbox-impact-scoped-other"
+
+_PARTNERS = {
+    "2552842": "Wile E. Coyote Facebook",
+    "2552901": "Trail Deals Blog",
+    "2553010": "Coupon Finder",
+}
+_PROGRAMS = {"1000": "Acme Campaign", "1001": "Acme Outdoor UK"}
+
+
+def _iso(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+
+
+class ImpactState:
+    def __init__(self, *, demo: bool = True) -> None:
+        self.codes: dict[int, dict[str, str]] = {}
+        self.next_id = 7_000_000
+        if demo:
+            for number in range(25):
+                partner = list(_PARTNERS)[number % 3]
+                program = list(_PROGRAMS)[number % 2]
+                self.add(
+                    {
+                        "Code": f"SANDBOX{number:02d}",
+                        "AssignedPartnerId": partner,
+                        "CampaignId": program,
+                        "CreditPolicy": "ALWAYS",
+                        "Type": "LI",
+                    }
+                )
+
+    def add(self, fields: dict[str, str]) -> dict[str, str]:
+        self.next_id += 1
+        partner = fields["AssignedPartnerId"]
+        program = fields["CampaignId"]
+        record = {
+            "Id": str(self.next_id),
+            "Code": fields["Code"],
+            "Type": fields.get("Type", "LI"),
+            "CreditPolicy": fields.get("CreditPolicy", "ALWAYS"),
+            "CampaignId": program,
+            "CampaignName": _PROGRAMS.get(program, f"Program {program}"),
+            "AssignedPartnerId": partner,
+            "AssignedPartnerName": _PARTNERS.get(partner, f"Partner {partner}"),
+            "CreatedDate": _iso(),
+            "StartDate": fields.get("StartDate") or _iso(),
+            "EndDate": fields.get("EndDate", ""),
+            "State": "ACTIVE",
+            "DealId": fields.get("DealId", ""),
+            "DealName": fields.get("DealName", ""),
+            "DealState": "",
+            "DiscountType": "",
+            "SynchAdsPromoCodes": "false",
+        }
+        self.codes[self.next_id] = record
+        return record
+
+
+class FakeImpact:
+    def __init__(
+        self,
+        *,
+        sid: str = SANDBOX_SID,
+        token: str = SANDBOX_TOKEN,
+        rate_limit: tuple[int, float] | None = (1000, 3600.0),
+        faults: FaultPlan | None = None,
+        demo: bool = True,
+    ) -> None:
+        self.sid = sid
+        self.tokens = {token: "rw", READ_ONLY_TOKEN: "ro", SCOPED_NO_PROMO_TOKEN: "scoped-other"}
+        self.state = ImpactState(demo=demo)
+        self.limit = SlidingWindow(*rate_limit) if rate_limit else None
+        self.faults = faults or FaultPlan()
+        self.lock = asyncio.Lock()
+        base = "/Advertisers/{sid}/PromoCodes"
+        routes = [
+            Route(base, self.collection, methods=["GET", "POST"]),
+            Route(base + ".json", self.collection, methods=["GET", "POST"]),
+            Route(base + ".xml", self.collection, methods=["GET", "POST"]),
+            Route(base + "/{id}", self.item, methods=["GET", "DELETE", "POST"]),
+            Route("/_sandbox/state", self.sandbox_state, methods=["GET"]),
+            Route("/_sandbox/faults", self.sandbox_faults, methods=["POST"]),
+            Route("/_sandbox/reset", self.sandbox_reset, methods=["POST"]),
+        ]
+        self.app = FaultInjector(Starlette(routes=routes), self.faults, error_body=_error_body)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _wants_json(self, request: Request) -> bool:
+        path = request.url.path
+        if path.endswith(".json") or path.split("/")[-1].endswith(".json"):
+            return True
+        if path.endswith(".xml"):
+            return False
+        return "json" in request.headers.get("accept", "")
+
+    def _answer(
+        self,
+        request: Request,
+        body: dict[str, Any],
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        if self._wants_json(request):
+            return JSONResponse(body, status_code=status, headers=headers)
+        return Response(
+            _xml(body), status_code=status, media_type="application/xml", headers=headers
+        )
+
+    def _error(
+        self,
+        request: Request,
+        status: int,
+        message: str,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        body: dict[str, Any] = {"Status": "ERROR", "Message": message}
+        if errors:
+            body["Errors"] = errors
+        return self._answer(request, body, status, headers)
+
+    def _auth(self, request: Request, *, write: bool) -> Response | None:
+        header = request.headers.get("authorization", "")
+        try:
+            user, _, secret = (
+                base64.b64decode(header.removeprefix("Basic ").strip()).decode().partition(":")
+            )
+        except ValueError:
+            user, secret = "", ""
+        kind = self.tokens.get(secret)
+        if not header.startswith("Basic ") or user != self.sid or kind is None:
+            return self._error(request, 401, "Unauthorized: no valid API key was provided")
+        if request.path_params.get("sid") != self.sid:
+            return self._error(request, 403, "Forbidden: this account cannot access that resource")
+        if kind == "scoped-other" or (kind == "ro" and write):
+            return self._error(
+                request, 403, "Forbidden: the token does not have the required permission"
+            )
+        if self.limit is not None:
+            wait = self.limit.hit(user)
+            if wait is not None:
+                reset = int(time.time() + wait) + 1
+                return self._error(
+                    request,
+                    429,
+                    "Too Many Requests",
+                    headers={
+                        "X-RateLimit-Limit": str(self.limit.requests),
+                        "X-RateLimit-Remaining": "0",
+                        "X-RateLimit-Reset": str(reset),
+                    },
+                )
+        return None
+
+    async def _fields(self, request: Request) -> dict[str, str]:
+        kind = request.headers.get("content-type", "")
+        if "json" in kind:
+            try:
+                body = await request.json()
+            except ValueError:
+                return {}
+            return {str(k): str(v) for k, v in body.items()} if isinstance(body, dict) else {}
+        # application/x-www-form-urlencoded (what impact.com's examples send)
+        return dict(
+            parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+        )
+
+    # -- routes ---------------------------------------------------------------------------------
+
+    async def collection(self, request: Request) -> Response:
+        write = request.method == "POST"
+        refused = self._auth(request, write=write)
+        if refused is not None:
+            return refused
+        async with self.lock:
+            if write:
+                return await self._create(request)
+            return self._list(request)
+
+    def _list(self, request: Request) -> Response:
+        query = request.query_params
+        try:
+            page = max(1, int(query.get("Page", "1")))
+            size = max(1, min(20_000, int(query.get("PageSize", "1000"))))
+        except ValueError:
+            return self._error(request, 400, "Page and PageSize must be numbers")
+        state = query.get("State")
+        if state and state not in ("ACTIVE", "INACTIVE"):
+            return self._error(
+                request,
+                400,
+                "Validation Failed",
+                [{"Field": "State", "Message": "ACTIVE or INACTIVE"}],
+            )
+        bounds = []
+        for name, comparison in (("StartDate", 1), ("EndDate", -1)):
+            if query.get(name):
+                try:
+                    bounds.append((name, comparison, to_utc_text(query[name])))
+                except ValueError:
+                    return self._error(
+                        request,
+                        400,
+                        "Validation Failed",
+                        [{"Field": name, "Message": "ISO 8601 with a time zone"}],
+                    )
+        rows = []
+        for record in self.state.codes.values():
+            if query.get("CampaignId") and record["CampaignId"] != query["CampaignId"]:
+                continue
+            if query.get("Code") and record["Code"] != query["Code"]:
+                continue
+            if state and record["State"] != state:
+                continue
+            # StartDate keeps codes starting on or after it; EndDate, codes ending by it.
+            if bounds and not all(
+                (to_utc_text(record["StartDate"]) >= value)
+                if cmp > 0
+                else (bool(record["EndDate"]) and to_utc_text(record["EndDate"]) <= value)
+                for _name, cmp, value in bounds
+            ):
+                continue
+            rows.append(record)
+        pages = max(1, -(-len(rows) // size))
+        chunk = rows[(page - 1) * size : page * size]
+        root = request.scope.get("root_path", "")
+        base = f"{root}/Advertisers/{self.sid}/PromoCodes"
+        params = {k: v for k, v in query.items() if k not in ("Page", "PageSize")}
+
+        def uri(number: int) -> str:
+            return f"{base}?{urlencode({**params, 'Page': number, 'PageSize': size})}"
+
+        envelope: dict[str, Any] = {
+            "@page": str(page),
+            "@numpages": str(pages),
+            "@pagesize": str(size),
+            "@total": str(len(rows)),
+            "@start": str((page - 1) * size),
+            "@end": str((page - 1) * size + max(0, len(chunk) - 1)),
+            "@uri": uri(page),
+            "@firstpageuri": uri(1),
+            "@previouspageuri": uri(page - 1) if page > 1 else "",
+            "@nextpageuri": uri(page + 1) if page < pages else "",
+            "@lastpageuri": uri(pages),
+            "PromoCodes": chunk,
+        }
+        return self._answer(request, envelope)
+
+    async def _create(self, request: Request) -> Response:
+        fields = await self._fields(request)
+        errors = [
+            {"Field": name, "Message": "Required"}
+            for name in ("AssignedPartnerId", "CampaignId", "CreditPolicy", "Code", "Type")
+            if not fields.get(name)
+        ]
+        if fields.get("CreditPolicy") and fields["CreditPolicy"] not in CREDIT_POLICIES:
+            errors.append(
+                {"Field": "CreditPolicy", "Message": "Must be ALWAYS, INVOLVED or WINNER"}
+            )
+        if fields.get("Type") and fields["Type"] not in MATCH_TYPES:
+            errors.append({"Field": "Type", "Message": "Must be LI or RE"})
+        for name in ("AssignedPartnerId", "CampaignId", "DealId"):
+            if fields.get(name) and not fields[name].isdigit():
+                errors.append({"Field": name, "Message": "Not a numeric value"})
+        if len(fields.get("Code", "").encode()) > MAX_STRING:
+            errors.append({"Field": "Code", "Message": f"At most {MAX_STRING} characters"})
+        if not errors and any(
+            r["Code"] == fields["Code"]
+            and r["CampaignId"] == fields["CampaignId"]
+            and r["State"] == "ACTIVE"
+            for r in self.state.codes.values()
+        ):
+            errors.append(
+                {
+                    "Field": "Code",
+                    "Message": "An active promo code with this value already exists in the program",
+                }
+            )
+        if errors:
+            return self._error(request, 400, "Validation Failed", errors)
+        record = self.state.add(fields)
+        return self._answer(
+            request, {"Status": "OK", "Uri": f"/Advertisers/{self.sid}/PromoCodes/{record['Id']}"}
+        )
+
+    async def item(self, request: Request) -> Response:
+        method = request.method
+        if method == "POST":  # POST may override the method (vendor-apis.md 3.1)
+            override = (await self._fields(request)).get("_method", "").upper()
+            method = override or "POST"
+        refused = self._auth(request, write=method != "GET")
+        if refused is not None:
+            return refused
+        raw = request.path_params["id"].split(".", 1)[0]
+        if not raw.isdigit():
+            return self._error(request, 404, "Not Found")
+        async with self.lock:
+            record = self.state.codes.get(int(raw))
+            if record is None:
+                return self._error(request, 404, "Not Found")
+            if method == "GET":
+                return self._answer(
+                    request, {**record, "Uri": f"/Advertisers/{self.sid}/PromoCodes/{raw}"}
+                )
+            if method == "DELETE":
+                record["State"] = "INACTIVE"
+                record["EndDate"] = record["EndDate"] or _iso()
+                return self._answer(
+                    request, {"Status": "OK", "Uri": f"/Advertisers/{self.sid}/PromoCodes/{raw}"}
+                )
+            return self._error(request, 405, "Method Not Allowed")
+
+    async def sandbox_state(self, request: Request) -> Response:
+        return JSONResponse(
+            {
+                "codes": list(self.state.codes.values()),
+                "faults_injected": dict(self.faults.injected),
+            }
+        )
+
+    async def sandbox_faults(self, request: Request) -> Response:
+        self.faults.configure(await request.json())
+        return Response(status_code=204)
+
+    async def sandbox_reset(self, request: Request) -> Response:
+        async with self.lock:
+            self.state = ImpactState(demo=True)
+        return Response(status_code=204)
+
+
+def _error_body(status: int) -> bytes:
+    return json_bytes(
+        {"Status": "ERROR", "Message": "Too Many Requests" if status == 429 else "Server Error"}
+    )
+
+
+def _xml(body: dict[str, Any]) -> bytes:
+    """impact.com's XML: the envelope's @-keys become attributes of the collection element."""
+    parts = ['<?xml version="1.0" encoding="UTF-8"?><ImpactRadiusResponse>']
+
+    def leaf(name: str, value: Any) -> str:
+        return f"<{name}>{escape(str(value))}</{name}>" if value not in (None, "") else f"<{name}/>"
+
+    if "PromoCodes" in body:
+        attributes = " ".join(
+            f'{key[1:]}="{escape(str(value), {chr(34): "&quot;"})}"'
+            for key, value in body.items()
+            if key.startswith("@")
+        )
+        parts.append(f"<PromoCodes {attributes}>")
+        for record in body["PromoCodes"]:
+            parts.append(
+                "<PromoCode>" + "".join(leaf(k, v) for k, v in record.items()) + "</PromoCode>"
+            )
+        parts.append("</PromoCodes>")
+    else:
+        for key, value in body.items():
+            if key == "Errors":
+                parts.append(
+                    "<Errors>"
+                    + "".join(
+                        "<Error>"
+                        + leaf("Field", e.get("Field"))
+                        + leaf("Message", e.get("Message"))
+                        + "</Error>"
+                        for e in value
+                    )
+                    + "</Errors>"
+                )
+            else:
+                parts.append(leaf(key, value))
+    parts.append("</ImpactRadiusResponse>")
+    return "".join(parts).encode()

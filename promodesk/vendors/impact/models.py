@@ -1,0 +1,35 @@
+"""impact.com wire models: the list envelope (every value a string) and write answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from promodesk.domain.records import LenientInt, LenientText
+
+
+class ListEnvelope(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    page: LenientInt = Field(default=1, alias="@page")
+    numpages: LenientInt = Field(default=1, alias="@numpages")
+    pagesize: LenientInt = Field(default=None, alias="@pagesize")
+    total: LenientInt = Field(default=None, alias="@total")
+    nextpageuri: LenientText = Field(default=None, alias="@nextpageuri")
+    promo_codes: list[dict[str, Any]] = Field(default_factory=list, alias="PromoCodes")
+
+
+class WriteResult(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    status: str = Field(alias="Status")
+    uri: LenientText = Field(default=None, alias="Uri")
+    queued_uri: LenientText = Field(default=None, alias="QueuedUri")
+
+    @property
+    def id(self) -> str | None:
+        if not self.uri:
+            return None
+        last = self.uri.rstrip("/").rsplit("/", 1)[-1]
+        return last.split(".", 1)[0] if last.split(".", 1)[0].isdigit() else None
