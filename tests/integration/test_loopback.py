@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from promodesk.domain.vendors import Vendor
+from promodesk.services.sandbox import bind
 from promodesk.vendors import errors
 from promodesk.vendors.altcraft.client import AltcraftClient
 from promodesk.vendors.http import RetryPolicy
@@ -208,3 +210,13 @@ async def test_sandbox_serve_prints_one_json_line_and_serves() -> None:
         code = await asyncio.wait_for(process.wait(), 30)
         _stderr = await process.stderr.read() if process.stderr else b""
     assert code == 0, _stderr.decode()[-2000:]
+
+
+def test_the_sandbox_socket_says_tcp_so_answers_are_not_held_back() -> None:
+    """asyncio sets TCP_NODELAY only on sockets whose proto is TCP; a socket made without it
+    held every kept-alive answer back ~40 ms (Nagle + delayed ACK)."""
+    sock = bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
