@@ -53,6 +53,28 @@ async def test_list_follows_every_page(impact_fake: FakeImpact, sleeps: SleepRec
         await client.aclose()
 
 
+async def test_a_caller_that_stops_early_leaves_no_request_behind(
+    impact_fake: FakeImpact, sleeps: SleepRecorder
+) -> None:
+    """The next page is fetched ahead; stopping after the first code cancels that prefetch
+    and nothing else is asked for."""
+    transport = CountingTransport(impact_fake)
+    client = ImpactClient.connect(
+        "http://impact.test",
+        SANDBOX_SID,
+        SANDBOX_TOKEN,
+        page_size=5,
+        transport=transport,
+        **fast(sleeps),
+    )
+    codes = client.iter_codes()
+    first = await anext(codes)
+    await codes.aclose()
+    assert first.code == "SANDBOX00"
+    assert len(transport.urls) <= 2  # page 1, and at most the prefetched page 2
+    await client.aclose()
+
+
 async def test_list_filters(impact: ImpactClient) -> None:
     by_program = await impact.list_all(campaign_id=1001)
     assert len(by_program) == 12 and {r.campaign_id for r in by_program} == {"1001"}

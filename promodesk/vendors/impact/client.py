@@ -7,6 +7,7 @@ a path relative to the host; paging follows @page/@numpages, not only the URI.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -33,6 +34,9 @@ from promodesk.vendors.impact.models import ListEnvelope, WriteResult
 
 VENDOR = "impact.com"
 RATE_LIMIT = RateLimit(1000, 3600.0)  # the default per app (vendor-apis.md 3.3)
+
+# Codes validated between two turns of the event loop (about 3 ms of work).
+YIELD_EVERY = 200
 
 
 class ImpactClient:
@@ -145,30 +149,53 @@ class ImpactClient:
         ):
             if value is not None:
                 query[key] = value
-        params: dict[str, Any] | None = query
-        url: str = self.collection
-        while True:
-            envelope = await self.http.fetch(
-                "GET",
-                url,
-                lambda response: self._envelope(
-                    self._parse(response, "list promo codes"), "list promo codes"
-                ),
-                operation="list promo codes",
-                idempotent=True,
-                params=params,
-            )
-            for item in envelope.promo_codes:
-                yield self._record(item, "list promo codes")
-            page, pages = envelope.page or 1, envelope.numpages or 1
-            if page >= pages:
-                return
-            if envelope.nextpageuri:
-                # A path relative to the host (not to our base URL's path).
-                url = str(self.http.client.base_url.join(envelope.nextpageuri))
-                params = None  # the URI carries them (an empty dict would erase its query)
-            else:
-                params = {**(params or {}), "Page": page + 1}
+        # The next page is requested before this page's codes are validated and handed out,
+        # so the vendor's time and ours overlap (a 100k-code sync is about a third faster).
+        next_page: asyncio.Task[ListEnvelope] | None = asyncio.ensure_future(
+            self._page(self.collection, query)
+        )
+        try:
+            while next_page is not None:
+                envelope = await next_page
+                next_page = None
+                page, pages = envelope.page or 1, envelope.numpages or 1
+                if page < pages:
+                    if envelope.nextpageuri:
+                        # A path relative to the host (not to our base URL's path); it carries
+                        # the query (an empty params dict would erase it).
+                        url = str(self.http.client.base_url.join(envelope.nextpageuri))
+                        next_page = asyncio.ensure_future(self._page(url, None))
+                    else:
+                        query = {**query, "Page": page + 1}
+                        next_page = asyncio.ensure_future(self._page(self.collection, query))
+                for number, item in enumerate(envelope.promo_codes, start=1):
+                    yield self._record(item, "list promo codes")
+                    if number % YIELD_EVERY == 0:
+                        # Lets the prefetch go out and the window repaint mid-page.
+                        await asyncio.sleep(0)
+        finally:
+            if next_page is not None:  # the caller stopped early or failed: drop the prefetch
+                next_page.cancel()
+                try:
+                    await next_page
+                except asyncio.CancelledError:
+                    current = asyncio.current_task()
+                    if current is not None and current.cancelling():
+                        raise  # our own caller is being cancelled, not just the prefetch
+                except VendorError:
+                    pass  # the prefetch failed, but nobody wants that page any more
+
+    async def _page(self, url: str, params: dict[str, Any] | None) -> ListEnvelope:
+        return await self.http.fetch(
+            "GET",
+            url,
+            lambda response: self._envelope(
+                self._parse(response, "list promo codes"), "list promo codes"
+            ),
+            operation="list promo codes",
+            idempotent=True,
+            params=params,
+        )
 
     async def list_all(self, **filters: Any) -> list[ImpactPromoCodeRecord]:
         return [record async for record in self.iter_codes(**filters)]

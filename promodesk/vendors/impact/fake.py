@@ -46,6 +46,16 @@ def _iso(moment: datetime | None = None) -> str:
     return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
 
 
+def _within(record: dict[str, str], bounds: list[tuple[str, int, str]]) -> bool:
+    """StartDate keeps codes starting on or after it; EndDate, codes ending by it."""
+    return all(
+        (to_utc_text(record["StartDate"]) >= value)
+        if cmp > 0
+        else (bool(record["EndDate"]) and to_utc_text(record["EndDate"]) <= value)
+        for _name, cmp, value in bounds
+    )
+
+
 class ImpactState:
     def __init__(self, *, demo: bool = True) -> None:
         self.codes: dict[int, dict[str, str]] = {}
@@ -243,23 +253,18 @@ class FakeImpact:
                         "Validation Failed",
                         [{"Field": name, "Message": "ISO 8601 with a time zone"}],
                     )
-        rows = []
-        for record in self.state.codes.values():
-            if query.get("CampaignId") and record["CampaignId"] != query["CampaignId"]:
-                continue
-            if query.get("Code") and record["Code"] != query["Code"]:
-                continue
-            if state and record["State"] != state:
-                continue
-            # StartDate keeps codes starting on or after it; EndDate, codes ending by it.
-            if bounds and not all(
-                (to_utc_text(record["StartDate"]) >= value)
-                if cmp > 0
-                else (bool(record["EndDate"]) and to_utc_text(record["EndDate"]) <= value)
-                for _name, cmp, value in bounds
-            ):
-                continue
-            rows.append(record)
+        campaign, code = query.get("CampaignId"), query.get("Code")
+        if not (campaign or code or state or bounds):
+            rows = list(self.state.codes.values())  # the common case, kept cheap at 100k codes
+        else:
+            rows = [
+                record
+                for record in self.state.codes.values()
+                if (not campaign or record["CampaignId"] == campaign)
+                and (not code or record["Code"] == code)
+                and (not state or record["State"] == state)
+                and _within(record, bounds)
+            ]
         pages = max(1, -(-len(rows) // size))
         chunk = rows[(page - 1) * size : page * size]
         root = request.scope.get("root_path", "")
