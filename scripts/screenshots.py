@@ -12,8 +12,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_API", "pyside6")
+os.environ["PROMODESK_KEYRING"] = "memory"  # the screenshot's account never reaches a keychain
 
 
 async def shoot(out: Path) -> None:
@@ -26,7 +28,7 @@ async def shoot(out: Path) -> None:
 
     scratch = Path(tempfile.mkdtemp())
     settings = QSettings(str(scratch / "s.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(TaskRunner(), settings)
+    window = MainWindow(TaskRunner(), settings, accounts_path=scratch / "accounts.json")
     window.resize(1500, 880)
     window.show()
     path = await ensure_demo_workspace(scratch / "Demo.promodesk")
@@ -53,8 +55,38 @@ async def shoot(out: Path) -> None:
         target = out / f"{vendor.value}.png"
         window.grab().save(str(target))
         print(target)
+    await shoot_accounts(window, out)
     window.close()
     await window.shutdown()
+
+
+async def shoot_accounts(window: Any, out: Path) -> None:
+    """The Accounts dialog: a saved impact.com account beside the built-in sandboxes."""
+    from promodesk.domain.vendors import Vendor
+    from promodesk.qt import QApplication
+    from promodesk.services.accounts import Account
+
+    account = Account(
+        vendor=Vendor.IMPACT,
+        name="Brand EU",
+        settings={
+            "base_url": "https://api.impact.com",
+            "account_sid": "IRa1b2c3d4e5f6a7b8c9d0",
+            "response_format": "json",
+        },
+    )
+    await window.accounts.save(account, "screenshot-placeholder-token")
+    dialog = window.show_accounts()
+    await dialog.reload(select=account.id).as_future()
+    dialog.move(window.geometry().center() - dialog.rect().center())
+    await asyncio.sleep(0.3)
+    dialog.account_list.setCurrentRow(0)
+    await dialog.test_connection().as_future()  # type: ignore[union-attr]
+    await asyncio.sleep(0.3)
+    QApplication.processEvents()
+    dialog.grab().save(str(out / "accounts.png"))
+    print(out / "accounts.png")
+    dialog.hide()
 
 
 def main() -> None:

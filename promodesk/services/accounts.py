@@ -39,7 +39,9 @@ class Account(BaseModel):
 
     @property
     def label(self) -> str:
-        return f"{self.name} (sandbox)" if self.sandbox else self.name
+        if self.sandbox and "sandbox" not in self.name.lower():
+            return f"{self.name} (sandbox)"
+        return self.name
 
 
 def sandbox_account(vendor: Vendor) -> Account:

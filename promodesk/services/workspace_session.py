@@ -32,6 +32,7 @@ from promodesk.store.workspace import (
     set_label,
     sources,
 )
+from promodesk.vendors.errors import VendorError
 
 log = logging.getLogger("promodesk.workspace")
 
@@ -42,6 +43,8 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     ImportFileError,
     OSError,
     sqlite3.DatabaseError,
+    VendorError,  # a vendor refused or could not be reached
+    TimeoutError,  # e.g. a locked keychain that did not answer
 )
 
 

@@ -41,7 +41,9 @@ from promodesk.ui.widgets.job_status import JobStatus
 from promodesk.ui.widgets.message_bar import MessageBar
 
 if TYPE_CHECKING:
+    from promodesk.services.accounts import AccountsService
     from promodesk.services.workspace_session import ImportOutcome, WorkspaceSession
+    from promodesk.ui.dialogs.accounts import AccountsDialog
 
 # The services (asyncio, SQLite, the store) are imported where they are first used, so the
 # window paints before they load.
@@ -70,11 +72,20 @@ class MainWindow(QMainWindow):
     imported = Signal(object)  # ImportOutcome
 
     def __init__(
-        self, runner: TaskRunner, settings: QSettings, *, defer_hidden_panels: bool = False
+        self,
+        runner: TaskRunner,
+        settings: QSettings,
+        *,
+        defer_hidden_panels: bool = False,
+        accounts_path: Path | None = None,
     ) -> None:
         """`defer_hidden_panels`: build only the panel on screen now, the others when
-        `build_remaining_panels()` is called (the app does so right after the first paint)."""
+        `build_remaining_panels()` is called (the app does so right after the first paint).
+        `accounts_path`: where account settings live (default: the user's config folder)."""
         super().__init__()
+        self.accounts_path = accounts_path
+        self._accounts: AccountsService | None = None
+        self.accounts_dialog: AccountsDialog | None = None
         self.setObjectName("mainWindow")
         self.runner = runner
         self.settings = settings
@@ -168,6 +179,12 @@ class MainWindow(QMainWindow):
             tip="Write the whole workspace to one file you can keep, send or open elsewhere",
         )
         self.demo_action = self._action("Open the &demo workspace", self.open_demo)
+        self.accounts_action = self._action(
+            "&Accounts…",
+            self.show_accounts,
+            "Ctrl+Shift+A",
+            tip="Add, edit and test your Optimove, Altcraft and impact.com accounts",
+        )
         file_menu.addAction(self.open_export_action)
         file_menu.addAction(self.open_workspace_action)
         self.recent_menu = QMenu("Open &recent", self)
@@ -177,6 +194,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.save_as_action)
         file_menu.addAction(self.demo_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.accounts_action)
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
 
@@ -351,6 +370,26 @@ class MainWindow(QMainWindow):
                 self.open_workspace(target)
 
         return self.runner.start(f"Saving {Path(target).name}", work, on_done=saved)
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    @property
+    def accounts(self) -> AccountsService:
+        """Made on first use: it imports httpx and the vendor clients (not needed to paint)."""
+        if self._accounts is None:
+            from promodesk.services.accounts import AccountsService, AccountStore
+
+            self._accounts = AccountsService(AccountStore(self.accounts_path))
+        return self._accounts
+
+    def show_accounts(self) -> AccountsDialog:
+        from promodesk.ui.dialogs.accounts import AccountsDialog
+
+        if self.accounts_dialog is None:
+            self.accounts_dialog = AccountsDialog(self.accounts, self.runner, self)
+        self.accounts_dialog.open()
+        self.accounts_dialog.raise_()
+        return self.accounts_dialog
 
     # -- importing -----------------------------------------------------------------------------
 
@@ -606,6 +645,8 @@ class MainWindow(QMainWindow):
             self.session.on_index_progress = lambda _update: None  # the window is going away
             await self.session.close()
             self.session = None
+        if self._accounts is not None:
+            await self._accounts.aclose()  # each account's HTTP client, once
 
     def _about(self) -> None:
         box = QMessageBox(self)

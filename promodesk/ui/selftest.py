@@ -38,12 +38,35 @@ async def run_selftest(window: MainWindow, scratch: Path) -> int:
                 lines.append(f"{vendor.display_name} · {browser.title.text()}: {rows:,} rows")
         if window.grab().isNull():
             return _fail("the window could not be drawn")
+        problem = await _check_sandbox_accounts(scratch, lines)
+        if problem:
+            return _fail(problem)
     except Exception as error:
         return _fail(f"{type(error).__name__}: {error}")
     for line in lines:
         print(f"  {line}")
     print(f"selftest: ok ({time.perf_counter() - started:.1f} s)", flush=True)
     return 0
+
+
+async def _check_sandbox_accounts(scratch: Path, lines: list[str]) -> str:
+    """Each built-in sandbox account connects (the vendor clients, fakes and their
+    dependencies are all there) and the keychain answers (its backends are bundled)."""
+    from promodesk.services.accounts import AccountsService, AccountStore
+
+    service = AccountsService(AccountStore(scratch / "accounts.json"))
+    try:
+        keychain = await service.keychain()
+        state = "stores secrets" if keychain.persistent else f"session only: {keychain.reason}"
+        lines.append(f"Keychain: {keychain.backend} ({state})")
+        for entry in await service.entries():
+            check = await service.check(entry.account)
+            if not check.ok:
+                return f"the {entry.account.vendor.display_name} sandbox: {check.message}"
+            lines.append(f"{entry.account.vendor.display_name} sandbox: {check.message}")
+    finally:
+        await service.aclose()
+    return ""
 
 
 async def _rows_shown(browser: TableBrowser) -> int:

@@ -136,6 +136,13 @@ VENDORS: dict[Vendor, VendorInfo] = {
                 help="The OptiPromo API address of your tenant (Optimove gives it to you).",
             ),
             Field(
+                "tenant",
+                "Tenant",
+                required=False,
+                placeholder="e.g. acme-prod",
+                help="Your Optimove tenant name, to tell accounts apart (not sent to Optimove).",
+            ),
+            Field(
                 "legacy_base_url",
                 "Legacy API base URL",
                 "url",

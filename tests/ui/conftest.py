@@ -80,7 +80,7 @@ def make_window(folder: Path) -> MainWindow:
     settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
     runner = TaskRunner()
     runner.expected_errors = EXPECTED_ERRORS
-    return MainWindow(runner, settings)
+    return MainWindow(runner, settings, accounts_path=folder / "accounts.json")
 
 
 @pytest.fixture
