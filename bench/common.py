@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -9,6 +10,7 @@ import random
 import statistics
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +89,23 @@ def median(values: list[float]) -> float:
 
 def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result, indent=2))
+
+
+@contextlib.contextmanager
+def fake_server(*args: str) -> Iterator[dict[str, dict[str, str]]]:
+    """bench/fake_server.py in its own process; yields what `sandbox serve --json` prints."""
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "bench" / "fake_server.py"), *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError("the fake server did not start")
+        yield json.loads(line)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
