@@ -76,19 +76,34 @@ class AccountStore:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or config_dir() / "accounts.json"
+        self.notice = ""  # set when a damaged file was put aside (the dialog shows it)
 
     def load(self) -> list[Account]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return []
-        except (OSError, ValueError):
-            return []  # a damaged file is replaced by the next save
-        return [
-            Account.model_validate(item)
-            for item in data.get("accounts", [])
-            if isinstance(item, dict)
-        ]
+        try:
+            data = json.loads(text)
+            return [Account.model_validate(item) for item in data["accounts"]]
+        except (ValueError, KeyError, TypeError) as error:
+            self._put_aside(error)
+            return []
+
+    def _put_aside(self, error: Exception) -> None:
+        """Keep a damaged file (never overwrite what a user may want back) and start afresh."""
+        where = (
+            f"line {error.lineno}: {error.msg}" if isinstance(error, json.JSONDecodeError) else ""
+        )
+        problem = where or (str(error).splitlines()[0] if str(error) else type(error).__name__)
+        kept = self.path.with_name(
+            f"{self.path.stem}.damaged-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        )
+        os.replace(self.path, kept)
+        self.notice = (
+            f"{self.path} could not be read ({problem}). It was kept as {kept.name}; "
+            "the account list starts empty."
+        )
 
     def save(self, accounts: list[Account]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

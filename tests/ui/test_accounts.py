@@ -256,3 +256,17 @@ async def test_the_window_closes_each_account_client_on_shutdown(tmp_path: Path)
     await service.aclose()
     assert client.http.client.is_closed  # type: ignore[attr-defined]
 
+
+
+def test_a_damaged_accounts_file_is_kept_aside_and_said_so(
+    qtbot: Any, main: MainWindow, tmp_path: Path
+) -> None:
+    damaged = '{"accounts": [{"vendor": "optimove", "name": "Casino prod",\n  "settings": {]}\n'
+    (tmp_path / "accounts.json").write_text(damaged, encoding="utf-8")
+    dialog = open_accounts(qtbot, main)
+    notice = dialog.keychain_bar.text.text()
+    assert "accounts.json could not be read (line 2:" in notice
+    kept = list(tmp_path.glob("accounts.damaged-*.json"))
+    assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == damaged
+    assert kept[0].name in notice
+    assert items(dialog) == ["Optimove · Sandbox", "Altcraft · Sandbox", "impact.com · Sandbox"]

@@ -205,7 +205,7 @@ class AccountsDialog(QDialog):
             self._update_buttons()
             return
         self.keychain, self.entries = job.result
-        self._show_keychain()
+        self._show_notices()
         current = select or (self.editing.id if self.editing and not self.is_new else None)
         self.account_list.blockSignals(True)
         self.account_list.clear()
@@ -226,16 +226,21 @@ class AccountsDialog(QDialog):
         self._selected(self.account_list.currentItem(), None)
         self._update_buttons()
 
-    def _show_keychain(self) -> None:
+    def _show_notices(self) -> None:
+        notices = []
         status = self.keychain
-        if status is None or status.persistent:
+        if status is not None and not status.persistent:
+            notices.append(
+                f"Secrets cannot be stored on this computer ({status.reason}). API keys and "
+                "tokens you enter are kept only until promodesk closes; nothing is written to "
+                "disk."
+            )
+        if self.service.store.notice:
+            notices.append(self.service.store.notice)
+        if notices:
+            self.keychain_bar.show_message("warning", " ".join(notices))
+        else:
             self.keychain_bar.dismiss()
-            return
-        self.keychain_bar.show_message(
-            "warning",
-            f"Secrets cannot be stored on this computer ({status.reason}). API keys and tokens "
-            "you enter are kept only until promodesk closes; nothing is written to disk.",
-        )
 
     def entry(self, account_id: str) -> AccountEntry | None:
         return next((e for e in self.entries if e.account.id == account_id), None)
