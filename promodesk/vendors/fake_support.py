@@ -223,3 +223,36 @@ class SandboxTransport(httpx.AsyncBaseTransport):
 
 def json_bytes(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
+
+
+class FakeVendor:
+    """What the three fakes share: each is an ASGI app (its Starlette routes behind a
+    FaultInjector) with the sandbox-only routes for state, faults and reset."""
+
+    app: Any
+    faults: FaultPlan
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    def sandbox_routes(self) -> list[Any]:
+        from starlette.routing import Route
+
+        return [
+            Route("/_sandbox/state", self.sandbox_state, methods=["GET"]),
+            Route("/_sandbox/faults", self.sandbox_faults, methods=["POST"]),
+            Route("/_sandbox/reset", self.sandbox_reset, methods=["POST"]),
+        ]
+
+    async def sandbox_faults(self, request: Any) -> Any:
+        from starlette.responses import Response
+
+        body = await request.body()
+        self.faults.configure(json.loads(body) if body.strip() else {})
+        return Response(status_code=204)
+
+    async def sandbox_state(self, request: Any) -> Any:
+        raise NotImplementedError
+
+    async def sandbox_reset(self, request: Any) -> Any:
+        raise NotImplementedError

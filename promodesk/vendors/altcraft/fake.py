@@ -26,7 +26,13 @@ from starlette.routing import Route
 from promodesk.domain.values import to_utc_text
 from promodesk.domain.vendors import Vendor
 from promodesk.vendors.altcraft.endpoints import METHODS
-from promodesk.vendors.fake_support import FaultInjector, FaultPlan, SlidingWindow, json_bytes
+from promodesk.vendors.fake_support import (
+    FakeVendor,
+    FaultInjector,
+    FaultPlan,
+    SlidingWindow,
+    json_bytes,
+)
 from promodesk.vendors.registry import SANDBOX_CREDENTIALS
 
 SANDBOX_TOKEN = SANDBOX_CREDENTIALS[Vendor.ALTCRAFT]["token"]
@@ -108,7 +114,7 @@ class AltcraftState:
         return self.profiles[key]
 
 
-class FakeAltcraft:
+class FakeAltcraft(FakeVendor):
     def __init__(
         self,
         *,
@@ -127,14 +133,9 @@ class FakeAltcraft:
             for method in METHODS.values()
         ]
         routes += [
-            Route("/_sandbox/state", self.sandbox_state, methods=["GET"]),
-            Route("/_sandbox/faults", self.sandbox_faults, methods=["POST"]),
-            Route("/_sandbox/reset", self.sandbox_reset, methods=["POST"]),
+            *self.sandbox_routes(),
         ]
         self.app = FaultInjector(Starlette(routes=routes), self.faults, error_body=_error_body)
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
 
     def _handler(self, name: str) -> Any:
         operation = getattr(self, f"op_{name}")
@@ -313,10 +314,6 @@ class FakeAltcraft:
             }
             | {"faults_injected": dict(self.faults.injected)}
         )
-
-    async def sandbox_faults(self, request: Request) -> Response:
-        self.faults.configure(await request.json())
-        return Response(status_code=204)
 
     async def sandbox_reset(self, request: Request) -> Response:
         async with self.lock:

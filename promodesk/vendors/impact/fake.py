@@ -25,7 +25,13 @@ from starlette.routing import Route
 
 from promodesk.domain.values import to_utc_text
 from promodesk.domain.vendors import Vendor
-from promodesk.vendors.fake_support import FaultInjector, FaultPlan, SlidingWindow, json_bytes
+from promodesk.vendors.fake_support import (
+    FakeVendor,
+    FaultInjector,
+    FaultPlan,
+    SlidingWindow,
+    json_bytes,
+)
 from promodesk.vendors.impact.endpoints import CREDIT_POLICIES, MATCH_TYPES, MAX_STRING
 from promodesk.vendors.registry import SANDBOX_CREDENTIALS
 
@@ -101,7 +107,7 @@ class ImpactState:
         return record
 
 
-class FakeImpact:
+class FakeImpact(FakeVendor):
     def __init__(
         self,
         *,
@@ -123,14 +129,9 @@ class FakeImpact:
             Route(base + ".json", self.collection, methods=["GET", "POST"]),
             Route(base + ".xml", self.collection, methods=["GET", "POST"]),
             Route(base + "/{id}", self.item, methods=["GET", "DELETE", "POST"]),
-            Route("/_sandbox/state", self.sandbox_state, methods=["GET"]),
-            Route("/_sandbox/faults", self.sandbox_faults, methods=["POST"]),
-            Route("/_sandbox/reset", self.sandbox_reset, methods=["POST"]),
+            *self.sandbox_routes(),
         ]
         self.app = FaultInjector(Starlette(routes=routes), self.faults, error_body=_error_body)
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -361,10 +362,6 @@ class FakeImpact:
                 "faults_injected": dict(self.faults.injected),
             }
         )
-
-    async def sandbox_faults(self, request: Request) -> Response:
-        self.faults.configure(await request.json())
-        return Response(status_code=204)
 
     async def sandbox_reset(self, request: Request) -> Response:
         async with self.lock:

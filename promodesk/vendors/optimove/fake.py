@@ -28,7 +28,13 @@ from starlette.routing import Route
 
 from promodesk.domain.records import ALLOCATION_COLUMNS
 from promodesk.domain.vendors import Vendor
-from promodesk.vendors.fake_support import FaultInjector, FaultPlan, SlidingWindow, json_bytes
+from promodesk.vendors.fake_support import (
+    FakeVendor,
+    FaultInjector,
+    FaultPlan,
+    SlidingWindow,
+    json_bytes,
+)
 from promodesk.vendors.optimove.endpoints import ENDPOINTS, LEGACY_BATCH, MAX_CODE_FILE_BYTES
 from promodesk.vendors.registry import SANDBOX_CREDENTIALS
 
@@ -226,7 +232,7 @@ class OptimoveState:
         return code
 
 
-class FakeOptimove:
+class FakeOptimove(FakeVendor):
     def __init__(
         self,
         *,
@@ -246,9 +252,7 @@ class FakeOptimove:
         ]
         routes += [
             Route("/_upload/{token}", self.upload, methods=["PUT"]),
-            Route("/_sandbox/state", self.sandbox_state, methods=["GET"]),
-            Route("/_sandbox/faults", self.sandbox_faults, methods=["POST"]),
-            Route("/_sandbox/reset", self.sandbox_reset, methods=["POST"]),
+            *self.sandbox_routes(),
             Route(
                 "/_sandbox/promocodes/{promocodeId}/allocate",
                 self.sandbox_allocate,
@@ -256,9 +260,6 @@ class FakeOptimove:
             ),
         ]
         self.app = FaultInjector(Starlette(routes=routes), self.faults, error_body=error_body)
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
 
     def _handler(self, name: str) -> Any:
         method = getattr(self, f"op_{name}")
@@ -434,27 +435,32 @@ class FakeOptimove:
         first = tiers[0]
         return [{"tierId": first.get("id"), "reward": first.get("benefits") or first.get("reward")}]
 
-    async def op_validate_promotion(self, request: Request) -> Response:
-        found = self._promotion(request)
-        if isinstance(found, Response):
-            return found
+    async def _eligibility(
+        self,
+        request: Request,
+        subject: dict[str, Any],
+        promotion: dict[str, Any] | None,
+        eligible: bool,
+    ) -> Response:
+        """The answer of both validate calls: each context's customer, eligible or not."""
         contexts = (await self._body(request) or {}).get("contexts") or []
-        eligible = found["state"] == "active"
+        effects = self._effects(promotion) if eligible else []
         return JSONResponse(
             {
-                "promotionId": found["promotionId"],
+                **subject,
                 "contexts": [
                     {
                         "customerId": str(item.get("customerId")),
                         "eligible": eligible,
-                        "effects": self._effects(found) if eligible else [],
+                        "effects": effects,
                     }
                     for item in contexts
                 ],
             }
         )
 
-    async def op_promotion_transaction(self, request: Request) -> Response:
+    async def _commands(self, request: Request) -> list[dict[str, Any]] | Response:
+        """A transaction's commands, or the 400 when there are none."""
         commands = (await self._body(request) or {}).get("commands")
         if not isinstance(commands, list) or not commands:
             return error(
@@ -462,6 +468,21 @@ class FakeOptimove:
                 "Validation failed",
                 [{"field": "commands", "message": "must be a non-empty list"}],
             )
+        return commands
+
+    async def op_validate_promotion(self, request: Request) -> Response:
+        found = self._promotion(request)
+        if isinstance(found, Response):
+            return found
+        eligible = found["state"] == "active"
+        return await self._eligibility(
+            request, {"promotionId": found["promotionId"]}, found, eligible
+        )
+
+    async def op_promotion_transaction(self, request: Request) -> Response:
+        commands = await self._commands(request)
+        if isinstance(commands, Response):
+            return commands
         # All or nothing: check every command against a copy, then apply.
         trial = copy.deepcopy(self.state.promotions)
         for number, command in enumerate(commands):
@@ -594,31 +615,16 @@ class FakeOptimove:
         found = self._promocode(request)
         if isinstance(found, Response):
             return found
-        contexts = (await self._body(request) or {}).get("contexts") or []
         promotion = self.state.promotions.get(found.promotion_id or "")
         eligible = promotion is not None and promotion["state"] == "active" and not found.hidden
-        return JSONResponse(
-            {
-                "promocodeId": found.promocode_id,
-                "contexts": [
-                    {
-                        "customerId": str(item.get("customerId")),
-                        "eligible": eligible,
-                        "effects": self._effects(promotion) if eligible else [],
-                    }
-                    for item in contexts
-                ],
-            }
+        return await self._eligibility(
+            request, {"promocodeId": found.promocode_id}, promotion, eligible
         )
 
     async def op_promocode_transaction(self, request: Request) -> Response:
-        commands = (await self._body(request) or {}).get("commands")
-        if not isinstance(commands, list) or not commands:
-            return error(
-                400,
-                "Validation failed",
-                [{"field": "commands", "message": "must be a non-empty list"}],
-            )
+        commands = await self._commands(request)
+        if isinstance(commands, Response):
+            return commands
         for number, command in enumerate(commands):
             if str(command.get("promocodeId")) not in self.state.promocodes:
                 return error(404, f"command {number}: promocode not found; nothing was applied")
@@ -776,10 +782,6 @@ class FakeOptimove:
                 "faults_injected": dict(self.faults.injected),
             }
         )
-
-    async def sandbox_faults(self, request: Request) -> Response:
-        self.faults.configure(await self._body(request) or {})
-        return Response(status_code=204)
 
     async def sandbox_reset(self, request: Request) -> Response:
         body = await self._body(request) or {}
