@@ -14,19 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from promodesk.domain.records import ALLOCATION_COLUMNS
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
-COLUMNS = [
-    "customerId",
-    "promocodeId",
-    "promotionId",
-    "fileId",
-    "uniqueCode",
-    "timestamp",
-    "occurenceId",
-    "seriesId",
-    "actionId",
-]
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
@@ -40,7 +31,7 @@ def allocation_export(rows: int) -> Path:
     temp = path.with_suffix(".tmp")
     with temp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(COLUMNS)
+        writer.writerow(ALLOCATION_COLUMNS)
         for n in range(rows):
             writer.writerow(
                 [

@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from promodesk.domain.records import ALLOCATION_COLUMNS
+
 DEMO_NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 # No 0/O or 1/I/L: codes people read aloud to a call centre.
 CODE_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1IL")
@@ -96,19 +98,7 @@ def write_optimove(out: Path, rng: random.Random) -> None:
     rows.sort(key=lambda row: row[5])
     with (out / "optimove_allocations_2026-11-20.csv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(
-            [
-                "customerId",
-                "promocodeId",
-                "promotionId",
-                "fileId",
-                "uniqueCode",
-                "timestamp",
-                "occurenceId",
-                "seriesId",
-                "actionId",
-            ]
-        )
+        writer.writerow(ALLOCATION_COLUMNS)
         writer.writerows(rows)
     with (out / "optimove_unique_codes_spring_batch3.csv").open("w", encoding="utf-8") as f:
         for _ in range(5_000):
