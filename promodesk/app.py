@@ -123,7 +123,7 @@ def run_gui(options: argparse.Namespace) -> int:
         settings = QSettings(str(Path(scratch.name) / "settings.ini"), QSettings.Format.IniFormat)
     else:
         settings = QSettings()
-    window = MainWindow(runner, settings, defer_hidden_panels=True)
+    window = MainWindow(runner, settings, defer_panels=True)
     closed_early: list[bool] = []  # the window can close before the loop below exists
     window.closed.connect(lambda: closed_early.append(True))
     sys.excepthook = _crash_handler(window)
@@ -161,7 +161,9 @@ def run_gui(options: argparse.Namespace) -> int:
             window.close()
         else:
             window.start(options.workspace)
-            # The hidden tabs are built while the workspace opens on other threads.
+            # The panels are built while the workspace opens on other threads: the one on
+            # screen first, then the hidden tabs.
+            loop.call_soon(window.current_panel)
             loop.call_soon(window.build_remaining_panels)
         loop.run_until_complete(closed.wait())
         loop.run_until_complete(window.shutdown())
@@ -193,24 +195,42 @@ def _set_icon(app: Any) -> None:
 
 
 def _exit_after(what: str, window: Any, started: float) -> None:
+    """Print the seconds since start and close at the window's first paint, or ("rows") at
+    the first paint of the on-screen table with rows in it. That table's panel is built
+    after the first paint, so the watch goes on when it is."""
     from promodesk.qt import QEvent, QObject, QTimer
 
-    table = window.current_panel().main_browser
-    watched = window if what == "first-paint" else table.view.viewport()
-
     class Watch(QObject):
-        def eventFilter(self, _watched: Any, event: Any) -> bool:
+        def __init__(self, table: Any = None) -> None:
+            super().__init__(window)
+            self.table = table
+
+        def eventFilter(self, watched: Any, event: Any) -> bool:
             if event.type() != QEvent.Type.Paint:
                 return False
-            if what == "rows" and not table.model.rowCount():
+            if self.table is not None and not self.table.model.rowCount():
                 return False
             watched.removeEventFilter(self)
             print(f"{what} {time.perf_counter() - started:.4f}", flush=True)
             QTimer.singleShot(0, window.close)
             return False
 
-    window._exit_watch = Watch(window)
-    watched.installEventFilter(window._exit_watch)
+    def watch(target: Any, table: Any = None) -> None:
+        window._exit_watch = Watch(table)
+        target.installEventFilter(window._exit_watch)
+
+    if what == "first-paint":
+        watch(window)
+        return
+    shown = window.tabs.currentIndex()
+
+    def panel_built(panel: Any) -> None:
+        from promodesk.ui.main_window import TAB_ORDER
+
+        if panel.vendor == TAB_ORDER[shown]:
+            watch(panel.main_browser.view.viewport(), panel.main_browser)
+
+    window.panel_built.connect(panel_built)
 
 
 def _crash_handler(window: Any) -> Any:

@@ -5,20 +5,27 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import platformdirs
-
 from promodesk import APP_NAME
+
+# platformdirs is imported in the functions that need it: the window's icon comes from
+# resources_dir() before the first paint, and importing platformdirs costs ~6 ms.
 
 
 def config_dir() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
 def data_dir() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def log_dir() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 

@@ -13,40 +13,32 @@ from promodesk.domain.vendors import Vendor
 from promodesk.qt import (
     QAction,
     QByteArray,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QFileDialog,
     QKeySequence,
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QSettings,
-    Qt,
     QTabWidget,
     QVBoxLayout,
     QWidget,
     Signal,
 )
 from promodesk.store import WORKSPACE_SUFFIX
-from promodesk.store.tables import Column
-from promodesk.ui.models.formatting import display
-from promodesk.ui.panels.altcraft import AltcraftPanel
-from promodesk.ui.panels.base import VendorPanel
-from promodesk.ui.panels.impact import ImpactPanel
-from promodesk.ui.panels.optimove import OptimovePanel
 from promodesk.ui.tasks import Job, TaskRunner
 from promodesk.ui.widgets.job_status import JobStatus
 from promodesk.ui.widgets.message_bar import MessageBar
 
 if TYPE_CHECKING:
+    from promodesk.qt import QCloseEvent, QDragEnterEvent, QDropEvent, QFileDialog
     from promodesk.services.accounts import AccountsService
     from promodesk.services.workspace_session import ImportOutcome, WorkspaceSession
     from promodesk.ui.dialogs.accounts import AccountsDialog
+    from promodesk.ui.panels.base import VendorPanel
 
-# The services (asyncio, SQLite, the store) are imported where they are first used, so the
-# window paints before they load.
+# The services (asyncio, SQLite, the store) and the panels are imported where they are first
+# used, so the window's frame paints before they load. The panels need Qt's enum namespace,
+# which PySide6 builds in one go on first touch (~20 ms, 93 enums): nothing the first frame
+# shows may touch `Qt`.
 
 log = logging.getLogger("promodesk.ui")
 
@@ -58,30 +50,41 @@ EXPORT_FILTER = (
     f"promodesk workspaces (*{WORKSPACE_SUFFIX});;All files (*)"
 )
 WORKSPACE_FILTER = f"promodesk workspaces (*{WORKSPACE_SUFFIX});;All files (*)"
-_AS_OF = Column("as_of", "As of", "datetime")
-_PANEL_TYPES: dict[Vendor, type[VendorPanel]] = {
-    Vendor.OPTIMOVE: OptimovePanel,
-    Vendor.ALTCRAFT: AltcraftPanel,
-    Vendor.IMPACT: ImpactPanel,
-}
+TAB_ORDER = (Vendor.OPTIMOVE, Vendor.ALTCRAFT, Vendor.IMPACT)
+
+
+def _panel_type(vendor: Vendor) -> type[VendorPanel]:
+    from promodesk.ui.panels.altcraft import AltcraftPanel
+    from promodesk.ui.panels.impact import ImpactPanel
+    from promodesk.ui.panels.optimove import OptimovePanel
+
+    types: dict[Vendor, type[VendorPanel]] = {
+        Vendor.OPTIMOVE: OptimovePanel,
+        Vendor.ALTCRAFT: AltcraftPanel,
+        Vendor.IMPACT: ImpactPanel,
+    }
+    return types[vendor]
 
 
 class MainWindow(QMainWindow):
     closed = Signal()
     workspace_opened = Signal(object)  # WorkspaceSession
     imported = Signal(object)  # ImportOutcome
+    panel_built = Signal(object)  # VendorPanel
 
     def __init__(
         self,
         runner: TaskRunner,
         settings: QSettings,
         *,
-        defer_hidden_panels: bool = False,
+        defer_panels: bool = False,
         accounts_path: Path | None = None,
     ) -> None:
-        """`defer_hidden_panels`: build only the panel on screen now, the others when
-        `build_remaining_panels()` is called (the app does so right after the first paint).
-        `accounts_path`: where account settings live (default: the user's config folder)."""
+        """`defer_panels`: paint the frame (menus, tabs, status bar) first and build each
+        panel when it is first needed: `current_panel()` builds the one on screen,
+        `build_remaining_panels()` the others (the app calls both right after the first
+        paint). `accounts_path`: where account settings live (default: the user's config
+        folder)."""
         super().__init__()
         self.accounts_path = accounts_path
         self._accounts: AccountsService | None = None
@@ -99,12 +102,9 @@ class MainWindow(QMainWindow):
         self.panels: dict[Vendor, VendorPanel] = {}
         self.tabs = QTabWidget()
         self.tabs.setObjectName("vendorTabs")
-        shown = int(self.settings.value("window/tab", 0) or 0)
-        for index, vendor in enumerate(_PANEL_TYPES):
-            if defer_hidden_panels and index != shown:
-                self.tabs.addTab(QWidget(), vendor.display_name)  # built after the first paint
-            else:
-                self.tabs.addTab(self._make_panel(vendor), vendor.display_name)
+        for vendor in TAB_ORDER:
+            page = QWidget() if defer_panels else self._make_panel(vendor)
+            self.tabs.addTab(page, vendor.display_name)
         self.tabs.currentChanged.connect(lambda _: self._update_status())
 
         central = QWidget()
@@ -113,14 +113,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.message_bar)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.drop_hint = QLabel("Drop files here to import them into the workspace", central)
-        self.drop_hint.setObjectName("dropHint")
-        self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.drop_hint.setStyleSheet(
-            "background: rgba(30, 90, 200, 40); border: 3px dashed rgb(30, 90, 200);"
-            "font-size: 18px; color: rgb(20, 60, 140); border-radius: 8px;"
-        )
-        self.drop_hint.hide()
+        self._drop_hint: QLabel | None = None
 
         self.offline_label = QLabel()
         self.offline_label.setObjectName("offlineLabel")
@@ -145,8 +138,13 @@ class MainWindow(QMainWindow):
 
     def _action(self, text: str, slot: Any, shortcut: Any = None, *, tip: str = "") -> QAction:
         action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
+        # setShortcuts(), not setShortcut(): it binds every key the platform gives a standard
+        # action (Copy is also Ctrl+Insert, Refresh also F5), and does not make PySide6 load
+        # Qt's whole enum namespace (~20 ms) before the first paint.
+        if isinstance(shortcut, QKeySequence.StandardKey):
+            action.setShortcuts(shortcut)
+        elif shortcut is not None:
+            action.setShortcuts([QKeySequence(shortcut)])
         if tip:
             action.setStatusTip(tip)
             action.setToolTip(tip)
@@ -216,7 +214,7 @@ class MainWindow(QMainWindow):
         )
 
         view_menu = menus.addMenu("&View")
-        for number, vendor in enumerate(_PANEL_TYPES, start=1):
+        for number, vendor in enumerate(TAB_ORDER, start=1):
             view_menu.addAction(
                 self._action(
                     vendor.display_name,
@@ -228,34 +226,40 @@ class MainWindow(QMainWindow):
         view_menu.addAction(
             self._action("&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
         )
-        dismiss = self._action("Dismiss message", self.message_bar.dismiss, "Esc")
-        dismiss.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self._action("Dismiss message", self.message_bar.dismiss, "Esc")  # window-wide
 
         help_menu = menus.addMenu("&Help")
         help_menu.addAction(self._action("&About promodesk", self._about))
 
     def _make_panel(self, vendor: Vendor) -> VendorPanel:
-        panel = _PANEL_TYPES[vendor]()
+        panel = _panel_type(vendor)()
         panel.message.connect(self.show_message)
         self.panels[vendor] = panel
         self._restore_panel_layout(vendor, panel)
         panel.set_account_names(self._account_names)
         if self.session is not None:
             panel.set_reader(self.session.reader)
+        self.panel_built.emit(panel)
         return panel
 
+    def _panel(self, index: int) -> VendorPanel:
+        """The panel of tab `index`, built now if it has not been yet."""
+        vendor = TAB_ORDER[index]
+        if vendor not in self.panels:
+            current = self.tabs.currentIndex()
+            self.tabs.blockSignals(True)  # the tab is being swapped, not changed by the user
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, self._make_panel(vendor), vendor.display_name)
+            self.tabs.setCurrentIndex(current)
+            self.tabs.blockSignals(False)
+        return self.panels[vendor]
+
     def build_remaining_panels(self) -> None:
-        current = self.tabs.currentIndex()
-        for index, vendor in enumerate(_PANEL_TYPES):
-            if vendor not in self.panels:
-                self.tabs.removeTab(index)
-                self.tabs.insertTab(index, self._make_panel(vendor), vendor.display_name)
-        self.tabs.setCurrentIndex(current)
+        for index in range(len(TAB_ORDER)):
+            self._panel(index)
 
     def current_panel(self) -> VendorPanel:
-        widget = self.tabs.currentWidget()
-        assert isinstance(widget, VendorPanel)
-        return widget
+        return self._panel(self.tabs.currentIndex())
 
     # -- workspaces ----------------------------------------------------------------------------
 
@@ -326,10 +330,18 @@ class MainWindow(QMainWindow):
             )
         self.workspace_opened.emit(session)
 
+    def _file_dialog(self, name: str, title: str, start: Path, filters: str) -> QFileDialog:
+        from promodesk.qt import QFileDialog  # loaded when first asked for, not at start-up
+
+        dialog = QFileDialog(self, title, str(start), filters)
+        dialog.setObjectName(name)
+        return dialog
+
     def choose_workspace(self) -> None:
-        dialog = QFileDialog(self, "Open workspace", str(self._last_folder()), WORKSPACE_FILTER)
-        dialog.setObjectName("openWorkspaceDialog")
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog = self._file_dialog(
+            "openWorkspaceDialog", "Open workspace", self._last_folder(), WORKSPACE_FILTER
+        )
+        dialog.setFileMode(dialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(lambda name: self.open_workspace(Path(name)))
         dialog.open()
 
@@ -339,9 +351,10 @@ class MainWindow(QMainWindow):
         suggested = (
             self._last_folder() / f"{self.session.info.label or 'workspace'}{WORKSPACE_SUFFIX}"
         )
-        dialog = QFileDialog(self, "Save workspace as", str(suggested), WORKSPACE_FILTER)
-        dialog.setObjectName("saveWorkspaceDialog")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog = self._file_dialog(
+            "saveWorkspaceDialog", "Save workspace as", suggested, WORKSPACE_FILTER
+        )
+        dialog.setAcceptMode(dialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix(WORKSPACE_SUFFIX.lstrip("."))
         dialog.fileSelected.connect(lambda name: self.save_workspace_as(Path(name)))
         dialog.open()
@@ -394,9 +407,10 @@ class MainWindow(QMainWindow):
     # -- importing -----------------------------------------------------------------------------
 
     def choose_exports(self) -> None:
-        dialog = QFileDialog(self, "Open saved export", str(self._last_folder()), EXPORT_FILTER)
-        dialog.setObjectName("openExportDialog")
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog = self._file_dialog(
+            "openExportDialog", "Open saved export", self._last_folder(), EXPORT_FILTER
+        )
+        dialog.setFileMode(dialog.FileMode.ExistingFiles)
         dialog.filesSelected.connect(
             lambda names: self.import_paths([Path(name) for name in names])
         )
@@ -503,15 +517,35 @@ class MainWindow(QMainWindow):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
-            self.drop_hint.setGeometry(self.centralWidget().rect().adjusted(12, 12, -12, -12))
-            self.drop_hint.raise_()
-            self.drop_hint.show()
+            hint = self.drop_hint
+            hint.setGeometry(self.centralWidget().rect().adjusted(12, 12, -12, -12))
+            hint.raise_()
+            hint.show()
+
+    @property
+    def drop_hint(self) -> QLabel:
+        """The overlay shown while files are dragged over the window (made on first use)."""
+        if self._drop_hint is None:
+            from promodesk.qt import Qt
+
+            hint = QLabel("Drop files here to import them into the workspace", self.centralWidget())
+            hint.setObjectName("dropHint")
+            hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            hint.setStyleSheet(
+                "background: rgba(30, 90, 200, 40); border: 3px dashed rgb(30, 90, 200);"
+                "font-size: 18px; color: rgb(20, 60, 140); border-radius: 8px;"
+            )
+            hint.hide()
+            self._drop_hint = hint
+        return self._drop_hint
 
     def dragLeaveEvent(self, event: Any) -> None:
-        self.drop_hint.hide()
+        if self._drop_hint is not None:
+            self._drop_hint.hide()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        self.drop_hint.hide()
+        if self._drop_hint is not None:
+            self._drop_hint.hide()
         paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
         if paths:
             event.acceptProposedAction()
@@ -539,16 +573,18 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         session = self.session
-        panel = self.tabs.currentWidget()
-        vendor = panel.vendor if isinstance(panel, VendorPanel) else Vendor.OPTIMOVE
+        vendor = TAB_ORDER[max(self.tabs.currentIndex(), 0)]
         if session is None:
             self.offline_label.setText("Offline")
             self.workspace_label.setText("")
             self.setWindowTitle("promodesk")
             return
+        from promodesk.store.tables import Column
+        from promodesk.ui.models.formatting import display
+
         as_of = session.info.as_of.get(vendor, "")
         when = (
-            f"data as of {display(_AS_OF, as_of)}"
+            f"data as of {display(Column('as_of', 'As of', 'datetime'), as_of)}"
             if as_of
             else f"no {vendor.display_name} data yet"
         )
@@ -649,6 +685,8 @@ class MainWindow(QMainWindow):
             await self._accounts.aclose()  # each account's HTTP client, once
 
     def _about(self) -> None:
+        from promodesk.qt import QMessageBox
+
         box = QMessageBox(self)
         box.setWindowTitle("About promodesk")
         box.setText(

@@ -76,11 +76,11 @@ def demo_copy(demo_master: Path, tmp_path: Path) -> Path:
     return target
 
 
-def make_window(folder: Path) -> MainWindow:
+def make_window(folder: Path, **options: Any) -> MainWindow:
     settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
     runner = TaskRunner()
     runner.expected_errors = EXPECTED_ERRORS
-    return MainWindow(runner, settings, accounts_path=folder / "accounts.json")
+    return MainWindow(runner, settings, accounts_path=folder / "accounts.json", **options)
 
 
 @pytest.fixture
@@ -90,8 +90,8 @@ def windows(qtbot: Any, qloop: asyncio.AbstractEventLoop, tmp_path: Path) -> Ite
     before this teardown runs.)"""
     made: list[MainWindow] = []
 
-    def make(folder: Path = tmp_path) -> MainWindow:
-        window = make_window(folder)
+    def make(folder: Path = tmp_path, **options: Any) -> MainWindow:
+        window = make_window(folder, **options)
         made.append(window)
         return window
 

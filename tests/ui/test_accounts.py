@@ -50,7 +50,9 @@ def main(qtbot: Any, windows: Any, tmp_path: Path) -> MainWindow:
 
 def open_accounts(qtbot: Any, window: MainWindow) -> AccountsDialog:
     dialog = window.show_accounts()
-    qtbot.waitUntil(lambda: dialog.account_list.count() >= 3 and not dialog._loading, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: dialog.account_list.count() >= 3 and not dialog._loading, timeout=10_000
+    )
     return dialog
 
 
@@ -96,7 +98,10 @@ def test_the_sandbox_accounts_are_listed_read_only_and_connect(
 
 
 def test_an_impact_account_over_loopback_is_tested_saved_and_its_token_kept_out_of_files(
-    qtbot: Any, main: MainWindow, tmp_path: Path, loopback: Any  # noqa: F811
+    qtbot: Any,
+    main: MainWindow,
+    tmp_path: Path,
+    loopback: Any,  # noqa: F811
 ) -> None:
     urls, _sandbox = loopback
     impact = urls["impact"]
@@ -255,7 +260,6 @@ async def test_the_window_closes_each_account_client_on_shutdown(tmp_path: Path)
     assert await service.connections.client(sandbox) is client  # made once, reused
     await service.aclose()
     assert client.http.client.is_closed  # type: ignore[attr-defined]
-
 
 
 def test_a_damaged_accounts_file_is_kept_aside_and_said_so(

