@@ -46,14 +46,16 @@ def worth_bulk_loading(conn: sqlite3.Connection, spec: TableSpec, incoming_estim
 
 @contextmanager
 def bulk_load(conn: sqlite3.Connection, spec: TableSpec, *, enabled: bool) -> Iterator[str]:
-    """Inside a transaction: yields the INSERT verb to use ("INSERT" or "INSERT OR IGNORE")."""
+    """Inside a transaction: yields what goes at the end of the INSERT ("" for a bulk load,
+    " ON CONFLICT DO NOTHING" otherwise). Not INSERT OR IGNORE: that would also skip rows
+    that break NOT NULL, which importers rely on to refuse empty values."""
     key = DEDUPE_KEYS[spec.name]
     if not enabled:
-        yield "INSERT OR IGNORE"
+        yield " ON CONFLICT DO NOTHING"
         return
     drop_derived_indexes(conn, spec)
     conn.execute(f"DROP INDEX IF EXISTS {key.index}")
-    yield "INSERT"
+    yield ""
     try:
         conn.execute(key.create_sql(spec.name))
     except sqlite3.IntegrityError:

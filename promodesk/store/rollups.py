@@ -11,25 +11,10 @@ from collections import defaultdict
 
 from promodesk.domain.vendors import CodeStatus
 
-# Canonical UTC text (2026-09-01T10:00:00Z) as a SQLite GLOB.
-CANONICAL_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z"
 
-
-def count_new_allocations(conn: sqlite3.Connection, after_id: int) -> tuple[bool, bool]:
+def count_new_allocations(conn: sqlite3.Connection, after_id: int) -> None:
     """Add allocations with id > after_id to the per-promocode/file counts, in one grouped
-    pass that also reports (any required value empty, any date not in canonical form)."""
-    empty = " OR ".join(
-        f"{column} = ''"
-        for column in ("customer_id", "promocode_id", "promotion_id", "unique_code", "allocated_at")
-    )
-    # Two passes measure faster than one: the checks slow the grouping sort down more than a
-    # plain scan costs.
-    odd = f"allocated_at NOT GLOB '{CANONICAL_GLOB}'"
-    has_empty, has_odd = conn.execute(
-        f"SELECT coalesce(max({empty}), 0), coalesce(max({odd}), 0) "
-        "FROM optimove_allocations WHERE id > ?",
-        (after_id,),
-    ).fetchone()
+    pass."""
     conn.execute(
         "INSERT INTO optimove_allocation_counts(account_id, promocode_id, file_id, promotion_id, "
         "allocations) SELECT account_id, promocode_id, file_id, max(promotion_id), count(*) "
@@ -38,13 +23,6 @@ def count_new_allocations(conn: sqlite3.Connection, after_id: int) -> tuple[bool
         "DO UPDATE SET allocations = allocations + excluded.allocations",
         (after_id,),
     )
-    return bool(has_empty), bool(has_odd)
-
-
-def recount_allocations(conn: sqlite3.Connection) -> None:
-    """Rebuild the allocation counts from scratch (after rows were removed)."""
-    conn.execute("DELETE FROM optimove_allocation_counts")
-    count_new_allocations(conn, 0)
 
 
 def refresh_optimove(conn: sqlite3.Connection, account_id: int) -> None:

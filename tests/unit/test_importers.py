@@ -628,3 +628,36 @@ def test_the_same_allocation_written_two_ways_is_one_row(workspace, tmp_path: Pa
     stamps = dict(workspace.execute("SELECT unique_code, allocated_at FROM optimove_allocations"))
     assert stamps == {"CODE1": "2026-09-01T10:00:00Z", "CODE2": "2026-09-01T08:30:00Z"}
     assert workspace.execute("SELECT allocation_count FROM optimove_promocodes").fetchone() == (2,)
+
+
+def test_a_small_file_into_a_big_table_is_checked_and_normalised_the_same_way(
+    workspace, tmp_path: Path
+) -> None:
+    # Into a table larger than the file the rows go in one by one against the dedupe key
+    # (no bulk load); the checks and the date normalisation must hold on that path too.
+    import_file(workspace, write_allocations(tmp_path / "big.csv", allocation_rows(200)))
+    assert count(workspace, "optimove_allocations") == 200
+    existing = allocation_rows(1, start=7)[0]  # stored as ...T10:07:00Z
+    same_with_offset = [*existing[:5], existing[5].replace("T10:", "T12:")[:-1] + "+02:00"]
+    same_with_offset += existing[6:]
+    new = allocation_rows(1, start=500)[0]
+    new[5] = "2026-10-02 09:15"
+    result = import_file(
+        workspace, write_allocations(tmp_path / "small.csv", [same_with_offset, new])
+    )
+    assert (result.rows_read, result.rows_added) == (2, 1)
+    assert workspace.execute(
+        "SELECT allocated_at FROM optimove_allocations WHERE unique_code = ?", (new[4],)
+    ).fetchone() == ("2026-10-02T09:15:00Z",)
+
+    before = snapshot(workspace)
+    for problem, row, message in (
+        ("empty", [*new[:1], "", *new[2:]], "promocodeId is empty"),
+        ("date", [*new[:5], "next week", *new[6:]], "not an ISO 8601 date"),
+    ):
+        rows = [*allocation_rows(2, start=900), row]
+        with pytest.raises(ImportFileError) as refused:
+            import_file(workspace, write_allocations(tmp_path / f"{problem}.csv", rows))
+        assert refused.value.line == 4, problem
+        assert message in refused.value.problem
+        assert snapshot(workspace) == before  # nothing of the refused file stays

@@ -21,12 +21,7 @@ from promodesk.store.importers.base import (
 )
 from promodesk.store.importers.detect import Detected, check_allocation_header
 from promodesk.store.importers.streams import file_sha256
-from promodesk.store.rollups import (
-    CANONICAL_GLOB,
-    count_new_allocations,
-    recount_allocations,
-    refresh_optimove,
-)
+from promodesk.store.rollups import count_new_allocations, refresh_optimove
 from promodesk.store.tables import OPTIMOVE_ALLOCATIONS, OPTIMOVE_POOL_CODES
 
 # Stored column for each export column.
@@ -43,9 +38,27 @@ _STORED = {
 }
 _REQUIRED = ("customerId", "promocodeId", "promotionId", "uniqueCode", "timestamp")
 _TO_CANONICAL = "strftime('%Y-%m-%dT%H:%M:%SZ', {})"
+# Canonical UTC text (2026-09-01T10:00:00Z) as a SQLite GLOB.
+_CANONICAL_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z"
+_NOT_EMPTY = {"customer_id", "promocode_id", "promotion_id", "unique_code"}
 # Bytes per row in a typical export, to estimate a file's rows before reading it.
 _BYTES_PER_ROW = 90
 _BYTES_PER_CODE = 12
+
+
+def _stored_value(column: str, number: int) -> str:
+    """The SQL that stores CSV cell `?number` in `column`, checked on the way in (in C, per
+    row): a required value that is empty becomes NULL, which NOT NULL refuses; a date not
+    in canonical UTC (an offset, no seconds...) is converted, and is NULL if it is no date."""
+    cell = f"?{number}"
+    if column == "allocated_at":
+        return (
+            f"CASE WHEN {cell} GLOB '{_CANONICAL_GLOB}' THEN {cell} "
+            f"ELSE {_TO_CANONICAL.format(cell)} END"
+        )
+    if column in _NOT_EMPTY:
+        return f"nullif({cell}, '')"
+    return cell
 
 
 def import_allocations(
@@ -55,9 +68,11 @@ def import_allocations(
     _: ImportHints,
     result: ImportResult,
 ) -> None:
-    """Rows go from csv.reader straight into SQLite (the per-row work is all in C); one grouped
-    pass over the new rows then counts them and checks them. Only when a check fails is the
-    file read again, in Python, to name the exact line; the whole import then rolls back."""
+    """Rows go from csv.reader straight into SQLite, checked and normalised by the INSERT
+    itself (the per-row work is all in C); one grouped pass over the new rows then counts
+    them. Only when a row is refused is the file read again, in Python, to name the exact
+    line; the whole import then rolls back. A date that becomes equal to a row already
+    there (the same allocation, written differently) is kept once, as the dedupe key says."""
     account_id = imported_account(conn, Vendor.OPTIMOVE)
     existing = conn.execute("SELECT count(*) FROM optimove_allocations").fetchone()[0]
     last_id = conn.execute("SELECT coalesce(max(id), 0) FROM optimove_allocations").fetchone()[0]
@@ -68,60 +83,34 @@ def import_allocations(
         check_allocation_header(source.path, header)
         by_lower = {name.lower(): name for name in ALLOCATION_COLUMNS}
         in_file_order = [_STORED[by_lower[name.lower()]] for name in header]
-        marks = ", ".join("?" * len(in_file_order))
+        values = ", ".join(
+            _stored_value(column, number) for number, column in enumerate(in_file_order, 1)
+        )
         rows: Iterator[list[str]] = filter(None, reader)  # skips blank lines, in C
         counted = [0]
         if not bulk:
             # INSERT OR IGNORE does not count what it ignores; a small file can afford this.
             rows = _counting(rows, counted)
-        with bulk_load(conn, OPTIMOVE_ALLOCATIONS, enabled=bulk) as verb:
+        with bulk_load(conn, OPTIMOVE_ALLOCATIONS, enabled=bulk) as on_conflict:
             try:
                 cursor = conn.executemany(
-                    f"{verb} INTO optimove_allocations(account_id, {', '.join(in_file_order)}) "
-                    f"VALUES ({int(account_id)}, {marks})",
+                    f"INSERT INTO optimove_allocations(account_id, {', '.join(in_file_order)}) "
+                    f"VALUES ({int(account_id)}, {values}){on_conflict}",
                     rows,
                 )
-            except sqlite3.ProgrammingError:  # a row with the wrong number of columns
+            # A row with the wrong number of columns; an empty value or a date that is none.
+            except (sqlite3.ProgrammingError, sqlite3.IntegrityError):
                 raise _locate_bad_row(source, detected, header) from None
             except csv.Error as error:
                 raise ImportFileError(
                     source.path, f"broken CSV: {error}", line=reader.line_num
                 ) from None
     result.rows_read = cursor.rowcount if bulk else counted[0]
-    has_empty, has_odd = count_new_allocations(conn, last_id)
-    if has_empty:
-        raise _locate_bad_row(source, detected, header)
-    if has_odd:
-        _normalise_dates(conn, last_id, source, detected, header)
+    count_new_allocations(conn, last_id)
     result.rows_added = (
         conn.execute("SELECT count(*) FROM optimove_allocations").fetchone()[0] - existing
     )
     refresh_optimove(conn, account_id)
-
-
-def _normalise_dates(
-    conn: sqlite3.Connection,
-    last_id: int,
-    source: SourceFile,
-    detected: Detected,
-    header: list[str],
-) -> None:
-    """Dates given with an offset (or without seconds...) become canonical UTC. An update that
-    makes a row equal to one already there (the same allocation, written differently) is
-    skipped and that row dropped: INSERT OR IGNORE would not have kept it either."""
-    odd = f"id > ? AND allocated_at NOT GLOB '{CANONICAL_GLOB}'"
-    canonical = _TO_CANONICAL.format("allocated_at")
-    if conn.execute(
-        f"SELECT 1 FROM optimove_allocations WHERE {odd} AND {canonical} IS NULL LIMIT 1",
-        (last_id,),
-    ).fetchone():
-        raise _locate_bad_row(source, detected, header)
-    conn.execute(
-        f"UPDATE OR IGNORE optimove_allocations SET allocated_at = {canonical} WHERE {odd}",
-        (last_id,),
-    )
-    conn.execute(f"DELETE FROM optimove_allocations WHERE {odd}", (last_id,))
-    recount_allocations(conn)
 
 
 def _counting(rows: Iterator[list[str]], counted: list[int]) -> Iterator[list[str]]:
@@ -227,9 +216,10 @@ def import_unique_codes(
         (account_id, file_id),
     ).fetchone()[0]
     bulk = worth_bulk_loading(conn, OPTIMOVE_POOL_CODES, source.size // _BYTES_PER_CODE)
-    with bulk_load(conn, OPTIMOVE_POOL_CODES, enabled=bulk) as verb:
+    with bulk_load(conn, OPTIMOVE_POOL_CODES, enabled=bulk) as on_conflict:
         conn.executemany(
-            f"{verb} INTO optimove_pool_codes(account_id, file_id, code) VALUES (?, ?, ?)",
+            "INSERT INTO optimove_pool_codes(account_id, file_id, code) VALUES (?, ?, ?)"
+            + on_conflict,
             codes(),
         )
     after = conn.execute(

@@ -115,8 +115,8 @@ def merge_workspace(
         )
         target = f"{spec.name}({', '.join(columns)})"
         if spec.name in DEDUPE_KEYS:
-            with bulk_load(conn, spec, enabled=before == 0) as verb:
-                conn.execute(f"{verb} INTO {target} {source}")
+            with bulk_load(conn, spec, enabled=before == 0) as on_conflict:
+                conn.execute(f"INSERT INTO {target} {source}{on_conflict}")
         else:
             key = _UPSERT_KEYS[spec.name]
             updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in key)
