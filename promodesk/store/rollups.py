@@ -8,20 +8,51 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from promodesk.domain.vendors import CodeStatus
 
 
 def count_new_allocations(conn: sqlite3.Connection, after_id: int) -> None:
     """Add allocations with id > after_id to the per-promocode/file counts, in one grouped
-    pass."""
-    conn.execute(
+    pass over them."""
+    _add_allocation_counts(
+        conn,
+        conn.execute(
+            "SELECT account_id, promocode_id, file_id, max(promotion_id), count(*) "
+            "FROM optimove_allocations WHERE id > ? GROUP BY account_id, promocode_id, file_id",
+            (after_id,),
+        ).fetchall(),
+    )
+
+
+def add_tallied_allocations(
+    conn: sqlite3.Connection, account_id: int, tally: Mapping[tuple[str, str, str], int]
+) -> None:
+    """Add allocations counted while they were read, by (promocode, file, promotion), to the
+    counts: what count_new_allocations() would find, without sorting the rows again."""
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for (promocode_id, file_id, promotion_id), count in tally.items():
+        group = groups.setdefault((promocode_id, file_id), [promotion_id, 0])
+        group[0] = max(group[0], promotion_id)
+        group[1] += count
+    _add_allocation_counts(
+        conn,
+        [
+            (account_id, promocode_id, file_id, promotion_id, count)
+            for (promocode_id, file_id), (promotion_id, count) in groups.items()
+        ],
+    )
+
+
+def _add_allocation_counts(conn: sqlite3.Connection, groups: Iterable[Sequence[Any]]) -> None:
+    """groups: (account_id, promocode_id, file_id, promotion_id, allocations)."""
+    conn.executemany(
         "INSERT INTO optimove_allocation_counts(account_id, promocode_id, file_id, promotion_id, "
-        "allocations) SELECT account_id, promocode_id, file_id, max(promotion_id), count(*) "
-        "FROM optimove_allocations WHERE id > ? GROUP BY account_id, promocode_id, file_id "
-        "ON CONFLICT(account_id, promocode_id, file_id) "
+        "allocations) VALUES (?, ?, ?, ?, ?) ON CONFLICT(account_id, promocode_id, file_id) "
         "DO UPDATE SET allocations = allocations + excluded.allocations",
-        (after_id,),
+        groups,
     )
 
 

@@ -417,6 +417,13 @@ BAD_FILES = {
         3,
         "expected 9 columns, found 4",
     ),
+    "two-cell-row": (
+        "stub.csv",
+        b"customerId,promocodeId,promotionId,fileId,uniqueCode,timestamp,occurenceId,seriesId,actionId\n"
+        b"C1,pc,p,f,CODE1,2026-09-01T00:00:00Z,1,1,1\nC2,pc\n",
+        3,
+        "expected 9 columns, found 2",
+    ),
     "empty-code": (
         "nocode.csv",
         b"customerId,promocodeId,promotionId,fileId,uniqueCode,timestamp,occurenceId,seriesId,actionId\n"
