@@ -12,14 +12,10 @@ Targets (issue #3): onedir <= 150 MB, start <= 1.2x the source start.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from cold_start import timed
+from cold_start import start_setting, timed
 from common import REPO, emit, median
 
 DIST = REPO / "dist"
@@ -41,18 +37,6 @@ def main() -> None:
     if not onedir.exists():
         sys.exit("build the bundle first: packaging/build")
     archives = sorted(DIST.glob("promodesk-*-linux-*.tar.gz"))
-    folder = Path(tempfile.mkdtemp(prefix="promodesk-bench-"))
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-        "XDG_CONFIG_HOME": str(folder / "config"),
-        "XDG_DATA_HOME": str(folder / "data"),
-    }
-    sys.path.insert(0, str(REPO))
-    from promodesk.services.demo import build_demo_workspace
-
-    workspace = str(build_demo_workspace(folder / "Demo.promodesk"))
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "promodesk")], check=True)
     commands = {
         "source": [sys.executable, "-m", "promodesk"],
         "onedir": [str(onedir)],
@@ -61,19 +45,15 @@ def main() -> None:
         commands["onefile"] = [str(onefile)]
     paint: dict[str, list[float]] = {name: [] for name in commands}
     rows: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(args.repeat):
-        for name, command in commands.items():
-            paint[name].append(
-                timed(
-                    [*command, "--workspace", workspace, "--exit-after", "first-paint"],
-                    "first-paint",
-                    env,
+    with start_setting() as (env, workspace_path):
+        workspace = str(workspace_path)
+        for _ in range(args.repeat):
+            for name, command in commands.items():
+                opened = [*command, "--workspace", workspace]
+                paint[name].append(
+                    timed([*opened, "--exit-after", "first-paint"], "first-paint", env)
                 )
-            )
-            rows[name].append(
-                timed([*command, "--workspace", workspace, "--exit-after", "rows"], "rows", env)
-            )
-    shutil.rmtree(folder, ignore_errors=True)
+                rows[name].append(timed([*opened, "--exit-after", "rows"], "rows", env))
     result: dict[str, object] = {
         "benchmark": "bundle",
         "platform": env["QT_QPA_PLATFORM"],

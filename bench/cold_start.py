@@ -12,6 +12,7 @@ Also reported: until the first table shows rows. Target (issue #2): median <= 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import shutil
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from common import REPO, emit, median
@@ -77,15 +79,11 @@ def timed(command: list[str], marker: str, env: dict[str, str]) -> float:
     return elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument(
-        "--command",
-        default=f"{sys.executable} -m promodesk",
-        help="how to start promodesk (e.g. the bundle: dist/promodesk/promodesk)",
-    )
-    args = parser.parse_args()
+@contextlib.contextmanager
+def start_setting() -> Iterator[tuple[dict[str, str], Path]]:
+    """(environment, workspace) for timing starts: a fresh copy of the demo workspace and
+    settings folders of its own (removed afterwards), the platform from QT_QPA_PLATFORM
+    (default offscreen), and promodesk compiled to bytecode once, as a pip install does."""
     folder = Path(tempfile.mkdtemp(prefix="promodesk-bench-"))
     env = {
         **os.environ,
@@ -97,16 +95,30 @@ def main() -> None:
     from promodesk.services.demo import build_demo_workspace
 
     workspace = build_demo_workspace(folder / "Demo.promodesk")
-    ours = [*shlex.split(args.command), "--workspace", str(workspace)]
-    # As an installed package would be: bytecode compiled once (pip does this on install).
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "promodesk")], check=True)
-    bare, bare_table, first, rows = [], [], [], []
-    for _ in range(args.repeat):  # interleaved, so all see the same machine load
-        bare.append(timed([sys.executable, "-c", BARE], "first-paint", env))
-        bare_table.append(timed([sys.executable, "-c", BARE_TABLE], "first-paint", env))
-        first.append(timed([*ours, "--exit-after", "first-paint"], "first-paint", env))
-        rows.append(timed([*ours, "--exit-after", "rows"], "rows", env))
-    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        yield env, workspace
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--command",
+        default=f"{sys.executable} -m promodesk",
+        help="how to start promodesk (e.g. the bundle: dist/promodesk/promodesk)",
+    )
+    args = parser.parse_args()
+    with start_setting() as (env, workspace):
+        ours = [*shlex.split(args.command), "--workspace", str(workspace)]
+        bare, bare_table, first, rows = [], [], [], []
+        for _ in range(args.repeat):  # interleaved, so all see the same machine load
+            bare.append(timed([sys.executable, "-c", BARE], "first-paint", env))
+            bare_table.append(timed([sys.executable, "-c", BARE_TABLE], "first-paint", env))
+            first.append(timed([*ours, "--exit-after", "first-paint"], "first-paint", env))
+            rows.append(timed([*ours, "--exit-after", "rows"], "rows", env))
     emit(
         {
             "benchmark": "cold_start",

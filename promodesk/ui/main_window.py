@@ -540,12 +540,10 @@ class MainWindow(QMainWindow):
         return self._drop_hint
 
     def dragLeaveEvent(self, event: Any) -> None:
-        if self._drop_hint is not None:
-            self._drop_hint.hide()
+        self.drop_hint.hide()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        if self._drop_hint is not None:
-            self._drop_hint.hide()
+        self.drop_hint.hide()
         paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
         if paths:
             event.acceptProposedAction()
