@@ -20,8 +20,9 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False) -> sqli
     path = Path(path)
     if not create and not path.exists():
         raise FileNotFoundError(f"{path}: no such workspace file")
-    if path.exists():
-        _check_header(path)
+    # The header is not read with open(): on POSIX, closing any descriptor of a file drops
+    # every lock this process holds on it, so another process would take our connections'
+    # locks as gone and checkpoint or delete the WAL under them. SQLite reads it instead.
     if readonly:
         conn = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode=ro",
@@ -35,22 +36,22 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False) -> sqli
             path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=True
         )
     try:
-        _configure(conn, readonly=readonly)
-        if readonly:
-            _check_identity(conn)
-        else:
-            check_and_migrate(conn, create=create)
+        try:
+            _configure(conn, readonly=readonly)
+            if readonly:
+                _check_identity(conn)
+            else:
+                check_and_migrate(conn, create=create)
+        except sqlite3.DatabaseError as error:
+            if "not a database" in str(error):  # SQLITE_NOTADB: the header is not SQLite's
+                raise WorkspaceFormatError(
+                    "the file is not a promodesk workspace (not a SQLite file)"
+                ) from None
+            raise
     except BaseException:
         conn.close()
         raise
     return conn
-
-
-def _check_header(path: Path) -> None:
-    with path.open("rb") as handle:
-        head = handle.read(len(SQLITE_MAGIC))
-    if head and head != SQLITE_MAGIC:
-        raise WorkspaceFormatError("the file is not a promodesk workspace (not a SQLite file)")
 
 
 def _configure(conn: sqlite3.Connection, *, readonly: bool) -> None:

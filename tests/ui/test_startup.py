@@ -74,9 +74,7 @@ def test_the_app_opens_a_workspace_and_shows_its_rows(demo_copy: Path) -> None:
 def test_a_deferred_window_builds_the_shown_panel_first(
     qtbot: Any, windows: Any, demo_copy: Path, tmp_path: Path
 ) -> None:
-    QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat).setValue(
-        "window/tab", 1
-    )
+    QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat).setValue("window/tab", 1)
     window = windows(defer_panels=True)
     built: list[Vendor] = []
     window.panel_built.connect(lambda panel: built.append(panel.vendor))

@@ -7,6 +7,7 @@ workspace is exactly as it was; the error names the file, the line and the probl
 from __future__ import annotations
 
 import codecs
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -83,20 +84,28 @@ def import_files(
     token = cancel or CancelToken()
     batch = ImportBatch()
     planned: list[tuple[Path, Detected]] = []
+    open_files = _files_of_open_workspace(conn)
     for path in map(Path, paths):
         try:
+            # Checked before anything opens the file: opening and closing the open
+            # workspace (or its WAL) outside SQLite would drop this process's locks on it.
+            if _same_file(path, open_files):
+                raise ImportFileError(path, "this is the workspace that is open now")
             planned.append((path, detect(path)))
         except ImportFileError as error:
             batch.errors.append(error)
     sizes = [path.stat().st_size for path, _ in planned]
     total = sum(sizes) or 1
     attached: dict[Path, str] = {}
+    hashes: dict[Path, str] = {}
     temp_dirs: list[Path] = []
     unregister = token.on_cancel(conn.interrupt)
     try:
         for path, detected in planned:
             if detected.kind is ImportKind.WORKSPACE:
                 try:
+                    # Hashed before it is attached, for the same reason as above.
+                    hashes[path] = file_sha256(path)
                     attached[path] = _attach(conn, path, len(attached), temp_dirs)
                 except ImportFileError as error:
                     batch.errors.append(error)
@@ -113,7 +122,9 @@ def import_files(
                 try:
                     with transaction(conn):
                         if detected.kind is ImportKind.WORKSPACE:
-                            result = _merge(conn, path, attached[path], token, file_progress)
+                            result = _merge(
+                                conn, path, attached[path], hashes[path], token, file_progress
+                            )
                         else:
                             result = _import(
                                 conn, path, detected, hints or ImportHints(), token, file_progress
@@ -138,10 +149,24 @@ def import_files(
     return batch
 
 
-def _attach(conn: sqlite3.Connection, path: Path, number: int, temp_dirs: list[Path]) -> str:
+def _files_of_open_workspace(conn: sqlite3.Connection) -> list[Path]:
     main_file = conn.execute("PRAGMA database_list").fetchone()[2]
-    if main_file and Path(main_file).resolve() == path.resolve():
-        raise ImportFileError(path, "this is the workspace that is open now")
+    if not main_file:
+        return []
+    return [Path(main_file + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+
+
+def _same_file(path: Path, others: list[Path]) -> bool:
+    for other in others:
+        try:
+            if path.resolve() == other.resolve() or os.path.samefile(path, other):
+                return True
+        except OSError:
+            continue  # one of them does not exist
+    return False
+
+
+def _attach(conn: sqlite3.Connection, path: Path, number: int, temp_dirs: list[Path]) -> str:
     if number >= _MAX_WORKSPACES_PER_BATCH:
         raise ImportFileError(
             path, f"merge at most {_MAX_WORKSPACES_PER_BATCH} workspaces at a time"
@@ -204,6 +229,7 @@ def _merge(
     conn: sqlite3.Connection,
     path: Path,
     schema: str,
+    sha256: str,
     token: CancelToken,
     progress: ProgressFn,
 ) -> ImportResult:
@@ -214,7 +240,7 @@ def _merge(
         conn,
         account_id=None,
         result=result,
-        sha256=file_sha256(path),
+        sha256=sha256,
         size=path.stat().st_size,
         as_of=newest,
     )
