@@ -16,14 +16,14 @@ from promodesk import APP_NAME, __version__
 from promodesk.vendors.redaction import install_log_redaction, redact
 
 log = logging.getLogger("promodesk")
-
-CLI_COMMANDS = {"import", "sandbox"}
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in CLI_COMMANDS:
+    from promodesk.cli import COMMANDS  # names only: the commands load when one is run
+
+    if args and args[0] in COMMANDS:
         from promodesk import cli  # no Qt for command-line work
 
         return cli.main(args)

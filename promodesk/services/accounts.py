@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import tempfile
 import time
 import uuid
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from promodesk.atomic import atomic_write
 from promodesk.domain.vendors import Vendor
 from promodesk.services.paths import config_dir
 from promodesk.services.secrets import KeychainStatus, SecretStore
@@ -106,12 +106,9 @@ class AccountStore:
         )
 
     def save(self, accounts: list[Account]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"accounts": [a.model_dump(mode="json") for a in accounts if not a.sandbox]}
-        handle, temp = tempfile.mkstemp(prefix=".accounts.", dir=self.path.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        with atomic_write(self.path, "w", encoding="utf-8") as out:
             json.dump(payload, out, indent=2)
-        os.replace(temp, self.path)
 
     def all(self) -> list[Account]:
         """Sandbox accounts first (one per vendor), then the user's."""

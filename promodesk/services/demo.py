@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path
 
+from promodesk.atomic import atomic_path
 from promodesk.domain.jobs import CancelToken, ProgressFn, ignore_progress
 from promodesk.services.jobs import run_blocking
 from promodesk.services.paths import resources_dir, workspaces_dir
@@ -42,11 +41,8 @@ def build_demo_workspace(
     from promodesk.store.importers.dispatch import import_files
 
     target = Path(target)
-    building = target.with_name(f".{target.name}.building")
-    with contextlib.suppress(FileNotFoundError):
-        building.unlink()
-    create_workspace(building, label=DEMO_LABEL)
-    try:
+    with atomic_path(target) as building:
+        create_workspace(building, label=DEMO_LABEL)
         conn = connect(building)
         try:
             batch = import_files(
@@ -62,11 +58,6 @@ def build_demo_workspace(
             conn.execute("PRAGMA journal_mode = DELETE")
         finally:
             conn.close()
-        os.replace(building, target)
-    finally:
-        for leftover in (building, Path(f"{building}-wal"), Path(f"{building}-shm")):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
     return target
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from promodesk.atomic import atomic_path
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
 from promodesk.domain.values import now_utc_text
 from promodesk.domain.vendors import Vendor
@@ -32,20 +30,17 @@ def create_workspace(path: Path, *, label: str) -> None:
     path = Path(path)
     if path.exists():
         raise FileExistsError(f"{path} already exists")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.new")
-    temp.unlink(missing_ok=True)
-    conn = connect(temp, create=True)
-    try:
-        with transaction(conn):
-            conn.executemany(
-                "INSERT INTO meta(key, value) VALUES (?, ?)",
-                [("label", label), ("created_at", now_utc_text())],
-            )
-        conn.execute("PRAGMA journal_mode = DELETE")  # fold the WAL back in before the move
-    finally:
-        conn.close()
-    os.replace(temp, path)
+    with atomic_path(path) as temp:
+        conn = connect(temp, create=True)
+        try:
+            with transaction(conn):
+                conn.executemany(
+                    "INSERT INTO meta(key, value) VALUES (?, ?)",
+                    [("label", label), ("created_at", now_utc_text())],
+                )
+            conn.execute("PRAGMA journal_mode = DELETE")  # fold the WAL back in before the move
+        finally:
+            conn.close()
 
 
 def read_label(conn: sqlite3.Connection) -> str:
@@ -94,13 +89,7 @@ def save_copy(
     """
     token = cancel or CancelToken()
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
+    with atomic_path(target) as temp:
         destination = sqlite3.connect(temp)
         try:
 
@@ -119,7 +108,3 @@ def save_copy(
         finally:
             destination.close()
         token.raise_if_cancelled()
-        os.replace(temp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()

@@ -1,0 +1,20 @@
+"""Command-line use of the same services the window uses (no Qt is loaded).
+
+Each command lives in its own module here, which declares its arguments in `register()` and
+does its work in the function it sets as the parser's `run` default. `COMMANDS` names them so
+that `promodesk.app` can tell a command from a window option without importing any of them.
+"""
+
+from __future__ import annotations
+
+# Command name -> module under promodesk.cli.
+COMMANDS: dict[str, str] = {
+    "import": "imports",
+    "sandbox": "sandbox",
+}
+
+
+def main(argv: list[str]) -> int:
+    from promodesk.cli.main import run
+
+    return run(argv)

@@ -1,0 +1,86 @@
+"""Rows written for spreadsheets: CSV (files) and tab-separated text (the clipboard), with
+values that a spreadsheet would run as formulas made inert.
+
+A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is a formula to Excel,
+LibreOffice and Google Sheets (`=HYPERLINK(...)`, `+cmd|' /C calc'!A0`, `@SUM(1+1)`), so a
+promo code or a partner name taken from a vendor could run on the marketer's machine. Such a
+cell is written with a leading `'`, which every spreadsheet shows as text and hides.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from promodesk.atomic import atomic_write
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+UTF8_BOM = "\ufeff"
+
+
+def safe_cell(value: Any) -> str:
+    """Text for one cell, never a live formula. Numbers stay numbers (-5 is not a formula)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def plain_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value)
+
+
+def write_csv(
+    target: Path,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    spreadsheet_safe: bool = True,
+    bom: bool = False,
+    on_rows: Callable[[int], None] | None = None,
+    every: int = 10_000,
+) -> int:
+    """Write `rows` under `header` to `target` atomically (a temporary file renamed at the end:
+    never a half file under the final name). UTF-8, optionally with a BOM for Excel. Returns
+    the rows written. `on_rows(count)` is called every `every` rows; raising in it (a cancel)
+    abandons the file and leaves `target` as it was."""
+    cell = safe_cell if spreadsheet_safe else plain_cell
+    written = 0
+    with atomic_write(target, "w", encoding="utf-8", newline="") as handle:
+        if bom:
+            handle.write(UTF8_BOM)
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([cell(value) for value in row])
+            written += 1
+            if on_rows is not None and written % every == 0:
+                on_rows(written)
+    if on_rows is not None:
+        on_rows(written)
+    return written
+
+
+def to_clipboard_text(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], *, spreadsheet_safe: bool = True
+) -> str:
+    """Tab-separated rows with a header, as spreadsheets paste them. Cells that hold a tab or a
+    line break are quoted, CSV style, so a pasted row stays one row."""
+    cell = safe_cell if spreadsheet_safe else plain_cell
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([cell(value) for value in row])
+    return out.getvalue()
