@@ -23,6 +23,7 @@ from promodesk.store.importers.base import (
     ImportResult,
     SourceFile,
     imported_account,
+    open_regular,
     record_import,
 )
 from promodesk.store.importers.detect import Detected, bad_encoding_at, detect
@@ -137,9 +138,7 @@ def import_files(
     except sqlite3.OperationalError as error:
         if token.cancelled:
             raise JobCancelled() from None
-        raise ImportFileError(
-            Path(paths[0]), f"the workspace could not be written ({error})"
-        ) from error
+        raise ImportFileError(Path(paths[0]), _write_failure(error)) from error
     finally:
         unregister()
         for schema in attached.values():
@@ -147,6 +146,18 @@ def import_files(
         for folder in temp_dirs:
             shutil.rmtree(folder, ignore_errors=True)
     return batch
+
+
+def _write_failure(error: sqlite3.OperationalError) -> str:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        return (
+            "the disk is full: nothing was imported; free some space (the import needs about "
+            "twice the size of the files) and import again"
+        )
+    if code == sqlite3.SQLITE_READONLY:
+        return "the workspace is read-only here: nothing was imported"
+    return f"the workspace could not be written ({error})"
 
 
 def _files_of_open_workspace(conn: sqlite3.Connection) -> list[Path]:
@@ -213,7 +224,7 @@ def _locate_bad_bytes(path: Path) -> ImportFileError:
     """The exact line of the first byte that is not UTF-8 (read again, on the error path)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         while chunk := handle.read(1 << 20):
             try:
                 decoder.decode(chunk)

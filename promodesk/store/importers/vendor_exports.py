@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from promodesk.domain.records import AltcraftCodeRecord, ImpactPromoCodeRecord
+from promodesk.domain.text import storable
 from promodesk.domain.vendors import Vendor
 from promodesk.store.importers.base import (
     ImportFileError,
@@ -24,11 +25,12 @@ from promodesk.store.importers.base import (
     ImportResult,
     SourceFile,
     imported_account,
+    open_regular,
 )
 from promodesk.store.importers.detect import Detected
 from promodesk.store.importers.streams import (
+    json_envelope,
     json_records,
-    json_scalar,
     loyalty_id_from_name,
     xml_records,
 )
@@ -127,6 +129,24 @@ def _json_items(
         yield None, item
 
 
+def _envelope(
+    source: SourceFile,
+    result: ImportResult,
+    xml_envelope: dict[str, str] | None,
+    keys: tuple[str, ...],
+    prefix: str,
+    bom: bool,
+) -> dict[str, Any]:
+    """The envelope's fields (where a saved response says it is an error): collected while
+    reading XML; for JSON, a second pass, made only when no record was found, since neither
+    vendor sends records in an error answer (and the pass costs as much as the first)."""
+    if xml_envelope is not None:
+        return {key: xml_envelope[key] for key in keys if key in xml_envelope}
+    if result.rows_read:
+        return {}
+    return json_envelope(source.path, keys, bom=bom, prefix=prefix)
+
+
 # -- Altcraft ----------------------------------------------------------------------------------
 
 _DATA_SHAPE = re.compile(rb'"data"\s*:\s*(.)')
@@ -142,15 +162,21 @@ def import_altcraft(
     account_id = imported_account(conn, Vendor.ALTCRAFT)
     as_of = source.as_of()
     named_loyalty = hints.loyalty_id or loyalty_id_from_name(source.path)
-    envelope: dict[str, str] = {}
+    if named_loyalty is not None and not (named_loyalty.isascii() and named_loyalty.isdigit()):
+        raise ImportFileError(
+            source.path, f"the loyalty program id must be a number, not {named_loyalty[:40]!r}"
+        )
+    unknown_program = f"? {storable(source.path.stem)}"  # filed under the file's name
+    envelope: dict[str, str] | None = None
     bom = detected.encoding == "utf-8-sig"
+    prefix = ""
     if detected.kind is ImportKind.ALTCRAFT_XML:
         items, envelope = xml_records(source, root="xml", record_path=("xml", "data"))
         records: Iterator[tuple[int | None, dict[str, Any]]] = (
             (line, fields) for line, fields in items
         )
     else:
-        with source.path.open("rb") as handle:
+        with open_regular(source.path) as handle:
             shape = _DATA_SHAPE.search(handle.read(1 << 16))
         prefix = "data" if shape and shape.group(1) == b"{" else "data.item"
         records = _json_items(source, prefix, bom)
@@ -160,7 +186,7 @@ def import_altcraft(
             loyalty = named_loyalty or (str(record.loyalty_id) if record.loyalty_id else None)
             yield (
                 account_id,
-                loyalty or _unknown_program(source),
+                loyalty or unknown_program,
                 record.code,
                 record.status.value,
                 record.created,
@@ -175,15 +201,14 @@ def import_altcraft(
 
     sql = _upsert_sql("altcraft_codes", ("account_id", "loyalty_id", "code"), _ALTCRAFT_FIELDS)
     _load(conn, "altcraft_codes", sql, rows(), account_id, result)
-    error = envelope.get("error") if envelope else json_scalar(source.path, "error", bom=bom)
+    fields = _envelope(source, result, envelope, ("error", "error_text"), prefix, bom)
+    error = fields.get("error")
     if error not in (None, "", "0", 0):
-        text = (
-            envelope.get("error_text")
-            if envelope
-            else json_scalar(source.path, "error_text", bom=bom)
-        )
+        text = fields.get("error_text")
         raise ImportFileError(
-            source.path, f"this saved response is an Altcraft error ({error}: {text or 'no text'})"
+            source.path,
+            f"this saved response is an Altcraft error ({str(error)[:40]}: "
+            f"{str(text or 'no text')[:200]})",
         )
     if result.rows_read == 0:
         result.warnings.append("the export lists no promo codes")
@@ -193,10 +218,6 @@ def import_altcraft(
             "put the program id in its name, e.g. 'loyalty-5.json', to file it under that program"
         )
     refresh_altcraft(conn, account_id)
-
-
-def _unknown_program(source: SourceFile) -> str:
-    return f"? {source.path.stem}"
 
 
 # -- impact.com --------------------------------------------------------------------------------
@@ -212,7 +233,8 @@ def import_impact(
     account_id = imported_account(conn, Vendor.IMPACT)
     as_of = source.as_of()
     bom = detected.encoding == "utf-8-sig"
-    envelope: dict[str, str] = {}
+    envelope: dict[str, str] | None = None
+    prefix = ""
     if detected.kind is ImportKind.IMPACT_XML:
         items, envelope = xml_records(
             source,
@@ -223,7 +245,7 @@ def import_impact(
             (line, fields) for line, fields in items
         )
     else:
-        with source.path.open("rb") as handle:
+        with open_regular(source.path) as handle:
             head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
         # One page, several pages concatenated, or a JSON array of pages.
         prefix = "item.PromoCodes.item" if head.startswith(b"[") else "PromoCodes.item"
@@ -253,14 +275,10 @@ def import_impact(
 
     sql = _upsert_sql("impact_codes", ("account_id", "promo_code_id"), _IMPACT_FIELDS)
     _load(conn, "impact_codes", sql, rows(), account_id, result)
-    status = envelope.get("Status") if envelope else json_scalar(source.path, "Status", bom=bom)
-    if str(status or "").upper() == "ERROR":
-        message = (
-            envelope.get("Message") if envelope else json_scalar(source.path, "Message", bom=bom)
-        )
-        raise ImportFileError(
-            source.path, f"this saved response is an impact.com error: {message or 'no message'}"
-        )
+    fields = _envelope(source, result, envelope, ("Status", "Message"), prefix, bom)
+    if str(fields.get("Status") or "").upper() == "ERROR":
+        message = str(fields.get("Message") or "no message")[:200]
+        raise ImportFileError(source.path, f"this saved response is an impact.com error: {message}")
     if result.rows_read == 0:
         result.warnings.append("the export lists no promo codes")
     refresh_impact(conn, account_id)

@@ -18,7 +18,7 @@ from promodesk.store.rollups import (
     refresh_impact,
     refresh_optimove,
 )
-from promodesk.store.schema import SCHEMA_VERSION, WorkspaceFormatError
+from promodesk.store.schema import SCHEMA_VERSION, WorkspaceFormatError, schema_problem
 from promodesk.store.tables import ALL_TABLES
 
 # Small tables first so the counts at the end see every row.
@@ -38,7 +38,8 @@ _UPSERT_KEYS = {
 
 def attachable_copy(path: Path) -> tuple[Path, Path | None]:
     """A file at the current schema version to ATTACH: the file itself, or a migrated copy
-    (the user's file is never modified). Returns (path to attach, temp dir to delete)."""
+    (the user's file is never modified). Returns (path to attach, temp dir to delete); on a
+    refusal nothing is left behind."""
     try:
         probe = connect(path, readonly=True)
     except WorkspaceFormatError as error:
@@ -48,20 +49,27 @@ def attachable_copy(path: Path) -> tuple[Path, Path | None]:
     try:
         version = probe.execute("PRAGMA user_version").fetchone()[0]
         check = probe.execute("PRAGMA quick_check").fetchone()[0]
+        problem = schema_problem(probe)
     finally:
         probe.close()
     if check != "ok":
         raise ImportFileError(path, f"the workspace file is damaged ({check})")
-    if version > SCHEMA_VERSION:
-        raise ImportFileError(
-            path, "this workspace was saved by a newer promodesk; update promodesk"
-        )
+    if problem:
+        raise ImportFileError(path, problem)
     if version == SCHEMA_VERSION:
         return path, None
     folder = Path(tempfile.mkdtemp(prefix="promodesk-merge-"))
-    copy = folder / path.name
-    shutil.copyfile(path, copy)
-    connect(copy).close()  # migrates the copy
+    copy = folder / "workspace.promodesk"
+    try:
+        shutil.copyfile(path, copy)
+        connect(copy).close()  # migrates the copy
+    except BaseException as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(error, OSError | sqlite3.DatabaseError | WorkspaceFormatError):
+            raise ImportFileError(
+                path, f"the workspace could not be brought up to date ({error})"
+            ) from None
+        raise
     return copy, folder
 
 
