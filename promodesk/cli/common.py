@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from promodesk.domain.jobs import Progress
+from promodesk.domain.text import printable
 
 
 class ProgressLine:
@@ -23,17 +24,18 @@ class ProgressLine:
     def __call__(self, update: Progress) -> None:
         fraction = update.fraction
         percent = f"{fraction:4.0%}" if fraction is not None else "  …"
+        message = printable(update.message)  # holds a file name
         if self.tty:
             now = time.monotonic()
             if now - self._last_draw > 0.1 or fraction == 1.0:
                 self._last_draw = now
-                self.stream.write(f"\r{percent} {update.message[:70]:<70}")
+                self.stream.write(f"\r{percent} {message[:70]:<70}")
                 self.stream.flush()
             return
         step = int((fraction or 0) * 10)
         if step != self._last_step:
             self._last_step = step
-            print(f"{percent} {update.message}", file=self.stream, flush=True)
+            print(f"{percent} {message}", file=self.stream, flush=True)
 
     def done(self) -> None:
         if self.tty:
@@ -60,5 +62,8 @@ def workspace_of(args: argparse.Namespace) -> Path:
     return chosen if chosen is not None else default_workspace()
 
 
-def error(text: str) -> None:
-    print(f"error: {text}", file=sys.stderr)
+def say(label: str, text: object) -> None:
+    """One line on stderr, e.g. "error: bad.csv: line 3: ...". Text from files (names, values)
+    is shown escaped: an ESC, a carriage return or a line break in a file name must not reach
+    the terminal (it could rewrite the screen, or forge a line of output)."""
+    print(f"{label}: {printable(str(text))}" if label else printable(str(text)), file=sys.stderr)
