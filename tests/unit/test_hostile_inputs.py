@@ -215,19 +215,29 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(
     records=st.lists(json_values, max_size=30),
     indent=st.sampled_from([None, 1]),
     piece=st.integers(min_value=1, max_value=200),
+    record_depth=st.integers(min_value=1, max_value=5),
+    max_depth=st.integers(min_value=3, max_value=8),
+    max_values=st.integers(min_value=1, max_value=12),
 )
 def test_the_fast_path_decides_as_the_exact_walk_does(
-    records: list[object], indent: int | None, piece: int
+    records: list[object],
+    indent: int | None,
+    piece: int,
+    record_depth: int,
+    max_depth: int,
+    max_values: int,
 ) -> None:
+    # Small bounds, so that the refusals are exercised as much as the accepted pieces.
     document = {"data": [{"code": "A", "value": value} for value in records], "error": 0}
     data = json.dumps(document, indent=indent).encode()
-    fast = _outcome(JsonLimits(Path("x.json"), record_depth=3), data, piece)
-    exact = _outcome(ExactOnly(Path("x.json"), record_depth=3), data, piece)
+    bounds = {"record_depth": record_depth, "max_depth": max_depth, "max_values": max_values}
+    fast = _outcome(JsonLimits(Path("x.json"), **bounds), data, piece)
+    exact = _outcome(ExactOnly(Path("x.json"), **bounds), data, piece)
     assert fast == exact
 
 

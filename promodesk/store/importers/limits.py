@@ -122,7 +122,6 @@ _NOT_JSON_STRUCTURE_OR_LINE = bytes(byte for byte in range(256) if byte not in b
 # The brackets of a piece that only closes the record it started in, holds whole records
 # with nothing nested in them, and opens the next one.
 _FLAT_RECORDS = re.compile(rb"\}?(?:\{\})*\{?")
-_TOO_MANY_VALUES = re.compile(rb"\{,{%d}" % (MAX_RECORD_VALUES + 1))
 _OPENERS = (b"["[0], b"{"[0])
 _COMMA, _NEWLINE = b","[0], b"\n"[0]
 
@@ -132,9 +131,19 @@ class JsonLimits(ByteLimits):
     MAX_DEPTH, no record (a value at `record_depth`) with more than MAX_RECORD_VALUES values.
     """
 
-    def __init__(self, path: Path, *, record_depth: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        record_depth: int,
+        max_depth: int = MAX_DEPTH,
+        max_values: int = MAX_RECORD_VALUES,
+    ) -> None:
         super().__init__(path)
         self.record_depth = record_depth
+        self.max_depth = max_depth
+        self.max_values = max_values
+        self._too_many_values = re.compile(rb"\{,{%d}" % (max_values + 1))
         self._in_string = False
         self._escape_pending = False
         self._run = 0  # bytes since the last quote: the string or number being read
@@ -184,7 +193,7 @@ class JsonLimits(ByteLimits):
         False (changing nothing) for the exact walk to decide."""
         record_depth = self.record_depth
         inside = self._depth == record_depth
-        if not inside and self._depth != record_depth - 1:
+        if record_depth > self.max_depth or (not inside and self._depth != record_depth - 1):
             return False
         brackets = structure.translate(None, b",")
         if not _FLAT_RECORDS.fullmatch(brackets):
@@ -193,11 +202,10 @@ class JsonLimits(ByteLimits):
         # it must open one (else it closes the list: the envelope, for the exact walk).
         if brackets and brackets.startswith(b"}") != inside:
             return False
-        if _TOO_MANY_VALUES.search(structure):
+        if self._too_many_values.search(structure):
             return False
-        if inside and self._values + len(structure) - len(structure.lstrip(b",")) > (
-            MAX_RECORD_VALUES
-        ):
+        leading = len(structure) - len(structure.lstrip(b","))
+        if inside and self._values + leading > self.max_values:
             return False
         if not brackets:
             depth, values = self._depth, self._values + len(structure) if inside else 0
@@ -205,22 +213,22 @@ class JsonLimits(ByteLimits):
             depth, values = record_depth, len(structure) - structure.rfind(b"{") - 1
         else:
             depth, values = record_depth - 1, 0
-        if values > MAX_RECORD_VALUES:
+        if values > self.max_values:
             return False
         self._depth, self._values = depth, values
         return True
 
     def _walk(self, structure: bytes) -> None:
         depth, values, lines = self._depth, self._values, self.lines
-        record_depth = self.record_depth
+        record_depth, max_depth, max_values = self.record_depth, self.max_depth, self.max_values
         for byte in structure:
             if byte == _NEWLINE:
                 lines += 1
             elif byte in _OPENERS:
                 depth += 1
-                if depth > MAX_DEPTH:
+                if depth > max_depth:
                     raise self.refuse(
-                        f"the JSON is nested more than {MAX_DEPTH} levels deep (an export "
+                        f"the JSON is nested more than {max_depth} levels deep (an export "
                         "has 3 or 4): the file is damaged or not an export",
                         line=lines + 1,
                     )
@@ -233,10 +241,10 @@ class JsonLimits(ByteLimits):
                 depth -= 1
                 if depth < record_depth:
                     values = 0
-            if values > MAX_RECORD_VALUES:
+            if values > max_values:
                 raise self.refuse(
-                    f"a record with more than {MAX_RECORD_VALUES:,} values (a promo code has "
-                    "a few dozen): the file is damaged or not an export",
+                    f"a record with more than {max_values:,} values (a promo code has a few "
+                    "dozen): the file is damaged or not an export",
                     line=lines + 1,
                 )
         self._depth, self._values = depth, values
