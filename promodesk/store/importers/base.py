@@ -208,6 +208,8 @@ class SourceFile:
         """
         raw = open_regular(self.path)
         handle = io.TextIOWrapper(checked_reader(raw, limits), encoding=encoding, newline="")
+        # Reads of 64 KiB, not 8: one limits check (a Python call) per 64 KiB.
+        handle._CHUNK_SIZE = _CHUNK  # type: ignore[attr-defined]
         descriptor = raw.fileno()
         stop = threading.Event()
 
