@@ -156,10 +156,11 @@ class Staging:
         """Merge the staged records into the table. With `gone_scope` (column -> value, {} for
         the whole account), rows of that scope that were not staged are marked gone: the
         staged records are everything the vendor has there."""
-        try:
-            return _merge(self, run_id=run_id, as_of=as_of, gone_scope=gone_scope)
-        finally:
-            self.conn.execute(f"DELETE FROM temp.{self.name}")
+        # The staged records stay until the merge succeeded: a transaction retried after a
+        # busy error must see them again (an empty stage would mark everything gone).
+        outcome = _merge(self, run_id=run_id, as_of=as_of, gone_scope=gone_scope)
+        self.conn.execute(f"DELETE FROM temp.{self.name}")
+        return outcome
 
 
 def upsert(
@@ -175,6 +176,41 @@ def upsert(
     staging = Staging(conn, table, account_id)
     staging.add(rows)
     return staging.write(run_id=run_id, as_of=as_of)
+
+
+def update_fields(
+    conn: sqlite3.Connection,
+    table: RecordTable,
+    account_id: int,
+    key: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    *,
+    run_id: int,
+    as_of: str,
+) -> WriteOutcome:
+    """Change some fields of one known row (e.g. a code's state after a change the vendor
+    confirmed without sending the record back), through the same write as a full record:
+    events, counts and search follow. Nothing happens when the row is not in the workspace."""
+    unknown = set(changes) - set(table.fields)
+    if unknown:
+        raise ValueError(f"{table.name} has no field {', '.join(sorted(unknown))} to change")
+    where = " AND ".join(f"{column} = ?" for column in table.key)
+    row = conn.execute(
+        f"SELECT {', '.join(table.columns)} FROM {table.name} WHERE account_id = ? AND {where}",
+        (account_id, *(key[column] for column in table.key)),
+    ).fetchone()
+    if row is None:
+        return WriteOutcome()
+    values = dict(zip(table.columns, row, strict=True))
+    values.update(changes)
+    return upsert(
+        conn,
+        table,
+        account_id,
+        [tuple(values[column] for column in table.columns)],
+        run_id=run_id,
+        as_of=as_of,
+    )
 
 
 def _key_match(table: RecordTable, alias: str, stage: str) -> str:
