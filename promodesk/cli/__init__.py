@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "sync": "live",
     "do": "live",
     "history": "live",
+    "bulk": "bulk",
 }
 
 

@@ -82,11 +82,11 @@ def _run_async(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return asyncio.run(work())
 
 
-def _live(args: argparse.Namespace) -> Any:
+def _live(args: argparse.Namespace, *, create: bool = True) -> Any:
     from promodesk.services.live import LiveWork
 
     workspace = workspace_of(args)
-    if not workspace.exists():
+    if create and not workspace.exists():
         from promodesk.store.workspace import create_workspace
 
         create_workspace(workspace, label=workspace.stem)
@@ -133,6 +133,8 @@ def _do(args: argparse.Namespace) -> int:
     from promodesk.services.operations.executor import InputError, NotAllowed
     from promodesk.services.workspace_session import EXPECTED_ERRORS
 
+    if args.operation == "--list" or "--list" in args.fields:
+        args.list = True
     if args.help and not args.operation:
         args.parser.print_help()
         return EXIT_OK
@@ -143,7 +145,7 @@ def _do(args: argparse.Namespace) -> int:
                 args.workspace = Path(args.fields[number + 1])
 
     async def work() -> int:
-        live = _live(args)
+        live = _live(args, create=bool(args.operation) and not args.list)
         try:
             account = await live.find_account(args.account)
             if args.list or not args.operation:

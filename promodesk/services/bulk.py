@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from promodesk.domain.jobs import Progress, ProgressFn, ignore_progress
@@ -153,9 +153,11 @@ class BulkRunner:
         *,
         progress: ProgressFn = ignore_progress,
         concurrency: int = CONCURRENCY,
+        on_item: Callable[[BulkItem], None] | None = None,
     ) -> BulkSummary:
-        """Run the items not done yet, `concurrency` at a time. Cancelling stops starting
-        new ones; those in flight end as done or unknown; the rest stay for a resume."""
+        """Run the items not done yet, `concurrency` at a time; `on_item` hears of each one
+        as it ends. Cancelling stops starting new ones; those in flight end as done or
+        unknown; the rest stay for a resume."""
         operation = find_operation(account_ref(account).vendor, await self._operation_of(run_id))
         items = [item for item in await self.items(run_id) if item.status in LEFT]
         total = (await self.summary(run_id)).total
@@ -167,15 +169,24 @@ class BulkRunner:
             nonlocal finished
             async with slots:
                 journal = JournalItem(run_id, item.position)
+                status: str
                 try:
-                    await self.executor.run(account, operation, item.inputs, journal=journal)
+                    outcome = await self.executor.run(
+                        account, operation, item.inputs, journal=journal
+                    )
+                    status, message = outcome.status, outcome.message
                 except NotAllowed as reason:
-                    await self._mark(journal, "skipped", str(reason))
+                    status, message = "skipped", str(reason)
+                    await self._mark(journal, status, message)
                 except InputError as error:
-                    await self._mark(journal, "failed", str(error))
+                    status, message = "failed", str(error)
+                    await self._mark(journal, status, message)
                 except (sqlite3.Error, OSError) as error:
                     # Sent, but its result could not be recorded: say so, never guess.
-                    await self._mark(journal, "unknown", f"could not record the result ({error})")
+                    status, message = "unknown", f"could not record the result ({error})"
+                    await self._mark(journal, status, message)
+                if on_item is not None:
+                    on_item(replace(item, status=status, message=message))
                 finished += 1
                 progress(
                     Progress(
@@ -200,7 +211,12 @@ class BulkRunner:
         return summary
 
     async def retry_failed(
-        self, account: Any, run_id: int, *, progress: ProgressFn = ignore_progress
+        self,
+        account: Any,
+        run_id: int,
+        *,
+        progress: ProgressFn = ignore_progress,
+        on_item: Callable[[BulkItem], None] | None = None,
     ) -> BulkSummary:
         """Put the failed and unknown items back in line and run them."""
 
@@ -213,7 +229,7 @@ class BulkRunner:
                 )
 
         await self.executor.in_workspace(reset)
-        return await self.run(account, run_id, progress=progress)
+        return await self.run(account, run_id, progress=progress, on_item=on_item)
 
     async def items(self, run_id: int) -> list[BulkItem]:
         def read(conn: sqlite3.Connection) -> list[BulkItem]:
