@@ -81,13 +81,13 @@ async def test_soak_2000_operations_with_faults() -> None:
 
     async def run(number: int, kind: str) -> None:
         if kind == "optimove.create_promotion":
-            promotion = await optimove.create_promotion(f"Soak promotion {number}")
+            promotion = await optimove.create_promotion(f"Soak promotion {number}", f"SP{number}")
             intended.promotions.append(promotion.name or "")
             intended.promotion_ids.append(promotion.promotion_id)
         elif kind == "optimove.create_promocode":
             target = chooser.choice(intended.promotion_ids) if intended.promotion_ids else None
             code = await optimove.create_promocode(
-                type_="global", code=f"SOAK{number}", promotion_id=target
+                promocode_type="global", code=f"SOAK{number}", promotion_id=target
             )
             intended.global_codes.append(code.code or "")
         elif kind == "optimove.read":
