@@ -300,6 +300,8 @@ class VendorHttp:
                     maybe_applied=True,
                     operation=operation,
                 )
+            except MalformedResponseError as unreadable:  # damaged, or refused by a cap
+                failure = unreadable
             else:
                 if response.status_code in expect:
                     try:
@@ -644,8 +646,8 @@ class _Decoder:
         too_big: Callable[[], Exception],
     ) -> None:
         encoding = response.headers.get("content-encoding", "").strip().lower()
-        if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
-            raise _UnknownEncoding(encoding[:40])
+        # Said when the first bytes are fed, where errors are turned into messages.
+        self._unknown = encoding not in ("", "identity", "gzip", "x-gzip", "deflate")
         self._encoding = encoding
         self._limit = limit
         self._too_big = too_big
@@ -654,6 +656,8 @@ class _Decoder:
         self._started = False  # deflate: zlib-wrapped or raw is told by the first bytes
 
     def _new(self) -> Any:
+        if self._unknown:
+            return None
         if self._encoding in ("gzip", "x-gzip"):
             return zlib.decompressobj(16 + zlib.MAX_WBITS)
         if self._encoding == "deflate":
@@ -667,6 +671,8 @@ class _Decoder:
         return piece
 
     def feed(self, data: bytes) -> Generator[bytes, None, None]:
+        if self._unknown:
+            raise _UnknownEncoding(self._encoding[:40])
         if self._zlib is None:
             if data:
                 yield self._count(data)
@@ -690,6 +696,8 @@ class _Decoder:
                 self._zlib = self._new()
 
     def flush(self) -> Generator[bytes, None, None]:
+        if self._unknown:
+            raise _UnknownEncoding(self._encoding[:40])
         if self._zlib is not None:
             tail = self._zlib.flush()
             if tail:
