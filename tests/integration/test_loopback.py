@@ -103,7 +103,7 @@ async def test_dropped_connections_over_sockets_make_nothing_twice(
     sandbox.fakes[Vendor.IMPACT].faults.script.extend(["drop-after"])
     record = await impact.create(partner_id=2552842, campaign_id=1000, code="LOOPDROP")
     assert [
-        r["Id"]
+        str(r["Id"])
         for r in sandbox.fakes[Vendor.IMPACT].state.codes.values()
         if r["Code"] == "LOOPDROP"
     ] == [record.id]

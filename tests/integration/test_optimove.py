@@ -587,7 +587,8 @@ async def test_one_rate_limiter_for_both_hosts(sleeps: SleepRecorder) -> None:
         transport=SandboxTransport(fake),
         **fast(
             sleeps,
-            rate_limit=RateLimit(4, 0.4),
+            # A little slower than the vendor's window: the clocks read at different moments.
+            rate_limit=RateLimit(4, 0.5),
             sleep=asyncio.sleep,
             retry=RetryPolicy(attempts=1),  # a 429 would fail the test at once
         ),
@@ -657,7 +658,8 @@ async def test_the_client_keeps_under_the_vendor_rate_limit(sleeps: SleepRecorde
         "http://o.test",
         SANDBOX_API_KEY,
         transport=SandboxTransport(fake),
-        **fast(sleeps, rate_limit=RateLimit(5, 0.5), sleep=asyncio.sleep),
+        # A little slower than the vendor's window: the two clocks read at different moments.
+        **fast(sleeps, rate_limit=RateLimit(5, 0.6), sleep=asyncio.sleep),
     )
     for _ in range(12):
         await client.get_promocode("pc-welcome-2025")
