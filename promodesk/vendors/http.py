@@ -527,6 +527,11 @@ class VendorHttp:
             return idempotent and failure.retryable
         return False
 
+    async def pause(self, attempt: int) -> None:
+        """The backoff before a caller's own next try (e.g. after looking whether a change
+        whose outcome was unknown landed): gives a late request time to arrive first."""
+        await self._pause(attempt, None)
+
     async def _pause(self, attempt: int, asked: float | None) -> None:
         delay = self.retry.backoff(attempt)
         if asked is not None:

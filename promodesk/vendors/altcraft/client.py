@@ -435,6 +435,7 @@ class AltcraftClient:
                 if not unknown or attempt + 1 >= attempts:
                     raise
                 repeated = True
+                await self.http.pause(attempt)
 
     async def export_all(self, *, loyalty_id: int | None = None) -> list[AltcraftCodeRecord]:
         envelope = await self._call("export_all", {"loyalty_id": loyalty_id or self.loyalty_id})
