@@ -284,6 +284,8 @@ class VendorHttp:
         while True:
             try:
                 response = await self._send_once(method, url, operation, kwargs)
+            except httpx.LocalProtocolError as error:
+                raise self._unsendable(error, operation) from None
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
                 # Never reached the vendor: always safe to repeat.
                 failure: VendorError = NetworkError(
@@ -322,13 +324,7 @@ class VendorHttp:
                     raise failure
             if not self._repeatable(failure, idempotent) or attempt + 1 >= self.retry.attempts:
                 raise failure
-            log.info(
-                "%s: %s; trying again (%d/%d)",
-                self.vendor,
-                failure,
-                attempt + 2,
-                self.retry.attempts,
-            )
+            log.info("%s; trying again (%d/%d)", failure, attempt + 2, self.retry.attempts)
             await self._pause(attempt, None)
             attempt += 1
 
@@ -395,6 +391,16 @@ class VendorHttp:
                 operation=operation,
             ) from None
 
+    def _unsendable(self, error: httpx.LocalProtocolError, operation: str) -> VendorError:
+        # httpx refused to send it (a header value with a line break, say): nothing went out,
+        # and trying again would fail the same way.
+        return VendorError(
+            self.vendor,
+            f"the request could not be sent ({_short(error)}); check the account's key or "
+            "token for stray characters",
+            operation=operation,
+        )
+
     def _too_big(self, operation: str, limit: int, verb: str) -> AnswerRefusedError:
         return AnswerRefusedError(
             self.vendor,
@@ -423,6 +429,8 @@ class VendorHttp:
                 maybe_applied=False,
                 operation=operation,
             ) from None
+        except httpx.LocalProtocolError as error:
+            raise self._unsendable(error, operation) from None
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
             raise NetworkError(
                 self.vendor,
@@ -500,6 +508,8 @@ class VendorHttp:
                     maybe_applied=False,
                     operation=operation,
                 )
+            except httpx.LocalProtocolError as error:
+                raise self._unsendable(error, operation) from None
             except httpx.TransportError as error:
                 if started:  # cut off mid-body: the caller has part of it and must start over
                     raise NetworkError(

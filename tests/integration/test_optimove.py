@@ -680,3 +680,28 @@ async def test_the_client_keeps_under_the_vendor_rate_limit(sleeps: SleepRecorde
     assert fake.limit.refused > 0
     await client.aclose()
     await unpaced.aclose()
+
+
+async def test_an_export_bigger_than_the_download_cap_leaves_the_old_file(
+    optimove_fake: FakeOptimove, sleeps: SleepRecorder, tmp_path: Path
+) -> None:
+    client = OptimoveClient.connect(
+        "http://optimove.test",
+        SANDBOX_API_KEY,
+        transport=SandboxTransport(optimove_fake),
+        **fast(sleeps, max_download_bytes=64 * 1024),
+    )
+    code = await client.create_promocode(promocode_type="unique")
+    await client.upload_code_file(
+        code.promocode_id, b"".join(b"C%05d\n" % n for n in range(5000)), "big.csv"
+    )
+    await client.http.client.post(
+        f"/_sandbox/promocodes/{code.promocode_id}/allocate", json={"count": 5000}
+    )
+    target = tmp_path / "export.csv"
+    target.write_text("previous export\n")
+    with pytest.raises(errors.AnswerRefusedError, match="bigger than 64 KB; it was stopped"):
+        await client.export_allocations(code.promocode_id, target)
+    assert target.read_text() == "previous export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["export.csv"]
+    await client.aclose()
