@@ -402,8 +402,8 @@ def core(record: Any) -> tuple[Any, ...]:
         record.campaign_id,
         record.partner_id,
         record.partner_name,
-        record.start_date,
-        record.end_date,
+        bool(record.start_date),  # the moments themselves are the fake's clock
+        bool(record.end_date),
         record.state,
         record.deal_id,
         record.deal_name,
@@ -471,10 +471,7 @@ async def test_an_id_too_large_to_keep_is_a_clear_message(
     huge = 2**63  # one more than SQLite's INTEGER holds
     record = impact_fake.state.codes[7_000_003]
     record[field] = huge
-    impact_fake.state.as_text[7_000_003][field] = str(huge)
-    number = huge if field == "Id" else 7_000_003
-    impact_fake.state.codes[number] = record
-    impact_fake.state.as_text[number] = impact_fake.state.as_text[7_000_003]
+    impact_fake.state.codes[huge if field == "Id" else 7_000_003] = record
     with pytest.raises(errors.AnswerRefusedError) as caught:
         await impact.list_all()
     assert str(caught.value) == (
@@ -494,7 +491,8 @@ async def test_a_deeply_nested_answer_is_a_clear_message(
     nested: Any = "bottom"
     for _ in range(500):  # as deep as the fake's own encoder goes; far past the cap
         nested = [nested]
-    impact_fake.state.as_text[7_000_002]["DealProducts"] = nested  # type: ignore[assignment]
+    impact_fake.state.codes[7_000_002]["DealProducts"] = nested
+    impact_fake.typed = True  # sent as it is (in the strings form it would be one string)
     client, _ = connect(impact_fake)
     with pytest.raises(errors.AnswerRefusedError, match="get promo code is nested more than 64"):
         await client.get(7_000_002)

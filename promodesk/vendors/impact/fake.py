@@ -61,11 +61,11 @@ _TOKEN_SCOPES = {
 }
 
 _PARTNERS = {
-    2552842: "Wile E. Coyote Facebook",
-    2552901: "Trail Deals Blog",
-    2553010: "Coupon Finder",
+    "2552842": "Wile E. Coyote Facebook",
+    "2552901": "Trail Deals Blog",
+    "2553010": "Coupon Finder",
 }
-_PROGRAMS = {1000: "Acme Campaign", 1001: "Acme Outdoor UK"}
+_PROGRAMS = {"1000": "Acme Campaign", "1001": "Acme Outdoor UK"}
 
 # How @nextpageuri is written: a path on the host (what impact.com sends), a "//host/..."
 # reference some answers carry, an absolute URL elsewhere, or nothing.
@@ -79,7 +79,7 @@ def _iso(moment: datetime | None = None) -> str:
 def _within(record: dict[str, Any], bounds: list[tuple[str, int, str]]) -> bool:
     """StartDate keeps codes starting on or after it; EndDate, codes ending by it."""
     return all(
-        (bool(record["StartDate"]) and to_utc_text(record["StartDate"]) >= value)
+        (to_utc_text(record["StartDate"]) >= value)
         if cmp > 0
         else (bool(record["EndDate"]) and to_utc_text(record["EndDate"]) <= value)
         for _name, cmp, value in bounds
@@ -95,13 +95,31 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+_INTEGERS = ("Id", "CampaignId", "AssignedPartnerId", "DealId")
+_BOOLEANS = ("SynchAdsPromoCodes",)
+
+
+def _typed(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as the OpenAPI types it: integers, booleans, and null for what is unset."""
+    typed: dict[str, Any] = {}
+    for key, value in record.items():
+        if value == "" or value is None:
+            typed[key] = None
+        elif key in _INTEGERS:
+            typed[key] = int(value)
+        elif key in _BOOLEANS:
+            typed[key] = value if isinstance(value, bool) else str(value).lower() == "true"
+        else:
+            typed[key] = value
+    return typed
+
+
 class ImpactState:
-    """Records are kept typed (as the OpenAPI describes them), with their all-strings form
-    beside them so that either answer is cheap at 100,000 codes."""
+    """Records are kept as the prose examples show them (every value a string, "" when
+    unset); the typed form is made for the page being answered."""
 
     def __init__(self, *, demo: bool = True) -> None:
         self.codes: dict[int, dict[str, Any]] = {}
-        self.as_text: dict[int, dict[str, str]] = {}
         self.next_id = 7_000_000
         if demo:
             for number in range(25):
@@ -110,8 +128,8 @@ class ImpactState:
                 self.add(
                     {
                         "Code": f"SANDBOX{number:02d}",
-                        "AssignedPartnerId": str(partner),
-                        "CampaignId": str(program),
+                        "AssignedPartnerId": partner,
+                        "CampaignId": program,
                         "CreditPolicy": "ALWAYS",
                         "Type": "LI",
                     }
@@ -120,10 +138,10 @@ class ImpactState:
     def add(self, fields: dict[str, str]) -> dict[str, Any]:
         """A new code from a create's fields (text, as a form sends them)."""
         self.next_id += 1
-        partner = int(fields["AssignedPartnerId"])
-        program = int(fields["CampaignId"])
+        partner = fields["AssignedPartnerId"]
+        program = fields["CampaignId"]
         record = {
-            "Id": self.next_id,
+            "Id": str(self.next_id),
             "Code": fields["Code"],
             "Type": fields.get("Type", "LI"),
             "CreditPolicy": fields.get("CreditPolicy", "ALWAYS"),
@@ -133,23 +151,21 @@ class ImpactState:
             "AssignedPartnerName": _PARTNERS.get(partner, f"Partner {partner}"),
             "CreatedDate": _iso(),
             "StartDate": fields.get("StartDate") or _iso(),
-            "EndDate": fields.get("EndDate") or None,
+            "EndDate": fields.get("EndDate", ""),
             "State": "ACTIVE",
-            "DealId": int(fields["DealId"]) if fields.get("DealId") else None,
-            "DealName": fields.get("DealName") or None,
-            "DealState": None,
-            "DiscountType": None,
-            "SynchAdsPromoCodes": False,
+            "DealId": fields.get("DealId", ""),
+            "DealName": fields.get("DealName", ""),
+            "DealState": "",
+            "DiscountType": "",
+            "SynchAdsPromoCodes": "false",
         }
         self.codes[self.next_id] = record
-        self.as_text[self.next_id] = {key: _as_text(value) for key, value in record.items()}
         return record
 
     def expire(self, number: int) -> None:
         record = self.codes[number]
         record["State"] = "INACTIVE"
         record["EndDate"] = record["EndDate"] or _iso()
-        self.as_text[number] = {key: _as_text(value) for key, value in record.items()}
 
 
 class FakeImpact(FakeVendor):
@@ -220,7 +236,8 @@ class FakeImpact(FakeVendor):
         return self._answer(request, body, status, headers)
 
     def _record(self, number: int) -> dict[str, Any]:
-        return self.state.codes[number] if self.typed else self.state.as_text[number]
+        record = self.state.codes[number]
+        return _typed(record) if self.typed else record
 
     def _auth(self, request: Request, operation: str) -> Response | None:
         header = request.headers.get("authorization", "")
@@ -321,7 +338,7 @@ class FakeImpact(FakeVendor):
             numbers = [
                 number
                 for number, record in self.state.codes.items()
-                if (not campaign or record["CampaignId"] == int(campaign))
+                if (not campaign or int(record["CampaignId"]) == int(campaign))
                 and (not code or record["Code"] == code)
                 and (not state or record["State"] == state)
                 and _within(record, bounds)
@@ -398,7 +415,7 @@ class FakeImpact(FakeVendor):
                     errors.append({"Field": name, "Message": "ISO 8601 with a time zone"})
         if not errors and any(
             r["Code"] == fields["Code"]
-            and r["CampaignId"] == int(fields["CampaignId"])
+            and int(r["CampaignId"]) == int(fields["CampaignId"])
             and r["State"] == "ACTIVE"
             for r in self.state.codes.values()
         ):
