@@ -719,13 +719,16 @@ class _Decoder:
                 yield self._count(tail)
 
 
+_FRAMING = ("content-encoding", "content-length", "transfer-encoding")
+
+
 def _with_content(response: httpx.Response, content: bytes) -> httpx.Response:
     """The answer with its body as read (already decompressed)."""
-    headers = [
-        (key, value)
-        for key, value in response.headers.raw
-        if key.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")
-    ]
+    headers = response.headers
+    if "content-encoding" in headers or "transfer-encoding" in headers:
+        headers = headers.copy()  # they described the body as sent, not as read
+        for name in _FRAMING:
+            headers.pop(name, None)
     return httpx.Response(
         response.status_code, headers=headers, content=content, request=response.request
     )
@@ -830,8 +833,13 @@ def _json_within_depth(content: bytes, max_depth: int) -> bool:
     text = content
     if b"\\" in text:  # escaped backslashes, then escaped quotes, so that quotes pair up
         text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
-    text = text.translate(None, _JSON_DELETE)
-    text = b"".join(text.split(b'"')[::2]).translate(_TO_SQUARE)
+    # Only quotes and brackets are left, quotes in open/close pairs. Two adjacent quotes are
+    # an empty string or the seam of two strings: either way dropping them keeps every
+    # bracket inside a string inside one (and most strings hold no bracket at all).
+    text = text.translate(None, _JSON_DELETE).replace(b'""', b"")
+    if b'"' in text:
+        text = b"".join(text.split(b'"')[::2])
+    text = text.translate(_TO_SQUARE)
     if b"[" * (max_depth + 1) in text:
         return False
     for _ in range(max_depth):

@@ -133,13 +133,10 @@ class ImpactClient:
             inner = data.find("PromoCode")
             data = _fields(inner if inner is not None else data)
         record = validate(ImpactPromoCodeRecord, data, vendor=VENDOR, operation=operation)
-        for label, value in (
-            ("Id", record.id),
-            ("CampaignId", record.campaign_id),
-            ("AssignedPartnerId", record.partner_id),
-            ("DealId", record.deal_id),
-        ):
-            _check_fits(label, value, operation)
+        ids = (record.id, record.campaign_id, record.partner_id, record.deal_id)
+        if any(value is not None and len(value) > _SAFE_DIGITS for value in ids):  # rare
+            for label, value in zip(_ID_FIELDS, ids, strict=True):
+                _check_fits(label, value, operation)
         return record
 
     def _write(self, data: Any, operation: str) -> WriteResult:
@@ -395,6 +392,10 @@ def _missing_scope(forbidden: ForbiddenError, operation: str) -> ForbiddenError:
         status=forbidden.status,
         vendor_message=forbidden.vendor_message,
     )
+
+
+_ID_FIELDS = ("Id", "CampaignId", "AssignedPartnerId", "DealId")
+_SAFE_DIGITS = len(str(MAX_ID)) - 1  # any whole number this long fits
 
 
 def _check_fits(label: str, value: str | None, operation: str) -> None:
