@@ -63,7 +63,17 @@ def workspace_of(args: argparse.Namespace) -> Path:
 
 
 def say(label: str, text: object) -> None:
-    """One line on stderr, e.g. "error: bad.csv: line 3: ...". Text from files (names, values)
-    is shown escaped: an ESC, a carriage return or a line break in a file name must not reach
-    the terminal (it could rewrite the screen, or forge a line of output)."""
+    """One line on stderr, e.g. "error: bad.csv: line 3: ...". Text from files and vendors
+    (names, values, messages) is shown escaped: an ESC, a carriage return or a line break in
+    it must not reach the terminal (it could rewrite the screen, or forge a line of output)."""
     print(f"{label}: {printable(str(text))}" if label else printable(str(text)), file=sys.stderr)
+
+
+def error(text: str) -> None:
+    say("error", text)
+
+
+def tsv(*fields: object) -> str:
+    """One tab-separated line of output; a tab or line break inside a field is escaped, so
+    that it cannot add a column or a line."""
+    return "\t".join(printable(str(field)) for field in fields)

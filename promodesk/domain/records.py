@@ -14,7 +14,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from promodesk.domain.text import refuse_control_characters
 from promodesk.domain.values import (
-    INT64_MAX,
     blank_to_none,
     lenient_int,
     lenient_text,
@@ -87,13 +86,13 @@ ImpactCode = Annotated[str, BeforeValidator(partial(_code, vendor=Vendor.IMPACT)
 
 
 def _impact_id(value: Any) -> str:
+    # Its size is checked where it is kept (an SQLite INTEGER): the importer and the client
+    # each refuse an id too large in their own words.
     text = lenient_text(value)
     if not text:
         raise ValueError("the id is empty")
     if not (text.isascii() and text.isdigit()):
         raise ValueError(f"Id must be a number, got {text[:40]!r}")
-    if len(text.lstrip("0")) > 19 or int(text) > INT64_MAX:
-        raise ValueError(f"Id {text[:30]} is too large for an impact.com id")
     return text
 
 

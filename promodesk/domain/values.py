@@ -161,6 +161,11 @@ def lenient_int(value: object) -> int | None:
     raise ValueError(f"not a whole number: {text[:40]!r}")
 
 
+def fits_int64(digits: str) -> bool:
+    """Whether a string of digits is a number SQLite can keep as an INTEGER."""
+    return len(digits.lstrip("0")) <= 19 and int(digits) <= INT64_MAX
+
+
 def _too_large(text: str) -> ValueError:
     shown = f" {text[:30]}…" if len(text) > 30 else (f" {text}" if text else "")
     return ValueError(f"the number{shown} is too large (the most is {INT64_MAX:,})")

@@ -151,7 +151,11 @@ try:
 except ImportFileError as error:
     outcome.update(message=str(error), line=error.line, file=error.path.name)
     outcome["unchanged"] = snapshot() == before
-outcome["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+# VmHWM: this process's own peak (ru_maxrss keeps the parent's peak across fork and exec).
+status = Path("/proc/self/status")
+peaks = [line.split()[1] for line in status.read_text().splitlines() if line.startswith("VmHWM")]
+peak_kb = int(peaks[0]) if peaks else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+outcome["peak_rss_mb"] = peak_kb // 1024
 print(json.dumps(outcome))
 """
 

@@ -7,24 +7,23 @@ file again changes nothing.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from promodesk.domain.records import AltcraftCodeRecord, ImpactPromoCodeRecord
 from promodesk.domain.text import storable
-from promodesk.domain.vendors import Vendor
+from promodesk.domain.values import fits_int64
 from promodesk.store.importers.base import (
     ImportFileError,
     ImportHints,
     ImportKind,
     ImportResult,
+    ImportTarget,
     SourceFile,
-    imported_account,
     open_regular,
 )
 from promodesk.store.importers.detect import Detected
@@ -34,66 +33,21 @@ from promodesk.store.importers.streams import (
     loyalty_id_from_name,
     xml_records,
 )
-from promodesk.store.rollups import refresh_altcraft, refresh_impact
-
-_ALTCRAFT_FIELDS = (
-    "status",
-    "created",
-    "attached",
-    "activated",
-    "expired",
-    "expire_date",
-    "profile_id",
-    "database_id",
-)
-_IMPACT_FIELDS = (
-    "code",
-    "status",
-    "campaign_id",
-    "campaign_name",
-    "partner_id",
-    "partner_name",
-    "credit_policy",
-    "code_type",
-    "created_date",
-    "start_date",
-    "end_date",
-    "deal_id",
-    "deal_name",
-    "details",
-)
+from promodesk.store.records import altcraft_row, impact_row
+from promodesk.store.writes import ALTCRAFT_CODES, IMPACT_CODES, RecordTable, upsert
 
 
-def _upsert_sql(table: str, key: tuple[str, ...], fields: tuple[str, ...]) -> str:
-    columns = ("account_id", *key[1:], *fields, "as_of")
-    placeholders = ", ".join("?" * len(columns))
-    updates = ", ".join(f"{name} = excluded.{name}" for name in (*fields, "as_of"))
-    current = ", ".join(fields)
-    incoming = ", ".join(f"excluded.{name}" for name in fields)
-    # Only a newer (or same-age) export overwrites, and only when something differs, so the
-    # "updated" count means something changed.
-    return (
-        f"INSERT INTO {table}({', '.join(columns)}) VALUES ({placeholders}) "
-        f"ON CONFLICT({', '.join(key)}) DO UPDATE SET {updates} "
-        f"WHERE excluded.as_of >= {table}.as_of AND ({current}) IS NOT ({incoming})"
-    )
-
-
-def _load(
+def _write(
     conn: sqlite3.Connection,
-    table: str,
-    sql: str,
-    rows: Iterable[tuple[Any, ...]],
-    account_id: int,
+    table: RecordTable,
+    target: ImportTarget,
+    rows: Iterable[Sequence[Any]],
+    as_of: str,
     result: ImportResult,
 ) -> None:
-    count_sql = f"SELECT count(*) FROM {table} WHERE account_id = ?"
-    before = conn.execute(count_sql, (account_id,)).fetchone()[0]
-    changes = conn.total_changes
-    conn.executemany(sql, rows)
-    changed = conn.total_changes - changes
-    result.rows_added = conn.execute(count_sql, (account_id,)).fetchone()[0] - before
-    result.rows_updated = changed - result.rows_added
+    outcome = upsert(conn, table, target.account_id, rows, run_id=target.run_id, as_of=as_of)
+    result.rows_added = outcome.added
+    result.rows_updated = outcome.changed
 
 
 def _validated(
@@ -101,8 +55,10 @@ def _validated(
     records: Iterator[tuple[int | None, dict[str, Any]]],
     source: SourceFile,
     result: ImportResult,
+    keepable: Callable[[Any], str] = lambda _record: "",
 ) -> Iterator[Any]:
-    """Each record through its pydantic model; the first bad one stops the import.
+    """Each record through its pydantic model, then `keepable` (which says what about a
+    valid record the workspace cannot keep, or ""); the first bad one stops the import.
 
     XML records carry their exact line; JSON ones do not (ijson builds them in C), so the
     message says which record it is and roughly where the parser had got to.
@@ -110,16 +66,25 @@ def _validated(
     for number, (line, item) in enumerate(records, start=1):
         try:
             record = model.model_validate(item)
+            problem = keepable(record)
         except ValidationError as error:
             first = error.errors()[0]
             field = ".".join(str(part) for part in first["loc"]) or "record"
-            message = str(first["msg"]).removeprefix("Value error, ")
+            problem = f"{field}: {str(first['msg']).removeprefix('Value error, ')}"
+        if problem:
             where = f"record {number:,}"
             if line is None:
                 where += f", near line {source.newlines + 1:,}"
-            raise ImportFileError(source.path, f"{where}: {field}: {message}", line=line) from None
+            raise ImportFileError(source.path, f"{where}: {problem}", line=line) from None
         result.rows_read += 1
         yield record
+
+
+def _impact_id_problem(record: ImpactPromoCodeRecord) -> str:
+    # Stored as an SQLite INTEGER; the API client refuses such an answer in its own words.
+    if fits_int64(record.id):
+        return ""
+    return f"Id: {record.id[:30]} is too large for an impact.com id"
 
 
 def _json_items(
@@ -157,9 +122,9 @@ def import_altcraft(
     source: SourceFile,
     detected: Detected,
     hints: ImportHints,
+    target: ImportTarget,
     result: ImportResult,
 ) -> None:
-    account_id = imported_account(conn, Vendor.ALTCRAFT)
     as_of = source.as_of()
     named_loyalty = hints.loyalty_id or loyalty_id_from_name(source.path)
     if named_loyalty is not None and not (named_loyalty.isascii() and named_loyalty.isdigit()):
@@ -184,23 +149,9 @@ def import_altcraft(
     def rows() -> Iterator[tuple[Any, ...]]:
         for record in _validated(AltcraftCodeRecord, records, source, result):
             loyalty = named_loyalty or (str(record.loyalty_id) if record.loyalty_id else None)
-            yield (
-                account_id,
-                loyalty or unknown_program,
-                record.code,
-                record.status.value,
-                record.created,
-                record.attached,
-                record.activated,
-                record.expired,
-                record.expire_date,
-                record.profile_id or "",
-                record.database_id if record.database_id is not None else "",
-                as_of,
-            )
+            yield altcraft_row(record, loyalty or unknown_program)
 
-    sql = _upsert_sql("altcraft_codes", ("account_id", "loyalty_id", "code"), _ALTCRAFT_FIELDS)
-    _load(conn, "altcraft_codes", sql, rows(), account_id, result)
+    _write(conn, ALTCRAFT_CODES, target, rows(), as_of, result)
     fields = _envelope(source, result, envelope, ("error", "error_text"), prefix, bom)
     error = fields.get("error")
     if error not in (None, "", "0", 0):
@@ -217,7 +168,6 @@ def import_altcraft(
             "the file does not say which loyalty program it is from (Altcraft exports do not); "
             "put the program id in its name, e.g. 'loyalty-5.json', to file it under that program"
         )
-    refresh_altcraft(conn, account_id)
 
 
 # -- impact.com --------------------------------------------------------------------------------
@@ -228,9 +178,9 @@ def import_impact(
     source: SourceFile,
     detected: Detected,
     _: ImportHints,
+    target: ImportTarget,
     result: ImportResult,
 ) -> None:
-    account_id = imported_account(conn, Vendor.IMPACT)
     as_of = source.as_of()
     bom = detected.encoding == "utf-8-sig"
     envelope: dict[str, str] | None = None
@@ -251,34 +201,12 @@ def import_impact(
         prefix = "item.PromoCodes.item" if head.startswith(b"[") else "PromoCodes.item"
         records = _json_items(source, prefix, bom)
 
-    def rows() -> Iterator[tuple[Any, ...]]:
-        for record in _validated(ImpactPromoCodeRecord, records, source, result):
-            yield (
-                account_id,
-                int(record.id),
-                record.code,
-                record.status.value,
-                record.campaign_id or "",
-                record.campaign_name or "",
-                record.partner_id or "",
-                record.partner_name or "",
-                record.credit_policy or "",
-                record.type or "",
-                record.created_date,
-                record.start_date,
-                record.end_date,
-                record.deal_id or "",
-                record.deal_name or "",
-                json.dumps(record.extra_fields(), ensure_ascii=False, sort_keys=True),
-                as_of,
-            )
-
-    sql = _upsert_sql("impact_codes", ("account_id", "promo_code_id"), _IMPACT_FIELDS)
-    _load(conn, "impact_codes", sql, rows(), account_id, result)
+    valid = _validated(ImpactPromoCodeRecord, records, source, result, _impact_id_problem)
+    rows = map(impact_row, valid)
+    _write(conn, IMPACT_CODES, target, rows, as_of, result)
     fields = _envelope(source, result, envelope, ("Status", "Message"), prefix, bom)
     if str(fields.get("Status") or "").upper() == "ERROR":
         message = str(fields.get("Message") or "no message")[:200]
         raise ImportFileError(source.path, f"this saved response is an impact.com error: {message}")
     if result.rows_read == 0:
         result.warnings.append("the export lists no promo codes")
-    refresh_impact(conn, account_id)
