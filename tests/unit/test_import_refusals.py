@@ -340,3 +340,30 @@ def test_a_first_import_on_a_really_full_file_system_says_so(tmp_path: Path) -> 
         assert connect(path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_a_header_of_thousands_of_columns_gets_a_short_message(
+    seeded: sqlite3.Connection, tmp_path: Path
+) -> None:
+    # Checking a header was quadratic in its columns (list.count per name), and the message
+    # listed every unexpected one.
+    wide = tmp_path / "wide.csv"
+    columns = "customerId,promocodeId,promotionId,fileId,uniqueCode,timestamp,occurenceId,"
+    columns += "seriesId,actionId"
+    wide.write_text(columns + "," + ",".join(f"extra{n}" for n in range(5000)) + "\n")
+    error = refused(seeded, wide)
+    assert error.line == 1 and "unexpected column(s) extra0, extra1" in error.problem
+    assert "and 4,988 more" in error.problem and len(str(error)) < 400
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text(",".join([columns] * 600) + "\n")
+    error = refused(seeded, repeated)
+    assert error.line == 1 and "appear twice" in error.problem
+
+
+def test_a_first_line_longer_than_the_head_is_refused_up_front(
+    seeded: sqlite3.Connection, tmp_path: Path
+) -> None:
+    path = tmp_path / "one-line.csv"
+    path.write_text("customerId," + "x" * 100_000 + "\n")
+    error = refused(seeded, path)
+    assert error.line == 1 and "first line is longer than 64 KB" in error.problem
