@@ -227,7 +227,102 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
     return await job.finish(write, seen)
 
 
+# Asked at once; the client's limiter keeps them within Optimove's 50 requests per 10 s.
+OPTIMOVE_IN_FLIGHT = 4
+
+
+async def _sync_optimove(job: SyncJob, client: Any) -> SyncOutcome:
+    """Every promotion and promocode the workspace knows for this account, asked again (the
+    API has no list); one Optimove no longer has is marked gone. Plus the legacy promotions
+    list when the account has the legacy API."""
+    from promodesk.services.operations.base import WriteContext
+    from promodesk.services.operations.optimove import (
+        write_legacy_promotions,
+        write_promocode,
+        write_promotion,
+    )
+    from promodesk.store.writes import OPTIMOVE_PROMOCODES, OPTIMOVE_PROMOTIONS, mark_gone
+    from promodesk.vendors.errors import NotFoundError
+
+    def known(conn: sqlite3.Connection) -> tuple[list[str], list[str]]:
+        def ids(table: str, column: str) -> list[str]:
+            return [
+                str(value)
+                for (value,) in conn.execute(
+                    f"SELECT {column} FROM {table} WHERE account_id = ? AND gone_run = 0 "
+                    f"ORDER BY {column}",
+                    (job.account_id,),
+                )
+            ]
+
+        return ids("optimove_promotions", "promotion_id"), ids(
+            "optimove_promocodes", "promocode_id"
+        )
+
+    promotion_ids, promocode_ids = await job.db(known)
+    total = len(promotion_ids) + len(promocode_ids)
+    found: list[tuple[str, Any]] = []
+    missing: list[tuple[str, str]] = []
+    slots = asyncio.Semaphore(OPTIMOVE_IN_FLIGHT)
+    done = 0
+
+    async def fetch(kind: str, identifier: str) -> None:
+        nonlocal done
+        async with slots:
+            try:
+                if kind == "promotion":
+                    found.append((kind, await client.get_promotion(identifier)))
+                else:
+                    found.append((kind, await client.get_promocode(identifier)))
+            except NotFoundError:
+                missing.append((kind, identifier))
+            done += 1
+            job.progress(Progress(done, total, f"Asked Optimove for {done:,} of {total:,}"))
+
+    await asyncio.gather(
+        *(fetch("promotion", i) for i in promotion_ids),
+        *(fetch("promocode", i) for i in promocode_ids),
+    )
+    legacy = None
+    if client.legacy_http is not client.http:
+        job.progress(Progress(total, total, "Reading the legacy promotions list"))
+        legacy = await client.get_promotions()
+
+    def write(conn: sqlite3.Connection) -> WriteOutcome:
+        ctx = WriteContext(conn, job.account_id, job.run_id, job.as_of)
+        written = WriteOutcome()
+        # Promotions first: a promocode's count lands on its promotion.
+        for kind, record in sorted(found, key=lambda pair: pair[0] != "promotion"):
+            written.add(
+                write_promotion(ctx, record)
+                if kind == "promotion"
+                else write_promocode(ctx, record)
+            )
+        for kind, identifier in missing:
+            table, key = (
+                (OPTIMOVE_PROMOTIONS, "promotion_id")
+                if kind == "promotion"
+                else (OPTIMOVE_PROMOCODES, "promocode_id")
+            )
+            written.add(
+                mark_gone(
+                    conn,
+                    table,
+                    job.account_id,
+                    [{key: identifier}],
+                    run_id=job.run_id,
+                    as_of=job.as_of,
+                )
+            )
+        if legacy is not None:
+            written.add(write_legacy_promotions(ctx, legacy, complete=True))
+        return written
+
+    return await job.finish(write, len(found) + (len(legacy) if legacy else 0))
+
+
 SYNCERS: dict[Vendor, Syncer] = {
+    Vendor.OPTIMOVE: _sync_optimove,
     Vendor.IMPACT: _sync_impact,
     Vendor.ALTCRAFT: _sync_altcraft,
 }

@@ -222,6 +222,34 @@ def update_fields(
     )
 
 
+def mark_gone(
+    conn: sqlite3.Connection,
+    table: RecordTable,
+    account_id: int,
+    keys: Iterable[Mapping[str, Any]],
+    *,
+    run_id: int,
+    as_of: str,
+) -> WriteOutcome:
+    """Rows the vendor no longer has because promodesk removed them there (e.g. legacy
+    promotions deleted): state 'gone', with the run, through the same write as a sync's."""
+    if table.state is None or table.name not in GONE_TABLES:
+        raise ValueError(f"{table.name} keeps no state to mark gone")
+    where = " AND ".join(f"{column} = ?" for column in table.key)
+    total = WriteOutcome()
+    for key in keys:
+        outcome = update_fields(
+            conn, table, account_id, key, {table.state: GONE}, run_id=run_id, as_of=as_of
+        )
+        if outcome.changed:
+            conn.execute(
+                f"UPDATE {table.name} SET gone_run = ? WHERE account_id = ? AND {where}",
+                (run_id, account_id, *(key[column] for column in table.key)),
+            )
+            total.gone += outcome.changed
+    return total
+
+
 def _key_match(table: RecordTable, alias: str, stage: str) -> str:
     return " AND ".join(f"{alias}.{name} = {stage}.{name}" for name in table.key)
 
