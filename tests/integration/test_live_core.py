@@ -908,6 +908,31 @@ async def test_sync_writes_only_changes_marks_what_is_gone_and_search_stays_exac
     assert live.one("SELECT as_of FROM accounts WHERE key = ?", account.id) == third.as_of
 
 
+async def test_a_sync_skips_what_it_saw_unchanged_and_what_promodesk_itself_changed(
+    live: Live,
+) -> None:
+    account = live.accounts[Vendor.IMPACT]
+    client = live.clients[Vendor.IMPACT]
+    first = await sync_account(live.workspace, account, client)
+    assert first.written.added == 25
+    assert live.one("SELECT count(*) FROM impact_codes WHERE fingerprint = 0") == 0
+    again = await sync_account(live.workspace, account, client)
+    assert (again.written.unchanged, again.written.changed) == (25, 0)
+    # A change made through promodesk is in the workspace already (the state); the next sync
+    # reads the vendor's new record and adds only what impact.com set itself (the end date),
+    # with no second state event.
+    await live.run(Vendor.IMPACT, "expire", {"promo_code_id": 7_000_010})
+    assert live.one("SELECT end_date FROM impact_codes WHERE promo_code_id = 7000010") == ""
+    after = await sync_account(live.workspace, account, client)
+    assert (after.written.changed, after.written.unchanged) == (1, 24)
+    assert live.one("SELECT end_date FROM impact_codes WHERE promo_code_id = 7000010") != ""
+    assert live.rows("SELECT old_state, new_state FROM state_events") == [("active", "inactive")]
+    fresh = live.one("SELECT fingerprint FROM impact_codes WHERE promo_code_id = 7000010")
+    final = await sync_account(live.workspace, account, client)
+    assert (final.written.changed, final.written.unchanged) == (0, 25)
+    assert live.one("SELECT fingerprint FROM impact_codes WHERE promo_code_id = 7000010") == fresh
+
+
 async def test_a_failed_sync_writes_nothing_and_is_on_record(live: Live) -> None:
     fake = live.fakes[Vendor.IMPACT]
     for number in range(1500):  # two pages
