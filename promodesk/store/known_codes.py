@@ -1,0 +1,148 @@
+"""Which of a batch of codes the workspace already knows, and where: any vendor, any account.
+
+The batch goes into a TEMP table (a private temporary file, not the workspace) with an index
+on the folded code; then each code table of the workspace is scanned once and every row looked
+up in that index. The code columns have no case-insensitive index (the schema indexes them for
+sorting and dedupe keys, case-sensitively), so a scan is the only way to match `summer10`
+against `SUMMER10`, and one scan per table is O(rows x log batch) whatever the batch size:
+checking a million codes against a million-row workspace is one pass, not a million queries.
+
+Codes are folded like `domain.codes.fold_code` everywhere: SQLite's lower() for ASCII codes
+(in C), the same Python function for the others.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from promodesk.domain.codes import fold_code
+from promodesk.domain.vendors import Vendor
+
+_FOLD_FUNCTION = "promodesk_fold"
+_ADD_BATCH = 50_000
+_FETCH_BATCH = 2_000
+_probe_numbers = itertools.count(1)
+
+
+def folded_sql(expression: str) -> str:
+    """`fold_code(expression)` in SQL: lower() in C unless the text has a non-ASCII character."""
+    return (
+        f"CASE WHEN {expression} GLOB '*[^ -~]*' THEN {_FOLD_FUNCTION}({expression}) "
+        f"ELSE lower({expression}) END"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class KnownCode:
+    key: int  # the caller's key for the code it asked about
+    code: str  # the code as the caller gave it
+    vendor: Vendor
+    account: str  # the workspace source's name ("Imported files", an account's name)
+    place: str  # e.g. "code file spring.csv of promocode pc-1"
+
+    @property
+    def where(self) -> str:
+        return f"{self.vendor.display_name} · {self.account} · {self.place}"
+
+
+# One SELECT per place a code can live: (key, code, vendor, account name, place), each scanning
+# its table once ({probe} is the batch, {fold} wraps a column).
+_PLACES = (
+    """SELECT t.key, t.code, a.vendor, a.name,
+              'code file ' || coalesce(nullif(f.file_name, ''), p.file_id)
+              || CASE WHEN coalesce(f.promocode_id, '') = '' THEN ''
+                      ELSE ' of promocode ' || f.promocode_id END
+       FROM optimove_pool_codes p CROSS JOIN {probe} t ON t.fold = {fold_p}
+       JOIN accounts a ON a.id = p.account_id
+       LEFT JOIN optimove_code_files f ON f.account_id = p.account_id AND f.file_id = p.file_id""",
+    # One code may be allocated many times (a default code is): once per promocode is enough.
+    """SELECT DISTINCT t.key, t.code, a.vendor, a.name,
+              'allocated in promocode ' || al.promocode_id
+       FROM optimove_allocations al CROSS JOIN {probe} t ON t.fold = {fold_al}
+       JOIN accounts a ON a.id = al.account_id""",
+    """SELECT t.key, t.code, a.vendor, a.name, 'global code of promocode ' || pc.promocode_id
+       FROM optimove_promocodes pc CROSS JOIN {probe} t ON t.fold = {fold_global}
+       JOIN accounts a ON a.id = pc.account_id
+       WHERE pc.global_code <> ''""",
+    """SELECT t.key, t.code, a.vendor, a.name, 'default code of promocode ' || pc.promocode_id
+       FROM optimove_promocodes pc CROSS JOIN {probe} t ON t.fold = {fold_default}
+       JOIN accounts a ON a.id = pc.account_id
+       WHERE pc.default_code <> ''""",
+    """SELECT t.key, t.code, a.vendor, a.name, 'loyalty program ' || c.loyalty_id
+       FROM altcraft_codes c CROSS JOIN {probe} t ON t.fold = {fold_c}
+       JOIN accounts a ON a.id = c.account_id""",
+    """SELECT t.key, t.code, a.vendor, a.name,
+              'program ' || coalesce(nullif(i.campaign_name, ''), i.campaign_id)
+              || CASE WHEN i.partner_name <> '' THEN ', partner ' || i.partner_name ELSE '' END
+       FROM impact_codes i CROSS JOIN {probe} t ON t.fold = {fold_i}
+       JOIN accounts a ON a.id = i.account_id""",
+)
+
+
+class KnownCodesProbe:
+    """A batch of codes to look up in one workspace connection (read-only is fine: the batch
+    lives in the connection's TEMP database). Use from the connection's thread; `close()`
+    drops the batch."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        conn.create_function(_FOLD_FUNCTION, 1, fold_code, deterministic=True)
+        self.table = f"temp.known_codes_probe_{next(_probe_numbers)}"
+        self._indexed = False
+        conn.execute(
+            f"CREATE TABLE {self.table} (key INTEGER PRIMARY KEY, code TEXT NOT NULL, "
+            "fold TEXT NOT NULL)"
+        )
+
+    def add(self, entries: Iterable[tuple[int, str]]) -> None:
+        """(key, code) pairs; keys are the caller's (ascending keys load fastest)."""
+        iterator = iter(entries)
+        statement = (
+            f"INSERT INTO {self.table} (key, code, fold) VALUES (?1, ?2, {folded_sql('?2')})"
+        )
+        while batch := list(itertools.islice(iterator, _ADD_BATCH)):
+            self.conn.execute("BEGIN")
+            try:
+                self.conn.executemany(statement, batch)
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def count(self) -> int:
+        return int(self.conn.execute(f"SELECT count(*) FROM {self.table}").fetchone()[0])
+
+    def matches(self) -> Iterator[KnownCode]:
+        """Every place each code is known, ordered by key (a code may be in several places)."""
+        if not self._indexed:
+            name = self.table.split(".", 1)[1]
+            self.conn.execute(f"CREATE INDEX temp.{name}_fold ON {name}(fold)")
+            self._indexed = True
+        columns = {
+            "fold_p": folded_sql("p.code"),
+            "fold_al": folded_sql("al.unique_code"),
+            "fold_global": folded_sql("pc.global_code"),
+            "fold_default": folded_sql("pc.default_code"),
+            "fold_c": folded_sql("c.code"),
+            "fold_i": folded_sql("i.code"),
+        }
+        union = " UNION ALL ".join(place.format(probe=self.table, **columns) for place in _PLACES)
+        cursor = self.conn.execute(f"SELECT * FROM ({union}) ORDER BY 1")
+        while rows := cursor.fetchmany(_FETCH_BATCH):
+            for key, code, vendor, account, place in rows:
+                yield KnownCode(key, code, Vendor(vendor), account, place)
+
+    def entries(self) -> Iterator[tuple[int, str]]:
+        """The batch itself, by key (the generator writes its codes from here)."""
+        cursor = self.conn.execute(f"SELECT key, code FROM {self.table} ORDER BY key")
+        while rows := cursor.fetchmany(_FETCH_BATCH * 10):
+            yield from rows
+
+    def remove(self, keys: Iterable[int]) -> None:
+        self.conn.executemany(f"DELETE FROM {self.table} WHERE key = ?", ((key,) for key in keys))
+
+    def close(self) -> None:
+        self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")
