@@ -11,6 +11,9 @@ from __future__ import annotations
 COMMANDS: dict[str, str] = {
     "import": "imports",
     "sandbox": "sandbox",
+    "check-codes": "check_codes",
+    "generate-codes": "generate_codes",
+    "export-allocations": "export_allocations",
 }
 
 

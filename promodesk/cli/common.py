@@ -62,3 +62,44 @@ def workspace_of(args: argparse.Namespace) -> Path:
 
 def error(text: str) -> None:
     print(f"error: {text}", file=sys.stderr)
+
+
+def printable(text: object) -> str:
+    """Text safe to print to a terminal: control and invisible characters (a file name or a
+    code can hold escape sequences or bidi overrides) are shown as escapes."""
+    value = str(text)
+    if value.isprintable():
+        return value
+    return "".join(
+        character if character.isprintable() else character.encode("unicode_escape").decode()
+        for character in value
+    )
+
+
+def add_workspace_choice(parser: argparse.ArgumentParser, *, what: str) -> None:
+    """--workspace PATH or --no-workspace; without either, the default workspace if it exists."""
+    from promodesk.services.paths import default_workspace
+
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--workspace",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help=f"workspace {what} (default: {default_workspace()}, when it exists)",
+    )
+    group.add_argument("--no-workspace", action="store_true", help="do not look at any workspace")
+
+
+def chosen_workspace(args: argparse.Namespace) -> tuple[Path | None, str]:
+    """The workspace to use (or None) and, when there is none, why (for a note on stderr)."""
+    from promodesk.services.paths import default_workspace
+
+    if getattr(args, "no_workspace", False):
+        return None, ""
+    if args.workspace is not None:
+        return args.workspace, ""
+    default = default_workspace()
+    if default.exists():
+        return default, ""
+    return None, f"no workspace at {printable(default)}: codes were not compared with known ones"
