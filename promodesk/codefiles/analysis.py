@@ -95,10 +95,13 @@ def analyse(raw: str, line: int, rules: CodeRules) -> tuple[str | None, list[Pro
             f"invisible character{'s' if len(invisible) > 1 else ''} removed: "
             + ", ".join(dict.fromkeys(_describe(character) for character in invisible)),
         )
+    if not text.strip():
+        held = " (it holds only invisible characters)" if invisible else ""
+        held = held or (" (it holds only spaces)" if raw else "")
+        return None, [
+            Problem(line, ProblemKind.EMPTY_LINE, f"the line is empty{held}", raw, Effect.DROPPED)
+        ]
     text = _trimmed(text, "", note)
-    if not text:
-        note(ProblemKind.EMPTY_LINE, "the line is empty", Effect.DROPPED)
-        return None, problems
     if _SCIENTIFIC.fullmatch(text):
         return None, _scientific(text, problems, note)
     if text.startswith(("'", '"')) or any(separator in text for separator in _SEPARATORS):
@@ -248,7 +251,7 @@ def _mixed_scripts(text: str) -> str:
                 scripts.setdefault("LATIN", character)
             continue
         plain = unicodedata.normalize("NFKC", character)
-        if plain != character and plain.isascii():
+        if plain != character and plain.isascii() and not character.isspace():
             return (
                 f"{character!r} ({_describe(character)}) looks like {plain!r} but is another "
                 "character: customers typing the code will not match it"

@@ -138,7 +138,6 @@ def sniff(
         chosen = _utf16_without_bom(head)
         if chosen is None:
             return _binary(found, _line_of(head, head.index(b"\x00")))
-        found.problems.append(_converted(1, f"the file is {chosen.label}, not UTF-8"))
     if chosen is None or _ascii_compatible(chosen):
         scan = _scan_ascii_compatible(found.path, max_file_bytes, token)
         if scan.nul_line:
@@ -183,11 +182,18 @@ def sniff(
             _file_problem(
                 cap_line,
                 ProblemKind.OVER_CAP,
-                f"the file is {found.size / 1e6:,.1f} MB; at most {max_file_bytes / 1e6:,.0f} MB "
-                "go in one file (this line is the first past the limit): the fixed file is split",
+                f"the file is {size_text(found.size)}; at most {size_text(max_file_bytes)} go in "
+                "one file (this line is the first past the limit): the fixed file is split",
             )
         )
     return found
+
+
+def size_text(size: int) -> str:
+    """10000000 -> "10 MB", 10_450_000 -> "10.4 MB", 48 -> "48 bytes" (decimal, as vendors say)."""
+    if size < 1_000_000:
+        return f"{size:,} bytes"
+    return f"{size / 1e6:,.1f}".removesuffix(".0") + " MB"
 
 
 def _file_problem(line: int, kind: ProblemKind, detail: str) -> Problem:
@@ -284,8 +290,12 @@ def _scan_ascii_compatible(path: Path, max_file_bytes: int | None, token: Cancel
                 if cut == 0 and len(data) < 4 * CHUNK_BYTES:
                     carry = data
                     continue
-                if cut == 0:  # a huge line: cut anywhere, at worst misplacing a bad byte
+                if cut == 0:  # a huge line: cut it, but not inside a UTF-8 sequence
                     cut = len(data)
+                    while cut > len(data) - 4 and data[cut - 1] & 0xC0 == 0x80:
+                        cut -= 1
+                    if data[cut - 1] >= 0xC0:  # a lead byte whose sequence goes on
+                        cut -= 1
                 chunk, carry = data[:cut], data[cut:]
             else:
                 chunk, carry = data, b""
