@@ -22,18 +22,19 @@ class ProgressLine:
 
     def __call__(self, update: Progress) -> None:
         fraction = update.fraction
+        message = printable(update.message)  # it names files: no raw control characters
         percent = f"{fraction:4.0%}" if fraction is not None else "  …"
         if self.tty:
             now = time.monotonic()
             if now - self._last_draw > 0.1 or fraction == 1.0:
                 self._last_draw = now
-                self.stream.write(f"\r{percent} {update.message[:70]:<70}")
+                self.stream.write(f"\r{percent} {message[:70]:<70}")
                 self.stream.flush()
             return
         step = int((fraction or 0) * 10)
         if step != self._last_step:
             self._last_step = step
-            print(f"{percent} {update.message}", file=self.stream, flush=True)
+            print(f"{percent} {message}", file=self.stream, flush=True)
 
     def done(self) -> None:
         if self.tty:
