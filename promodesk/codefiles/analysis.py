@@ -1,8 +1,8 @@
 """One line of a code file: what is wrong with it, and the code it holds once cleaned.
 
 Most lines of most files are plain codes (letters, digits, `-`, `_`, `.`, `~`), and a chunk made
-only of such lines is recognised with a few C-speed string operations (`chunk_is_clean`). Only
-the other lines go through `analyse`, one by one.
+only of such lines is recognised with a few C-speed string operations (`dirty_lines`); only the
+other lines go through `analyse`, one by one, and the clean ones between them are taken whole.
 """
 
 from __future__ import annotations
@@ -23,9 +23,12 @@ from promodesk.domain.codes import fold_code
 # `?` a query, `#` a fragment, `&`/`=` split parameters, `+` becomes a space.
 URL_SAFE_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _DIRTY_CHARACTER = re.compile(r"[^A-Za-z0-9._~\n-]")
-# Excel shows long numbers as 1.23457E+11 and saves them that way: the code is lost.
-_SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?[eE][+-][0-9]{1,3}")
-_SCIENTIFIC_LINE = re.compile(r"^[0-9](?:\.[0-9]+)?[eE][+-][0-9]{1,3}$", re.MULTILINE)
+_ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._~-]")
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # (a tab separates columns)
+# Excel shows long numbers as 1.23457E+11 and saves them that way: the code is lost. (It writes
+# E- only for tiny fractions, which are no codes; "1.5E-3" may well be a real code.) The `+`
+# makes such a line dirty, so plain chunks need no look for it.
+_SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?[eE]\+[0-9]{1,3}")
 _SEPARATORS = (",", ";", "\t")
 # Characters that show as nothing (or as blank) but are not whitespace to str.strip().
 _BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
@@ -60,20 +63,38 @@ _HEADER_NOISE = re.compile(r"[\s_\-.]")
 _SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 
 
-def chunk_is_clean(text: str, lines: list[str], max_length: int) -> bool:
-    """True when every line is a plain code of an allowed length (no per-line Python)."""
-    return not (
-        _DIRTY_CHARACTER.search(text)
-        or "\n\n" in text
-        or not lines[0]
-        or not lines[-1]
-        or _SCIENTIFIC_LINE.search(text)
-        or max(map(len, lines)) > max_length
-    )
+def dirty_lines(text: str, lines: list[str], max_length: int) -> list[int]:
+    """Indexes (ascending) of the lines that are not plain codes of an allowed length: a C
+    search jumps from one such line to the next; plain lines cost no Python at all."""
+    dirty: set[int] = set()
+    position = index = 0
+    while match := _DIRTY_CHARACTER.search(text, position):
+        start = match.start()
+        index += text.count("\n", position, start)
+        dirty.add(index)
+        position = text.find("\n", start)
+        if position < 0:
+            break
+    position = index = 0
+    while (gap := text.find("\n\n", position)) >= 0:
+        index += text.count("\n", position, gap) + 1
+        dirty.add(index)
+        position = gap + 1
+    if not lines[0]:
+        dirty.add(0)
+    if not lines[-1]:
+        dirty.add(len(lines) - 1)
+    if max(map(len, lines)) > max_length:
+        dirty.update(number for number, line in enumerate(lines) if len(line) > max_length)
+    return sorted(dirty)
 
 
 def analyse(raw: str, line: int, rules: CodeRules) -> tuple[str | None, list[Problem]]:
     """The code on one line (None when the line holds none to keep) and its problems."""
+    if line > 1:  # (line 1 may be a header)
+        quick = _padded_or_quoted(raw, line, rules.max_code_length)
+        if quick is not None:
+            return quick
     problems: list[Problem] = []
 
     def note(kind: ProblemKind, detail: str, effect: Effect = Effect.REPAIRED) -> None:
@@ -87,7 +108,11 @@ def analyse(raw: str, line: int, rules: CodeRules) -> tuple[str | None, list[Pro
         )
         return None, problems
     text = raw
-    invisible = [character for character in text if _is_invisible(character)]
+    ascii_only = text.isascii()  # most lines: regular expressions instead of loops
+    if ascii_only:
+        invisible = _ASCII_CONTROL.findall(text)
+    else:
+        invisible = [character for character in text if _is_invisible(character)]
     if invisible:
         text = "".join(character for character in text if not _is_invisible(character))
         note(
@@ -123,7 +148,7 @@ def analyse(raw: str, line: int, rules: CodeRules) -> tuple[str | None, list[Pro
             note(ProblemKind.EXTRA_COLUMNS, "empty extra columns after the code (removed)")
         first = cells[0]
         if _is_quoted(text):
-            note(ProblemKind.QUOTED, "the code is in quotes (removed)")
+            note(ProblemKind.QUOTED, _QUOTED_DETAIL)
             first = first[1:-1] if first[:1] == "'" else first
         text = _trimmed(first, "inside the quotes ", note)
         if not text:
@@ -148,7 +173,7 @@ def analyse(raw: str, line: int, rules: CodeRules) -> tuple[str | None, list[Pro
             Effect.REFUSED,
         )
         refused = True
-    unsafe = _url_unsafe(text)
+    unsafe = _url_unsafe(text, ascii_only)
     if unsafe:
         note(
             ProblemKind.URL_UNSAFE,
@@ -156,7 +181,7 @@ def analyse(raw: str, line: int, rules: CodeRules) -> tuple[str | None, list[Pro
             Effect.REFUSED,
         )
         refused = True
-    lookalike = _mixed_scripts(text)
+    lookalike = "" if ascii_only else _mixed_scripts(text)
     if lookalike:
         note(ProblemKind.LOOKALIKE, lookalike, Effect.REFUSED)
         refused = True
@@ -180,12 +205,38 @@ def _describe(character: str) -> str:
     return f"{name.lower()} (U+{ord(character):04X})"
 
 
+def _spaces_detail(special: bool, where: str = "") -> str:
+    kind_of_space = "non-breaking or other special spaces" if special else "spaces"
+    return f"{kind_of_space} {where}around the code (removed)"
+
+
+_QUOTED_DETAIL = "the code is in quotes (removed)"
+_SPACES_DETAIL = _spaces_detail(False)
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+def _padded_or_quoted(raw: str, line: int, max_length: int) -> tuple[str, list[Problem]] | None:
+    """The two ways whole files get damaged (every code padded with spaces, or quoted), in
+    a few C calls; None for anything else. Same verdicts as the long way."""
+    core = raw.strip(" \t")
+    problems = []
+    if core != raw:
+        problems.append(Problem(line, ProblemKind.WHITESPACE, _SPACES_DETAIL, raw, Effect.REPAIRED))
+    if len(core) > 2 and core[0] == '"' and core[-1] == '"':
+        core = core[1:-1]
+        problems.append(Problem(line, ProblemKind.QUOTED, _QUOTED_DETAIL, raw, Effect.REPAIRED))
+    if problems and len(core) <= max_length and _PLAIN_CODE.fullmatch(core):
+        return core, problems
+    return None
+
+
 def _trimmed(text: str, where: str, note: _Note) -> str:
     stripped = text.strip()
     if stripped != text:
-        odd = {character for character in text if character.isspace() and character not in " \t"}
-        kind_of_space = "non-breaking or other special spaces" if odd else "spaces"
-        note(ProblemKind.WHITESPACE, f"{kind_of_space} {where}around the code (removed)")
+        special = not text.isascii() and any(
+            character.isspace() and character not in " \t" for character in text
+        )
+        note(ProblemKind.WHITESPACE, _spaces_detail(special, where))
     return stripped
 
 
@@ -222,12 +273,15 @@ def _is_header(text: str) -> bool:
     return _HEADER_NOISE.sub("", fold_code(text)) in HEADER_WORDS
 
 
-def _url_unsafe(text: str) -> str:
-    found = [
-        character
-        for character in dict.fromkeys(text)
-        if (character.isascii() and character not in URL_SAFE_ASCII) or character.isspace()
-    ]
+def _url_unsafe(text: str, ascii_only: bool) -> str:
+    if ascii_only:
+        found = list(dict.fromkeys(_ASCII_UNSAFE.findall(text)))
+    else:
+        found = [
+            character
+            for character in dict.fromkeys(text)
+            if (character.isascii() and character not in URL_SAFE_ASCII) or character.isspace()
+        ]
     if not found:
         return ""
     named = [
@@ -279,38 +333,29 @@ class _Note(Protocol):
     ) -> None: ...
 
 
-_CLEAN_LINE = re.compile(r"[A-Za-z0-9._~-]+")
-
-
 def codes_in(chunk: LineChunk, rules: CodeRules) -> tuple[Sequence[int], list[str], list[Problem]]:
     """The codes a chunk of lines holds, cleaned, with their line numbers, and the problems of
-    its lines. A chunk of plain codes costs no Python per line."""
+    its lines. Plain lines are taken a run at a time (list slices, in C)."""
     lines, start, text = chunk.lines, chunk.first_line, chunk.text
+    dirty = dirty_lines(text, lines, rules.max_code_length)
+    if start == 1 and (not dirty or dirty[0] != 0):
+        dirty.insert(0, 0)  # the first line may be a header: always look at it closely
+    if not dirty:
+        return range(start, start + len(lines)), lines, []
     problems: list[Problem] = []
     keys: list[int] = []
     codes: list[str] = []
-    if start == 1:  # the first line may be a header: always look at it closely
-        code, found = analyse(lines[0], 1, rules)
+    taken = 0
+    for index in dirty:
+        if index > taken:
+            codes.extend(lines[taken:index])
+            keys.extend(range(start + taken, start + index))
+        code, found = analyse(lines[index], start + index, rules)
         problems.extend(found)
         if code is not None:
-            keys.append(1)
             codes.append(code)
-        lines, start, text = lines[1:], 2, text[len(lines[0]) + 1 :]
-        if not lines:
-            return keys, codes, problems
-    if chunk_is_clean(text, lines, rules.max_code_length):
-        if not codes:
-            return range(start, start + len(lines)), lines, problems
-        return [*keys, *range(start, start + len(lines))], [*codes, *lines], problems
-    limit = rules.max_code_length
-    for line, raw in enumerate(lines, start):
-        if len(raw) <= limit and _CLEAN_LINE.fullmatch(raw) and not _SCIENTIFIC.fullmatch(raw):
-            keys.append(line)
-            codes.append(raw)
-            continue
-        code, found = analyse(raw, line, rules)
-        problems.extend(found)
-        if code is not None:
-            keys.append(line)
-            codes.append(code)
+            keys.append(start + index)
+        taken = index + 1
+    codes.extend(lines[taken:])
+    keys.extend(range(start + taken, start + len(lines)))
     return keys, codes, problems

@@ -12,6 +12,7 @@ are hashed in partitions, one pass each, to stay within that.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -207,7 +208,8 @@ class _Checker:
             before = len(seen)
             seen.update(batch)
             if hits or len(seen) - before != len(batch):
-                candidates.update(item for item, count in Counter(batch).items() if count > 1)
+                counts = Counter(batch)  # the skeletons repeated within the chunk, found in C
+                candidates.update(itertools.compress(counts, map((1).__lt__, counts.values())))
         return candidates
 
     def _first_look(
@@ -221,18 +223,22 @@ class _Checker:
         verdict = state.verdict
         verdict.rows += len(chunk.lines)
         verdict.codes += len(codes)
-        if problems:
-            self.report.add(verdict.index, problems)
         if chunk.crlf:
+            if not state.first_crlf_line:  # listed in line order; counted once all is read
+                state.first_crlf_line = chunk.first_crlf_line
+                crlf = Problem(
+                    chunk.first_crlf_line, ProblemKind.CRLF, _crlf_detail(0), effect=Effect.REPAIRED
+                )
+                problems = sorted([crlf, *problems], key=lambda problem: problem.line)
             state.crlf += chunk.crlf
-            state.first_crlf_line = state.first_crlf_line or chunk.first_crlf_line
+        self.report.add(verdict.index, problems)
         numeric = list(filter(str.isdigit, codes))  # C loop; most lists have none
         if numeric:
             state.widths = state.widths or Counter()
             state.widths.update(map(len, numeric))
         if self.known is not None and codes:
             base = verdict.index << _KEY_BITS
-            self.known.add(zip([base | key for key in keys], codes, strict=True))
+            self.known.add(zip(map(base.__or__, keys), codes, strict=True))
 
     def _after_pass_one(self, state: _FileState) -> None:
         verdict = state.verdict
@@ -247,17 +253,8 @@ class _Checker:
                 ],
             )
         if state.crlf:
-            self.report.add(
-                index,
-                [
-                    Problem(
-                        state.first_crlf_line,
-                        ProblemKind.CRLF,
-                        f"{state.crlf:,} line{'s' if state.crlf > 1 else ''} end with Windows line "
-                        "breaks (CR LF), from this one on; the fixed file uses LF",
-                        effect=Effect.REPAIRED,
-                    )
-                ],
+            self.report.update_detail(
+                index, state.first_crlf_line, ProblemKind.CRLF, _crlf_detail(state.crlf)
             )
         width = _dominant_width(state.widths)
         if width:
@@ -275,10 +272,10 @@ class _Checker:
                 continue
             index = state.verdict.index
             found: list[Problem] = []
-            for position, skeleton in enumerate(batch):
-                if skeleton not in candidates:  # (candidates are of this partition only)
-                    continue
-                code, line = codes[position], keys[position]
+            # Positions of candidates (of this partition only), found in C.
+            hits = itertools.compress(range(len(batch)), map(candidates.__contains__, batch))
+            for position in hits:
+                skeleton, code, line = batch[position], codes[position], keys[position]
                 problem = self._repeat(groups.setdefault(skeleton, {}), code, index, line)
                 if problem is not None:
                     found.append(problem)
@@ -379,6 +376,13 @@ class _Checker:
             if match.where not in places:
                 places.append(match.where)
         flush()
+
+
+def _crlf_detail(lines: int) -> str:
+    counted = f"{lines:,} line{'s' if lines != 1 else ''}" if lines else "lines"
+    return (
+        f"{counted} end with Windows line breaks (CR LF), from this one on; the fixed file uses LF"
+    )
 
 
 def _dominant_width(widths: Counter[int] | None) -> int:

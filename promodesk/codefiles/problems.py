@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from typing import NamedTuple
 
 
 class ProblemKind(StrEnum):
@@ -33,13 +33,6 @@ class ProblemKind(StrEnum):
     CASE_DUPLICATE = "case_duplicate"
     IN_WORKSPACE = "in_workspace"
 
-    @property
-    def order(self) -> int:
-        """Problems of one line are listed in declaration order (file-wide ones first)."""
-        return _ORDER[self]
-
-
-_ORDER = {kind: number for number, kind in enumerate(ProblemKind)}
 
 # Kinds that make a file unusable as input: nothing else is checked.
 UNUSABLE = frozenset({ProblemKind.UNREADABLE, ProblemKind.BINARY})
@@ -53,8 +46,9 @@ class Effect(IntEnum):
     REFUSED = 2  # left out of the fixed file and listed in the rejects file
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
+    """A tuple, so that a million of them are cheap to make and go to SQLite as they are."""
+
     line: int  # counting from 1
     kind: ProblemKind
     detail: str  # in a marketer's words

@@ -13,16 +13,22 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from promodesk.codefiles.problems import UNUSABLE, Effect, Problem, ProblemKind
 from promodesk.codefiles.reading import Sniffed
 from promodesk.codefiles.rules import CodeRules
 
-_FLUSH_EVERY = 5_000
 _BATCH = 2_000
+
+# Problems go to SQLite as they are; their enum fields are bound as the plain values they are
+# (without an adapter, sqlite3 takes a slow path for str and int subclasses: 3x the insert).
+sqlite3.register_adapter(ProblemKind, str)
+sqlite3.register_adapter(Effect, int)
 
 
 @dataclass
@@ -62,15 +68,20 @@ class CheckReport:
         self.files: list[FileVerdict] = []
         self.finished = False
         self._lock = threading.Lock()
-        self._pending: list[tuple[int, int, int, str, str, str, int, int]] = []
+        self._counts: Counter[int] = Counter()  # problems per file
+        self._kinds: dict[int, Counter[str]] = {}
+        self._late: set[int] = set()  # files with late problems
+        self._last = (0, 0)
+        self._in_order = True
+        self._refused_index = False
         # "": a private temporary database on disk, deleted when the connection closes.
         self._conn = sqlite3.connect("", check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode = OFF")
         self._conn.execute("PRAGMA synchronous = OFF")
         self._conn.execute("PRAGMA cache_size = -8192")
         self._conn.execute(
-            "CREATE TABLE found (file INTEGER, line INTEGER, kind_order INTEGER, kind TEXT, "
-            "detail TEXT, code TEXT, effect INTEGER, late INTEGER)"
+            "CREATE TABLE found (file INTEGER, line INTEGER, kind TEXT, detail TEXT, code TEXT, "
+            "effect INTEGER, late INTEGER)"
         )
 
     # -- filling (the checker) ------------------------------------------------------------------
@@ -78,78 +89,72 @@ class CheckReport:
     def add_file(self, sniffed: Sniffed) -> FileVerdict:
         verdict = FileVerdict(len(self.files), sniffed)
         self.files.append(verdict)
-        self.add(verdict.index, sniffed.problems)
+        self.add(verdict.index, sorted(sniffed.problems, key=lambda problem: problem.line))
         return verdict
 
-    def add(self, file: int, problems: Iterable[Problem], *, late: bool = False) -> None:
-        """Record problems; `late` ones (duplicates, workspace) refuse codes already counted."""
-        self._pending.extend(
-            (
-                file,
-                problem.line,
-                problem.kind.order,
-                problem.kind.value,
-                problem.detail,
-                problem.code,
-                int(problem.effect),
-                int(late),
-            )
-            for problem in problems
-        )
-        if len(self._pending) >= _FLUSH_EVERY:
-            self._flush()
-
-    def _flush(self) -> None:
-        if not self._pending:
+    def add(self, file: int, problems: Sequence[Problem], *, late: bool = False) -> None:
+        """Record problems, given in line order. `late` ones (duplicates, the workspace) refuse
+        codes that were already counted. Problems go to SQLite as they are (no Python per
+        problem); when every call comes after the previous one in (file, line) order, as in a
+        clean pass over the files, the listing needs no sort."""
+        if not problems:
             return
+        if (file, problems[0].line) < self._last:
+            self._in_order = False
+        self._last = (file, problems[-1].line)
+        self._counts[file] += len(problems)
+        self._kinds.setdefault(file, Counter()).update(map(itemgetter(1), problems))
+        if late:
+            self._late.add(file)
         with self._lock:
-            self._conn.execute("BEGIN")
             self._conn.executemany(
-                "INSERT INTO found VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._pending
+                f"INSERT INTO found VALUES ({int(file)}, ?, ?, ?, ?, ?, {int(late)})", problems
             )
-            self._conn.execute("COMMIT")
-        self._pending = []
+
+    def update_detail(self, file: int, line: int, kind: ProblemKind, detail: str) -> None:
+        """Say more about a problem once the whole file is read (how many lines had CR LF)."""
+        with self._lock:
+            self._conn.execute(
+                "UPDATE found SET detail = ? WHERE file = ? AND line = ? AND kind = ?",
+                (detail, file, line, kind.value),
+            )
 
     def finish(self) -> None:
         """List the problems in order and count them; the report is read-only afterwards."""
-        self._flush()
         with self._lock:
             conn = self._conn
-            conn.execute("BEGIN")
-            # Inserted in this order, so rowid N is the N-th problem.
-            conn.execute(
-                "CREATE TABLE listed AS SELECT file, line, kind, detail, code, effect FROM found "
-                "ORDER BY file, line, kind_order, rowid"
-            )
-            conn.execute("DROP TABLE found")
-            conn.execute("CREATE INDEX listed_refused ON listed(file, effect, line)")
-            conn.execute("COMMIT")
-            starts = {
-                file: (first, count)
-                for file, first, count in conn.execute(
-                    "SELECT file, min(rowid), count(*) FROM listed GROUP BY file"
+            if self._in_order:
+                conn.execute("ALTER TABLE found RENAME TO listed")
+            else:
+                # Inserted in this order, so rowid N is the N-th problem.
+                conn.execute(
+                    "CREATE TABLE listed AS SELECT * FROM found ORDER BY file, line, rowid"
                 )
-            }
-            for verdict in self.files:
-                verdict.first_row, verdict.problems = starts.get(verdict.index, (0, 0))
-                verdict.summary = dict(
-                    conn.execute(
-                        "SELECT kind, count(*) FROM listed WHERE file = ? GROUP BY kind "
-                        "ORDER BY count(*) DESC, kind",
-                        (verdict.index,),
-                    ).fetchall()
-                )
+                conn.execute("DROP TABLE found")
+        first = 1
+        for verdict in self.files:
+            verdict.first_row, verdict.problems = first, self._counts[verdict.index]
+            first += verdict.problems
+            kinds = self._kinds.get(verdict.index, Counter())
+            verdict.summary = dict(sorted(kinds.items(), key=lambda item: (-item[1], item[0])))
         self.finished = True
 
     def late_refused_lines(self, file: int) -> int:
         """Codes refused after they were counted (duplicates, workspace, lost zeros)."""
-        self._flush()
+        if file not in self._late:
+            return 0
         with self._lock:
             row = self._conn.execute(
                 "SELECT count(DISTINCT line) FROM found WHERE file = ? AND late = 1 AND effect = ?",
                 (file, int(Effect.REFUSED)),
             ).fetchone()
         return int(row[0])
+
+    def _index_refused(self) -> None:
+        if not self._refused_index:
+            with self._lock:
+                self._conn.execute("CREATE INDEX listed_refused ON listed(file, effect, line)")
+            self._refused_index = True
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -191,6 +196,7 @@ class CheckReport:
 
     def refused_lines(self, file: int) -> Iterator[int]:
         """Lines whose code the fixed file leaves out, ascending."""
+        self._index_refused()
         last = 0
         while True:
             with self._lock:
@@ -207,6 +213,7 @@ class CheckReport:
 
     def rejects(self) -> Iterator[tuple[str, int, str, str]]:
         """(file name, line, code as read, reasons) for each refused line, in file order."""
+        self._index_refused()
         for verdict in self.files:
             if not verdict.usable:
                 continue
