@@ -25,8 +25,8 @@ ALPHABETS: dict[str, str] = {
     "hex": "0123456789ABCDEF",
 }
 CUSTOM_PREFIX = "custom:"
-# The in-run uniqueness set costs ~60 bytes a code.
-MAX_COUNT = 5_000_000
+# Each run keeps a fingerprint of every code it made (~90 MB per million codes).
+MAX_COUNT = 2_000_000
 MAX_LENGTH = 255
 
 

@@ -41,13 +41,18 @@ def safe_cell(value: Any) -> str:
 
 def safe_cell_sql(expression: str) -> str:
     """`safe_cell` as an SQLite expression, so that rows read from the workspace come out
-    safe without a Python call per cell. Text gets the `'`; numbers and NULL do not."""
+    safe without a Python call per cell. Text gets the `'`; numbers and NULL do not.
+
+    Most cells start with a digit or a letter: two text comparisons (a memcmp each) rule them
+    out before the exact test. Every formula start sorts below "0" or in ["=", "A"); numbers
+    sort below any text, hence the typeof()."""
     firsts = ", ".join(
         "char(9)" if c == "\t" else "char(13)" if c == "\r" else f"'{c}'" for c in FORMULA_STARTS
     )
+    x = expression
     return (
-        f"CASE WHEN typeof({expression}) = 'text' AND substr({expression}, 1, 1) IN ({firsts}) "
-        f"THEN '''' || {expression} ELSE {expression} END"
+        f"CASE WHEN ({x} < '0' OR ({x} >= '=' AND {x} < 'A')) AND typeof({x}) = 'text' "
+        f"AND substr({x}, 1, 1) IN ({firsts}) THEN '''' || {x} ELSE {x} END"
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 import string
 import tempfile
 from pathlib import Path
@@ -21,7 +22,7 @@ from promodesk.codefiles.generator import SAFE, CodeGenerator, CodeSpec, alphabe
 from promodesk.codefiles.problems import Effect, ProblemKind
 from promodesk.codefiles.report import CheckReport
 from promodesk.codefiles.rules import CodeRules, rules_for
-from promodesk.codefiles.spreadsheet import write_code_list
+from promodesk.codefiles.spreadsheet import plain_cell, safe_cell, safe_cell_sql, write_code_list
 from promodesk.domain.jobs import CancelToken, JobCancelled
 from promodesk.domain.vendors import Vendor
 from tests.conftest import REPO
@@ -371,3 +372,36 @@ def test_a_cancelled_code_list_leaves_no_file(tmp_path: Path) -> None:
         write_code_list(target, [["A"] * 5, ["B"] * 5], max_bytes=6, on_codes=cancel_after_first)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["codes.csv"]
     assert target.read_text() == "OLD\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.integers(-(2**63), 2**63 - 1),
+            st.floats(allow_nan=False),
+            st.text(max_size=8),
+            st.sampled_from(["=1+1", "+x", "-5", "-x", "@SUM", "\tx", "\rx", "", ">x", "?", "A"]),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_cells_made_safe_in_sql_match_safe_cell(values: list[object]) -> None:
+    """The export makes cells safe in SQL; it must agree with `safe_cell` for every value
+    SQLite can hold (numbers stay numbers, NULL stays empty)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE TABLE cells (value)")
+        conn.executemany("INSERT INTO cells VALUES (?)", [(value,) for value in values])
+        stored = [value for (value,) in conn.execute("SELECT value FROM cells ORDER BY rowid")]
+        made_safe = [
+            value
+            for (value,) in conn.execute(
+                f"SELECT {safe_cell_sql('value')} FROM cells ORDER BY rowid"
+            )
+        ]
+    finally:
+        conn.close()
+    assert [plain_cell(value) for value in made_safe] == [safe_cell(value) for value in stored]
