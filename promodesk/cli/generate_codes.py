@@ -77,10 +77,10 @@ def _run(args: argparse.Namespace) -> int:
         progress.done()
         print("cancelled: no file was written", file=sys.stderr)
         return 130
+    except ValueError as error:  # the workspace leaves too few codes of this shape
+        return _failed(progress, error)
     except EXPECTED_ERRORS as error:
-        progress.done()
-        print(f"error: {printable(error)}", file=sys.stderr)
-        return 1
+        return _failed(progress, error)
     progress.done()
     for path, count in outcome.files:
         print(f"wrote {count:,} codes to {printable(path)}", file=sys.stderr)
@@ -90,3 +90,9 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _failed(progress: ProgressLine, error: BaseException) -> int:
+    progress.done()
+    print(f"error: {printable(error)}", file=sys.stderr)
+    return 1

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from promodesk.codefiles.analysis import codes_in
 from promodesk.codefiles.problems import Effect, Problem, ProblemKind
-from promodesk.codefiles.reading import Encoding, LineChunk, Sniffed, read_lines, sniff
+from promodesk.codefiles.reading import Encoding, LineChunk, read_lines, sniff
 from promodesk.codefiles.report import CheckReport, FileVerdict
 from promodesk.codefiles.rules import CodeRules
 from promodesk.domain.codes import fold_code
@@ -395,7 +395,3 @@ def _dominant_width(widths: Counter[int] | None) -> int:
         return 0
     return width if any(other < width for other in widths) else 0
 
-
-def sniff_only(path: Path, rules: CodeRules) -> Sniffed:
-    """How a file will be read (for a wizard's first page), without checking its lines."""
-    return sniff(path, max_file_bytes=rules.max_file_bytes)

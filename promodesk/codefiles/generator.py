@@ -125,6 +125,12 @@ class CodeGenerator:
         spec = self.spec
         fresh: list[str] = []
         while len(fresh) < count:
+            if len(self._seen) + count - len(fresh) > spec.possible:
+                raise ValueError(
+                    f"no {count - len(fresh):,} more different codes of {spec.length} characters "
+                    f"can be made from this alphabet (the workspace already has many of the "
+                    f"{spec.possible:,} possible): make them longer"
+                )
             wanted = count - len(fresh)
             characters = self._characters(wanted * spec.length)
             step = spec.length

@@ -84,8 +84,8 @@ _PLACES = (
 
 class KnownCodesProbe:
     """A batch of codes to look up in one workspace connection (read-only is fine: the batch
-    lives in the connection's TEMP database). Use from the connection's thread; `close()`
-    drops the batch."""
+    lives in the connection's TEMP database). Use from the connection's thread, outside a
+    transaction (each `add` is one); `close()` drops the batch."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -111,9 +111,6 @@ class KnownCodesProbe:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
-
-    def count(self) -> int:
-        return int(self.conn.execute(f"SELECT count(*) FROM {self.table}").fetchone()[0])
 
     def matches(self) -> Iterator[KnownCode]:
         """Every place each code is known, ordered by key (a code may be in several places)."""

@@ -180,6 +180,27 @@ def test_generated_codes_avoid_every_code_of_the_workspace(tmp_path: Path) -> No
     assert outcome.files == [(target, 8)]
 
 
+def test_generating_more_codes_than_the_workspace_leaves_stops_with_a_reason(
+    tmp_path: Path,
+) -> None:
+    """12 of the 16 A/B codes are taken: 8 new ones cannot be made (the count alone, 8 of 16,
+    looked possible). The generator must say so, not draw for ever."""
+    every = [f"{n:04b}".replace("0", "A").replace("1", "B") for n in range(16)]
+    path, conn = new_workspace(tmp_path)
+    with transaction(conn):
+        altcraft = _account(conn, "altcraft", "Sandbox")
+        conn.executemany(
+            "INSERT INTO altcraft_codes(account_id, loyalty_id, code, status) "
+            "VALUES (?, '5', ?, 'available')",
+            [(altcraft, code) for code in every[:12]],
+        )
+    conn.close()
+    target = tmp_path / "generated.csv"
+    with pytest.raises(ValueError, match=r"no \d+ more different codes of 4 characters"):
+        generate_code_file(CodeSpec(8, 4, alphabet="AB"), target, workspace=path)
+    assert not target.exists()
+
+
 def test_generating_without_a_workspace_splits_at_the_cap(tmp_path: Path) -> None:
     target = tmp_path / "codes.csv"
     outcome = generate_code_file(CodeSpec(100, 9), target, max_file_bytes=500)
