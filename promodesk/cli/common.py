@@ -61,20 +61,17 @@ def workspace_of(args: argparse.Namespace) -> Path:
     return chosen if chosen is not None else default_workspace()
 
 
-def error(text: str) -> None:
-    print(f"error: {text}", file=sys.stderr)
-
-
 def printable(text: object) -> str:
-    """Text safe to print to a terminal: control and invisible characters (a file name or a
-    code can hold escape sequences or bidi overrides) are shown as escapes."""
-    value = str(text)
-    if value.isprintable():
-        return value
+    """Text safe for a terminal: control characters (ESC, CR, ...) from data shown escaped,
+    so a file name or a vendor message cannot move the cursor or recolour the screen."""
     return "".join(
-        character if character.isprintable() else character.encode("unicode_escape").decode()
-        for character in value
+        char if char.isprintable() or char in "\n\t" else f"\\x{ord(char):02x}"
+        for char in str(text)
     )
+
+
+def error(text: str) -> None:
+    print(f"error: {printable(text)}", file=sys.stderr)
 
 
 def add_workspace_choice(parser: argparse.ArgumentParser, *, what: str) -> None:
