@@ -48,37 +48,89 @@ class KnownCode:
         return f"{self.vendor.display_name} · {self.account} · {self.place}"
 
 
-# One SELECT per place a code can live: (key, code, vendor, account name, place), each scanning
-# its table once ({probe} is the batch, {fold} wraps a column).
+@dataclass(frozen=True)
+class _Place:
+    """A table that holds codes, and how to say where a code sits in it."""
+
+    table: str
+    alias: str
+    column: str  # the code column
+    place: str  # SQL text expression over the alias
+    joins: str = ""
+    where: str = ""
+    # One code may be allocated many times (a default code is): once per place is enough.
+    distinct: bool = False
+
+    def select(self, probe: str, columns: set[str]) -> str:
+        a = self.alias
+        place = self.place
+        if "gone_run" in columns:  # (workspace format 2) rows the vendor no longer has
+            place += (
+                f" || CASE WHEN {a}.gone_run <> 0 THEN ' (no longer at the vendor)' ELSE '' END"
+            )
+        where = f"WHERE {self.where}" if self.where else ""
+        return (
+            f"SELECT {'DISTINCT ' if self.distinct else ''}t.key, t.code, acc.vendor, acc.name, "
+            f"{place} FROM {self.table} {a} CROSS JOIN {probe} t "
+            f"ON t.fold = {folded_sql(f'{a}.{self.column}')} "
+            f"JOIN accounts acc ON acc.id = {a}.account_id {self.joins} {where}"
+        )
+
+
+# Every place a code can live (CROSS JOIN keeps the code table outside: one scan of it, an
+# index look-up in the batch per row).
 _PLACES = (
-    """SELECT t.key, t.code, a.vendor, a.name,
-              'code file ' || coalesce(nullif(f.file_name, ''), p.file_id)
-              || CASE WHEN coalesce(f.promocode_id, '') = '' THEN ''
-                      ELSE ' of promocode ' || f.promocode_id END
-       FROM optimove_pool_codes p CROSS JOIN {probe} t ON t.fold = {fold_p}
-       JOIN accounts a ON a.id = p.account_id
-       LEFT JOIN optimove_code_files f ON f.account_id = p.account_id AND f.file_id = p.file_id""",
-    # One code may be allocated many times (a default code is): once per promocode is enough.
-    """SELECT DISTINCT t.key, t.code, a.vendor, a.name,
-              'allocated in promocode ' || al.promocode_id
-       FROM optimove_allocations al CROSS JOIN {probe} t ON t.fold = {fold_al}
-       JOIN accounts a ON a.id = al.account_id""",
-    """SELECT t.key, t.code, a.vendor, a.name, 'global code of promocode ' || pc.promocode_id
-       FROM optimove_promocodes pc CROSS JOIN {probe} t ON t.fold = {fold_global}
-       JOIN accounts a ON a.id = pc.account_id
-       WHERE pc.global_code <> ''""",
-    """SELECT t.key, t.code, a.vendor, a.name, 'default code of promocode ' || pc.promocode_id
-       FROM optimove_promocodes pc CROSS JOIN {probe} t ON t.fold = {fold_default}
-       JOIN accounts a ON a.id = pc.account_id
-       WHERE pc.default_code <> ''""",
-    """SELECT t.key, t.code, a.vendor, a.name, 'loyalty program ' || c.loyalty_id
-       FROM altcraft_codes c CROSS JOIN {probe} t ON t.fold = {fold_c}
-       JOIN accounts a ON a.id = c.account_id""",
-    """SELECT t.key, t.code, a.vendor, a.name,
-              'program ' || coalesce(nullif(i.campaign_name, ''), i.campaign_id)
-              || CASE WHEN i.partner_name <> '' THEN ', partner ' || i.partner_name ELSE '' END
-       FROM impact_codes i CROSS JOIN {probe} t ON t.fold = {fold_i}
-       JOIN accounts a ON a.id = i.account_id""",
+    _Place(
+        "optimove_pool_codes",
+        "p",
+        "code",
+        "'code file ' || coalesce(nullif(f.file_name, ''), p.file_id) || CASE WHEN "
+        "coalesce(f.promocode_id, '') = '' THEN '' ELSE ' of promocode ' || f.promocode_id END",
+        joins="LEFT JOIN optimove_code_files f ON f.account_id = p.account_id "
+        "AND f.file_id = p.file_id",
+    ),
+    _Place(
+        "optimove_allocations",
+        "al",
+        "unique_code",
+        "'allocated in promocode ' || al.promocode_id",
+        distinct=True,
+    ),
+    _Place(
+        "optimove_promocodes",
+        "pc",
+        "global_code",
+        "'global code of promocode ' || pc.promocode_id",
+        where="pc.global_code <> ''",
+    ),
+    _Place(
+        "optimove_promocodes",
+        "pc",
+        "default_code",
+        "'default code of promocode ' || pc.promocode_id",
+        where="pc.default_code <> ''",
+    ),
+    _Place(
+        "optimove_legacy_promotions",
+        "lp",
+        "promo_code",
+        "'legacy promotion ' || coalesce(nullif(lp.promotion_name, ''), lp.promo_code)",
+    ),
+    _Place(
+        "optimove_legacy_codes",
+        "lc",
+        "promo_code",
+        "'legacy promo code of campaign action ' || lc.action_id",
+        distinct=True,
+    ),
+    _Place("altcraft_codes", "c", "code", "'loyalty program ' || c.loyalty_id"),
+    _Place(
+        "impact_codes",
+        "i",
+        "code",
+        "'program ' || coalesce(nullif(i.campaign_name, ''), i.campaign_id) || CASE WHEN "
+        "i.partner_name <> '' THEN ', partner ' || i.partner_name ELSE '' END",
+    ),
 )
 
 
@@ -118,15 +170,19 @@ class KnownCodesProbe:
             name = self.table.split(".", 1)[1]
             self.conn.execute(f"CREATE INDEX temp.{name}_fold ON {name}(fold)")
             self._indexed = True
-        columns = {
-            "fold_p": folded_sql("p.code"),
-            "fold_al": folded_sql("al.unique_code"),
-            "fold_global": folded_sql("pc.global_code"),
-            "fold_default": folded_sql("pc.default_code"),
-            "fold_c": folded_sql("c.code"),
-            "fold_i": folded_sql("i.code"),
+        # Tables of workspace format 2 (legacy codes, gone marks) are used when the file has
+        # them: a read-only connection does not migrate an older file.
+        tables = {
+            name: {
+                column for (_, column, *_rest) in self.conn.execute(f"PRAGMA table_info({name})")
+            }
+            for (name,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
-        union = " UNION ALL ".join(place.format(probe=self.table, **columns) for place in _PLACES)
+        union = " UNION ALL ".join(
+            place.select(self.table, tables[place.table])
+            for place in _PLACES
+            if place.table in tables
+        )
         cursor = self.conn.execute(f"SELECT * FROM ({union}) ORDER BY 1")
         while rows := cursor.fetchmany(_FETCH_BATCH):
             for key, code, vendor, account, place in rows:

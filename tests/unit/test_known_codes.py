@@ -103,9 +103,24 @@ def workspace(tmp_path: Path) -> Path:
             (altcraft,),
         )
         conn.execute(
-            "INSERT INTO impact_codes(account_id, promo_code_id, code, status, campaign_name, "
-            "partner_name) VALUES (?, 1, 'IMP-1', 'active', 'Acme', 'Trail Deals Blog')",
+            "INSERT INTO runs(kind, account_id, started_at) VALUES ('sync', ?, '2026-11-20')",
             (impact,),
+        )
+        conn.execute(  # a sync found it gone from impact.com
+            "INSERT INTO impact_codes(account_id, promo_code_id, code, status, campaign_name, "
+            "partner_name, gone_run) VALUES (?, 1, 'IMP-1', 'active', 'Acme', 'Trail Deals Blog', "
+            "(SELECT max(id) FROM runs))",
+            (impact,),
+        )
+        conn.execute(
+            "INSERT INTO optimove_legacy_promotions(account_id, promo_code, promotion_name) "
+            "VALUES (?, 'SUMMER10', 'Summer sale')",
+            (live,),
+        )
+        conn.executemany(
+            "INSERT INTO optimove_legacy_codes(account_id, promo_code, action_id, for_date) "
+            "VALUES (?, 'VIP20', 57, ?)",
+            [(live, "2026-11-20"), (live, "2026-11-21")],
         )
     conn.close()
     return path
@@ -115,7 +130,9 @@ def test_codes_known_anywhere_are_found_whatever_their_case(
     workspace: Path, tmp_path: Path
 ) -> None:
     source = tmp_path / "new.csv"
-    source.write_text("pool-1\nalloc-1\nwelcome2025\nFallback-1\nält-1\nimp-1\nNEW-1\n")
+    source.write_text(
+        "pool-1\nalloc-1\nwelcome2025\nFallback-1\nält-1\nimp-1\nNEW-1\nsummer10\nvip20\n"
+    )
     with check_code_files([source], Vendor.ALTCRAFT, workspace=workspace) as report:
         found = [(p.line, p.kind, p.detail) for p in report.iter_problems(0)]
         assert report.files[0].valid == 1
@@ -128,7 +145,13 @@ def test_codes_known_anywhere_are_found_whatever_their_case(
         (3, "Optimove · Acme prod · global code of promocode pc-2"),
         (4, "Optimove · Acme prod · default code of promocode pc-2"),
         (5, "Altcraft · Sandbox · loyalty program 5"),
-        (6, "impact.com · Acme affiliates · program Acme, partner Trail Deals Blog"),
+        (
+            6,
+            "impact.com · Acme affiliates · program Acme, partner Trail Deals Blog (no longer at "
+            "the vendor)",
+        ),
+        (8, "Optimove · Acme prod · legacy promotion Summer sale"),
+        (9, "Optimove · Acme prod · legacy promo code of campaign action 57"),  # two dates: once
     ]
 
 
@@ -354,3 +377,35 @@ async def test_the_async_check_runs_off_the_loop_and_reports_progress(
         assert report.clean
         assert report.files[0].valid == 50_000
     assert any(update.message == "Checking codes.csv" for update in updates)
+
+
+def test_a_workspace_of_the_first_format_is_read_without_the_newer_tables(
+    tmp_path: Path,
+) -> None:
+    """A read-only connection does not migrate: an older file lacks the legacy tables and the
+    gone marks, and the look-up uses what it has."""
+    import sqlite3
+
+    from promodesk.store import schema
+
+    path = tmp_path / "old.promodesk"
+    raw = sqlite3.connect(path, isolation_level=None)
+    for statement in schema._statements(schema.MIGRATIONS[0]):
+        raw.execute(statement)
+    raw.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
+    raw.execute("PRAGMA user_version = 1")
+    raw.execute(
+        "INSERT INTO accounts(vendor, key, name, kind) VALUES ('altcraft', 'k', 'Old', 'imported')"
+    )
+    raw.execute(
+        "INSERT INTO altcraft_codes(account_id, loyalty_id, code, status) VALUES (1, '5', 'OLD-1', 'x')"
+    )
+    raw.close()
+    conn = connect(path, readonly=True)
+    probe = KnownCodesProbe(conn)
+    probe.add([(1, "old-1"), (2, "new-1")])
+    assert [(m.key, m.where) for m in probe.matches()] == [
+        (1, "Altcraft · Old · loyalty program 5")
+    ]
+    probe.close()
+    conn.close()
