@@ -108,17 +108,20 @@ def _from_account(args: argparse.Namespace, scope: Any, progress: ProgressLine) 
     import asyncio
 
     from promodesk.domain.vendors import Vendor
-    from promodesk.services.accounts import AccountsService, find_account
     from promodesk.services.codes import export_account_allocations
+    from promodesk.services.live import LiveWork
 
     async def export() -> int:
-        service = AccountsService()
+        live = LiveWork(workspace_of(args))  # (the workspace is not opened)
         try:
-            accounts = await asyncio.to_thread(service.store.all)
-            account = find_account(accounts, args.account, Vendor.OPTIMOVE)
-            client: Any = await service.connections.client(account)
+            account = await live.find_account(args.account)
+            if account.vendor is not Vendor.OPTIMOVE:
+                raise LookupError(
+                    f"{account.label} is not an Optimove account (it is "
+                    f"{account.vendor.display_name}); allocation exports are Optimove's"
+                )
             return await export_account_allocations(
-                client,
+                await live.client(account),
                 scope,
                 args.output,
                 spreadsheet_safe=args.spreadsheet_safe,
@@ -126,6 +129,6 @@ def _from_account(args: argparse.Namespace, scope: Any, progress: ProgressLine) 
                 progress=progress,
             )
         finally:
-            await service.aclose()
+            await live.aclose()
 
     return asyncio.run(export())

@@ -274,22 +274,3 @@ class AccountSettingsError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
-
-
-def find_account(accounts: list[Account], name: str, vendor: Vendor) -> Account:
-    """The account a command line names: by id (`sandbox-optimove`) or by name, any case."""
-    of_vendor = [account for account in accounts if account.vendor is vendor]
-    by_id = [account for account in of_vendor if account.id == name]
-    if by_id:
-        return by_id[0]
-    wanted = name.strip().casefold()
-    named = [account for account in of_vendor if account.name.strip().casefold() == wanted]
-    if len(named) == 1:
-        return named[0]
-    if named:
-        ids = ", ".join(account.id for account in named)
-        raise LookupError(
-            f"{len(named)} {vendor.display_name} accounts are named {name!r}: use an id ({ids})"
-        )
-    known = ", ".join(f"{account.name!r} ({account.id})" for account in of_vendor)
-    raise LookupError(f"no {vendor.display_name} account named {name!r} (there are: {known})")

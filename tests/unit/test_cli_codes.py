@@ -156,7 +156,7 @@ def test_fix_and_rejects_files(tmp_path: Path) -> None:
     rows = rejects.read_text(encoding="utf-8").splitlines()
     assert rows[0] == "file,line,code,reason"
     assert rows[1] == (
-        'quoted_columns.csv,4,"TWO-4,extra",2 columns (more after the code: \'extra\'); a code '
+        "quoted_columns.csv,4,\"TWO-4,extra\",2 columns (more after the code: 'extra'); a code "
         "list has one code per line"
     )
     assert len(rows) == 1 + 5 + 7
@@ -289,7 +289,18 @@ def test_export_allocations_from_a_workspace_and_the_sandbox(tmp_path: Path) -> 
         "export-allocations", "--promocode", "pc-1", "--account", "Prod", "-o", str(live)
     )
     assert nobody.returncode == 1
-    assert "no Optimove account named 'Prod'" in nobody.stderr
+    assert "error: no account called 'Prod'" in nobody.stderr
+    altcraft = promodesk(
+        "export-allocations",
+        "--promocode",
+        "pc-1",
+        "--account",
+        "sandbox-altcraft",
+        "-o",
+        str(live),
+    )
+    assert altcraft.returncode == 1
+    assert "is not an Optimove account (it is Altcraft)" in altcraft.stderr
 
 
 def test_ctrl_c_leaves_no_export_behind(tmp_path: Path) -> None:

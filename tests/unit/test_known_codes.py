@@ -3,7 +3,6 @@ engine with the workspace and the vendors (services/codes.py): check, generate, 
 
 from __future__ import annotations
 
-import asyncio
 import csv
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from promodesk.codefiles.problems import ProblemKind
 from promodesk.domain.jobs import CancelToken, JobCancelled, Progress
 from promodesk.domain.records import ALLOCATION_COLUMNS
 from promodesk.domain.vendors import Vendor
-from promodesk.services.accounts import AccountsService, find_account, sandbox_account
+from promodesk.services.accounts import AccountsService, sandbox_account
 from promodesk.services.codes import (
     AllocationExportError,
     check_code_files,
@@ -317,19 +316,16 @@ def test_a_cancelled_workspace_export_leaves_the_old_file(tmp_path: Path) -> Non
 async def test_live_export_from_the_sandbox_is_made_safe(tmp_path: Path) -> None:
     service = AccountsService()
     try:
-        account = find_account(
-            await asyncio.to_thread(service.store.all), "sandbox-optimove", Vendor.OPTIMOVE
-        )
-        client = await service.connections.client(account)
+        client = await service.connections.client(sandbox_account(Vendor.OPTIMOVE))
         fake = service.connections.fake(Vendor.OPTIMOVE)
         promocode = fake.state.promocodes["pc-spring-welcome"]
         codes = [fake.state.allocate(promocode, customer, 42) for customer in ("=1+1", "C-2")]
         target = tmp_path / "live.csv"
         rows = await export_account_allocations(
-            client,
+            client,  # type: ignore[arg-type]
             AllocationScope("pc-spring-welcome"),
             target,
-            bom=True,  # type: ignore[arg-type]
+            bom=True,
         )
     finally:
         await service.aclose()
@@ -354,14 +350,6 @@ async def test_a_damaged_live_export_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(AllocationExportError, match="line 2 has 6 columns instead of 9"):
         await export_account_allocations(_DamagedExport(), AllocationScope("pc-1"), target)
     assert list(tmp_path.iterdir()) == []
-
-
-def test_accounts_are_found_by_id_or_name() -> None:
-    accounts = [sandbox_account(vendor) for vendor in Vendor]
-    assert find_account(accounts, "sandbox-optimove", Vendor.OPTIMOVE).vendor is Vendor.OPTIMOVE
-    assert find_account(accounts, "SANDBOX", Vendor.IMPACT).vendor is Vendor.IMPACT
-    with pytest.raises(LookupError, match="no Optimove account named 'Prod'"):
-        find_account(accounts, "Prod", Vendor.OPTIMOVE)
 
 
 async def test_the_async_check_runs_off_the_loop_and_reports_progress(
