@@ -126,7 +126,7 @@ def sniff(
         return _unreadable(found, f"the file cannot be read ({error.strerror or error})")
     for signature, what in _BINARY_SIGNATURES:
         if head.startswith(signature):
-            found.problems.append(_file_problem(1, ProblemKind.BINARY, f"this is {what}"))
+            found.problems.append(Problem(1, ProblemKind.BINARY, f"this is {what}"))
             return found
 
     chosen, bom_problem = _by_byte_order_mark(head)
@@ -161,7 +161,8 @@ def sniff(
             )
     else:
         cap_line = _cap_line_by_decoding(found.path, chosen, max_file_bytes)
-        found.problems.append(_converted(1, f"the file is {chosen.label}, not UTF-8"))
+        if not explicit:
+            found.problems.append(_converted(1, f"the file is {chosen.label}, not UTF-8"))
     if explicit and not chosen.is_utf8:
         found.problems.append(_converted(1, f"read as {chosen.label}, as asked"))
     if bom_problem is not None:
