@@ -7,7 +7,8 @@ the workspace look-up (store, in SQL) and the generator all fold codes with this
 
 from __future__ import annotations
 
+from collections.abc import Callable
 
-def fold_code(code: str) -> str:
-    """The case-insensitive form of a code (str.lower: Unicode-aware, unlike SQLite's lower())."""
-    return code.lower()
+# The case-insensitive form of a code: str.lower (Unicode-aware, unlike SQLite's lower()). The
+# method itself, not a function around it, so that map(fold_code, codes) runs in C.
+fold_code: Callable[[str], str] = str.lower
