@@ -136,7 +136,7 @@ async def _create(client: Any, inputs: CreateCode) -> ImpactPromoCodeRecord:
         campaign_id=inputs.campaign_id,
         code=inputs.code,
         credit_policy=inputs.credit_policy,
-        type_=inputs.type_,
+        match_type=inputs.type_,
         start_date=_iso(inputs.start_date),
         end_date=_iso(inputs.end_date),
         deal_id=inputs.deal_id,
