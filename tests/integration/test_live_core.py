@@ -999,6 +999,44 @@ async def test_bulk_with_faults_ends_every_item_once_and_retry_failed_finishes(l
     assert len([e for e in live.audit() if e.outcome == "ok"]) == 20
 
 
+async def test_a_cancelled_bulk_run_keeps_what_is_done_and_resumes_the_rest(live: Live) -> None:
+    import asyncio
+
+    fake = live.fakes[Vendor.IMPACT]
+    await live.run(Vendor.IMPACT, "list_all", {})
+    runner = BulkRunner(live.executor)
+    ids = sorted(fake.state.codes)[:12]
+    account = live.accounts[Vendor.IMPACT]
+    run_id = await runner.plan(
+        account, operation(Vendor.IMPACT, "expire"), [{"promo_code_id": i} for i in ids]
+    )
+    finished: list[int] = []
+    task: asyncio.Task[Any] | None = None
+
+    def heard(item: Any) -> None:
+        finished.append(item.position)
+        if len(finished) == 4 and task is not None:
+            task.cancel()  # the user presses Cancel
+
+    task = asyncio.ensure_future(runner.run(account, run_id, concurrency=1, on_item=heard))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    summary = await runner.summary(run_id)
+    assert summary.cancelled and summary.pending > 0
+    assert summary.ok + summary.unknown + summary.pending == 12
+    assert [info.id for info in await runner.unfinished()] == [run_id]
+    done = {
+        item.inputs["promo_code_id"] for item in await runner.items(run_id) if item.status == "ok"
+    }
+    assert all(fake.state.codes[i]["State"] == "INACTIVE" for i in done)
+
+    resumed = await runner.run(account, run_id)
+    assert (resumed.ok + resumed.skipped, resumed.pending) == (12, 0)
+    assert all(item.attempts == 1 for item in await runner.items(run_id) if item.status == "ok")
+    assert all(fake.state.codes[i]["State"] == "INACTIVE" for i in ids)
+    assert await runner.unfinished() == []
+
+
 async def test_bulk_refuses_an_operation_that_is_not_bulk_and_bad_items_up_front(
     live: Live,
 ) -> None:
