@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from promodesk.domain.jobs import Progress
-from promodesk.domain.text import printable
+from promodesk.domain.text import printable as _printable
 
 
 class ProgressLine:
@@ -23,8 +23,8 @@ class ProgressLine:
 
     def __call__(self, update: Progress) -> None:
         fraction = update.fraction
+        message = printable(update.message)  # it names files: no raw control characters
         percent = f"{fraction:4.0%}" if fraction is not None else "  …"
-        message = printable(update.message)  # holds a file name
         if self.tty:
             now = time.monotonic()
             if now - self._last_draw > 0.1 or fraction == 1.0:
@@ -62,11 +62,18 @@ def workspace_of(args: argparse.Namespace) -> Path:
     return chosen if chosen is not None else default_workspace()
 
 
+def printable(text: object) -> str:
+    """Any object as text for a terminal: promodesk.domain.text.printable of str(text), which
+    escapes control characters, line breaks and tabs included (a file name or a vendor
+    message must not move the cursor, recolour the screen or forge a line of output)."""
+    return _printable(str(text))
+
+
 def say(label: str, text: object) -> None:
     """One line on stderr, e.g. "error: bad.csv: line 3: ...". Text from files and vendors
     (names, values, messages) is shown escaped: an ESC, a carriage return or a line break in
     it must not reach the terminal (it could rewrite the screen, or forge a line of output)."""
-    print(f"{label}: {printable(str(text))}" if label else printable(str(text)), file=sys.stderr)
+    print(f"{label}: {printable(text)}" if label else printable(text), file=sys.stderr)
 
 
 def error(text: str) -> None:
@@ -76,4 +83,33 @@ def error(text: str) -> None:
 def tsv(*fields: object) -> str:
     """One tab-separated line of output; a tab or line break inside a field is escaped, so
     that it cannot add a column or a line."""
-    return "\t".join(printable(str(field)) for field in fields)
+    return "\t".join(printable(field) for field in fields)
+
+
+def add_workspace_choice(parser: argparse.ArgumentParser, *, what: str) -> None:
+    """--workspace PATH or --no-workspace; without either, the default workspace if it exists."""
+    from promodesk.services.paths import default_workspace
+
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--workspace",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help=f"workspace {what} (default: {default_workspace()}, when it exists)",
+    )
+    group.add_argument("--no-workspace", action="store_true", help="do not look at any workspace")
+
+
+def chosen_workspace(args: argparse.Namespace) -> tuple[Path | None, str]:
+    """The workspace to use (or None) and, when there is none, why (for a note on stderr)."""
+    from promodesk.services.paths import default_workspace
+
+    if getattr(args, "no_workspace", False):
+        return None, ""
+    if args.workspace is not None:
+        return args.workspace, ""
+    default = default_workspace()
+    if default.exists():
+        return default, ""
+    return None, f"no workspace at {printable(default)}: codes were not compared with known ones"
