@@ -1,4 +1,4 @@
-"""promodesk import FILE... [--workspace PATH] [--loyalty-id ID]"""
+"""promodesk import FILE... [--workspace PATH] [--loyalty-id ID] [--account NAME]"""
 
 from __future__ import annotations
 
@@ -26,6 +26,13 @@ def register(commands: Any) -> None:
         type=_loyalty_id,
         help="the Altcraft loyalty program the files belong to (Altcraft exports do not say)",
     )
+    importing.add_argument(
+        "--account",
+        default=None,
+        metavar="NAME",
+        help="the account the exports were saved from: their rows are then the same rows a "
+        "sync of that account writes (default: the workspace's 'Imported files' source)",
+    )
     importing.set_defaults(run=_run)
 
 
@@ -36,10 +43,45 @@ def _loyalty_id(text: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    return run_import(args.files, workspace_of(args), args.loyalty_id)
+    source = None
+    if args.account:
+        source = _source_of(args.account)
+        if source is None:
+            return 2
+    return run_import(args.files, workspace_of(args), args.loyalty_id, source=source)
 
 
-def run_import(files: list[Path], workspace: Path, loyalty_id: str | None) -> int:
+def _source_of(name: str) -> Any:
+    """The account named `name`, as the source an import's rows belong to (None: unknown)."""
+    import asyncio
+    import os
+
+    from promodesk.services.live import LiveWork, UnknownAccount
+    from promodesk.store.importers.base import SourceRef
+
+    async def find() -> Any:
+        live = LiveWork(Path(os.devnull))
+        try:
+            return await live.find_account(name)
+        finally:
+            await live.aclose()
+
+    try:
+        account = asyncio.run(find())
+    except UnknownAccount as problem:
+        say("error", problem)
+        return None
+    return SourceRef(
+        account.vendor,
+        key=account.id,
+        name="Sandbox" if account.sandbox else account.name,
+        kind="sandbox" if account.sandbox else "live",
+    )
+
+
+def run_import(
+    files: list[Path], workspace: Path, loyalty_id: str | None, *, source: Any = None
+) -> int:
     from promodesk.domain.text import storable
     from promodesk.services.workspace_session import (
         EXPECTED_ERRORS,
@@ -60,7 +102,7 @@ def run_import(files: list[Path], workspace: Path, loyalty_id: str | None) -> in
             files,
             cancel=token,
             progress=progress,
-            hints=ImportHints(loyalty_id=loyalty_id),
+            hints=ImportHints(loyalty_id=loyalty_id, source=source),
         )
         if outcome.imported_any:
             build_workspace_indexes(workspace, cancel=token, progress=progress)

@@ -284,3 +284,38 @@ def test_a_bulk_plan_that_is_no_plan_is_refused_with_its_line(
     os.mkfifo(fifo)
     done = impact_cli("bulk", "Shop impact", "expire", "--from", str(fifo))
     assert done.returncode == 2 and "plan.txt: this is a named pipe (FIFO)" in done.stderr
+
+
+def test_an_export_imported_for_an_account_and_its_sync_are_the_same_rows(
+    impact_cli: Cli, sandbox, tmp_path: Path
+) -> None:
+    impact = sandbox["impact"]
+    request = urllib.request.Request(  # noqa: S310
+        f"{impact['base_url']}/Advertisers/{impact['account_sid']}/PromoCodes?PageSize=1000",
+        headers={
+            "Accept": "application/json",
+            "Authorization": "Basic "
+            + __import__("base64")
+            .b64encode(f"{impact['account_sid']}:{impact['auth_token']}".encode())
+            .decode(),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        saved = tmp_path / "impact_export.json"
+        saved.write_bytes(answer.read())
+    imported = impact_cli("import", str(saved), "--account", "Shop impact")
+    assert imported.returncode == 0, imported.stderr
+    synced = impact_cli("sync", "Shop impact")
+    assert synced.returncode == 0, synced.stderr
+    assert "nothing changed" in synced.stderr
+    conn = connect(impact_cli.workspace, readonly=True)
+    try:
+        sources = conn.execute(
+            "SELECT a.name, count(*) FROM impact_codes c JOIN accounts a ON a.id = c.account_id "
+            "GROUP BY a.name"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert sources == [("Shop impact", 25)]
+    unknown = impact_cli("import", str(saved), "--account", "Nobody")
+    assert unknown.returncode == 2 and "no account called" in unknown.stderr
