@@ -35,6 +35,21 @@ def safe_cell(value: Any) -> str:
     return text
 
 
+def safe_sql(expression: str) -> str:
+    """The SQLite form of `safe_cell` for one column or expression. Big exports make their
+    cells safe inside the query, in C, instead of calling `safe_cell` ten million times. Text
+    starting like a formula gets the leading `'`; numbers and NULL pass through (the CSV writer
+    writes NULL as an empty cell). A unit test holds the two to the same answers."""
+    starts = ", ".join(
+        f"char({ord(start)})" if not start.isprintable() else f"'{start}'"
+        for start in FORMULA_STARTS
+    )
+    return (
+        f"CASE WHEN typeof({expression}) = 'text' AND substr({expression}, 1, 1) IN ({starts})"
+        f" THEN '''' || {expression} ELSE {expression} END"
+    )
+
+
 def plain_cell(value: Any) -> str:
     if value is None:
         return ""
@@ -67,8 +82,8 @@ def write_csv(
             written += 1
             if on_rows is not None and written % every == 0:
                 on_rows(written)
-    if on_rows is not None:
-        on_rows(written)
+        if on_rows is not None:
+            on_rows(written)  # inside the block: a cancel now still abandons the file
     return written
 
 

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from promodesk.services.workspace_session import ImportOutcome, WorkspaceSession
     from promodesk.ui.dialogs.accounts import AccountsDialog
     from promodesk.ui.panels.base import VendorPanel
+    from promodesk.ui.row_transfer import RowTransfer
+    from promodesk.ui.widgets.message_bar import Action
 
 # The services (asyncio, SQLite, the store) and the panels are imported where they are first
 # used, so the window's frame paints before they load. The panels need Qt's enum namespace,
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 860)
 
         self.message_bar = MessageBar()
+        self._row_transfer: RowTransfer | None = None
         self.panels: dict[Vendor, VendorPanel] = {}
         self.tabs = QTabWidget()
         self.tabs.setObjectName("vendorTabs")
@@ -110,9 +113,9 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
-        layout.addWidget(self.message_bar)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        self.message_bar.float_over(central)  # never moves the tables under the pointer
         self._drop_hint: QLabel | None = None
 
         self.offline_label = QLabel()
@@ -200,11 +203,18 @@ class MainWindow(QMainWindow):
         edit_menu = menus.addMenu("&Edit")
         self.copy_action = self._action(
             "&Copy rows",
-            lambda: self.current_panel().copy(),
+            lambda: self.row_transfer.copy(self.current_panel().active_browser()),
             QKeySequence.StandardKey.Copy,
             tip="Copy the selected rows, with a header row, to paste into a spreadsheet",
         )
+        self.export_rows_action = self._action(
+            "&Export rows…",
+            lambda: self.row_transfer.choose_export(self.current_panel().active_browser()),
+            "Ctrl+E",
+            tip="Save the selected rows, or every row the table shows, as a CSV file",
+        )
         edit_menu.addAction(self.copy_action)
+        edit_menu.addAction(self.export_rows_action)
         edit_menu.addAction(
             self._action(
                 "&Find…",
@@ -234,6 +244,9 @@ class MainWindow(QMainWindow):
     def _make_panel(self, vendor: Vendor) -> VendorPanel:
         panel = _panel_type(vendor)()
         panel.message.connect(self.show_message)
+        panel.rows_requested.connect(
+            lambda browser, what, rows: self.row_transfer.handle(browser, what, rows)
+        )
         self.panels[vendor] = panel
         self._restore_panel_layout(vendor, panel)
         panel.set_account_names(self._account_names)
@@ -383,6 +396,21 @@ class MainWindow(QMainWindow):
                 self.open_workspace(target)
 
         return self.runner.start(f"Saving {Path(target).name}", work, on_done=saved)
+
+    @property
+    def row_transfer(self) -> RowTransfer:
+        """Copy and export of rows (made on first use: it loads the workspace code)."""
+        if self._row_transfer is None:
+            from promodesk.ui.row_transfer import RowTransfer
+
+            self._row_transfer = RowTransfer(
+                self.runner,
+                self.message_bar,
+                lambda: self.session.path if self.session is not None else None,
+                self.settings,
+                self,
+            )
+        return self._row_transfer
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -551,8 +579,10 @@ class MainWindow(QMainWindow):
 
     # -- status --------------------------------------------------------------------------------
 
-    def show_message(self, level: str, text: str, details: str = "") -> None:
-        self.message_bar.show_message(level, text, details)  # type: ignore[arg-type]
+    def show_message(
+        self, level: str, text: str, details: str = "", action: Action | None = None
+    ) -> None:
+        self.message_bar.show_message(level, text, details, action)  # type: ignore[arg-type]
 
     def _job_started(self, job: Job) -> None:
         if not job.background:

@@ -15,7 +15,6 @@ from promodesk.qt import (
     QDragEnterEvent,
     QDropEvent,
     QFileDialog,
-    QGuiApplication,
     QMimeData,
     QPoint,
     Qt,
@@ -192,26 +191,6 @@ def test_scrolling_to_the_end_loads_the_last_rows(qtbot: Any, window: MainWindow
     last = allocations.model.index(allocations.model.rowCount() - 1, 0)
     qtbot.waitUntil(lambda: allocations.model.data(last) is not None, timeout=10_000)
     assert allocations.model.data(last).startswith(("SPRW", "SUMS", "VIPW"))
-
-
-def test_copy_selected_rows_as_a_table(qtbot: Any, window: MainWindow) -> None:
-    codes = show_panel(window, Vendor.IMPACT).codes
-    codes.view.setFocus()
-    codes.view.selectRow(0)
-    qtbot.keyClick(codes.view, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.keyClick(codes.view, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
-    with qtbot.waitSignal(codes.message, timeout=5_000):
-        window.copy_action.trigger()
-    lines = QGuiApplication.clipboard().text().splitlines()
-    assert lines[0].split("\t")[:3] == ["Code", "State", "Partner"]
-    assert len(lines) == 4
-    assert lines[1].split("\t")[0] == codes.model.data(codes.model.index(0, 0))
-    # Select everything (rows never scrolled to are read from the workspace) and copy.
-    codes.view.selectAll()
-    with qtbot.waitSignal(codes.message, timeout=10_000) as copied:
-        window.copy_action.trigger()
-    assert copied.args[1] == "Copied 300 rows to the clipboard."
-    assert len(QGuiApplication.clipboard().text().splitlines()) == 301
 
 
 def test_dropping_files_imports_them(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:

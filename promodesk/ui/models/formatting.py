@@ -55,3 +55,16 @@ def utc_text(column: Column, value: Any) -> str:
 
 def is_numeric(column: Column) -> bool:
     return column.kind in ("int", "count")
+
+
+def copy_cell(column: Column, value: Any) -> Any:
+    """A value as it is copied to the clipboard: what the table shows, except that numbers
+    stay numbers (a pasted "1,234" is text, or 1.234, in some spreadsheets' locales)."""
+    if is_numeric(column) and isinstance(value, int):
+        return value
+    return display(column, value)
+
+
+def plural(count: int, singular: str, many: str = "") -> str:
+    """'1 allocation', '2 allocations', '1,000,000 rows' ('many' for irregular plurals)."""
+    return f"{count:,} {singular if count == 1 else (many or singular + 's')}"

@@ -50,6 +50,11 @@ class StoreTableModel(QAbstractTableModel):
     SortValueRole = Qt.ItemDataRole.UserRole + 3  # the raw stored value
 
     query_applied = Signal()  # the new query's count and first rows are showing
+    # Emitted just before the rows on screen are replaced or reordered. Views drop their
+    # selection here: Qt's selection model otherwise expands a selection of a million rows
+    # into ten million persistent indexes (flags, rowCount, columnCount for each) on a
+    # layout change, which froze the window for over a minute.
+    rows_about_to_change = Signal()
     page_loaded = Signal(int)
     busy_changed = Signal(bool)
     failed = Signal(str)
@@ -82,6 +87,11 @@ class StoreTableModel(QAbstractTableModel):
         return self._query
 
     @property
+    def shown_query(self) -> RowQuery:
+        """The query whose rows are on screen (a newer one may still be loading)."""
+        return self._pager.query if self._pager is not None else self._query
+
+    @property
     def busy(self) -> bool:
         return self._busy
 
@@ -96,6 +106,7 @@ class StoreTableModel(QAbstractTableModel):
         self._generation += 1
         self._pager = None
         if reader is None:
+            self.rows_about_to_change.emit()
             self.beginResetModel()
             self._count = 0
             self._pages.clear()
@@ -332,6 +343,7 @@ class StoreTableModel(QAbstractTableModel):
             return
         if what == "query":
             count, rows, pager = result
+            self.rows_about_to_change.emit()
             if count == self._count and count > 0:
                 # Same number of rows in another order (a sort, a refresh): a layout change
                 # costs Qt half of what a reset does at a million rows. Selections would now

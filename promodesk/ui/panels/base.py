@@ -26,6 +26,9 @@ def status_choices(*statuses: CodeStatus) -> list[tuple[str, str]]:
 class VendorPanel(QWidget):
     vendor: Vendor
     message = Signal(str, str)
+    # (browser, "copy" or "export", the RowSet to export or None): the window's RowTransfer
+    # does the work, with progress and Cancel in the status bar.
+    rows_requested = Signal(object, str, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,6 +40,10 @@ class VendorPanel(QWidget):
     def add_browser(self, browser: TableBrowser, *, title_column: str) -> TableBrowser:
         self.browsers.append(browser)
         browser.message.connect(self.message.emit)
+        browser.copy_requested.connect(lambda: self.rows_requested.emit(browser, "copy", None))
+        browser.export_requested.connect(
+            lambda rows: self.rows_requested.emit(browser, "export", rows)
+        )
         browser.current_row_changed.connect(
             lambda row, browser=browser: self._show_details(browser, row, title_column)
         )
@@ -102,8 +109,6 @@ class VendorPanel(QWidget):
     def focus_search(self) -> None:
         self.active_browser().focus_search()
 
-    def copy(self) -> None:
-        self.active_browser().copy_selection()
 
     def _show_details(self, browser: TableBrowser, row: Row | None, title_column: str) -> None:
         if row is None:

@@ -30,16 +30,15 @@ from promodesk.qt import (
     QWidget,
     Signal,
 )
-from promodesk.store.query import Row
-from promodesk.store.tables import TableSpec
-from promodesk.ui.models.formatting import display
+from promodesk.store.query import Row, RowSet
+from promodesk.store.tables import Column, TableSpec
+from promodesk.ui.models.formatting import display, plural
 from promodesk.ui.models.store_table import StoreTableModel
 
 if TYPE_CHECKING:
     from promodesk.store.reader import StoreReader
 
 SEARCH_DELAY_MS = 180
-MAX_COPY_ROWS = 200_000
 
 
 class TableBrowser(QWidget):
@@ -48,6 +47,8 @@ class TableBrowser(QWidget):
     current_row_changed = Signal(object)  # the stored row (tuple) or None
     scope_cleared = Signal()  # the user removed the "in <selection>" narrowing
     message = Signal(str, str)  # (level, text) for the window's message bar
+    copy_requested = Signal()  # the user asked to copy the selected rows
+    export_requested = Signal(object)  # RowSet: the user asked to export these rows
 
     def __init__(
         self,
@@ -134,11 +135,13 @@ class TableBrowser(QWidget):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
 
-        self.copy_action = QAction("Copy rows", self.view)
-        self.copy_action.setShortcut(QKeySequence.StandardKey.Copy)
-        self.copy_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self.copy_action.triggered.connect(self.copy_selection)
-        self.view.addAction(self.copy_action)
+        # No shortcut of its own: the window's Edit ▸ Copy rows owns Ctrl+C (two actions on
+        # one key made Qt refuse both as "ambiguous", and Ctrl+C copied nothing).
+        copy_key = QKeySequence(QKeySequence.StandardKey.Copy).toString(
+            QKeySequence.SequenceFormat.NativeText
+        )
+        self.copy_action = QAction(f"Copy rows\t{copy_key}", self)
+        self.copy_action.triggered.connect(self.copy_requested.emit)
 
         self.empty_label = QLabel(self.view.viewport())
         self.empty_label.setObjectName("emptyState")
@@ -164,12 +167,12 @@ class TableBrowser(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
 
+        self.model.rows_about_to_change.connect(self._forget_selection)
         self.model.query_applied.connect(self._query_applied)
         self.model.busy_changed.connect(self._update_count)
         self.model.failed.connect(lambda text: self.message.emit("error", text))
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         self._sized_columns = False
-        self.copied_rows = 0
 
     # -- wiring from the panel -------------------------------------------------------------------
 
@@ -284,48 +287,59 @@ class TableBrowser(QWidget):
             menu.addAction(
                 f"Copy {column}", lambda: QGuiApplication.clipboard().setText(value or "")
             )
+        menu.addSeparator()
+        selected = self.selected_rows()
+        if selected is not None and selected.count > 1 and not selected.everything:
+            menu.addAction(
+                f"Export {plural(selected.count, 'selected row')}…",
+                lambda: self.export_requested.emit(selected),
+            )
+        everything = self.all_rows()
+        menu.addAction(
+            f"Export all {plural(everything.count, 'row')}…",
+            lambda: self.export_requested.emit(everything),
+        ).setEnabled(everything.count > 0)
         menu.exec(self.view.viewport().mapToGlobal(position))
 
-    def selected_positions(self) -> list[int]:
-        selection = self.view.selectionModel()
-        rows: set[int] = set()
-        for selected in selection.selection():
-            rows.update(range(selected.top(), selected.bottom() + 1))
-        if not rows and self.view.currentIndex().isValid():
-            rows.add(self.view.currentIndex().row())
-        return sorted(rows)
+    def shown_columns(self) -> list[Column]:
+        """The columns as the user arranged them: visual order, hidden ones left out."""
+        header = self.view.horizontalHeader()
+        return [
+            self.model.columns[header.logicalIndex(visual)]
+            for visual in range(header.count())
+            if not header.isSectionHidden(header.logicalIndex(visual))
+        ]
 
-    def copy_selection(self) -> None:
-        """Selected rows as tab-separated text with a header, ready to paste in a sheet."""
-        positions = self.selected_positions()
-        if not positions:
-            return
-        if len(positions) > MAX_COPY_ROWS:
-            self.message.emit(
-                "warning",
-                f"Copied the first {MAX_COPY_ROWS:,} of {len(positions):,} selected rows.",
-            )
-            positions = positions[:MAX_COPY_ROWS]
-        loaded = self.model.loaded_rows(positions)
-        if len(loaded) == len(positions):
-            self._put_on_clipboard([loaded[p] for p in positions])
-        else:
-            self.model.fetch_rows(positions, self._copied)
+    def all_rows(self) -> RowSet:
+        """Every row matching the current search and filters, however many."""
+        return RowSet(self.model.shown_query, None, self.model.rowCount())
 
-    def _copied(self, rows: list[Row] | None) -> None:
-        if rows is None:
-            self.message.emit("warning", "The table changed while copying; select the rows again.")
-            return
-        self._put_on_clipboard(rows)
-
-    def _put_on_clipboard(self, rows: list[Row]) -> None:
-        columns = self.model.columns
-        lines = ["\t".join(column.label for column in columns)]
-        for row in rows:
-            cells = [display(column, self.model.value(row, column.name)) for column in columns]
-            lines.append("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in cells))
-        QGuiApplication.clipboard().setText("\n".join(lines) + "\n")
-        self.copied_rows = len(rows)
-        self.message.emit(
-            "info", f"Copied {len(rows):,} row{'s' if len(rows) != 1 else ''} to the clipboard."
+    def selected_rows(self) -> RowSet | None:
+        """The selection as spans of positions (a select-all is one span, read as "every row
+        matching the filter"); the current row when nothing is selected; None if neither."""
+        count = self.model.rowCount()
+        spans = sorted(
+            (selected.top(), selected.bottom() + 1)
+            for selected in self.view.selectionModel().selection()
         )
+        merged: list[tuple[int, int]] = []
+        for start, end in spans:
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        if not merged and self.view.currentIndex().isValid():
+            row = self.view.currentIndex().row()
+            merged = [(row, row + 1)]
+        if not merged or count == 0:
+            return None
+        if merged == [(0, count)]:
+            return self.all_rows()
+        return RowSet(
+            self.model.shown_query, tuple(merged), sum(end - start for start, end in merged)
+        )
+
+    def _forget_selection(self) -> None:
+        # The rows are about to be replaced or reordered, so the selection would point at
+        # other rows anyway; dropping it first keeps Qt from walking every selected index.
+        self.view.selectionModel().clearSelection()
