@@ -249,3 +249,13 @@ class ImportOutcome:
     @property
     def imported_any(self) -> bool:
         return bool(self.summaries)
+
+    @classmethod
+    def combined(cls, outcomes: Sequence[ImportOutcome]) -> ImportOutcome:
+        """One outcome for imports run one after another (files that needed other hints)."""
+        return cls(
+            summaries=[line for outcome in outcomes for line in outcome.summaries],
+            warnings=[line for outcome in outcomes for line in outcome.warnings],
+            errors=[line for outcome in outcomes for line in outcome.errors],
+            rows_added=sum(outcome.rows_added for outcome in outcomes),
+        )

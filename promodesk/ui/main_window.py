@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,11 +32,13 @@ from promodesk.ui.widgets.message_bar import MessageBar
 if TYPE_CHECKING:
     from promodesk.qt import QCloseEvent, QDragEnterEvent, QDropEvent, QFileDialog
     from promodesk.services.accounts import AccountsService
-    from promodesk.services.workspace_session import ImportOutcome, WorkspaceSession
+    from promodesk.services.workspace_session import WorkspaceSession
     from promodesk.ui.dialogs.accounts import AccountsDialog
+    from promodesk.ui.importing import ImportFlow
     from promodesk.ui.panels.base import VendorPanel
     from promodesk.ui.row_transfer import RowTransfer
     from promodesk.ui.widgets.message_bar import Action
+    from promodesk.ui.workspaces import Workspaces
 
 # The services (asyncio, SQLite, the store) and the panels are imported where they are first
 # used, so the window's frame paints before they load. The panels need Qt's enum namespace,
@@ -102,6 +105,9 @@ class MainWindow(QMainWindow):
 
         self.message_bar = MessageBar()
         self._row_transfer: RowTransfer | None = None
+        self._workspaces: Workspaces | None = None
+        self._importing: ImportFlow | None = None
+        self.opening: Job | None = None  # the workspace being opened, if any
         self.panels: dict[Vendor, VendorPanel] = {}
         self.tabs = QTabWidget()
         self.tabs.setObjectName("vendorTabs")
@@ -167,6 +173,12 @@ class MainWindow(QMainWindow):
                 "them on the window)"
             ),
         )
+        self.new_workspace_action = self._action(
+            "&New workspace…",
+            lambda: self.workspaces.choose_new(),
+            QKeySequence.StandardKey.New,
+            tip="Start an empty workspace for your own exports (the Demo stays as it is)",
+        )
         self.open_workspace_action = self._action(
             "Open &workspace…",
             self.choose_workspace,
@@ -187,6 +199,8 @@ class MainWindow(QMainWindow):
             tip="Add, edit and test your Optimove, Altcraft and impact.com accounts",
         )
         file_menu.addAction(self.open_export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.new_workspace_action)
         file_menu.addAction(self.open_workspace_action)
         self.recent_menu = QMenu("Open &recent", self)
         self.recent_menu.setObjectName("recentMenu")
@@ -276,13 +290,19 @@ class MainWindow(QMainWindow):
 
     # -- workspaces ----------------------------------------------------------------------------
 
-    def start(self, workspace: Path | None) -> Job:
-        """Open what the user asked for, else the last workspace, else the demo."""
+    def start(self, workspace: Path | None) -> Job | None:
+        """Open what the user asked for, else the last workspace, else the user's own
+        workspace (the one `promodesk import` fills), else the demo. A file that went
+        missing is not skipped silently: the user is asked what to do."""
+        from promodesk.services.paths import default_workspace
+
         if workspace is not None:
             return self.open_workspace(workspace)
         last = self.settings.value("workspace/last", "", str)
-        if last and Path(last).exists():
+        if last:
             return self.open_workspace(Path(last))
+        if default_workspace().exists():
+            return self.open_workspace(default_workspace())
         return self.open_demo()
 
     def open_demo(self) -> Job:
@@ -295,24 +315,62 @@ class MainWindow(QMainWindow):
 
         if not demo_workspace_path().exists():
             self.show_message("info", "Preparing the demo workspace from sample exports…")
-        return self.runner.start("Opening the demo workspace", work, on_done=self._opened)
+        return self.track_opening(
+            self.runner.start("Opening the demo workspace", work, on_done=self.opened)
+        )
 
-    def open_workspace(self, path: Path) -> Job:
+    def open_workspace(self, path: Path) -> Job | None:
+        """Open a workspace file; one that is not there gets a question, not an error."""
         from promodesk.services.workspace_session import WorkspaceSession
+
+        path = Path(path)
+        if not path.exists():
+            self.workspaces.missing(path)
+            return None
 
         async def work(_progress: ProgressFn) -> WorkspaceSession:
             return await WorkspaceSession.open(path)
 
-        return self.runner.start(
-            f"Opening {Path(path).name}", work, cancellable=False, on_done=self._opened
+        return self.track_opening(
+            self.runner.start(f"Opening {path.name}", work, cancellable=False, on_done=self.opened)
         )
 
-    def _opened(self, job: Job) -> None:
+    def track_opening(self, job: Job) -> Job:
+        """Imports asked for while a workspace opens wait for it (see ui/importing)."""
+        self.opening = job
+        job.finished.connect(lambda: self._opening_done(job))
+        return job
+
+    def _opening_done(self, job: Job) -> None:
+        if self.opening is job:
+            self.opening = None
+
+    @property
+    def workspaces(self) -> Workspaces:
+        if self._workspaces is None:
+            from promodesk.ui.workspaces import Workspaces
+
+            self._workspaces = Workspaces(self)
+        return self._workspaces
+
+    @property
+    def importing(self) -> ImportFlow:
+        if self._importing is None:
+            from promodesk.ui.importing import ImportFlow
+
+            self._importing = ImportFlow(self)
+        return self._importing
+
+    def opened(self, job: Job) -> None:
         from promodesk.services.demo import DEMO_LABEL
 
         if job.error is not None or job.cancelled:
             if job.error is not None:
-                self.show_message("error", f"Could not open the workspace: {job.error}")
+                self.show_message(
+                    "error",
+                    f"Could not open the workspace: {job.error}",
+                    action=None if self.session is not None else ("Open the Demo", self.open_demo),
+                )
             return
         session: WorkspaceSession = job.result
         previous, self.session = self.session, session
@@ -329,21 +387,23 @@ class MainWindow(QMainWindow):
             panel.set_account_names(self._account_names)
             panel.set_reader(session.reader)
         self.settings.setValue("workspace/last", str(session.path))
-        self._remember_recent(session.path)
+        self.remember_recent(session.path)
         self._update_status()
-        if (
-            session.info.label == DEMO_LABEL
-            and self.message_bar.isVisible()
-            and "demo" in self.message_bar.text.text()
-        ):
+        if session.info.label == DEMO_LABEL:
             self.show_message(
                 "info",
-                "This is the Demo workspace, built from sample exports. Open your own exports with "
-                "File ▸ Open saved export… or drop them here.",
+                "This is the Demo workspace, built from sample exports to look around in. Your "
+                "own exports go in a workspace of your own: open or drop them and promodesk "
+                "offers one, or make one now.",
+                action=("New workspace…", self.workspaces.choose_new),
             )
+        elif self.message_bar.isVisible() and self.message_bar.action_button.text() == (
+            "New workspace…"
+        ):
+            self.message_bar.dismiss()  # the Demo's note, about a workspace no longer open
         self.workspace_opened.emit(session)
 
-    def _file_dialog(self, name: str, title: str, start: Path, filters: str) -> QFileDialog:
+    def file_dialog(self, name: str, title: str, start: Path, filters: str) -> QFileDialog:
         from promodesk.qt import QFileDialog  # loaded when first asked for, not at start-up
 
         dialog = QFileDialog(self, title, str(start), filters)
@@ -351,7 +411,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def choose_workspace(self) -> None:
-        dialog = self._file_dialog(
+        dialog = self.file_dialog(
             "openWorkspaceDialog", "Open workspace", self._last_folder(), WORKSPACE_FILTER
         )
         dialog.setFileMode(dialog.FileMode.ExistingFile)
@@ -364,7 +424,7 @@ class MainWindow(QMainWindow):
         suggested = (
             self._last_folder() / f"{self.session.info.label or 'workspace'}{WORKSPACE_SUFFIX}"
         )
-        dialog = self._file_dialog(
+        dialog = self.file_dialog(
             "saveWorkspaceDialog", "Save workspace as", suggested, WORKSPACE_FILTER
         )
         dialog.setAcceptMode(dialog.AcceptMode.AcceptSave)
@@ -435,7 +495,7 @@ class MainWindow(QMainWindow):
     # -- importing -----------------------------------------------------------------------------
 
     def choose_exports(self) -> None:
-        dialog = self._file_dialog(
+        dialog = self.file_dialog(
             "openExportDialog", "Open saved export", self._last_folder(), EXPORT_FILTER
         )
         dialog.setFileMode(dialog.FileMode.ExistingFiles)
@@ -445,73 +505,7 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def import_paths(self, paths: Sequence[Path]) -> Job | None:
-        session = self.session
-        if session is None or not paths:
-            self.show_message("warning", "Wait until the workspace has opened, then import again.")
-            return None
-        self.settings.setValue("files/last_folder", str(Path(paths[0]).parent))
-        for path in paths:
-            self._remember_recent(Path(path))
-        title = (
-            f"Importing {Path(paths[0]).name}"
-            if len(paths) == 1
-            else f"Importing {len(paths)} files"
-        )
-
-        async def work(progress: ProgressFn) -> ImportOutcome:
-            return await session.import_files(list(paths), progress=progress)
-
-        return self.runner.start(title, work, on_done=self._imported)
-
-    def _imported(self, job: Job) -> None:
-        if job.cancelled:
-            self.show_message(
-                "warning", "Import cancelled. Nothing from it was kept; the workspace is as it was."
-            )
-            return
-        if job.error is not None:
-            self.show_message("error", f"Import failed: {job.error}")
-            return
-        outcome: ImportOutcome = job.result
-        if outcome.imported_any:
-            self.refresh()
-        details = "\n".join(outcome.summaries + outcome.warnings + outcome.errors)
-        if outcome.errors and not outcome.imported_any:
-            text = (
-                outcome.errors[0]
-                if len(outcome.errors) == 1
-                else f"None of the {len(outcome.errors)} files could be imported."
-            )
-            text += " The workspace was not changed."
-            self.show_message(
-                "error", text, details if len(outcome.errors) > 1 or outcome.warnings else ""
-            )
-        elif outcome.errors:
-            self.show_message(
-                "warning",
-                f"Imported {len(outcome.summaries)} file(s); {len(outcome.errors)} could not be "
-                f"imported "
-                "and were left out (see details).",
-                details,
-            )
-        else:
-            text = (
-                outcome.summaries[0]
-                if len(outcome.summaries) == 1
-                else (
-                    f"Imported {len(outcome.summaries)} files: {outcome.rows_added:,} new or "
-                    f"updated rows."
-                )
-            )
-            level = "warning" if outcome.warnings else "info"
-            self.show_message(
-                level,
-                text,
-                "\n".join(outcome.summaries + outcome.warnings)
-                if (outcome.warnings or len(outcome.summaries) > 1)
-                else "",
-            )
-        self.imported.emit(outcome)
+        return self.importing.start(paths)
 
     def refresh(self) -> None:
         session = self.session
@@ -621,7 +615,9 @@ class MainWindow(QMainWindow):
             "Everything shown comes from the workspace on this computer; no network is used."
         )
         label = session.info.label
-        self.workspace_label.setText(f"Workspace: <b>{label}</b>")
+        # Rich text for the bold name, so the name itself is escaped: a workspace labelled
+        # "<font size=7>" reads as that, not as markup.
+        self.workspace_label.setText(f"Workspace: <b>{html.escape(label)}</b>")
         self.workspace_label.setToolTip(str(session.path))
         self.setWindowTitle(f"{label} — promodesk")
 
@@ -631,7 +627,7 @@ class MainWindow(QMainWindow):
         folder = self.settings.value("files/last_folder", "", str)
         return Path(folder) if folder and Path(folder).is_dir() else Path.home()
 
-    def _remember_recent(self, path: Path) -> None:
+    def remember_recent(self, path: Path) -> None:
         recent = [entry for entry in self._recent() if entry != str(path)]
         recent.insert(0, str(path))
         self.settings.setValue("files/recent", recent[:MAX_RECENT])
@@ -643,15 +639,20 @@ class MainWindow(QMainWindow):
         return [str(entry) for entry in value or []]
 
     def _fill_recent_menu(self) -> None:
+        from promodesk.services.paths import default_workspace
+
         self.recent_menu.clear()
         entries = [entry for entry in self._recent() if Path(entry).exists()]
+        mine = default_workspace()
+        if mine.exists() and str(mine) not in entries:
+            entries.append(str(mine))  # the user's own workspace, also filled by the CLI
         if not entries:
             placeholder = self.recent_menu.addAction("No recent files")
             placeholder.setEnabled(False)
             return
         for entry in entries:
             path = Path(entry)
-            action = self.recent_menu.addAction(path.name)
+            action = self.recent_menu.addAction(path.name.replace("&", "&&"))  # not a mnemonic
             action.setToolTip(entry)
             action.setStatusTip(entry)
             if path.suffix == WORKSPACE_SUFFIX:

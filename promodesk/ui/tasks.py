@@ -136,3 +136,22 @@ class TaskRunner(QObject):
         tasks = [job._task for job in list(self._jobs) if job._task is not None]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def dialog_finished(dialog: Any) -> int:
+    """Wait, inside a coroutine, until an `open()`ed dialog is closed; its result code.
+    (Never `exec()` a dialog from a coroutine: it would run a nested event loop.)"""
+    import asyncio
+
+    future: asyncio.Future[int] = asyncio.get_event_loop().create_future()
+
+    def done(result: int) -> None:
+        if not future.done():
+            future.set_result(result)
+
+    dialog.finished.connect(done)
+    try:
+        return await future
+    finally:
+        if not future.done() or future.cancelled():
+            dialog.close()

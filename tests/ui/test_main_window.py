@@ -239,7 +239,7 @@ def test_good_and_bad_files_together(qtbot: Any, window: MainWindow, tmp_path: P
     with qtbot.waitSignal(window.imported, timeout=30_000):
         drop_files(window, [good, bad])
     assert window.message_bar.level == "warning"
-    assert "1 could not be imported" in window.message_bar.text.text()
+    assert "1 file could not be imported" in window.message_bar.text.text()
     assert "picture.csv: this is a PNG image" in window.message_bar.details.toPlainText()
     assert counts(window.session.path)["optimove_allocations"] == 20_003
 
@@ -359,6 +359,7 @@ async def test_import_job_resolves_a_future_in_a_coroutine(demo_copy: Path, tmp_
     main.show()
     opened = await main.open_workspace(demo_copy).as_future()
     assert opened.error is None
+    main.importing.demo_confirmed = True
     path = write_allocations(tmp_path / "async.csv", allocation_rows(12, promocode="pc-async"))
     job = await main.import_paths([path]).as_future()
     assert job.result.rows_added == 12
