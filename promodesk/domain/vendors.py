@@ -35,6 +35,7 @@ class CodeStatus(StrEnum):
     EXPIRED = "expired"  # Altcraft: past its expiry
     ACTIVE = "active"  # impact.com: ACTIVE
     INACTIVE = "inactive"  # impact.com: expired through the API (kept as INACTIVE)
+    GONE = "gone"  # a sync found that the vendor no longer has it
 
 
 def altcraft_status(*, attached: bool, activated: bool, expired: bool) -> CodeStatus:

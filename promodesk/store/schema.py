@@ -221,8 +221,146 @@ CREATE VIRTUAL TABLE fts_impact_codes USING fts5(
     code, content='impact_codes', content_rowid='id', tokenize='trigram', detail='none');
 """
 
+# Version 2: the write side. Every import, sync, operation and bulk job is a run; each row
+# knows the run that added it (so an import can be removed with its rows) and, for rows the
+# vendors keep a state for, each change of state is an event (so "what changed" can be
+# derived from any two runs without snapshots of every row). The audit log and the bulk
+# journal live here too.
+_V2 = """
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused: events point at runs
+    kind        TEXT NOT NULL,                       -- import | sync | operation | bulk | merge
+    account_id  INTEGER REFERENCES accounts(id),
+    title       TEXT NOT NULL DEFAULT '',
+    status      TEXT NOT NULL DEFAULT 'running',     -- running | done | failed | cancelled
+    started_at  TEXT NOT NULL,
+    finished_at TEXT NOT NULL DEFAULT '',
+    as_of       TEXT NOT NULL DEFAULT '',
+    added       INTEGER NOT NULL DEFAULT 0,
+    changed     INTEGER NOT NULL DEFAULT 0,
+    gone        INTEGER NOT NULL DEFAULT 0,
+    message     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX ix_runs_account ON runs(account_id, id);
+
+ALTER TABLE import_history ADD COLUMN run_id INTEGER REFERENCES runs(id);
+
+-- added_run: the run that first brought the row (0: before runs were kept). gone_run: the
+-- sync that found the vendor no longer has it (0: present); its state is then 'gone'.
+ALTER TABLE optimove_promotions ADD COLUMN code TEXT NOT NULL DEFAULT '';
+ALTER TABLE optimove_promotions ADD COLUMN ever_active INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE optimove_promotions ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE optimove_promotions ADD COLUMN gone_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE optimove_promocodes ADD COLUMN available INTEGER;
+ALTER TABLE optimove_promocodes ADD COLUMN campaigns TEXT NOT NULL DEFAULT '';
+ALTER TABLE optimove_promocodes ADD COLUMN state TEXT NOT NULL DEFAULT '';
+ALTER TABLE optimove_promocodes ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE optimove_promocodes ADD COLUMN gone_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE optimove_code_files ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE optimove_code_files ADD COLUMN gone_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE optimove_pool_codes ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE optimove_allocations ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE altcraft_programs ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE altcraft_codes ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE altcraft_codes ADD COLUMN gone_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE impact_programs ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE impact_codes ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE impact_codes ADD COLUMN gone_run INTEGER NOT NULL DEFAULT 0;
+
+-- A row's state changes (old -> new) per run; additions are known from added_run.
+CREATE TABLE state_events (
+    id         INTEGER PRIMARY KEY,
+    run_id     INTEGER NOT NULL REFERENCES runs(id),
+    table_name TEXT NOT NULL,
+    row_id     INTEGER NOT NULL,
+    old_state  TEXT NOT NULL,
+    new_state  TEXT NOT NULL
+);
+CREATE INDEX ix_state_events_run ON state_events(run_id);
+CREATE INDEX ix_state_events_row ON state_events(table_name, row_id, run_id);
+
+-- Partners per impact.com program, counted so that the program's partner count stays
+-- right when one code changes without a pass over the program's codes.
+CREATE TABLE impact_program_partners (
+    account_id  INTEGER NOT NULL REFERENCES accounts(id),
+    campaign_id TEXT NOT NULL,
+    partner_id  TEXT NOT NULL,
+    codes       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, campaign_id, partner_id)
+) WITHOUT ROWID;
+INSERT INTO impact_program_partners(account_id, campaign_id, partner_id, codes)
+    SELECT account_id, campaign_id, partner_id, count(*) FROM impact_codes
+    WHERE partner_id != '' GROUP BY account_id, campaign_id, partner_id;
+
+-- The legacy Optimove function API: its promotions list (GetPromotions) and promo codes
+-- found by date, campaign or target group.
+CREATE TABLE optimove_legacy_promotions (
+    id             INTEGER PRIMARY KEY,
+    account_id     INTEGER NOT NULL REFERENCES accounts(id),
+    promo_code     TEXT NOT NULL,
+    promotion_name TEXT NOT NULL DEFAULT '',
+    state          TEXT NOT NULL DEFAULT 'listed',
+    as_of          TEXT NOT NULL DEFAULT '',
+    added_run      INTEGER NOT NULL DEFAULT 0,
+    gone_run       INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (account_id, promo_code)
+);
+CREATE TABLE optimove_legacy_codes (
+    id                 INTEGER PRIMARY KEY,
+    account_id         INTEGER NOT NULL REFERENCES accounts(id),
+    promo_code         TEXT NOT NULL,
+    action_id          INTEGER NOT NULL DEFAULT '',
+    recipient_group_id INTEGER NOT NULL DEFAULT '',
+    target_group_id    INTEGER NOT NULL DEFAULT '',
+    campaign_id        INTEGER NOT NULL DEFAULT '',
+    for_date           TEXT NOT NULL DEFAULT '',
+    as_of              TEXT NOT NULL DEFAULT '',
+    added_run          INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (account_id, promo_code, action_id, recipient_group_id, for_date)
+);
+
+-- Every change made through promodesk. Code values are hashed (keyed by meta.audit_salt);
+-- no secret ever enters it.
+CREATE TABLE audit_log (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         TEXT NOT NULL,
+    run_id     INTEGER REFERENCES runs(id),
+    account_id INTEGER REFERENCES accounts(id),
+    vendor     TEXT NOT NULL,
+    account    TEXT NOT NULL,
+    operation  TEXT NOT NULL,
+    target     TEXT NOT NULL,
+    inputs     TEXT NOT NULL DEFAULT '{}',
+    outcome    TEXT NOT NULL,                 -- ok | failed | unknown | cancelled
+    message    TEXT NOT NULL DEFAULT '',
+    result     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX ix_audit_log_at ON audit_log(at);
+CREATE INDEX ix_audit_log_target ON audit_log(target);
+
+-- Bulk runs and uploads, one row per item, so that an interrupted run resumes without
+-- repeating what succeeded.
+CREATE TABLE journal (
+    id         INTEGER PRIMARY KEY,
+    run_id     INTEGER NOT NULL REFERENCES runs(id),
+    position   INTEGER NOT NULL,
+    operation  TEXT NOT NULL,
+    target     TEXT NOT NULL,
+    inputs     TEXT NOT NULL DEFAULT '{}',
+    status     TEXT NOT NULL DEFAULT 'pending',   -- pending | ok | failed | unknown | skipped
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    message    TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL DEFAULT '',
+    UNIQUE (run_id, position)
+);
+CREATE INDEX ix_journal_status ON journal(run_id, status);
+
+INSERT INTO meta(key, value) VALUES ('audit_salt', lower(hex(randomblob(16))))
+    ON CONFLICT(key) DO NOTHING;
+"""
+
 # Each entry moves the schema from version N-1 to N. Never edit a released entry: add one.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

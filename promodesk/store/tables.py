@@ -82,6 +82,7 @@ OPTIMOVE_PROMOTIONS = TableSpec(
         ACCOUNT,
         Column("promotion_id", "Promotion ID"),
         Column("name", "Name"),
+        Column("code", "Promotion code"),
         Column("state", "State"),
         _count("promocode_count", "Promocodes"),
         _count("allocation_count", "Allocations"),
@@ -89,7 +90,7 @@ OPTIMOVE_PROMOTIONS = TableSpec(
         Column("description", "Description", visible=False),
         Column("as_of", "As of", "datetime", visible=False),
     ),
-    search_columns=("promotion_id", "name"),
+    search_columns=("promotion_id", "name", "code"),
     filter_columns=("account_id", "state"),
     default_sort="promotion_id",
     key_columns=("promotion_id",),
@@ -109,7 +110,10 @@ OPTIMOVE_PROMOCODES = TableSpec(
         Column("hidden", "Hidden", "flag"),
         _count("file_count", "Files"),
         Column("pool_size", "Pool", "count", nullable=True),
+        Column("available", "Left", "count", nullable=True),
         _count("allocation_count", "Allocated"),
+        Column("campaigns", "Campaigns", visible=False),
+        Column("state", "State", visible=False),
         Column("as_of", "As of", "datetime", visible=False),
     ),
     search_columns=("promocode_id", "global_code"),
@@ -174,6 +178,41 @@ OPTIMOVE_ALLOCATIONS = TableSpec(
     default_descending=True,  # newest allocations first
     fts=True,
     key_columns=("unique_code", "customer_id"),
+)
+
+OPTIMOVE_LEGACY_PROMOTIONS = TableSpec(
+    name="optimove_legacy_promotions",
+    columns=(
+        ID,
+        ACCOUNT,
+        Column("promo_code", "Promo code"),
+        Column("promotion_name", "Promotion"),
+        Column("state", "State", visible=False),
+        Column("as_of", "As of", "datetime", visible=False),
+    ),
+    search_columns=("promo_code", "promotion_name"),
+    filter_columns=("account_id",),
+    default_sort="promo_code",
+    key_columns=("promo_code",),
+)
+
+OPTIMOVE_LEGACY_CODES = TableSpec(
+    name="optimove_legacy_codes",
+    columns=(
+        ID,
+        ACCOUNT,
+        Column("promo_code", "Promo code"),
+        Column("for_date", "Date"),
+        Column("campaign_id", "Campaign", "int"),
+        Column("target_group_id", "Target group", "int"),
+        Column("recipient_group_id", "Recipient group", "int"),
+        Column("action_id", "Action", "int"),
+        Column("as_of", "As of", "datetime", visible=False),
+    ),
+    search_columns=("promo_code",),
+    filter_columns=("account_id", "for_date", "campaign_id", "target_group_id"),
+    default_sort="promo_code",
+    key_columns=("promo_code",),
 )
 
 ALTCRAFT_PROGRAMS = TableSpec(
@@ -274,6 +313,8 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     OPTIMOVE_CODE_FILES,
     OPTIMOVE_POOL_CODES,
     OPTIMOVE_ALLOCATIONS,
+    OPTIMOVE_LEGACY_PROMOTIONS,
+    OPTIMOVE_LEGACY_CODES,
     ALTCRAFT_PROGRAMS,
     ALTCRAFT_CODES,
     IMPACT_PROGRAMS,

@@ -8,11 +8,15 @@ from typing import Any
 
 import pytest
 
+from promodesk.domain.vendors import Vendor
 from promodesk.qt import Qt
-from promodesk.store.db import connect
+from promodesk.store.db import connect, transaction
+from promodesk.store.importers.base import ensure_account
 from promodesk.store.importers.dispatch import import_file
 from promodesk.store.reader import StoreReader
+from promodesk.store.runs import start_run
 from promodesk.store.tables import ALL_TABLES, OPTIMOVE_ALLOCATIONS, TableSpec
+from promodesk.store.writes import OPTIMOVE_LEGACY_CODES, OPTIMOVE_LEGACY_PROMOTIONS, upsert
 from promodesk.ui.models.store_table import PAGE_SIZE, StoreTableModel
 from tests.conftest import DEMO_DIR
 from tests.helpers import allocation_rows, new_workspace, write_allocations
@@ -35,6 +39,26 @@ def small_workspace(tmp_path_factory: pytest.TempPathFactory, demo_master: Path)
     import_file(conn, folder / "codes.txt")
     for name in ("altcraft_export_all_loyalty-5.json", "impact_promocodes_2pages.json"):
         import_file(conn, DEMO_DIR / name)
+    # The legacy Optimove lists only come from a live account: written as a sync would.
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.OPTIMOVE, key="acme", name="Acme", kind="live")
+        run = start_run(conn, "sync", account_id=account)
+        upsert(
+            conn,
+            OPTIMOVE_LEGACY_PROMOTIONS,
+            account,
+            [(f"LEG{n:04d}", f"Legacy promotion {n}", "listed") for n in range(300)],
+            run_id=run,
+            as_of="2026-11-20T09:30:00Z",
+        )
+        upsert(
+            conn,
+            OPTIMOVE_LEGACY_CODES,
+            account,
+            [(f"LEG{n:04d}", n, n % 5, "2026-11-20", 7, 900 + n % 3) for n in range(300)],
+            run_id=run,
+            as_of="2026-11-20T09:30:00Z",
+        )
     conn.close()
     return path
 

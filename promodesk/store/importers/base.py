@@ -94,10 +94,31 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
+class SourceRef:
+    """An account whose data a file holds: a sync of that account and an import of its export
+    then write the same rows. `key` is the account's id in the settings."""
+
+    vendor: Vendor
+    key: str
+    name: str
+    kind: str = "live"  # live | sandbox
+
+
+@dataclass(frozen=True)
+class ImportTarget:
+    """Where one file's rows go: the source (account) and the run that adds them."""
+
+    account_id: int
+    run_id: int
+
+
+@dataclass(frozen=True)
 class ImportHints:
     """What a file cannot say about itself (Altcraft exports do not name their program)."""
 
     loyalty_id: str | None = None
+    # The account the file was exported from; None: the "Imported files" source.
+    source: SourceRef | None = None
     # When the data is from (canonical UTC text); default: the file's modification time.
     as_of: str | None = None
 
@@ -218,9 +239,19 @@ class _RawView(io.RawIOBase):
         return self._source.read_into(buffer)
 
 
+IMPORTED_KEY = "imported"
+
+
 def imported_account(conn: sqlite3.Connection, vendor: Vendor) -> int:
-    """The workspace's source for data that came from files rather than a live account."""
-    return ensure_account(conn, vendor, key="imported", name="Imported files", kind="imported")
+    """The workspace's source for files whose account is not known."""
+    return ensure_account(conn, vendor, key=IMPORTED_KEY, name="Imported files", kind="imported")
+
+
+def source_account(conn: sqlite3.Connection, vendor: Vendor, source: SourceRef | None) -> int:
+    """The account a file's rows belong to (see SourceRef)."""
+    if source is None:
+        return imported_account(conn, vendor)
+    return ensure_account(conn, vendor, key=source.key, name=source.name, kind=source.kind)
 
 
 def ensure_account(
@@ -248,6 +279,7 @@ def record_import(
     conn: sqlite3.Connection,
     *,
     account_id: int | None,
+    run_id: int,
     result: ImportResult,
     sha256: str,
     size: int,
@@ -256,10 +288,11 @@ def record_import(
     now = datetime.now(UTC).strftime(CANONICAL_FORMAT)
     result.already_imported = previous_import(conn, sha256)
     conn.execute(
-        "INSERT INTO import_history(account_id, kind, file_name, file_path, sha256, size, "
-        "rows_read, rows_added, as_of, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO import_history(account_id, run_id, kind, file_name, file_path, sha256, "
+        "size, rows_read, rows_added, as_of, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             account_id,
+            run_id,
             result.kind.value,
             result.path.name,
             str(result.path),
@@ -273,3 +306,8 @@ def record_import(
     )
     if account_id is not None:
         conn.execute("UPDATE accounts SET as_of = max(as_of, ?) WHERE id = ?", (as_of, account_id))
+    conn.execute(
+        "UPDATE runs SET status = 'done', finished_at = ?, as_of = ?, added = ?, changed = ? "
+        "WHERE id = ?",
+        (now, as_of, result.rows_added, result.rows_updated, run_id),
+    )

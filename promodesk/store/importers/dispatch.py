@@ -21,17 +21,21 @@ from promodesk.store.importers.base import (
     ImportHints,
     ImportKind,
     ImportResult,
+    ImportTarget,
     SourceFile,
-    imported_account,
     record_import,
+    source_account,
 )
 from promodesk.store.importers.detect import Detected, bad_encoding_at, detect
 from promodesk.store.importers.optimove import import_allocations, import_unique_codes
 from promodesk.store.importers.streams import file_sha256
 from promodesk.store.importers.vendor_exports import import_altcraft, import_impact
 from promodesk.store.importers.workspace import attachable_copy, merge_workspace
+from promodesk.store.runs import start_run
 
-Importer = Callable[[sqlite3.Connection, SourceFile, Detected, ImportHints, ImportResult], None]
+Importer = Callable[
+    [sqlite3.Connection, SourceFile, Detected, ImportHints, ImportTarget, ImportResult], None
+]
 
 _IMPORTERS: dict[ImportKind, Importer] = {
     ImportKind.OPTIMOVE_ALLOCATIONS: import_allocations,
@@ -188,17 +192,29 @@ def _import(
     progress: ProgressFn,
 ) -> ImportResult:
     result = ImportResult(path=path, kind=detected.kind)
+    vendor = detected.kind.vendor
+    assert vendor is not None
+    if hints.source is not None and hints.source.vendor is not vendor:
+        raise ImportFileError(
+            path,
+            f"this is {detected.kind.description}; it cannot go into the "
+            f"{hints.source.vendor.display_name} account {hints.source.name}",
+        )
+    account_id = source_account(conn, vendor, hints.source)
+    target = ImportTarget(
+        account_id,
+        start_run(conn, "import", account_id=account_id, title=f"Import {path.name}"),
+    )
     source = SourceFile(path, cancel=token, progress=progress, as_of=hints.as_of)
     try:
         try:
-            _IMPORTERS[detected.kind](conn, source, detected, hints, result)
+            _IMPORTERS[detected.kind](conn, source, detected, hints, target, result)
         except UnicodeDecodeError:
             raise _locate_bad_bytes(path) from None
-        vendor = detected.kind.vendor
-        assert vendor is not None
         record_import(
             conn,
-            account_id=imported_account(conn, vendor),
+            account_id=account_id,
+            run_id=target.run_id,
             result=result,
             sha256=source.hexdigest_of_whole_file(),
             size=source.size,
@@ -234,11 +250,13 @@ def _merge(
     progress: ProgressFn,
 ) -> ImportResult:
     result = ImportResult(path=path, kind=ImportKind.WORKSPACE)
-    merge_workspace(conn, schema, result, cancel=token, progress=progress)
+    run_id = start_run(conn, "merge", account_id=None, title=f"Merge {path.name}")
+    merge_workspace(conn, schema, result, run_id=run_id, cancel=token, progress=progress)
     newest = conn.execute(f"SELECT coalesce(max(as_of), '') FROM {schema}.accounts").fetchone()[0]
     record_import(
         conn,
         account_id=None,
+        run_id=run_id,
         result=result,
         sha256=sha256,
         size=path.stat().st_size,

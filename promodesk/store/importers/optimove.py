@@ -11,23 +11,20 @@ from collections.abc import Iterator
 
 from promodesk.domain.records import ALLOCATION_COLUMNS
 from promodesk.domain.values import is_canonical_utc
-from promodesk.domain.vendors import Vendor
 from promodesk.store.bulk import bulk_load, worth_bulk_loading
 from promodesk.store.importers.base import (
     ImportFileError,
     ImportHints,
     ImportResult,
+    ImportTarget,
     SourceFile,
-    imported_account,
 )
 from promodesk.store.importers.detect import Detected, check_allocation_header
 from promodesk.store.importers.streams import file_sha256
-from promodesk.store.rollups import (
-    add_tallied_allocations,
-    count_new_allocations,
-    refresh_optimove,
-)
+from promodesk.store.records import optimove_code_file_row
+from promodesk.store.rollups import add_allocation_counts, tally_groups, tally_new_allocations
 from promodesk.store.tables import OPTIMOVE_ALLOCATIONS, OPTIMOVE_POOL_CODES
+from promodesk.store.writes import OPTIMOVE_CODE_FILES, upsert
 
 # Stored column for each export column.
 _STORED = {
@@ -71,6 +68,7 @@ def import_allocations(
     source: SourceFile,
     detected: Detected,
     _: ImportHints,
+    target: ImportTarget,
     result: ImportResult,
 ) -> None:
     """Rows go from csv.reader straight into SQLite, checked and normalised by the INSERT
@@ -78,7 +76,7 @@ def import_allocations(
     file read again, in Python, to name the exact line; the whole import then rolls back.
     A date that becomes equal to a row already there (the same allocation, written
     differently) is kept once, as the dedupe key says."""
-    account_id = imported_account(conn, Vendor.OPTIMOVE)
+    account_id = target.account_id
     existing = conn.execute("SELECT count(*) FROM optimove_allocations").fetchone()[0]
     last_id = conn.execute("SELECT coalesce(max(id), 0) FROM optimove_allocations").fetchone()[0]
     bulk = worth_bulk_loading(conn, OPTIMOVE_ALLOCATIONS, source.size // _BYTES_PER_ROW)
@@ -100,8 +98,9 @@ def import_allocations(
         with bulk_load(conn, OPTIMOVE_ALLOCATIONS, enabled=bulk) as on_conflict:
             try:
                 conn.executemany(
-                    f"INSERT INTO optimove_allocations(account_id, {', '.join(in_file_order)}) "
-                    f"VALUES ({int(account_id)}, {values}){on_conflict}",
+                    "INSERT INTO optimove_allocations(account_id, added_run, "
+                    f"{', '.join(in_file_order)}) "
+                    f"VALUES ({int(account_id)}, {int(target.run_id)}, {values}){on_conflict}",
                     rows,
                 )
             # A row with the wrong number of columns; an empty value or a date that is none.
@@ -116,10 +115,10 @@ def import_allocations(
         conn.execute("SELECT count(*) FROM optimove_allocations").fetchone()[0] - existing
     )
     if result.rows_added == result.rows_read:
-        add_tallied_allocations(conn, account_id, tally)
+        groups = tally_groups(tally)
     else:  # some rows were already there: count what was actually added
-        count_new_allocations(conn, last_id)
-    refresh_optimove(conn, account_id)
+        groups = tally_new_allocations(conn, account_id, last_id)
+    add_allocation_counts(conn, account_id, groups, run_id=target.run_id)
 
 
 def _tallied(
@@ -189,16 +188,17 @@ def import_unique_codes(
     source: SourceFile,
     detected: Detected,
     _: ImportHints,
+    target: ImportTarget,
     result: ImportResult,
 ) -> None:
-    account_id = imported_account(conn, Vendor.OPTIMOVE)
+    account_id = target.account_id
     # The pool is identified by content, so the same file under another name is the same pool.
     file_id = "local-" + file_sha256(source.path)[:16]
     text = io.TextIOWrapper(source.buffered(), encoding=detected.encoding, newline=None)
     counter = [0]
     trimmed = [0]
 
-    def codes() -> Iterator[tuple[int, str, str]]:
+    def codes() -> Iterator[tuple[int, int, str, str]]:
         for number, raw in enumerate(text, start=1):
             code = raw.strip()
             if not code:
@@ -226,7 +226,7 @@ def import_unique_codes(
             if code != raw.rstrip("\r\n"):
                 trimmed[0] += 1
             counter[0] += 1
-            yield (account_id, file_id, code)
+            yield (account_id, target.run_id, file_id, code)
 
     before = conn.execute(
         "SELECT count(*) FROM optimove_pool_codes WHERE account_id = ? AND file_id = ?",
@@ -235,8 +235,8 @@ def import_unique_codes(
     bulk = worth_bulk_loading(conn, OPTIMOVE_POOL_CODES, source.size // _BYTES_PER_CODE)
     with bulk_load(conn, OPTIMOVE_POOL_CODES, enabled=bulk) as on_conflict:
         conn.executemany(
-            "INSERT INTO optimove_pool_codes(account_id, file_id, code) VALUES (?, ?, ?)"
-            + on_conflict,
+            "INSERT INTO optimove_pool_codes(account_id, added_run, file_id, code) "
+            "VALUES (?, ?, ?, ?)" + on_conflict,
             codes(),
         )
     after = conn.execute(
@@ -250,10 +250,12 @@ def import_unique_codes(
         result.warnings.append(f"{duplicates:,} duplicate code(s) in the file were counted once")
     if trimmed[0]:
         result.warnings.append(f"{trimmed[0]:,} code(s) had spaces around them, which were removed")
-    conn.execute(
-        "INSERT INTO optimove_code_files(account_id, file_id, file_name, code_count, as_of) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(account_id, file_id) DO UPDATE SET "
-        "file_name = excluded.file_name, code_count = excluded.code_count",
-        (account_id, file_id, source.path.name, after, source.as_of()),
+    # A local file (not uploaded to any promocode yet): its name and how many codes it holds.
+    upsert(
+        conn,
+        OPTIMOVE_CODE_FILES,
+        account_id,
+        [optimove_code_file_row(file_id=file_id, file_name=source.path.name, code_count=after)],
+        run_id=target.run_id,
+        as_of=source.as_of(),
     )
-    refresh_optimove(conn, account_id)

@@ -7,23 +7,21 @@ file again changes nothing.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from promodesk.domain.records import AltcraftCodeRecord, ImpactPromoCodeRecord
-from promodesk.domain.vendors import Vendor
 from promodesk.store.importers.base import (
     ImportFileError,
     ImportHints,
     ImportKind,
     ImportResult,
+    ImportTarget,
     SourceFile,
-    imported_account,
 )
 from promodesk.store.importers.detect import Detected
 from promodesk.store.importers.streams import (
@@ -32,66 +30,21 @@ from promodesk.store.importers.streams import (
     loyalty_id_from_name,
     xml_records,
 )
-from promodesk.store.rollups import refresh_altcraft, refresh_impact
-
-_ALTCRAFT_FIELDS = (
-    "status",
-    "created",
-    "attached",
-    "activated",
-    "expired",
-    "expire_date",
-    "profile_id",
-    "database_id",
-)
-_IMPACT_FIELDS = (
-    "code",
-    "status",
-    "campaign_id",
-    "campaign_name",
-    "partner_id",
-    "partner_name",
-    "credit_policy",
-    "code_type",
-    "created_date",
-    "start_date",
-    "end_date",
-    "deal_id",
-    "deal_name",
-    "details",
-)
+from promodesk.store.records import altcraft_row, impact_row
+from promodesk.store.writes import ALTCRAFT_CODES, IMPACT_CODES, RecordTable, upsert
 
 
-def _upsert_sql(table: str, key: tuple[str, ...], fields: tuple[str, ...]) -> str:
-    columns = ("account_id", *key[1:], *fields, "as_of")
-    placeholders = ", ".join("?" * len(columns))
-    updates = ", ".join(f"{name} = excluded.{name}" for name in (*fields, "as_of"))
-    current = ", ".join(fields)
-    incoming = ", ".join(f"excluded.{name}" for name in fields)
-    # Only a newer (or same-age) export overwrites, and only when something differs, so the
-    # "updated" count means something changed.
-    return (
-        f"INSERT INTO {table}({', '.join(columns)}) VALUES ({placeholders}) "
-        f"ON CONFLICT({', '.join(key)}) DO UPDATE SET {updates} "
-        f"WHERE excluded.as_of >= {table}.as_of AND ({current}) IS NOT ({incoming})"
-    )
-
-
-def _load(
+def _write(
     conn: sqlite3.Connection,
-    table: str,
-    sql: str,
-    rows: Iterable[tuple[Any, ...]],
-    account_id: int,
+    table: RecordTable,
+    target: ImportTarget,
+    rows: Iterable[Sequence[Any]],
+    as_of: str,
     result: ImportResult,
 ) -> None:
-    count_sql = f"SELECT count(*) FROM {table} WHERE account_id = ?"
-    before = conn.execute(count_sql, (account_id,)).fetchone()[0]
-    changes = conn.total_changes
-    conn.executemany(sql, rows)
-    changed = conn.total_changes - changes
-    result.rows_added = conn.execute(count_sql, (account_id,)).fetchone()[0] - before
-    result.rows_updated = changed - result.rows_added
+    outcome = upsert(conn, table, target.account_id, rows, run_id=target.run_id, as_of=as_of)
+    result.rows_added = outcome.added
+    result.rows_updated = outcome.changed
 
 
 def _validated(
@@ -137,9 +90,9 @@ def import_altcraft(
     source: SourceFile,
     detected: Detected,
     hints: ImportHints,
+    target: ImportTarget,
     result: ImportResult,
 ) -> None:
-    account_id = imported_account(conn, Vendor.ALTCRAFT)
     as_of = source.as_of()
     named_loyalty = hints.loyalty_id or loyalty_id_from_name(source.path)
     envelope: dict[str, str] = {}
@@ -158,23 +111,9 @@ def import_altcraft(
     def rows() -> Iterator[tuple[Any, ...]]:
         for record in _validated(AltcraftCodeRecord, records, source, result):
             loyalty = named_loyalty or (str(record.loyalty_id) if record.loyalty_id else None)
-            yield (
-                account_id,
-                loyalty or _unknown_program(source),
-                record.code,
-                record.status.value,
-                record.created,
-                record.attached,
-                record.activated,
-                record.expired,
-                record.expire_date,
-                record.profile_id or "",
-                record.database_id if record.database_id is not None else "",
-                as_of,
-            )
+            yield altcraft_row(record, loyalty or _unknown_program(source))
 
-    sql = _upsert_sql("altcraft_codes", ("account_id", "loyalty_id", "code"), _ALTCRAFT_FIELDS)
-    _load(conn, "altcraft_codes", sql, rows(), account_id, result)
+    _write(conn, ALTCRAFT_CODES, target, rows(), as_of, result)
     error = envelope.get("error") if envelope else json_scalar(source.path, "error", bom=bom)
     if error not in (None, "", "0", 0):
         text = (
@@ -192,7 +131,6 @@ def import_altcraft(
             "the file does not say which loyalty program it is from (Altcraft exports do not); "
             "put the program id in its name, e.g. 'loyalty-5.json', to file it under that program"
         )
-    refresh_altcraft(conn, account_id)
 
 
 def _unknown_program(source: SourceFile) -> str:
@@ -207,9 +145,9 @@ def import_impact(
     source: SourceFile,
     detected: Detected,
     _: ImportHints,
+    target: ImportTarget,
     result: ImportResult,
 ) -> None:
-    account_id = imported_account(conn, Vendor.IMPACT)
     as_of = source.as_of()
     bom = detected.encoding == "utf-8-sig"
     envelope: dict[str, str] = {}
@@ -229,30 +167,8 @@ def import_impact(
         prefix = "item.PromoCodes.item" if head.startswith(b"[") else "PromoCodes.item"
         records = _json_items(source, prefix, bom)
 
-    def rows() -> Iterator[tuple[Any, ...]]:
-        for record in _validated(ImpactPromoCodeRecord, records, source, result):
-            yield (
-                account_id,
-                int(record.id),
-                record.code,
-                record.status.value,
-                record.campaign_id or "",
-                record.campaign_name or "",
-                record.partner_id or "",
-                record.partner_name or "",
-                record.credit_policy or "",
-                record.type or "",
-                record.created_date,
-                record.start_date,
-                record.end_date,
-                record.deal_id or "",
-                record.deal_name or "",
-                json.dumps(record.extra_fields(), ensure_ascii=False, sort_keys=True),
-                as_of,
-            )
-
-    sql = _upsert_sql("impact_codes", ("account_id", "promo_code_id"), _IMPACT_FIELDS)
-    _load(conn, "impact_codes", sql, rows(), account_id, result)
+    rows = map(impact_row, _validated(ImpactPromoCodeRecord, records, source, result))
+    _write(conn, IMPACT_CODES, target, rows, as_of, result)
     status = envelope.get("Status") if envelope else json_scalar(source.path, "Status", bom=bom)
     if str(status or "").upper() == "ERROR":
         message = (
@@ -263,4 +179,3 @@ def import_impact(
         )
     if result.rows_read == 0:
         result.warnings.append("the export lists no promo codes")
-    refresh_impact(conn, account_id)

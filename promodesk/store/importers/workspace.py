@@ -8,31 +8,29 @@ import tempfile
 from pathlib import Path
 
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn
-from promodesk.domain.vendors import Vendor
+from promodesk.domain.vendors import CodeStatus, Vendor
 from promodesk.store.bulk import DEDUPE_KEYS, bulk_load
 from promodesk.store.db import connect
 from promodesk.store.importers.base import ImportFileError, ImportResult, ensure_account
-from promodesk.store.rollups import (
-    count_new_allocations,
-    refresh_altcraft,
-    refresh_impact,
-    refresh_optimove,
-)
+from promodesk.store.rollups import recount_all
 from promodesk.store.schema import SCHEMA_VERSION, WorkspaceFormatError
 from promodesk.store.tables import ALL_TABLES
+from promodesk.store.writes import GONE_TABLES, RECORD_TABLES, RecordTable, Staging
 
 # Small tables first so the counts at the end see every row.
 _MERGE_ORDER = [spec for spec in ALL_TABLES if spec.name not in DEDUPE_KEYS] + [
     spec for spec in ALL_TABLES if spec.name in DEDUPE_KEYS
 ]
+# Parent rows (their counts are recounted after the merge).
 _UPSERT_KEYS = {
-    "optimove_promotions": ("account_id", "promotion_id"),
-    "optimove_promocodes": ("account_id", "promocode_id"),
-    "optimove_code_files": ("account_id", "file_id"),
     "altcraft_programs": ("account_id", "loyalty_id"),
-    "altcraft_codes": ("account_id", "loyalty_id", "code"),
     "impact_programs": ("account_id", "campaign_id"),
-    "impact_codes": ("account_id", "promo_code_id"),
+}
+# Run ids of the other workspace mean nothing here: its rows count as added by the merge, and
+# a "gone" mark keeps only its meaning (set or not).
+_RUN_COLUMNS = {
+    "added_run": "{run}",
+    "gone_run": "CASE WHEN s.gone_run != 0 THEN {run} ELSE 0 END",
 }
 
 
@@ -70,6 +68,7 @@ def merge_workspace(
     attached: str,
     result: ImportResult,
     *,
+    run_id: int,
     cancel: CancelToken,
     progress: ProgressFn,
 ) -> set[tuple[Vendor, int]]:
@@ -93,9 +92,6 @@ def merge_workspace(
         "JOIN temp.merge_accounts m ON m.src_id = s.id WHERE m.dst_id = accounts.id)) "
         "WHERE id IN (SELECT dst_id FROM temp.merge_accounts)"
     )
-    last_allocation = conn.execute(
-        "SELECT coalesce(max(id), 0) FROM optimove_allocations"
-    ).fetchone()[0]
     for step, spec in enumerate(_MERGE_ORDER):
         cancel.raise_if_cancelled()
         progress(Progress(step, len(_MERGE_ORDER), f"Merging {spec.name.replace('_', ' ')}"))
@@ -107,7 +103,12 @@ def merge_workspace(
             row[1] for row in conn.execute(f"PRAGMA main.table_info({spec.name})") if row[1] != "id"
         ]
         selected = ", ".join(
-            "m.dst_id" if name == "account_id" else f"s.{name}" for name in columns
+            "m.dst_id"
+            if name == "account_id"
+            else _RUN_COLUMNS[name].format(run=int(run_id))
+            if name in _RUN_COLUMNS
+            else f"s.{name}"
+            for name in columns
         )
         source = (
             f"SELECT {selected} FROM {attached}.{spec.name} s "
@@ -117,9 +118,15 @@ def merge_workspace(
         if spec.name in DEDUPE_KEYS:
             with bulk_load(conn, spec, enabled=before == 0) as on_conflict:
                 conn.execute(f"INSERT INTO {target} {source}{on_conflict}")
-        else:
+        elif spec.name in RECORD_TABLES:
+            _merge_records(conn, attached, RECORD_TABLES[spec.name], run_id)
+        else:  # parents (programs): names and as_of; their counts are recounted below
             key = _UPSERT_KEYS[spec.name]
-            updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in key)
+            updates = ", ".join(
+                f"{name} = excluded.{name}"
+                for name in columns
+                if name not in key and name not in _RUN_COLUMNS
+            )
             conn.execute(
                 f"INSERT INTO {target} {source} ON CONFLICT({', '.join(key)}) DO UPDATE SET "
                 f"{updates} WHERE excluded.as_of > {spec.name}.as_of"
@@ -127,11 +134,31 @@ def merge_workspace(
         result.rows_added += (
             conn.execute(f"SELECT count(*) FROM {spec.name}").fetchone()[0] - before
         )
-    count_new_allocations(conn, last_allocation)
-    for vendor, account_id in touched:
-        {
-            Vendor.OPTIMOVE: refresh_optimove,
-            Vendor.ALTCRAFT: refresh_altcraft,
-            Vendor.IMPACT: refresh_impact,
-        }[vendor](conn, account_id)
+    # The merge copied whole tables, so recounting what it touched costs what it copied.
+    recount_all(conn, touched)
     return touched
+
+
+def _merge_records(
+    conn: sqlite3.Connection, attached: str, table: RecordTable, run_id: int
+) -> None:
+    """Vendor records go through the one writer, account by account, keeping their as_of."""
+    columns = ", ".join(f"s.{name}" for name in table.columns)
+    pairs = conn.execute("SELECT src_id, dst_id FROM temp.merge_accounts").fetchall()
+    for src_id, dst_id in pairs:
+        staging = Staging(conn, table, dst_id)
+        staging.add_selected(
+            f"SELECT {columns}, s.as_of FROM {attached}.{table.name} s WHERE s.account_id = ? "
+            "ORDER BY s.id",
+            src_id,
+        )
+        if not staging.count:
+            continue
+        staging.write(run_id=run_id, as_of="")
+        if table.state and table.name in GONE_TABLES:
+            # Rows the other workspace knew as gone arrive in state 'gone': mark them so.
+            conn.execute(
+                f"UPDATE {table.name} SET gone_run = ? WHERE account_id = ? AND "
+                f"{table.state} = ? AND gone_run = 0",
+                (run_id, dst_id, CodeStatus.GONE.value),
+            )

@@ -1,0 +1,211 @@
+"""The import history, and removing an import with the rows it brought.
+
+Every import is a run; every row knows the run that added it (`added_run`). Removing an import
+deletes those rows, with their search index entries, their state events and the counts they
+added, in one transaction. Rows the import only updated keep their current values (the state
+events still say what it changed), and rows that were in the workspace before it stay.
+Imports made before promodesk kept runs (workspace format 1) cannot be removed this way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
+from promodesk.domain.vendors import Vendor
+from promodesk.store import tables
+from promodesk.store.db import transaction
+from promodesk.store.rollups import add_allocation_counts
+from promodesk.store.writes import (
+    ALTCRAFT_CODES,
+    IMPACT_CODES,
+    OPTIMOVE_CODE_FILES,
+    OPTIMOVE_PROMOCODES,
+    OPTIMOVE_PROMOTIONS,
+    delete_rows,
+    remove_added_by,
+)
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    id: int  # import_history id
+    run_id: int | None  # None: imported before runs were kept; cannot be removed
+    kind: str
+    file_name: str
+    file_path: str
+    vendor: Vendor | None  # None for a merged workspace
+    source: str  # the account's name ("Imported files" when its origin is unknown)
+    rows_read: int
+    rows_added: int
+    as_of: str
+    imported_at: str
+
+    @property
+    def removable(self) -> bool:
+        return self.run_id is not None
+
+
+@dataclass(frozen=True)
+class RemovalResult:
+    rows_removed: int
+    file_name: str
+
+
+def list_imports(conn: sqlite3.Connection) -> list[ImportRecord]:
+    """Newest first."""
+    return [
+        ImportRecord(
+            id=row[0],
+            run_id=row[1],
+            kind=row[2],
+            file_name=row[3],
+            file_path=row[4],
+            vendor=Vendor(row[5]) if row[5] else None,
+            source=row[6] or "",
+            rows_read=row[7],
+            rows_added=row[8],
+            as_of=row[9],
+            imported_at=row[10],
+        )
+        for row in conn.execute(
+            "SELECT h.id, h.run_id, h.kind, h.file_name, h.file_path, a.vendor, a.name, "
+            "h.rows_read, h.rows_added, h.as_of, h.imported_at FROM import_history h "
+            "LEFT JOIN accounts a ON a.id = h.account_id ORDER BY h.id DESC"
+        )
+    ]
+
+
+class ImportNotRemovable(ValueError):
+    """An import this workspace cannot take back (e.g. made before runs were kept)."""
+
+
+def remove_import(
+    conn: sqlite3.Connection,
+    import_id: int,
+    *,
+    cancel: CancelToken | None = None,
+    progress: ProgressFn = ignore_progress,
+) -> RemovalResult:
+    """Remove an import and the rows it added, all or nothing."""
+    token = cancel or CancelToken()
+    row = conn.execute(
+        "SELECT run_id, file_name FROM import_history WHERE id = ?", (import_id,)
+    ).fetchone()
+    if row is None:
+        raise ImportNotRemovable("this import is no longer in the workspace")
+    run_id, file_name = row
+    if run_id is None:
+        raise ImportNotRemovable(
+            f"{file_name} was imported by an older promodesk, which did not keep which rows "
+            "each import added; it cannot be removed on its own"
+        )
+    unregister = token.on_cancel(conn.interrupt)
+    try:
+        with transaction(conn):
+            removed = _remove_run_rows(conn, int(run_id), token, progress)
+            conn.execute("DELETE FROM import_history WHERE id = ?", (import_id,))
+            conn.execute("DELETE FROM state_events WHERE run_id = ?", (run_id,))
+            conn.execute(
+                "UPDATE runs SET status = 'removed', message = 'removed by the user' WHERE id = ?",
+                (run_id,),
+            )
+    except sqlite3.OperationalError:
+        token.raise_if_cancelled()
+        raise
+    finally:
+        unregister()
+    return RemovalResult(removed, str(file_name))
+
+
+def _remove_run_rows(
+    conn: sqlite3.Connection, run_id: int, token: CancelToken, progress: ProgressFn
+) -> int:
+    accounts = [
+        (int(account_id), Vendor(vendor))
+        for account_id, vendor in conn.execute("SELECT id, vendor FROM accounts")
+    ]
+    removed = 0
+    steps = 4
+    for step, (account_id, vendor) in enumerate(accounts):
+        token.raise_if_cancelled()
+        progress(Progress(step, len(accounts) * steps, "Removing the import's rows"))
+        if vendor is Vendor.ALTCRAFT:
+            removed += remove_added_by(conn, ALTCRAFT_CODES, run_id, account_id=account_id)
+            removed += _remove_empty_parents(conn, "altcraft_programs", account_id, run_id)
+        elif vendor is Vendor.IMPACT:
+            removed += remove_added_by(conn, IMPACT_CODES, run_id, account_id=account_id)
+            conn.execute(
+                "DELETE FROM impact_program_partners WHERE account_id = ? AND codes <= 0",
+                (account_id,),
+            )
+            removed += _remove_empty_parents(conn, "impact_programs", account_id, run_id)
+        else:
+            removed += _remove_optimove(conn, account_id, run_id)
+    progress(Progress(1, 1, "Removed"))
+    return removed
+
+
+def _remove_optimove(conn: sqlite3.Connection, account_id: int, run_id: int) -> int:
+    groups = [
+        (str(promocode), str(file_id), str(promotion), -int(count))
+        for promocode, file_id, promotion, count in conn.execute(
+            "SELECT promocode_id, file_id, max(promotion_id), count(*) FROM optimove_allocations "
+            "WHERE account_id = ? AND added_run = ? GROUP BY promocode_id, file_id",
+            (account_id, run_id),
+        )
+    ]
+    removed = delete_rows(
+        conn,
+        tables.OPTIMOVE_ALLOCATIONS,
+        "SELECT id FROM optimove_allocations WHERE account_id = ? AND added_run = ?",
+        account_id,
+        run_id,
+    )
+    if groups:
+        add_allocation_counts(conn, account_id, groups, run_id=run_id)
+        conn.execute(
+            "DELETE FROM optimove_allocation_counts WHERE account_id = ? AND allocations <= 0",
+            (account_id,),
+        )
+    removed += delete_rows(
+        conn,
+        tables.OPTIMOVE_POOL_CODES,
+        "SELECT id FROM optimove_pool_codes WHERE account_id = ? AND added_run = ?",
+        account_id,
+        run_id,
+    )
+    # Files, promocodes and promotions the import made, once nothing else refers to them.
+    removed += remove_added_by(
+        conn,
+        OPTIMOVE_CODE_FILES,
+        run_id,
+        account_id=account_id,
+        only_if="t.allocation_count = 0 AND NOT EXISTS (SELECT 1 FROM optimove_pool_codes p "
+        "WHERE p.account_id = t.account_id AND p.file_id = t.file_id)",
+    )
+    removed += remove_added_by(
+        conn,
+        OPTIMOVE_PROMOCODES,
+        run_id,
+        account_id=account_id,
+        only_if="t.allocation_count = 0 AND t.file_count = 0",
+    )
+    removed += remove_added_by(
+        conn, OPTIMOVE_PROMOTIONS, run_id, account_id=account_id, only_if="t.promocode_count = 0"
+    )
+    return removed
+
+
+def _remove_empty_parents(
+    conn: sqlite3.Connection, table: str, account_id: int, run_id: int
+) -> int:
+    """A program the import created (e.g. "? alt-codes" for a file without its program) goes
+    with it once it holds no codes."""
+    return int(
+        conn.execute(
+            f"DELETE FROM {table} WHERE account_id = ? AND added_run = ? AND code_count <= 0",
+            (account_id, run_id),
+        ).rowcount
+    )

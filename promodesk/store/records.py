@@ -1,0 +1,117 @@
+"""Vendor records as workspace rows: the tuples `store.writes` takes, in each record table's
+column order (`RecordTable.columns`). Importers and syncs build rows here, so a field is read
+the same way whichever path brought it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from promodesk.domain.records import AltcraftCodeRecord, ImpactPromoCodeRecord
+
+
+def altcraft_row(record: AltcraftCodeRecord, loyalty_id: str) -> tuple[Any, ...]:
+    return (
+        loyalty_id,
+        record.code,
+        record.status.value,
+        record.created,
+        record.attached,
+        record.activated,
+        record.expired,
+        record.expire_date,
+        record.profile_id or "",
+        record.database_id if record.database_id is not None else "",
+    )
+
+
+def impact_row(record: ImpactPromoCodeRecord) -> tuple[Any, ...]:
+    return (
+        int(record.id),
+        record.code,
+        record.status.value,
+        record.campaign_id or "",
+        record.campaign_name or "",
+        record.partner_id or "",
+        record.partner_name or "",
+        record.credit_policy or "",
+        record.type or "",
+        record.created_date,
+        record.start_date,
+        record.end_date,
+        record.deal_id or "",
+        record.deal_name or "",
+        details_json(record.extra_fields()),
+    )
+
+
+def details_json(details: Mapping[str, Any]) -> str:
+    """The vendor's fields promodesk has no column for, kept for the details pane."""
+    return json.dumps(dict(details), ensure_ascii=False, sort_keys=True, default=str)
+
+
+def optimove_promotion_row(
+    *,
+    promotion_id: str,
+    name: str = "",
+    code: str = "",
+    description: str = "",
+    state: str = "",
+    ever_active: bool = False,
+    created_at: str = "",
+    updated_at: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> tuple[Any, ...]:
+    return (
+        promotion_id,
+        name,
+        code,
+        description,
+        state,
+        int(ever_active),
+        created_at,
+        updated_at,
+        details_json(details or {}),
+    )
+
+
+def optimove_promocode_row(
+    *,
+    promocode_id: str,
+    promotion_id: str = "",
+    code_type: str = "",
+    global_code: str = "",
+    default_code: str = "",
+    allocation_method: str = "",
+    hidden: bool = False,
+    campaigns: Sequence[str] = (),
+    pool_size: int | None = None,
+    available: int | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> tuple[Any, ...]:
+    return (
+        promocode_id,
+        promotion_id,
+        code_type,
+        global_code,
+        default_code,
+        allocation_method,
+        int(hidden),
+        "hidden" if hidden else "shown",
+        ", ".join(campaigns),
+        pool_size,
+        available,
+        details_json(details or {}),
+    )
+
+
+def optimove_code_file_row(
+    *,
+    file_id: str,
+    file_name: str = "",
+    promocode_id: str = "",
+    code_count: int | None = None,
+    uploaded_at: str = "",
+) -> tuple[Any, ...]:
+    return (file_id, file_name, promocode_id, code_count, uploaded_at)

@@ -1,0 +1,666 @@
+"""The workspace's one writer: record-level upserts, "gone" marks and removals.
+
+Imports, syncs, operations and bulk jobs all write vendor records through these functions.
+They own what keeps a workspace consistent:
+
+- each table's dedupe key (a record written twice is one row; an older record never overwrites
+  a newer one),
+- the trigram search index (a row whose searched text changes, or that is removed, leaves the
+  index in the same transaction, so search stays exact),
+- the counts shown on parent rows (programs, promotions, promocodes), adjusted by the rows
+  written and never recounted from the account's rows,
+- provenance (`added_run`) and state events (old -> new state, per run), from which "what
+  changed" and "remove this import" are derived.
+
+A write goes through a TEMP staging table: rows are appended to it (executemany, in C), then a
+handful of set-based statements merge it into the table. The cost is O(rows written) plus,
+for a sync that marks what is gone, one pass over the synced scope.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from promodesk.domain.vendors import CodeStatus
+from promodesk.store import tables
+from promodesk.store.query import indexed_upto
+from promodesk.store.tables import TableSpec
+
+GONE = CodeStatus.GONE.value
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """Counts of a table's rows kept on a parent row.
+
+    `link` pairs child and parent columns (besides account_id); a child whose link value is
+    '' has no parent. `total` counts the children that are not gone; `by_state` counts the
+    children in each state. A parent is created when its first child arrives, carrying
+    `names` (child column -> parent column) when the child knows them.
+    """
+
+    parent: str
+    link: tuple[tuple[str, str], ...]
+    total: str
+    by_state: tuple[tuple[str, str], ...] = ()
+    names: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordTable:
+    spec: TableSpec
+    key: tuple[str, ...]  # the dedupe key, besides account_id
+    fields: tuple[str, ...]  # the columns a record sets
+    state: str | None = None  # a column whose changes are recorded as state events
+    rollups: tuple[Rollup, ...] = ()
+    # Run after a write changed the table's counts (for counts derived from other counts).
+    after: Callable[[sqlite3.Connection, int], None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.key, *self.fields)
+
+    @property
+    def searched_fields(self) -> tuple[str, ...]:
+        """Search-indexed columns a write can change (key columns never change)."""
+        if not self.spec.fts:
+            return ()
+        return tuple(name for name in self.spec.search_columns if name in self.fields)
+
+    @property
+    def tracked(self) -> tuple[str, ...]:
+        """Columns whose old values a write keeps to adjust counts, events and search."""
+        names: list[str] = []
+        for rollup in self.rollups:
+            names += [child for child, _ in rollup.link]
+        if self.state:
+            names.append(self.state)
+        names += list(self.searched_fields)
+        return tuple(dict.fromkeys(names))
+
+
+@dataclass
+class WriteOutcome:
+    added: int = 0
+    changed: int = 0  # rows whose values changed (state or anything else)
+    unchanged: int = 0
+    gone: int = 0
+    returned: int = 0  # rows a sync had marked gone that came back
+    changed_ids: list[int] = field(default_factory=list)  # ids of added or changed rows
+
+    def add(self, other: WriteOutcome) -> None:
+        self.added += other.added
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+        self.gone += other.gone
+        self.returned += other.returned
+        self.changed_ids += other.changed_ids
+
+    @property
+    def touched(self) -> int:
+        return self.added + self.changed + self.gone
+
+
+# Ids of changed rows are returned to the caller (for the window to refresh them in place)
+# up to this many; a bigger write refreshes the whole table instead.
+_MAX_CHANGED_IDS = 10_000
+
+
+class Staging:
+    """Records for one table and account, collected (possibly over many pages) and then
+    written in one go by `write()` inside the caller's transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, table: RecordTable, account_id: int) -> None:
+        self.conn = conn
+        self.table = table
+        self.account_id = account_id
+        self.name = f"stage_{table.name}"
+        columns = ", ".join(table.columns)
+        # as_of: NULL for the write's own as_of; set when records carry their own (a merge).
+        conn.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {self.name}({columns}, as_of, "
+            f"UNIQUE({', '.join(table.key)}))"
+        )
+        conn.execute(f"DELETE FROM temp.{self.name}")
+        placeholders = ", ".join("?" * len(table.columns))
+        # A record seen twice (two pages, two files) counts once: the later one wins.
+        self._insert = f"INSERT OR REPLACE INTO temp.{self.name}({columns}) VALUES ({placeholders})"
+        self.count = 0
+
+    def add(self, rows: Iterable[Sequence[Any]]) -> None:
+        before = self.conn.total_changes
+        self.conn.executemany(self._insert, rows)
+        self.count += self.conn.total_changes - before
+
+    def add_selected(self, select: str, *params: Any) -> None:
+        """Records from a query whose columns are `table.columns` then `as_of`."""
+        before = self.conn.total_changes
+        self.conn.execute(
+            f"INSERT OR REPLACE INTO temp.{self.name}({', '.join(self.table.columns)}, as_of) "
+            f"{select}",
+            params,
+        )
+        self.count += self.conn.total_changes - before
+
+    def write(
+        self, *, run_id: int, as_of: str, gone_scope: Mapping[str, Any] | None = None
+    ) -> WriteOutcome:
+        """Merge the staged records into the table. With `gone_scope` (column -> value, {} for
+        the whole account), rows of that scope that were not staged are marked gone: the
+        staged records are everything the vendor has there."""
+        try:
+            return _merge(self, run_id=run_id, as_of=as_of, gone_scope=gone_scope)
+        finally:
+            self.conn.execute(f"DELETE FROM temp.{self.name}")
+
+
+def upsert(
+    conn: sqlite3.Connection,
+    table: RecordTable,
+    account_id: int,
+    rows: Iterable[Sequence[Any]],
+    *,
+    run_id: int,
+    as_of: str,
+) -> WriteOutcome:
+    """Write records (tuples in `table.columns` order) for one account."""
+    staging = Staging(conn, table, account_id)
+    staging.add(rows)
+    return staging.write(run_id=run_id, as_of=as_of)
+
+
+def _key_match(table: RecordTable, alias: str, stage: str) -> str:
+    return " AND ".join(f"{alias}.{name} = {stage}.{name}" for name in table.key)
+
+
+def _merge(
+    staging: Staging, *, run_id: int, as_of: str, gone_scope: Mapping[str, Any] | None
+) -> WriteOutcome:
+    conn, table, account = staging.conn, staging.table, staging.account_id
+    name, stage = table.name, f"temp.{staging.name}"
+    outcome = WriteOutcome()
+    tracked = table.tracked
+    changes = _changes_table(conn, table)
+    old_columns = ", ".join(f"old_{column}" for column in tracked)
+    current = ", ".join(f"t.{column}" for column in tracked)
+    match = _key_match(table, "t", "s")
+    differs = (
+        f"({', '.join(f't.{c}' for c in table.fields)}) IS NOT "
+        f"({', '.join(f's.{c}' for c in table.fields)})"
+    )
+
+    # Rows that exist and differ (or had been marked gone), with their old values.
+    conn.execute(
+        f"INSERT INTO {changes}(row_id, stage_rowid, gone{', ' if tracked else ''}{old_columns}) "
+        f"SELECT t.id, s.rowid, 0{', ' if tracked else ''}{current} "
+        f"FROM {stage} s JOIN main.{name} t ON t.account_id = ? AND {match} "
+        f"WHERE coalesce(s.as_of, ?) >= t.as_of AND ({differs} OR {_was_gone(table, 't')})",
+        (account, as_of),
+    )
+    staged = conn.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
+    updated = conn.execute(f"SELECT count(*) FROM {changes}").fetchone()[0]
+    if updated:
+        sets = ", ".join(f"{column} = s.{column}" for column in table.fields)
+        gone_reset = ", gone_run = 0" if _has_gone(table) else ""
+        conn.execute(
+            f"UPDATE main.{name} AS t SET {sets}, as_of = coalesce(s.as_of, ?){gone_reset} "
+            f"FROM {changes} c JOIN {stage} s ON s.rowid = c.stage_rowid WHERE t.id = c.row_id",
+            (as_of,),
+        )
+    top = conn.execute(f"SELECT coalesce(max(id), 0) FROM main.{name}").fetchone()[0]
+    columns = ", ".join(table.columns)
+    conn.execute(
+        f"INSERT INTO main.{name}(account_id, {columns}, as_of, added_run) "
+        f"SELECT ?, {', '.join(f's.{c}' for c in table.columns)}, coalesce(s.as_of, ?), ? "
+        f"FROM {stage} s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM main.{name} t WHERE t.account_id = ? AND {match})",
+        (account, as_of, run_id, account),
+    )
+    added = conn.execute(f"SELECT count(*) FROM main.{name} WHERE id > ?", (top,)).fetchone()[0]
+
+    gone = 0
+    if gone_scope is not None and _has_gone(table):
+        scope_sql = "".join(f" AND t.{column} = ?" for column in gone_scope)
+        conn.execute(
+            f"INSERT INTO {changes}(row_id, stage_rowid, gone{', ' if tracked else ''}"
+            f"{old_columns}) SELECT t.id, NULL, 1{', ' if tracked else ''}{current} "
+            f"FROM main.{name} t WHERE t.account_id = ?{scope_sql} AND t.gone_run = 0 "
+            f"AND t.id <= ? AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match})",
+            (account, *gone_scope.values(), top),
+        )
+        state_set = f", {table.state} = '{GONE}'" if table.state else ""
+        gone = conn.execute(
+            f"UPDATE main.{name} SET gone_run = ?{state_set} "
+            f"WHERE id IN (SELECT row_id FROM {changes} WHERE gone = 1)",
+            (run_id,),
+        ).rowcount
+
+    returned = 0
+    if table.state and _has_gone(table) and updated:
+        returned = conn.execute(
+            f"SELECT count(*) FROM {changes} WHERE gone = 0 AND old_{table.state} = ?", (GONE,)
+        ).fetchone()[0]
+
+    if table.state:
+        conn.execute(
+            f"INSERT INTO state_events(run_id, table_name, row_id, old_state, new_state) "
+            f"SELECT ?, ?, c.row_id, c.old_{table.state}, t.{table.state} FROM {changes} c "
+            f"JOIN main.{name} t ON t.id = c.row_id WHERE c.old_{table.state} != t.{table.state}",
+            (run_id, name),
+        )
+    _reindex_changed_text(conn, table, changes)
+    _apply_rollups(conn, table, account, changes, top, run_id)
+    if table.after is not None and (updated or added or gone):
+        table.after(conn, account)
+
+    outcome.added = added
+    outcome.gone = gone
+    outcome.returned = returned
+    outcome.changed = updated
+    outcome.unchanged = max(0, staged - added - updated)
+    if updated + added <= _MAX_CHANGED_IDS:
+        outcome.changed_ids = [
+            row_id
+            for (row_id,) in conn.execute(
+                f"SELECT row_id FROM {changes} UNION ALL SELECT id FROM main.{name} WHERE id > ?",
+                (top,),
+            )
+        ]
+    conn.execute(f"DELETE FROM {changes}")
+    return outcome
+
+
+def _has_gone(table: RecordTable) -> bool:
+    return table.name in GONE_TABLES
+
+
+def _was_gone(table: RecordTable, alias: str) -> str:
+    return f"{alias}.gone_run != 0" if _has_gone(table) else "0"
+
+
+def _changes_table(conn: sqlite3.Connection, table: RecordTable) -> str:
+    name = f"changes_{table.name}"
+    olds = "".join(f", old_{column}" for column in table.tracked)
+    conn.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {name}(row_id INTEGER PRIMARY KEY, stage_rowid INTEGER, "
+        f"gone INTEGER NOT NULL{olds})"
+    )
+    conn.execute(f"DELETE FROM temp.{name}")
+    return f"temp.{name}"
+
+
+def _reindex_changed_text(conn: sqlite3.Connection, table: RecordTable, changes: str) -> None:
+    """Rows the trigram index already holds whose searched text changed: swap the entry."""
+    searched = table.searched_fields
+    if not searched:
+        return
+    upto = indexed_upto(conn, table.spec)
+    if upto == 0:
+        return
+    fts = table.spec.fts_table
+    indexed = ", ".join(table.spec.search_columns)
+    old = ", ".join(f"c.old_{c}" if c in searched else f"t.{c}" for c in table.spec.search_columns)
+    differs = " OR ".join(f"c.old_{c} IS NOT t.{c}" for c in searched)
+    selected = (
+        f"FROM {changes} c JOIN main.{table.name} t ON t.id = c.row_id "
+        f"WHERE c.row_id <= ? AND ({differs})"
+    )
+    conn.execute(
+        f"INSERT INTO {fts}({fts}, rowid, {indexed}) SELECT 'delete', c.row_id, {old} {selected}",
+        (upto,),
+    )
+    new = ", ".join(f"t.{c}" for c in table.spec.search_columns)
+    conn.execute(f"INSERT INTO {fts}(rowid, {indexed}) SELECT c.row_id, {new} {selected}", (upto,))
+
+
+def _apply_rollups(
+    conn: sqlite3.Connection,
+    table: RecordTable,
+    account: int,
+    changes: str,
+    top: int,
+    run_id: int,
+) -> None:
+    """Adjust each parent's counts by what this write did: -1 for each changed row's old
+    (parent, state), +1 for its new one, +1 for each added row."""
+    for rollup in table.rollups:
+        links = [child for child, _ in rollup.link]
+        state = f"t.{table.state}" if table.state else "''"
+        old_state = f"c.old_{table.state}" if table.state else "''"
+        old_links = ", ".join(f"c.old_{child} AS {child}" for child in links)
+        new_links = ", ".join(f"t.{child}" for child in links)
+        names = [child for child, _ in rollup.names]
+        name_values = "".join(f", max(nullif({child}, ''))" for child in names)
+        inner_names_old = "".join(f", '' AS {child}" for child in names)
+        inner_names_new = "".join(f", t.{child}" for child in names)
+        group = ", ".join(links)
+        rows = conn.execute(
+            f"SELECT {group}, state, sum(d){name_values} FROM ("
+            f"SELECT {old_links}, {old_state} AS state, -1 AS d{inner_names_old} "
+            f"FROM {changes} c "
+            f"UNION ALL SELECT {new_links}, {state} AS state, 1 AS d{inner_names_new} "
+            f"FROM {changes} c JOIN main.{table.name} t ON t.id = c.row_id "
+            f"UNION ALL SELECT {new_links}, {state} AS state, 1 AS d{inner_names_new} "
+            f"FROM main.{table.name} t WHERE t.id > ?"
+            f") GROUP BY {group}, state",
+            (top,),
+        ).fetchall()
+        _add_to_parents(conn, rollup, account, rows, len(links), run_id)
+
+
+def _add_to_parents(
+    conn: sqlite3.Connection,
+    rollup: Rollup,
+    account: int,
+    rows: Sequence[Sequence[Any]],
+    link_count: int,
+    run_id: int,
+) -> None:
+    """rows: (link values..., state, delta, name values...) from a grouped query."""
+    by_state = dict(rollup.by_state)
+    deltas: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    names: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        link = tuple(row[:link_count])
+        if any(value in ("", None) for value in link):
+            continue  # no parent (e.g. a promocode assigned to no promotion)
+        state, delta = row[link_count], row[link_count + 1]
+        counts = deltas[link]
+        if state != GONE:
+            counts[rollup.total] += delta
+        if state in by_state:
+            counts[by_state[state]] += delta
+        for position, value in enumerate(row[link_count + 2 :]):
+            if value:
+                names.setdefault(link, [None] * len(rollup.names))[position] = value
+    parent_links = [parent for _, parent in rollup.link]
+    where = " AND ".join(f"{column} = ?" for column in ("account_id", *parent_links))
+    provenance = rollup.parent in _TABLES_WITH_ADDED_RUN
+    create = (
+        f"INSERT OR IGNORE INTO {rollup.parent}(account_id, {', '.join(parent_links)}"
+        f"{', added_run' if provenance else ''}) VALUES (?, {', '.join('?' * link_count)}"
+        f"{', ?' if provenance else ''})"
+    )
+    for link, counts in deltas.items():
+        sets = [f"{column} = {column} + ?" for column, delta in counts.items() if delta]
+        values: list[Any] = [delta for delta in counts.values() if delta]
+        for (_, parent_column), value in zip(rollup.names, names.get(link, []), strict=True):
+            if value:
+                sets.append(f"{parent_column} = ?")
+                values.append(value)
+        if not sets:
+            continue
+        conn.execute(create, (account, *link, run_id) if provenance else (account, *link))
+        conn.execute(
+            f"UPDATE {rollup.parent} SET {', '.join(sets)} WHERE {where}",
+            (*values, account, *link),
+        )
+
+
+# -- removal -----------------------------------------------------------------------------------
+
+
+def remove_added_by(
+    conn: sqlite3.Connection,
+    table: RecordTable,
+    run_id: int,
+    *,
+    account_id: int,
+    only_if: str = "",
+) -> int:
+    """Delete the rows `run_id` added (removing an import), keeping counts, search and
+    history exact; `only_if` narrows it (SQL on alias t). Returns the rows removed."""
+    name = table.name
+    changes = _changes_table(conn, table)
+    tracked = table.tracked
+    old_columns = ", ".join(f"old_{column}" for column in tracked)
+    current = ", ".join(f"t.{column}" for column in tracked)
+    conn.execute(
+        f"INSERT INTO {changes}(row_id, stage_rowid, gone{', ' if tracked else ''}{old_columns}) "
+        f"SELECT t.id, NULL, 1{', ' if tracked else ''}{current} FROM main.{name} t "
+        f"WHERE t.account_id = ? AND t.added_run = ?{' AND ' + only_if if only_if else ''}",
+        (account_id, run_id),
+    )
+    removed = delete_rows(conn, table.spec, f"SELECT row_id FROM {changes}")
+    # Counts: every removed row takes -1 off its old parent and state.
+    for rollup in table.rollups:
+        links = [child for child, _ in rollup.link]
+        old_state = f"old_{table.state}" if table.state else "''"
+        rows = conn.execute(
+            f"SELECT {', '.join(f'old_{c}' for c in links)}, {old_state}, -count(*)"
+            f"{''.join(', NULL' for _ in rollup.names)} FROM {changes} "
+            f"GROUP BY {', '.join(f'old_{c}' for c in links)}, {old_state}"
+        ).fetchall()
+        _add_to_parents(conn, rollup, account_id, rows, len(links), run_id)
+    if table.after is not None and removed:
+        table.after(conn, account_id)
+    conn.execute(f"DELETE FROM {changes}")
+    return removed
+
+
+def delete_rows(conn: sqlite3.Connection, spec: TableSpec, ids_sql: str, *params: Any) -> int:
+    """Delete the rows whose ids `ids_sql` selects, with their search index entries and state
+    events, in the caller's transaction. If the highest rows go, the search index's watermark
+    comes down with them, so a new row that reuses an id is indexed and found."""
+    if spec.fts:
+        upto = indexed_upto(conn, spec)
+        columns = ", ".join(spec.search_columns)
+        conn.execute(
+            f"INSERT INTO {spec.fts_table}({spec.fts_table}, rowid, {columns}) "
+            f"SELECT 'delete', id, {columns} FROM {spec.name} "
+            f"WHERE id <= ? AND id IN ({ids_sql})",
+            (upto, *params),
+        )
+    conn.execute(
+        f"DELETE FROM state_events WHERE table_name = ? AND row_id IN ({ids_sql})",
+        (spec.name, *params),
+    )
+    removed = conn.execute(f"DELETE FROM {spec.name} WHERE id IN ({ids_sql})", params).rowcount
+    if spec.fts and removed:
+        conn.execute(
+            f"UPDATE search_index_state SET indexed_upto = min(indexed_upto, "
+            f"(SELECT coalesce(max(id), 0) FROM {spec.name})) WHERE table_name = ?",
+            (spec.name,),
+        )
+    return int(removed)
+
+
+# -- the tables --------------------------------------------------------------------------------
+
+GONE_TABLES = {
+    "optimove_promotions",
+    "optimove_promocodes",
+    "optimove_code_files",
+    "altcraft_codes",
+    "impact_codes",
+    "optimove_legacy_promotions",
+}
+_TABLES_WITH_ADDED_RUN = {
+    "optimove_promotions",
+    "optimove_promocodes",
+    "optimove_code_files",
+    "altcraft_programs",
+    "impact_programs",
+}
+
+
+def _impact_partner_count(conn: sqlite3.Connection, account_id: int) -> None:
+    """A program's partners, from the per-partner code counts (one row per partner)."""
+    conn.execute(
+        "UPDATE impact_programs SET partner_count = (SELECT count(*) FROM "
+        "impact_program_partners p WHERE p.account_id = impact_programs.account_id "
+        "AND p.campaign_id = impact_programs.campaign_id AND p.codes > 0) "
+        "WHERE account_id = ? AND campaign_id IN (SELECT campaign_id FROM "
+        "impact_program_partners WHERE account_id = ?)",
+        (account_id, account_id),
+    )
+
+
+ALTCRAFT_CODES = RecordTable(
+    tables.ALTCRAFT_CODES,
+    key=("loyalty_id", "code"),
+    fields=(
+        "status",
+        "created",
+        "attached",
+        "activated",
+        "expired",
+        "expire_date",
+        "profile_id",
+        "database_id",
+    ),
+    state="status",
+    rollups=(
+        Rollup(
+            "altcraft_programs",
+            link=(("loyalty_id", "loyalty_id"),),
+            total="code_count",
+            by_state=(
+                (CodeStatus.AVAILABLE.value, "available_count"),
+                (CodeStatus.ATTACHED.value, "attached_count"),
+                (CodeStatus.ACTIVATED.value, "activated_count"),
+                (CodeStatus.EXPIRED.value, "expired_count"),
+            ),
+        ),
+    ),
+)
+
+IMPACT_CODES = RecordTable(
+    tables.IMPACT_CODES,
+    key=("promo_code_id",),
+    fields=(
+        "code",
+        "status",
+        "campaign_id",
+        "campaign_name",
+        "partner_id",
+        "partner_name",
+        "credit_policy",
+        "code_type",
+        "created_date",
+        "start_date",
+        "end_date",
+        "deal_id",
+        "deal_name",
+        "details",
+    ),
+    state="status",
+    rollups=(
+        Rollup(
+            "impact_programs",
+            link=(("campaign_id", "campaign_id"),),
+            total="code_count",
+            by_state=((CodeStatus.ACTIVE.value, "active_count"),),
+            names=(("campaign_name", "name"),),
+        ),
+        Rollup(
+            "impact_program_partners",
+            link=(("campaign_id", "campaign_id"), ("partner_id", "partner_id")),
+            total="codes",
+        ),
+    ),
+    after=_impact_partner_count,
+)
+
+
+def _promotion_allocations(conn: sqlite3.Connection, account_id: int) -> None:
+    """A promotion's allocations are its promocodes' (a promocode can move to another
+    promotion); summed over promocodes, never over allocations."""
+    conn.execute(
+        "UPDATE optimove_promotions SET allocation_count = (SELECT coalesce(sum("
+        "allocation_count), 0) FROM optimove_promocodes c WHERE c.account_id = "
+        "optimove_promotions.account_id AND c.promotion_id = optimove_promotions.promotion_id) "
+        "WHERE account_id = ?",
+        (account_id,),
+    )
+
+
+OPTIMOVE_PROMOTIONS = RecordTable(
+    tables.OPTIMOVE_PROMOTIONS,
+    key=("promotion_id",),
+    fields=(
+        "name",
+        "code",
+        "description",
+        "state",
+        "ever_active",
+        "created_at",
+        "updated_at",
+        "details",
+    ),
+    state="state",
+)
+
+OPTIMOVE_PROMOCODES = RecordTable(
+    tables.OPTIMOVE_PROMOCODES,
+    key=("promocode_id",),
+    fields=(
+        "promotion_id",
+        "code_type",
+        "global_code",
+        "default_code",
+        "allocation_method",
+        "hidden",
+        "state",
+        "campaigns",
+        "pool_size",
+        "available",
+        "details",
+    ),
+    state="state",
+    rollups=(
+        Rollup(
+            "optimove_promotions",
+            link=(("promotion_id", "promotion_id"),),
+            total="promocode_count",
+        ),
+    ),
+    after=_promotion_allocations,
+)
+
+OPTIMOVE_CODE_FILES = RecordTable(
+    tables.OPTIMOVE_CODE_FILES,
+    key=("file_id",),
+    fields=("file_name", "promocode_id", "code_count", "uploaded_at"),
+    rollups=(
+        Rollup(
+            "optimove_promocodes",
+            link=(("promocode_id", "promocode_id"),),
+            total="file_count",
+        ),
+    ),
+)
+
+OPTIMOVE_LEGACY_PROMOTIONS = RecordTable(
+    tables.OPTIMOVE_LEGACY_PROMOTIONS,
+    key=("promo_code",),
+    fields=("promotion_name", "state"),
+    state="state",
+)
+
+OPTIMOVE_LEGACY_CODES = RecordTable(
+    tables.OPTIMOVE_LEGACY_CODES,
+    key=("promo_code", "action_id", "recipient_group_id", "for_date"),
+    fields=("target_group_id", "campaign_id"),
+)
+
+RECORD_TABLES: dict[str, RecordTable] = {
+    table.name: table
+    for table in (
+        ALTCRAFT_CODES,
+        IMPACT_CODES,
+        OPTIMOVE_PROMOTIONS,
+        OPTIMOVE_PROMOCODES,
+        OPTIMOVE_CODE_FILES,
+        OPTIMOVE_LEGACY_PROMOTIONS,
+        OPTIMOVE_LEGACY_CODES,
+    )
+}

@@ -1,0 +1,432 @@
+"""The workspace's write side: record upserts, gone marks, removal of an import, search
+exactness, counts kept by deltas (checked against a full recount) and state events."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from promodesk.domain.records import AltcraftCodeRecord, ImpactPromoCodeRecord
+from promodesk.domain.vendors import Vendor
+from promodesk.store.db import connect, transaction
+from promodesk.store.importers.base import ImportHints, SourceRef, ensure_account
+from promodesk.store.importers.dispatch import import_file
+from promodesk.store.imports import ImportNotRemovable, list_imports, remove_import
+from promodesk.store.indexer import build_indexes
+from promodesk.store.query import Pager, RowQuery
+from promodesk.store.records import altcraft_row, impact_row
+from promodesk.store.rollups import recount
+from promodesk.store.runs import start_run
+from promodesk.store.schema import APPLICATION_ID, MIGRATIONS, _statements
+from promodesk.store.tables import ALTCRAFT_CODES as ALTCRAFT_SPEC
+from promodesk.store.tables import IMPACT_CODES as IMPACT_SPEC
+from promodesk.store.writes import ALTCRAFT_CODES, IMPACT_CODES, Staging, upsert
+from tests.conftest import DEMO_DIR
+from tests.helpers import impact_code, impact_page, new_workspace, write_json
+
+AS_OF = "2026-11-20T09:30:00Z"
+LATER = "2026-11-21T09:30:00Z"
+
+COUNT_COLUMNS = {
+    "altcraft_programs": (
+        "loyalty_id",
+        "code_count",
+        "available_count",
+        "attached_count",
+        "activated_count",
+        "expired_count",
+    ),
+    "impact_programs": ("campaign_id", "name", "code_count", "active_count", "partner_count"),
+    "optimove_promotions": ("promotion_id", "promocode_count", "allocation_count"),
+    "optimove_promocodes": ("promocode_id", "file_count", "allocation_count"),
+    "optimove_code_files": ("file_id", "allocation_count", "code_count"),
+}
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    return {
+        table: sorted(
+            conn.execute(f"SELECT account_id, {', '.join(columns)} FROM {table}").fetchall()
+        )
+        for table, columns in COUNT_COLUMNS.items()
+    }
+
+
+def assert_counts_match_a_recount(conn: sqlite3.Connection) -> None:
+    """Counts kept by deltas must equal what counting every row gives."""
+    kept = counts(conn)
+    conn.execute("SAVEPOINT recount")
+    for account_id, vendor in conn.execute("SELECT id, vendor FROM accounts").fetchall():
+        recount(conn, Vendor(vendor), account_id)
+    recounted = counts(conn)
+    conn.execute("ROLLBACK TO recount")
+    conn.execute("RELEASE recount")
+    assert kept == recounted
+
+
+def altcraft(code: str, **dates: str) -> tuple:
+    return altcraft_row(AltcraftCodeRecord(code=code, **dates), "5")
+
+
+def impact(n: int, **fields: object) -> tuple:
+    return impact_row(ImpactPromoCodeRecord.model_validate(impact_code(n, **fields)))
+
+
+def search(conn: sqlite3.Connection, spec, text: str) -> list[str]:
+    pager = Pager(RowQuery(spec, search=text))
+    column = spec.column_names.index("code")
+    return [row[column] for row in pager.fetch(conn, 0, 1000)]
+
+
+def check_search_index(conn: sqlite3.Connection) -> None:
+    """The trigram index holds exactly the rows up to its watermark (SQLite raises
+    DatabaseError from 'integrity-check' when an external-content index disagrees)."""
+    upto = conn.execute(
+        "SELECT indexed_upto FROM search_index_state WHERE table_name = 'altcraft_codes'"
+    ).fetchone()[0]
+    assert upto == conn.execute("SELECT max(id) FROM altcraft_codes").fetchone()[0]
+    conn.execute(
+        "INSERT INTO fts_altcraft_codes(fts_altcraft_codes, rank) VALUES ('integrity-check', 1)"
+    )
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path):
+    _path, conn = new_workspace(tmp_path)
+    yield conn
+    conn.close()
+
+
+def new_run(conn: sqlite3.Connection, account: int, kind: str = "sync") -> int:
+    return start_run(conn, kind, account_id=account)  # type: ignore[arg-type]
+
+
+def test_an_upsert_reports_what_changed_and_records_state_events(workspace) -> None:
+    conn = workspace
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.ALTCRAFT, key="acc", name="Acc", kind="live")
+        first = new_run(conn, account)
+        outcome = upsert(
+            conn,
+            ALTCRAFT_CODES,
+            account,
+            [altcraft("A1"), altcraft("A2"), altcraft("A2")],
+            run_id=first,
+            as_of=AS_OF,
+        )
+    assert (outcome.added, outcome.changed, outcome.unchanged) == (2, 0, 0)
+    with transaction(conn):
+        second = new_run(conn, account)
+        outcome = upsert(
+            conn,
+            ALTCRAFT_CODES,
+            account,
+            [altcraft("A1", attached="2026-11-21T10:00:00Z"), altcraft("A2"), altcraft("A3")],
+            run_id=second,
+            as_of=LATER,
+        )
+    assert (outcome.added, outcome.changed, outcome.unchanged) == (1, 1, 1)
+    assert len(outcome.changed_ids) == 2
+    events = conn.execute(
+        "SELECT run_id, old_state, new_state FROM state_events WHERE table_name = 'altcraft_codes'"
+    ).fetchall()
+    assert events == [(second, "available", "attached")]
+    added_by = dict(conn.execute("SELECT code, added_run FROM altcraft_codes").fetchall())
+    assert added_by == {"A1": first, "A2": first, "A3": second}
+    assert conn.execute(
+        "SELECT code_count, available_count, attached_count FROM altcraft_programs"
+    ).fetchone() == (3, 2, 1)
+    assert_counts_match_a_recount(conn)
+
+
+def test_an_older_record_never_overwrites_a_newer_one(workspace) -> None:
+    conn = workspace
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.ALTCRAFT, key="acc", name="Acc", kind="live")
+        upsert(
+            conn,
+            ALTCRAFT_CODES,
+            account,
+            [altcraft("A1", attached="2026-11-21T10:00:00Z")],
+            run_id=new_run(conn, account),
+            as_of=LATER,
+        )
+        outcome = upsert(
+            conn,
+            ALTCRAFT_CODES,
+            account,
+            [altcraft("A1")],
+            run_id=new_run(conn, account),
+            as_of=AS_OF,
+        )
+    assert (outcome.added, outcome.changed, outcome.unchanged) == (0, 0, 1)
+    assert conn.execute("SELECT status FROM altcraft_codes").fetchone() == ("attached",)
+
+
+def test_a_full_sync_marks_what_the_vendor_no_longer_has_and_brings_it_back(workspace) -> None:
+    conn = workspace
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+        upsert(
+            conn,
+            IMPACT_CODES,
+            account,
+            [impact(n) for n in range(5)],
+            run_id=new_run(conn, account),
+            as_of=AS_OF,
+        )
+    with transaction(conn):
+        run = new_run(conn, account)
+        staging = Staging(conn, IMPACT_CODES, account)
+        staging.add([impact(n) for n in (0, 1, 2)])
+        staging.add([impact(3, State="INACTIVE")])
+        outcome = staging.write(run_id=run, as_of=LATER, gone_scope={})
+    assert (outcome.added, outcome.changed, outcome.unchanged, outcome.gone) == (0, 1, 3, 1)
+    states = dict(conn.execute("SELECT code, status FROM impact_codes").fetchall())
+    assert states == {
+        "IMP0000": "active",
+        "IMP0001": "active",
+        "IMP0002": "active",
+        "IMP0003": "inactive",
+        "IMP0004": "gone",
+    }
+    assert conn.execute("SELECT gone_run FROM impact_codes WHERE code = 'IMP0004'").fetchone() == (
+        run,
+    )
+    program = conn.execute("SELECT code_count, active_count FROM impact_programs").fetchone()
+    assert program == (4, 3)
+    assert_counts_match_a_recount(conn)
+    with transaction(conn):
+        back = new_run(conn, account)
+        staging = Staging(conn, IMPACT_CODES, account)
+        staging.add([impact(n) for n in range(5)])
+        outcome = staging.write(run_id=back, as_of="2026-11-22T09:30:00Z", gone_scope={})
+    assert outcome.returned == 1 and outcome.gone == 0
+    assert conn.execute(
+        "SELECT status, gone_run FROM impact_codes WHERE code = 'IMP0004'"
+    ).fetchone() == ("active", 0)
+    events = conn.execute(
+        "SELECT run_id, old_state, new_state FROM state_events ORDER BY id"
+    ).fetchall()
+    assert events == [
+        (run, "active", "inactive"),
+        (run, "active", "gone"),
+        (back, "inactive", "active"),
+        (back, "gone", "active"),
+    ]
+    assert_counts_match_a_recount(conn)
+
+
+def test_a_gone_scope_only_covers_what_was_synced(workspace) -> None:
+    conn = workspace
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.ALTCRAFT, key="acc", name="Acc", kind="live")
+        rows = [
+            altcraft_row(AltcraftCodeRecord(code=f"C{n}"), program)
+            for program in ("5", "6")
+            for n in range(3)
+        ]
+        upsert(conn, ALTCRAFT_CODES, account, rows, run_id=new_run(conn, account), as_of=AS_OF)
+    with transaction(conn):
+        staging = Staging(conn, ALTCRAFT_CODES, account)
+        staging.add([altcraft_row(AltcraftCodeRecord(code="C0"), "5")])
+        outcome = staging.write(
+            run_id=new_run(conn, account), as_of=LATER, gone_scope={"loyalty_id": "5"}
+        )
+    assert outcome.gone == 2
+    gone = conn.execute(
+        "SELECT loyalty_id, code FROM altcraft_codes WHERE status = 'gone' ORDER BY code"
+    ).fetchall()
+    assert gone == [("5", "C1"), ("5", "C2")]
+    assert_counts_match_a_recount(conn)
+
+
+def test_random_writes_keep_every_count_equal_to_a_recount(workspace) -> None:
+    conn = workspace
+    rng = random.Random(7)
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+    for step in range(25):
+        with transaction(conn):
+            run = new_run(conn, account)
+            staging = Staging(conn, IMPACT_CODES, account)
+            chosen = rng.sample(range(60), rng.randint(20, 60))
+            programs = [rng.randint(0, 3) for _ in chosen]
+            staging.add(
+                impact(
+                    n,
+                    CampaignId=str(1000 + program),
+                    CampaignName=f"Program {program}",
+                    AssignedPartnerId=str(rng.randint(1, 6)),
+                    State=rng.choice(["ACTIVE", "INACTIVE"]),
+                )
+                for n, program in zip(chosen, programs, strict=True)
+            )
+            staging.write(
+                run_id=run,
+                as_of=f"2026-11-{1 + step:02d}T00:00:00Z",
+                gone_scope={} if step % 3 else None,
+            )
+        assert_counts_match_a_recount(conn)
+
+
+def test_search_stays_exact_when_rows_change_go_and_ids_are_reused(workspace) -> None:
+    conn = workspace
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+        upsert(
+            conn,
+            IMPACT_CODES,
+            account,
+            [impact(n) for n in range(10)],
+            run_id=new_run(conn, account),
+            as_of=AS_OF,
+        )
+    build_indexes(conn)  # every row is in the trigram index now
+    # A code renamed at the vendor: the old text no longer finds it, the new one does.
+    with transaction(conn):
+        upsert(
+            conn,
+            IMPACT_CODES,
+            account,
+            [impact(9, Code="RENAMED-XYZ")],
+            run_id=new_run(conn, account),
+            as_of=LATER,
+        )
+    assert search(conn, IMPACT_SPEC, "IMP0009") == []
+    assert search(conn, IMPACT_SPEC, "NAMED-X") == ["RENAMED-XYZ"]
+
+
+def test_removing_an_import_takes_its_rows_counts_and_index_entries(tmp_path: Path) -> None:
+    _path, conn = new_workspace(tmp_path)
+    try:
+        good = import_file(conn, DEMO_DIR / "altcraft_export_all_loyalty-5.json")
+        # The wrong import of issue 13: the same codes without their program.
+        wrong_file = tmp_path / "alt-codes.json"
+        wrong_file.write_bytes((DEMO_DIR / "altcraft_export_all_loyalty-5.json").read_bytes())
+        wrong = import_file(conn, wrong_file)
+        assert wrong.rows_added == good.rows_added
+        build_indexes(conn)
+        programs = [row[0] for row in conn.execute("SELECT loyalty_id FROM altcraft_programs")]
+        assert sorted(programs) == ["5", "? alt-codes"]
+        history = list_imports(conn)
+        assert [record.file_name for record in history] == [
+            "alt-codes.json",
+            "altcraft_export_all_loyalty-5.json",
+        ]
+        code = conn.execute("SELECT code FROM altcraft_codes ORDER BY id DESC LIMIT 1").fetchone()[
+            0
+        ]
+        assert search(conn, ALTCRAFT_SPEC, code) == [code, code]
+
+        result = remove_import(conn, history[0].id)
+        assert result.rows_removed == wrong.rows_added + 1  # its codes and its program
+        assert [row[0] for row in conn.execute("SELECT loyalty_id FROM altcraft_programs")] == ["5"]
+        assert search(conn, ALTCRAFT_SPEC, code) == [code]
+        assert [record.file_name for record in list_imports(conn)] == [
+            "altcraft_export_all_loyalty-5.json"
+        ]
+        assert_counts_match_a_recount(conn)
+        check_search_index(conn)
+        # A new row that reuses a removed row's id is found by search, before and after the
+        # index builder has caught up with it.
+        import_file(conn, wrong_file)
+        assert search(conn, ALTCRAFT_SPEC, code) == [code, code]
+        build_indexes(conn)
+        assert search(conn, ALTCRAFT_SPEC, code) == [code, code]
+        check_search_index(conn)
+    finally:
+        conn.close()
+
+
+def test_removing_an_allocation_import_restores_every_count(tmp_path: Path) -> None:
+    from tests.helpers import allocation_rows, write_allocations
+
+    _path, conn = new_workspace(tmp_path)
+    try:
+        import_file(conn, write_allocations(tmp_path / "a.csv", allocation_rows(50)))
+        before = counts(conn)
+        second = write_allocations(
+            tmp_path / "b.csv",
+            allocation_rows(30, start=40)
+            + allocation_rows(20, promocode="pc-2", promotion="promo-2"),
+        )
+        import_file(conn, second)
+        assert_counts_match_a_recount(conn)
+        remove_import(conn, list_imports(conn)[0].id)
+        assert counts(conn) == before
+        assert conn.execute("SELECT count(*) FROM optimove_allocations").fetchone() == (50,)
+        assert_counts_match_a_recount(conn)
+    finally:
+        conn.close()
+
+
+def test_an_export_imported_for_an_account_is_the_rows_its_sync_writes(tmp_path: Path) -> None:
+    _path, conn = new_workspace(tmp_path)
+    try:
+        export = write_json(
+            tmp_path / "codes.json", impact_page([impact_code(n) for n in range(4)])
+        )
+        source = SourceRef(Vendor.IMPACT, key="acc-1", name="Shop impact")
+        import_file(conn, export, hints=ImportHints(source=source, as_of=AS_OF))
+        account = conn.execute("SELECT id FROM accounts WHERE key = 'acc-1'").fetchone()[0]
+        with transaction(conn):
+            outcome = upsert(
+                conn,
+                IMPACT_CODES,
+                account,
+                [impact(n) for n in range(5)],
+                run_id=new_run(conn, account),
+                as_of=LATER,
+            )
+        assert (outcome.added, outcome.unchanged) == (1, 4)
+        assert conn.execute("SELECT count(*) FROM impact_codes").fetchone() == (5,)
+        with pytest.raises(Exception, match="cannot go into the Optimove account"):
+            import_file(
+                conn,
+                export,
+                hints=ImportHints(
+                    source=SourceRef(Vendor.OPTIMOVE, key="o", name="Optimove account")
+                ),
+            )
+    finally:
+        conn.close()
+
+
+def test_a_format_1_workspace_is_migrated_and_its_old_imports_are_not_removable(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.promodesk"
+    old = sqlite3.connect(path)
+    for statement in _statements(MIGRATIONS[0]):
+        old.execute(statement)
+    old.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    old.execute("PRAGMA user_version = 1")
+    old.execute(
+        "INSERT INTO accounts(id, vendor, key, name, kind) VALUES (1, 'impact', 'imported', 'Imported files', 'imported')"
+    )
+    old.execute(
+        "INSERT INTO impact_codes(account_id, promo_code_id, code, status, campaign_id, partner_id) "
+        "VALUES (1, 1, 'OLD1', 'active', '1000', '7'), (1, 2, 'OLD2', 'active', '1000', '8')"
+    )
+    old.execute(
+        "INSERT INTO import_history(account_id, kind, file_name, file_path, sha256, size, "
+        "rows_read, rows_added, as_of, imported_at) VALUES (1, 'impact-json', 'old.json', "
+        "'/x/old.json', 'ab', 10, 2, 2, '', '')"
+    )
+    old.commit()
+    old.close()
+    conn = connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+        assert conn.execute("SELECT count(*) FROM impact_program_partners").fetchone() == (2,)
+        [record] = list_imports(conn)
+        assert not record.removable
+        with pytest.raises(ImportNotRemovable, match="older promodesk"):
+            remove_import(conn, record.id)
+    finally:
+        conn.close()
