@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from promodesk.services.accounts import AccountsService
     from promodesk.services.workspace_session import WorkspaceSession
     from promodesk.ui.dialogs.accounts import AccountsDialog
+    from promodesk.ui.dialogs.import_history import ImportHistoryDialog
     from promodesk.ui.importing import ImportFlow
     from promodesk.ui.panels.base import VendorPanel
     from promodesk.ui.row_transfer import RowTransfer
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self._workspaces: Workspaces | None = None
         self._importing: ImportFlow | None = None
         self.opening: Job | None = None  # the workspace being opened, if any
+        self.import_history: ImportHistoryDialog | None = None
         self.panels: dict[Vendor, VendorPanel] = {}
         self.tabs = QTabWidget()
         self.tabs.setObjectName("vendorTabs")
@@ -191,6 +193,11 @@ class MainWindow(QMainWindow):
             QKeySequence.StandardKey.SaveAs,
             tip="Write the whole workspace to one file you can keep, send or open elsewhere",
         )
+        self.import_history_action = self._action(
+            "Import &history…",
+            self.show_import_history,
+            tip="Every file imported into this workspace; remove a wrong one with its rows",
+        )
         self.demo_action = self._action("Open the &demo workspace", self.open_demo)
         self.accounts_action = self._action(
             "&Accounts…",
@@ -206,6 +213,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.setObjectName("recentMenu")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addMenu(self.recent_menu)
+        file_menu.addAction(self.import_history_action)
         file_menu.addSeparator()
         file_menu.addAction(self.save_as_action)
         file_menu.addAction(self.demo_action)
@@ -471,6 +479,22 @@ class MainWindow(QMainWindow):
                 self,
             )
         return self._row_transfer
+
+    def show_import_history(self) -> ImportHistoryDialog | None:
+        from promodesk.ui.dialogs.import_history import ImportHistoryDialog
+
+        session = self.session
+        if session is None:
+            return None
+        if self.import_history is not None:
+            self.import_history.close()
+            self.import_history.deleteLater()
+        dialog = ImportHistoryDialog(session, self.runner, self)
+        dialog.removed.connect(lambda _result: self.refresh())
+        self.import_history = dialog
+        dialog.open()
+        dialog.reload()
+        return dialog
 
     # -- accounts ------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -33,13 +34,23 @@ def display(column: Column, value: Any) -> str:
     return str(value)
 
 
+def plain_tooltip(text: str) -> str:
+    """Tooltip text shown as written. Qt renders a tooltip as rich text whenever it looks like
+    markup, so data such as "<font size=7 color=red>" is escaped inside an explicit rich-text
+    wrapper (escaped without the wrapper, it would show as "&lt;font")."""
+    if not text:
+        return text
+    return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"
+
+
 def tooltip(column: Column, value: Any) -> str | None:
     if column.kind == "datetime" and value:
         moment = _local(str(value))
         if moment:
-            return f"{moment.strftime('%d %b %Y %H:%M:%S %Z')} (local)\n{value} (UTC)"
-    if column.kind == "text" and isinstance(value, str) and len(value) > 40:
-        return value
+            local = moment.strftime("%d %b %Y %H:%M:%S %Z")
+            return plain_tooltip(f"{local} (local)\n{value} (UTC)")
+    if column.kind == "text" and isinstance(value, str) and value:
+        return plain_tooltip(value)
     return None
 
 
