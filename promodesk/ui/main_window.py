@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ from promodesk.qt import (
 )
 from promodesk.store import WORKSPACE_SUFFIX
 from promodesk.ui.tasks import Job, TaskRunner
+from promodesk.ui.widgets.elided_label import ElidedLabel
 from promodesk.ui.widgets.job_status import JobStatus
 from promodesk.ui.widgets.message_bar import MessageBar
 
@@ -57,6 +57,25 @@ EXPORT_FILTER = (
 )
 WORKSPACE_FILTER = f"promodesk workspaces (*{WORKSPACE_SUFFIX});;All files (*)"
 TAB_ORDER = (Vendor.OPTIMOVE, Vendor.ALTCRAFT, Vendor.IMPACT)
+
+
+DEFAULT_SIZE = (1400, 860)
+FRAME_ALLOWANCE = (16, 48)  # what a window manager's borders and title bar may add
+
+
+def first_size() -> tuple[int, int]:
+    """The size of a first start: the default, or less on a screen it would not fit
+    (1400x860 left a 1366x768 laptop's status bar off-screen)."""
+    from promodesk.qt import QGuiApplication
+
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return DEFAULT_SIZE
+    room = screen.availableGeometry()
+    return (
+        min(DEFAULT_SIZE[0], room.width() - FRAME_ALLOWANCE[0]),
+        min(DEFAULT_SIZE[1], room.height() - FRAME_ALLOWANCE[1]),
+    )
 
 
 def _panel_type(vendor: Vendor) -> type[VendorPanel]:
@@ -102,7 +121,7 @@ class MainWindow(QMainWindow):
         self._account_names: dict[int, str] = {}
         self.setWindowTitle("promodesk")
         self.setAcceptDrops(True)
-        self.resize(1400, 860)
+        self.resize(*first_size())
 
         self.message_bar = MessageBar()
         self._row_transfer: RowTransfer | None = None
@@ -126,17 +145,23 @@ class MainWindow(QMainWindow):
         self.message_bar.float_over(central)  # never moves the tables under the pointer
         self._drop_hint: QLabel | None = None
 
-        self.offline_label = QLabel()
+        # Elided: a long workspace name never widens the window.
+        self.offline_label = ElidedLabel()
         self.offline_label.setObjectName("offlineLabel")
-        self.workspace_label = QLabel()
+        self.workspace_caption = QLabel("Workspace:")
+        self.workspace_label = ElidedLabel()
         self.workspace_label.setObjectName("workspaceLabel")
+        bold = self.workspace_label.font()
+        bold.setBold(True)
+        self.workspace_label.setFont(bold)
         self.index_label = QLabel()
         self.index_label.setObjectName("indexLabel")
         self.index_label.setStyleSheet("color: palette(mid);")
         self.job_status = JobStatus()
         status = self.statusBar()
         status.addWidget(self.offline_label)
-        status.addWidget(self.workspace_label)
+        status.addWidget(self.workspace_caption)
+        status.addWidget(self.workspace_label, 1)
         status.addPermanentWidget(self.index_label)
         status.addPermanentWidget(self.job_status)
         self.runner.job_started.connect(self._job_started)
@@ -622,6 +647,7 @@ class MainWindow(QMainWindow):
         vendor = TAB_ORDER[max(self.tabs.currentIndex(), 0)]
         if session is None:
             self.offline_label.setText("Offline")
+            self.workspace_caption.hide()
             self.workspace_label.setText("")
             self.setWindowTitle("promodesk")
             return
@@ -639,9 +665,8 @@ class MainWindow(QMainWindow):
             "Everything shown comes from the workspace on this computer; no network is used."
         )
         label = session.info.label
-        # Rich text for the bold name, so the name itself is escaped: a workspace labelled
-        # "<font size=7>" reads as that, not as markup.
-        self.workspace_label.setText(f"Workspace: <b>{html.escape(label)}</b>")
+        self.workspace_caption.show()
+        self.workspace_label.setText(label)  # plain text: a label "<font…>" reads as written
         self.workspace_label.setToolTip(str(session.path))
         self.setWindowTitle(f"{label} — promodesk")
 
@@ -701,7 +726,7 @@ class MainWindow(QMainWindow):
         for number, splitter in enumerate(panel.splitters):
             sizes = self.settings.value(f"layout/{vendor.value}/{number}")
             if isinstance(sizes, QByteArray):
-                splitter.restoreState(sizes)
+                panel.layout_restored = splitter.restoreState(sizes) or panel.layout_restored
         for browser in panel.browsers:
             header = self.settings.value(f"columns/{browser.spec.name}")
             if isinstance(header, QByteArray):

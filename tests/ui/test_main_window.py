@@ -129,7 +129,7 @@ def test_state_filter_and_selection_narrow_the_codes(qtbot: Any, window: MainWin
     assert combo is not None
     with qtbot.waitSignal(panel.codes.model.query_applied, timeout=10_000):
         combo.setCurrentIndex(combo.findData("activated"))
-    assert set(column_values(panel.codes, "status")) == {"activated"}
+    assert set(column_values(panel.codes, "status")) == {"Activated"}
     with qtbot.waitSignal(panel.codes.model.query_applied, timeout=10_000):
         qtbot.mouseClick(
             panel.programs.view.viewport(),
@@ -138,7 +138,7 @@ def test_state_filter_and_selection_narrow_the_codes(qtbot: Any, window: MainWin
         )
     loyalty = panel.programs.model.data(panel.programs.model.index(0, 0))
     assert set(column_values(panel.codes, "loyalty_id")) == {loyalty}
-    assert set(column_values(panel.codes, "status")) == {"activated"}
+    assert set(column_values(panel.codes, "status")) == {"Activated"}
     assert panel.codes.scope_label.isVisible()
     with qtbot.waitSignal(panel.codes.model.query_applied, timeout=10_000):
         qtbot.mouseClick(panel.codes.scope_clear, Qt.MouseButton.LeftButton)

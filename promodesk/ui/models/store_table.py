@@ -27,7 +27,7 @@ from promodesk.qt import (
 )
 from promodesk.store.query import Pager, Row, RowQuery
 from promodesk.store.tables import Column, TableSpec
-from promodesk.ui.models.formatting import display, is_numeric, tooltip
+from promodesk.ui.models.formatting import display, is_numeric, plain_tooltip, tooltip
 
 if TYPE_CHECKING:
     import sqlite3
@@ -78,6 +78,9 @@ class StoreTableModel(QAbstractTableModel):
         self._in_flight: set[int] = set()
         self._busy = False
         self._callbacks: dict[int, Callable[[list[Row] | None], None]] = {}
+        # Column -> stored value -> what to show instead (e.g. a local file's name for its
+        # internal id); set by the panel from other tables.
+        self._value_names: dict[str, dict[Any, str]] = {}
         self._delivered.connect(self._on_delivered, Qt.ConnectionType.QueuedConnection)
 
     # -- what to show -----------------------------------------------------------------------
@@ -172,9 +175,10 @@ class StoreTableModel(QAbstractTableModel):
             return None
         value = row[self._value_at[index.column()]]
         if role == Qt.ItemDataRole.DisplayRole:
-            return display(column, value)
+            return self.shown_text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return tooltip(column, value)
+            named = self._value_names.get(column.name, {}).get(value)
+            return plain_tooltip(f"{named}\n({value})") if named else tooltip(column, value)
         if role == self.SortValueRole:
             return value
         if role == self.RowRole:
@@ -230,6 +234,19 @@ class StoreTableModel(QAbstractTableModel):
 
     def value(self, row: Row, column: str) -> Any:
         return row[self._names.index(column)]
+
+    def shown_text(self, row: Row, column: Column) -> str:
+        """What the cell shows: the value in words, or the name it is known by."""
+        value = row[self._names.index(column.name)]
+        named = self._value_names.get(column.name, {}).get(value)
+        return named if named is not None else display(column, value)
+
+    def set_value_names(self, column: str, names: dict[Any, str]) -> None:
+        if names != self._value_names.get(column, {}):
+            self._value_names[column] = dict(names)
+            if self._count:
+                at = [c.name for c in self.columns].index(column)
+                self.dataChanged.emit(self.index(0, at), self.index(self._count - 1, at))
 
     def loaded_rows(self, rows: list[int]) -> dict[int, Row]:
         found = {}

@@ -128,12 +128,22 @@ class MessageBar(QFrame):
         self.details.hide()
         self.show()
         self._place()
-        # Good news fades (it floats, so nothing moves when it goes); problems and offers
-        # stay until the user has seen them.
-        if level == "info" and not details and action is None:
+        # Good news fades (it floats, so nothing moves when it goes); problems stay until
+        # the user has seen them.
+        if level == "info" and not details:
             self._timer.start(INFO_SHOWN_MS)
         else:
             self._timer.stop()
+
+    def enterEvent(self, event: Any) -> None:
+        if self._built:
+            self._timer.stop()  # not while the pointer is on it (about to click its button)
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: Any) -> None:
+        if self._built and self.level == "info" and not self.details.toPlainText():
+            self._timer.start(INFO_SHOWN_MS)
+        super().leaveEvent(event)
 
     def _act(self) -> None:
         action = self._action
