@@ -19,8 +19,9 @@ from pydantic import BaseModel, Field
 from promodesk.atomic import atomic_write
 from promodesk.domain.vendors import Vendor
 from promodesk.services.paths import config_dir
+from promodesk.services.reachability import why_unreachable
 from promodesk.services.secrets import KeychainStatus, SecretStore
-from promodesk.vendors.errors import VendorError
+from promodesk.vendors.errors import NetworkError, VendorError
 from promodesk.vendors.fake_support import SandboxTransport
 from promodesk.vendors.registry import VENDORS, VendorClient
 
@@ -129,6 +130,7 @@ class ConnectionCheck:
     ok: bool
     message: str
     seconds: float
+    details: str = ""  # the technical detail (the error as the system or vendor said it)
 
 
 class Connections:
@@ -176,8 +178,15 @@ class Connections:
         try:
             client = await self.client(account, secret=secret)
             await client.ping()
+        except NetworkError as error:
+            seconds = time.perf_counter() - start
+            details = "\n".join(filter(None, [str(error), error.details]))
+            base_url = account.settings.get("base_url", "")
+            if error.maybe_applied or account.sandbox or not base_url:
+                return ConnectionCheck(False, str(error), seconds, details)
+            return ConnectionCheck(False, await why_unreachable(base_url), seconds, details)
         except VendorError as error:
-            return ConnectionCheck(False, str(error), time.perf_counter() - start)
+            return ConnectionCheck(False, str(error), time.perf_counter() - start, error.details)
         seconds = time.perf_counter() - start
         return ConnectionCheck(
             True, f"Connected to {account.vendor.display_name} in {seconds * 1000:.0f} ms", seconds
