@@ -3,7 +3,8 @@
 the Accounts dialog and the import history, at the size a first start gets on a 1366x768
 laptop screen (the window sizes itself to the screen).
 
-QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python scripts/screenshots.py [--out DIR]
+QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1366x768x24" \
+    .venv/bin/python scripts/screenshots.py [--out DIR]
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -71,16 +71,41 @@ def write_csv(
     the rows written. `on_rows(count)` is called every `every` rows; raising in it (a cancel)
     abandons the file and leaves `target` as it was."""
     cell = safe_cell if spreadsheet_safe else plain_cell
+
+    def chunks() -> Iterator[list[list[str]]]:
+        chunk: list[list[str]] = []
+        for row in rows:
+            chunk.append([cell(value) for value in row])
+            if len(chunk) == every:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    return write_csv_chunks(target, header, chunks(), bom=bom, on_rows=on_rows)
+
+
+def write_csv_chunks(
+    target: Path,
+    header: Sequence[str],
+    chunks: Iterable[Sequence[Sequence[Any]]],
+    *,
+    bom: bool = False,
+    on_rows: Callable[[int], None] | None = None,
+) -> int:
+    """`write_csv` for rows whose cells are already safe (see `safe_sql`), a chunk at a time
+    with no Python per cell: a million-row export costs little more than csv.writer itself.
+    None is written as an empty cell. `on_rows(count)` after each chunk, as in write_csv."""
     written = 0
     with atomic_write(target, "w", encoding="utf-8", newline="") as handle:
         if bom:
             handle.write(UTF8_BOM)
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(header)
-        for row in rows:
-            writer.writerow([cell(value) for value in row])
-            written += 1
-            if on_rows is not None and written % every == 0:
+        for chunk in chunks:
+            writer.writerows(chunk)
+            written += len(chunk)
+            if on_rows is not None:
                 on_rows(written)
         if on_rows is not None:
             on_rows(written)  # inside the block: a cancel now still abandons the file

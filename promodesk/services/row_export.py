@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from promodesk.codefiles.spreadsheet import safe_sql, to_clipboard_text, write_csv
+from promodesk.codefiles.spreadsheet import safe_sql, to_clipboard_text, write_csv_chunks
 from promodesk.domain.jobs import CancelToken, JobCancelled, Progress, ProgressFn, ignore_progress
 from promodesk.store.db import connect
 from promodesk.store.query import Row, RowSet, stream_rows
@@ -23,7 +23,7 @@ from promodesk.store.tables import Column
 # What the clipboard takes: past this a paste makes spreadsheets crawl (and Excel stops at
 # 1,048,576 rows anyway); bigger selections are offered as an export instead.
 CLIPBOARD_MAX_ROWS = 100_000
-CHUNK_ROWS = 5_000
+CHUNK_ROWS = 2_000  # rows per fetch: the GIL is held while a fetch builds its tuples
 
 
 def header_label(column: Column) -> str:
@@ -78,16 +78,10 @@ def export_csv(
     select = [safe_sql(column.name) for column in columns]  # made safe in SQL, see safe_sql
     message = f"Exporting to {Path(target).name}"
     with _reading(workspace, token) as conn:
-
-        def flat() -> Iterator[Row]:
-            for chunk in _chunks(conn, rows, select, token, progress, message):
-                yield from chunk
-
-        return write_csv(
+        return write_csv_chunks(
             target,
             [header_label(column) for column in columns],
-            flat(),
-            spreadsheet_safe=False,  # already done by the query
+            _chunks(conn, rows, select, token, progress, message),
             bom=True,
             on_rows=lambda _count: token.raise_if_cancelled(),
         )

@@ -8,7 +8,13 @@ from typing import Any
 
 from promodesk.codefiles.spreadsheet import FORMULA_STARTS
 from promodesk.domain.vendors import Vendor
-from promodesk.qt import QFileDialog, QGuiApplication, QItemSelectionModel, Qt
+from promodesk.qt import (
+    QFileDialog,
+    QGuiApplication,
+    QItemSelection,
+    QItemSelectionModel,
+    Qt,
+)
 from promodesk.services import row_export
 from promodesk.ui.main_window import MainWindow
 from promodesk.ui.models.store_table import StoreTableModel
@@ -171,3 +177,39 @@ def test_refreshing_a_table_with_every_row_selected_does_not_walk_the_selection(
     )
     selected = allocations.selected_rows()
     assert selected is not None and selected.spans == ((10, 11), (15_000, 15_001))
+
+
+class CountingModel(StoreTableModel):
+    """The real model, counting the flags() Qt asks for (defined as a subclass, so that Qt's
+    calls from C++ reach it)."""
+
+    asked = 0
+
+    def flags(self, index: Any) -> Any:
+        CountingModel.asked += 1
+        return super().flags(index)
+
+
+def test_painting_a_big_partial_selection_does_not_walk_it(
+    qtbot: Any, windows: Any, demo_copy: Path, monkeypatch: Any
+) -> None:
+    """With the view's selection model, the header asked for every column it painted whether
+    the column was selected, and Qt walked every selected row to answer: 100,000 selected
+    rows stalled every repaint for 4 s."""
+    monkeypatch.setattr("promodesk.ui.panels.table_browser.StoreTableModel", CountingModel)
+    main = windows()
+    main.show()
+    wait_job(qtbot, main.open_workspace(demo_copy))
+    allocations = main.panels[Vendor.OPTIMOVE].allocations
+    qtbot.waitUntil(lambda: allocations.model.rowCount() == 20_000, timeout=10_000)
+    model = allocations.model
+    allocations.view.selectionModel().select(
+        QItemSelection(model.index(0, 0), model.index(14_999, 0)),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    CountingModel.asked = 0
+    for _ in range(3):
+        allocations.view.horizontalHeader().viewport().update()
+        allocations.view.viewport().update()
+        qtbot.wait(20)
+    assert CountingModel.asked < 2_000, f"flags() asked {CountingModel.asked:,} times"

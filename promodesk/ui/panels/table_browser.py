@@ -18,6 +18,7 @@ from promodesk.qt import (
     QGuiApplication,
     QHBoxLayout,
     QHeaderView,
+    QItemSelectionModel,
     QKeySequence,
     QLabel,
     QLineEdit,
@@ -176,6 +177,11 @@ class TableBrowser(QWidget):
         rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
         rows.hide()
         header = self.view.horizontalHeader()
+        # The header gets a selection model of its own (always empty): with the view's, it
+        # asks "is this column selected?" for every section it paints, and Qt answers by
+        # walking every selected row (flags() per row: 100,000 selected rows froze the
+        # window for 4 s on each repaint). Rows are selected here, never columns.
+        header.setSelectionModel(QItemSelectionModel(self.model, header))
         header.setHighlightSections(False)
         header.setSectionsMovable(True)
         header.setStretchLastSection(True)
