@@ -57,6 +57,7 @@ async def shoot(out: Path) -> None:
         target = out / f"{vendor.value}.png"
         window.grab().save(str(target))
         print(target)
+        window.message_bar.dismiss()  # the Demo's note shows in the first shot only
     await shoot_accounts(window, out)
     await shoot_import_history(window, out)
     window.close()

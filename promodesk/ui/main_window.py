@@ -665,8 +665,11 @@ class MainWindow(QMainWindow):
             "Everything shown comes from the workspace on this computer; no network is used."
         )
         label = session.info.label
+        from promodesk.services.demo import DEMO_LABEL
+
         self.workspace_caption.show()
-        self.workspace_label.setText(label)  # plain text: a label "<font…>" reads as written
+        # Plain text: a label "<font…>" reads as written. The Demo says what it is.
+        self.workspace_label.setText(f"{label} (sample data)" if label == DEMO_LABEL else label)
         self.workspace_label.setToolTip(str(session.path))
         self.setWindowTitle(f"{label} — promodesk")
 

@@ -131,6 +131,9 @@ def test_a_file_name_with_markup_reads_as_its_name(
     bad.write_text("not,an,export\n1,2,3\n")
     with qtbot.waitSignal(window.imported, timeout=30_000):
         drop_files(window, [bad])
+        job_title = window.job_status.label  # "Importing <font …>BIG.csv…" while it runs
+        assert name in job_title.text()
+        assert green_pixels(job_title) == 0
     text = window.message_bar.text
     assert name in text.text()
     qtbot.waitUntil(text.isVisible, timeout=5_000)

@@ -39,6 +39,7 @@ from promodesk.services.accounts import (
     ConnectionCheck,
     SavedAccount,
 )
+from promodesk.ui.widgets.elided_label import WrappedLabel
 from promodesk.ui.widgets.message_bar import MessageBar
 from promodesk.ui.widgets.style import secondary_text_style
 from promodesk.vendors.registry import VENDORS, Field
@@ -396,9 +397,8 @@ class AccountsDialog(QDialog):
         column.setSpacing(2)
         column.addWidget(widget)
         if help_text:
-            hint = QLabel(help_text)
+            hint = WrappedLabel(help_text)
             hint.setObjectName(f"help_{key}")
-            hint.setWordWrap(True)
             hint.setStyleSheet(secondary_text_style(self))
             column.addWidget(hint)
         caption = QLabel(f"{label}:")

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
     from promodesk.store.reader import StoreReader
 
-LEFT_SHARE_MAX = 0.38  # of a panel's width, for what to pick from; the codes keep the rest
+LEFT_SHARE_MAX = 0.34  # of a panel's width, for what to pick from; the codes keep the rest
+DETAILS_WIDTH = 230
 
 EMPTY_HINT = (
     "No {noun} in this workspace yet.\n\n"
@@ -102,6 +103,7 @@ class VendorPanel(QWidget):
         self._left_fitted = True
         wanted = max(browser.natural_width() for browser in browsers) + 12
         left, _center, details = self.splitter.sizes()
+        details = max(details, min(DETAILS_WIDTH, total // 5))  # codes in it stay on one line
         width = max(left, min(wanted, int(total * LEFT_SHARE_MAX)))
         self.splitter.setSizes([width, max(0, total - width - details), details])
 

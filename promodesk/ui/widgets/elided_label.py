@@ -79,3 +79,23 @@ def _elided(metrics: Any, text: str, width: int) -> str:
         else:
             high = middle - 1
     return text[:low].rstrip() + "…"
+
+
+class WrappedLabel(QLabel):
+    """Plain text that wraps between words and is never clipped: it asks for the height its
+    text needs at its current width (a word-wrapped QLabel inside a form row otherwise keeps
+    the height of one line and cuts the rest off)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from promodesk.qt import Qt
+
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)
+        self.setText(text)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        needed = self.heightForWidth(self.width())
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from promodesk.domain.jobs import Progress
-from promodesk.qt import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from promodesk.qt import QHBoxLayout, QProgressBar, QPushButton, QWidget
 from promodesk.ui.tasks import Job
+from promodesk.ui.widgets.elided_label import ElidedLabel
 
 
 class JobStatus(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.label = QLabel()
+        # Elided plain text: a job's title names a file, and a long or odd file name
+        # (say "<font size=7>…") neither widens the window nor reads as markup.
+        self.label = ElidedLabel()
+        self.label.setObjectName("jobTitle")
         self.bar = QProgressBar()
         self.bar.setFixedWidth(180)
         self.bar.setTextVisible(True)
