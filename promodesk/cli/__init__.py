@@ -11,6 +11,11 @@ from __future__ import annotations
 COMMANDS: dict[str, str] = {
     "import": "imports",
     "sandbox": "sandbox",
+    "accounts": "accounts",
+    "sync": "live",
+    "do": "live",
+    "history": "live",
+    "bulk": "bulk",
 }
 
 

@@ -60,5 +60,13 @@ def workspace_of(args: argparse.Namespace) -> Path:
     return chosen if chosen is not None else default_workspace()
 
 
+def printable(text: str) -> str:
+    """Text safe for a terminal: control characters (ESC, CR, ...) from data shown escaped,
+    so a file name or a vendor message cannot move the cursor or recolour the screen."""
+    return "".join(
+        char if char.isprintable() or char in "\n\t" else f"\\x{ord(char):02x}" for char in text
+    )
+
+
 def error(text: str) -> None:
-    print(f"error: {text}", file=sys.stderr)
+    print(f"error: {printable(text)}", file=sys.stderr)

@@ -53,4 +53,3 @@ def run_sandbox(host: str, port: int, *, as_json: bool) -> int:
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how it stops
         asyncio.run(serve(sock, build_sandbox(), announce=announce))
     return 0
-

@@ -20,10 +20,16 @@ from promodesk.atomic import atomic_write
 from promodesk.domain.vendors import Vendor
 from promodesk.services.paths import config_dir
 from promodesk.services.reachability import why_unreachable
-from promodesk.services.secrets import KeychainStatus, SecretStore
+from promodesk.services.secrets import KeychainStatus, SecretStore, secret_problem
 from promodesk.vendors.errors import NetworkError, VendorError
 from promodesk.vendors.fake_support import SandboxTransport
+from promodesk.vendors.http import PROBE_TIMEOUT
 from promodesk.vendors.registry import VENDORS, VendorClient
+
+# Test connection: the vendor's answer within this many seconds, and a verdict within a couple
+# more whatever happens (a keychain that is slow to unlock included): about ten in all.
+CHECK_WITHIN_S = PROBE_TIMEOUT
+_CHECK_SLACK_S = 2.0
 
 SANDBOX_PREFIX = "sandbox-"
 
@@ -137,8 +143,9 @@ class Connections:
     """One client per account, made on first use and closed on shutdown. Sandbox accounts talk
     to in-process fakes (no sockets) whose state lasts for the session."""
 
-    def __init__(self, secrets: SecretStore) -> None:
+    def __init__(self, secrets: SecretStore, *, check_within: float = CHECK_WITHIN_S) -> None:
         self.secrets = secrets
+        self.check_within = check_within
         self._clients: dict[str, tuple[str, VendorClient]] = {}
         self._fakes: dict[Vendor, Any] = {}
 
@@ -175,22 +182,33 @@ class Connections:
         if problems:
             return ConnectionCheck(False, "; ".join(problems), 0.0)
         start = time.perf_counter()
+        name = account.vendor.display_name
         try:
-            client = await self.client(account, secret=secret)
-            await client.ping()
+            # One quick try, no retry loop: a server that never answers gets a verdict soon.
+            async with asyncio.timeout(self.check_within + _CHECK_SLACK_S):
+                client = await self.client(account, secret=secret)
+                await client.ping(within=self.check_within)
         except NetworkError as error:
+            # The call never reached the vendor: say which step failed (the name, the port)
+            # in words, within what is left of the time a verdict may take.
             seconds = time.perf_counter() - start
             details = "\n".join(filter(None, [str(error), error.details]))
             base_url = account.settings.get("base_url", "")
             if error.maybe_applied or account.sandbox or not base_url:
                 return ConnectionCheck(False, str(error), seconds, details)
-            return ConnectionCheck(False, await why_unreachable(base_url), seconds, details)
+            left = max(1.0, self.check_within + _CHECK_SLACK_S - seconds)
+            said = await why_unreachable(base_url, step_timeout=left / 2)
+            return ConnectionCheck(False, said, time.perf_counter() - start, details)
         except VendorError as error:
             return ConnectionCheck(False, str(error), time.perf_counter() - start, error.details)
+        except TimeoutError:
+            return ConnectionCheck(
+                False,
+                f"{name}: no verdict within {self.check_within + _CHECK_SLACK_S:g} s",
+                time.perf_counter() - start,
+            )
         seconds = time.perf_counter() - start
-        return ConnectionCheck(
-            True, f"Connected to {account.vendor.display_name} in {seconds * 1000:.0f} ms", seconds
-        )
+        return ConnectionCheck(True, f"Connected to {name} in {seconds * 1000:.0f} ms", seconds)
 
     async def forget(self, account_id: str) -> None:
         cached = self._clients.pop(account_id, None)
@@ -221,11 +239,15 @@ class AccountsService:
     the GUI thread, and every account's client is made once and closed on shutdown."""
 
     def __init__(
-        self, store: AccountStore | None = None, secrets: SecretStore | None = None
+        self,
+        store: AccountStore | None = None,
+        secrets: SecretStore | None = None,
+        *,
+        check_within: float = CHECK_WITHIN_S,
     ) -> None:
         self.store = store or AccountStore()
         self.secrets = secrets or SecretStore()
-        self.connections = Connections(self.secrets)
+        self.connections = Connections(self.secrets, check_within=check_within)
 
     async def keychain(self) -> KeychainStatus:
         return await self.secrets.status()
@@ -251,6 +273,10 @@ class AccountsService:
         problems = check_settings(account.vendor, account.settings)
         if not account.name.strip():
             problems.insert(0, "Name is required")
+        if secret:
+            problem = secret_problem(VENDORS[account.vendor].secret_field.label, secret)
+            if problem is not None:
+                problems.append(problem)
         if problems:
             raise AccountSettingsError(problems)
         persistent = None
@@ -268,8 +294,12 @@ class AccountsService:
         await self.secrets.delete(account.id)
 
     async def check(self, account: Account, secret: str | None = None) -> ConnectionCheck:
+        label = VENDORS[account.vendor].secret_field.label
+        if secret:
+            problem = secret_problem(label, secret)
+            if problem is not None:
+                return ConnectionCheck(False, problem, 0.0)
         if not account.sandbox and not secret and not await self.secrets.get(account.id):
-            label = VENDORS[account.vendor].secret_field.label
             return ConnectionCheck(False, f"Enter the {label.lower()} first", 0.0)
         return await self.connections.check(account, secret=secret or None)
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import threading
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,38 @@ from promodesk.vendors.redaction import register_secret
 
 SERVICE = "promodesk"
 TIMEOUT_S = 5.0
+
+_NAMES = {
+    "\n": "a line break",
+    "\r": "a line break",
+    "\t": "a tab",
+    "\x00": "a NUL character",
+    " ": "a space",
+    "\xa0": "a non-breaking space",
+}
+
+
+def secret_problem(label: str, value: str) -> str | None:
+    """What is wrong with a key or token as typed or pasted (None when fine). Keys and tokens
+    are printable ASCII without spaces: a control character (a trailing newline, CR, NUL),
+    a space or a character such as "é" or a curly quote comes from copying, and sent in a
+    header it breaks the request (and an error would quote the secret)."""
+    for character in value:
+        if character.isascii() and character.isprintable() and character != " ":
+            continue
+        if character in _NAMES:
+            what = _NAMES[character]
+        elif unicodedata.category(character) == "Cc":
+            what = f"an invisible control character (U+{ord(character):04X})"
+        elif character.isspace():
+            what = f"a space character (U+{ord(character):04X})"
+        else:
+            what = f"the character {character!r}"
+        return (
+            f"The {label} contains {what}, which no key or token has (it usually comes with "
+            "copying): paste it again without it"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -129,8 +162,12 @@ class SecretStore:
         return value
 
     async def set(self, account_id: str, secret: str) -> bool:
-        """Store a secret; True if it will survive a restart, False if kept for this session."""
+        """Store a secret; True if it will survive a restart, False if kept for this session.
+        A secret with a control character is refused (ValueError, see `secret_problem`)."""
         register_secret(secret)
+        problem = secret_problem("secret", secret)
+        if problem is not None:
+            raise ValueError(problem)
         status = await self.status()
         if self._backend is not None:
             try:

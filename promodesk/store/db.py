@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from promodesk.store.schema import APPLICATION_ID, WorkspaceFormatError, check_and_migrate
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
+T = TypeVar("T")
+
 # Writers wait this long for another writer (an import, the index builder) to finish a chunk.
 BUSY_TIMEOUT_S = 60.0
 
 
-def connect(path: Path, *, create: bool = False, readonly: bool = False) -> sqlite3.Connection:
-    """Open a workspace in autocommit mode (transactions are explicit, see `transaction`)."""
+def connect(
+    path: Path, *, create: bool = False, readonly: bool = False, shared: bool = False
+) -> sqlite3.Connection:
+    """Open a workspace in autocommit mode (transactions are explicit, see `transaction`).
+
+    `shared`: the connection may be used from several threads, one at a time (a job that
+    hops between worker threads, awaiting each step)."""
     path = Path(path)
     if not create and not path.exists():
         raise FileNotFoundError(f"{path}: no such workspace file")
@@ -29,11 +38,11 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False) -> sqli
             uri=True,
             isolation_level=None,
             timeout=BUSY_TIMEOUT_S,
-            check_same_thread=True,
+            check_same_thread=not shared,
         )
     else:
         conn = sqlite3.connect(
-            path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=True
+            path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=not shared
         )
     try:
         try:
@@ -104,6 +113,35 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def is_busy(error: BaseException) -> bool:
+    """SQLite's "database is locked/busy": another connection holds the write lock longer
+    than the busy timeout, or a read snapshot went stale under a writer."""
+    return isinstance(error, sqlite3.OperationalError) and (
+        "locked" in str(error) or "busy" in str(error)
+    )
+
+
+def retry_busy(
+    work: Callable[[], T],
+    *,
+    attempts: int = 6,
+    first_pause_s: float = 0.05,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `work` (a whole transaction: it must roll back on error), again after a growing
+    pause while SQLite says the database is busy. The one place that retries busy errors."""
+    pause = first_pause_s
+    for attempt in range(attempts):
+        try:
+            return work()
+        except sqlite3.OperationalError as error:
+            if not is_busy(error) or attempt + 1 == attempts:
+                raise
+        sleep(pause)
+        pause *= 2
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def is_sqlite_file(head: bytes) -> bool:

@@ -46,9 +46,14 @@ def impact_row(record: ImpactPromoCodeRecord) -> tuple[Any, ...]:
     )
 
 
+# One encoder for every row: json.dumps() with options builds a new encoder on every call,
+# which was half the cost of turning a synced record into a row.
+_DETAILS = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+
+
 def details_json(details: Mapping[str, Any]) -> str:
     """The vendor's fields promodesk has no column for, kept for the details pane."""
-    return json.dumps(dict(details), ensure_ascii=False, sort_keys=True, default=str)
+    return _DETAILS.encode(dict(details)) if details else "{}"
 
 
 def optimove_promotion_row(

@@ -124,11 +124,20 @@ class Staging:
         self.account_id = account_id
         self.name = f"stage_{table.name}"
         columns = ", ".join(table.columns)
+        # The stage takes the table's own column types: comparing values of another affinity
+        # could not use the stage's key index (a NOT EXISTS probe became a full scan per row).
         # as_of: NULL for the write's own as_of; set when records carry their own (a merge).
-        conn.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {self.name}({columns}, as_of, "
-            f"UNIQUE({', '.join(table.key)}))"
-        )
+        exists = conn.execute(
+            "SELECT 1 FROM temp.sqlite_master WHERE name = ?", (self.name,)
+        ).fetchone()
+        if not exists:
+            conn.execute(
+                f"CREATE TEMP TABLE {self.name} AS SELECT {columns}, as_of FROM main.{table.name} "
+                "WHERE 0"
+            )
+            conn.execute(
+                f"CREATE UNIQUE INDEX temp.ux_{self.name} ON {self.name}({', '.join(table.key)})"
+            )
         conn.execute(f"DELETE FROM temp.{self.name}")
         placeholders = ", ".join("?" * len(table.columns))
         # A record seen twice (two pages, two files) counts once: the later one wins.
@@ -156,10 +165,11 @@ class Staging:
         """Merge the staged records into the table. With `gone_scope` (column -> value, {} for
         the whole account), rows of that scope that were not staged are marked gone: the
         staged records are everything the vendor has there."""
-        try:
-            return _merge(self, run_id=run_id, as_of=as_of, gone_scope=gone_scope)
-        finally:
-            self.conn.execute(f"DELETE FROM temp.{self.name}")
+        # The staged records stay until the merge succeeded: a transaction retried after a
+        # busy error must see them again (an empty stage would mark everything gone).
+        outcome = _merge(self, run_id=run_id, as_of=as_of, gone_scope=gone_scope)
+        self.conn.execute(f"DELETE FROM temp.{self.name}")
+        return outcome
 
 
 def upsert(
@@ -175,6 +185,41 @@ def upsert(
     staging = Staging(conn, table, account_id)
     staging.add(rows)
     return staging.write(run_id=run_id, as_of=as_of)
+
+
+def update_fields(
+    conn: sqlite3.Connection,
+    table: RecordTable,
+    account_id: int,
+    key: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    *,
+    run_id: int,
+    as_of: str,
+) -> WriteOutcome:
+    """Change some fields of one known row (e.g. a code's state after a change the vendor
+    confirmed without sending the record back), through the same write as a full record:
+    events, counts and search follow. Nothing happens when the row is not in the workspace."""
+    unknown = set(changes) - set(table.fields)
+    if unknown:
+        raise ValueError(f"{table.name} has no field {', '.join(sorted(unknown))} to change")
+    where = " AND ".join(f"{column} = ?" for column in table.key)
+    row = conn.execute(
+        f"SELECT {', '.join(table.columns)} FROM {table.name} WHERE account_id = ? AND {where}",
+        (account_id, *(key[column] for column in table.key)),
+    ).fetchone()
+    if row is None:
+        return WriteOutcome()
+    values = dict(zip(table.columns, row, strict=True))
+    values.update(changes)
+    return upsert(
+        conn,
+        table,
+        account_id,
+        [tuple(values[column] for column in table.columns)],
+        run_id=run_id,
+        as_of=as_of,
+    )
 
 
 def _key_match(table: RecordTable, alias: str, stage: str) -> str:
@@ -201,18 +246,23 @@ def _merge(
     conn.execute(
         f"INSERT INTO {changes}(row_id, stage_rowid, gone{', ' if tracked else ''}{old_columns}) "
         f"SELECT t.id, s.rowid, 0{', ' if tracked else ''}{current} "
-        f"FROM {stage} s JOIN main.{name} t ON t.account_id = ? AND {match} "
+        f"FROM {stage} s CROSS JOIN main.{name} t ON t.account_id = ? AND {match} "
         f"WHERE coalesce(s.as_of, ?) >= t.as_of AND ({differs} OR {_was_gone(table, 't')})",
         (account, as_of),
     )
     staged = conn.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
     updated = conn.execute(f"SELECT count(*) FROM {changes}").fetchone()[0]
     if updated:
-        sets = ", ".join(f"{column} = s.{column}" for column in table.fields)
+        # A correlated row-value assignment over `id IN (...)`: rowid lookups, whatever size
+        # the table is (an UPDATE ... FROM let the planner scan the whole table).
+        targets = ", ".join(table.fields)
+        values = ", ".join(f"s.{column}" for column in table.fields)
         gone_reset = ", gone_run = 0" if _has_gone(table) else ""
         conn.execute(
-            f"UPDATE main.{name} AS t SET {sets}, as_of = coalesce(s.as_of, ?){gone_reset} "
-            f"FROM {changes} c JOIN {stage} s ON s.rowid = c.stage_rowid WHERE t.id = c.row_id",
+            f"UPDATE main.{name} SET ({targets}, as_of) = (SELECT {values}, "
+            f"coalesce(s.as_of, ?) FROM {changes} c CROSS JOIN {stage} s "
+            f"ON s.rowid = c.stage_rowid WHERE c.row_id = main.{name}.id){gone_reset} "
+            f"WHERE id IN (SELECT row_id FROM {changes})",
             (as_of,),
         )
     top = conn.execute(f"SELECT coalesce(max(id), 0) FROM main.{name}").fetchone()[0]
@@ -253,7 +303,8 @@ def _merge(
         conn.execute(
             f"INSERT INTO state_events(run_id, table_name, row_id, old_state, new_state) "
             f"SELECT ?, ?, c.row_id, c.old_{table.state}, t.{table.state} FROM {changes} c "
-            f"JOIN main.{name} t ON t.id = c.row_id WHERE c.old_{table.state} != t.{table.state}",
+            f"CROSS JOIN main.{name} t ON t.id = c.row_id "
+            f"WHERE c.old_{table.state} != t.{table.state}",
             (run_id, name),
         )
     _reindex_changed_text(conn, table, changes)
@@ -310,7 +361,7 @@ def _reindex_changed_text(conn: sqlite3.Connection, table: RecordTable, changes:
     old = ", ".join(f"c.old_{c}" if c in searched else f"t.{c}" for c in table.spec.search_columns)
     differs = " OR ".join(f"c.old_{c} IS NOT t.{c}" for c in searched)
     selected = (
-        f"FROM {changes} c JOIN main.{table.name} t ON t.id = c.row_id "
+        f"FROM {changes} c CROSS JOIN main.{table.name} t ON t.id = c.row_id "
         f"WHERE c.row_id <= ? AND ({differs})"
     )
     conn.execute(
@@ -347,7 +398,7 @@ def _apply_rollups(
             f"SELECT {old_links}, {old_state} AS state, -1 AS d{inner_names_old} "
             f"FROM {changes} c "
             f"UNION ALL SELECT {new_links}, {state} AS state, 1 AS d{inner_names_new} "
-            f"FROM {changes} c JOIN main.{table.name} t ON t.id = c.row_id "
+            f"FROM {changes} c CROSS JOIN main.{table.name} t ON t.id = c.row_id "
             f"UNION ALL SELECT {new_links}, {state} AS state, 1 AS d{inner_names_new} "
             f"FROM main.{table.name} t WHERE t.id > ?"
             f") GROUP BY {group}, state",

@@ -25,6 +25,8 @@ class VendorError(Exception):
     """Something a vendor call could not do. Subclasses say what kind of thing."""
 
     retryable = False
+    # Between the vendor's name and the sentence ("Optimove: the service failed").
+    separator = ": "
 
     def __init__(
         self,
@@ -41,7 +43,7 @@ class VendorError(Exception):
         self.status = status
         self.vendor_message = redact(vendor_message)
         self.field_errors = field_errors
-        super().__init__(redact(f"{vendor}: {message}"))
+        super().__init__(redact(f"{vendor}{self.separator}{message}"))
 
     @property
     def details(self) -> str:
@@ -124,6 +126,21 @@ class MalformedResponseError(VendorError):
     """The vendor answered with something that is not what its API returns."""
 
     retryable = True
+
+
+class AnswerRefusedError(MalformedResponseError):
+    """An answer promodesk will not read: bigger than the cap, nested too deeply, compressed
+    beyond the cap, or in an encoding it does not read. Asking again would get the same, so it
+    is never retried."""
+
+    retryable = False
+
+
+class WebPageError(AnswerRefusedError):
+    """A web page where data was expected: a firewall, a hotel or office login page, or an
+    address that is not the vendor's API. Reads "Optimove answered with a web page, ..."."""
+
+    separator = " "
 
 
 def outcome_unknown(error: BaseException) -> bool:

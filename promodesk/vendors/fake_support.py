@@ -210,11 +210,15 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             ) from None
         # ASGITransport does not check Content-Length; a real socket would notice a short body.
         declared = response.headers.get("content-length")
-        body = await response.aread()
+        # The body as sent (still compressed if the fake compressed it): the client decodes.
+        body = b"".join([chunk async for chunk in response.aiter_raw()])
         if declared is not None and declared.isdigit() and int(declared) != len(body):
             raise httpx.RemoteProtocolError("incomplete message body", request=request)
         return httpx.Response(
-            response.status_code, headers=response.headers, content=body, request=request
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(body),
+            request=request,
         )
 
     async def aclose(self) -> None:

@@ -14,13 +14,16 @@ from typing import Any, Literal, Protocol
 import httpx
 
 from promodesk.domain.vendors import Vendor
-from promodesk.vendors.http import RateLimit
+from promodesk.vendors.http import PROBE_TIMEOUT, RateLimit
 
 
 class VendorClient(Protocol):
     vendor: str
 
-    async def ping(self) -> None: ...
+    async def ping(self, *, within: float = PROBE_TIMEOUT) -> None:
+        """Test connection: one try, a verdict within `within` seconds; raises VendorError
+        unless the vendor's API answered (a web page or another site is not)."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -35,6 +38,7 @@ class Field:
     placeholder: str = ""
     choices: tuple[str, ...] = ()
     help: str = ""
+    default: str = ""  # what an empty optional field means (the client uses it)
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,14 @@ def _impact(
     settings: Mapping[str, str], secret: str, transport: httpx.AsyncBaseTransport | None
 ) -> VendorClient:
     from promodesk.vendors.impact.client import ImpactClient
+    from promodesk.vendors.impact.endpoints import DEFAULT_API_VERSION
 
     return ImpactClient.connect(
         settings["base_url"],
         settings["account_sid"],
         secret,
         response_format=settings.get("response_format") or "json",
+        api_version=int(settings.get("api_version") or DEFAULT_API_VERSION),
         transport=transport,
     )
 
@@ -204,6 +210,16 @@ VENDORS: dict[Vendor, VendorInfo] = {
             Field("base_url", "API base URL", "url", placeholder="https://api.impact.com"),
             Field("account_sid", "Account SID", placeholder="IR…"),
             Field("response_format", "Answers in", "choice", choices=("json", "xml")),
+            Field(
+                "api_version",
+                "API version",
+                "int",
+                required=False,
+                placeholder="14",
+                default="14",
+                help="The impact.com API version promodesk asks for, so that answers do not "
+                "change when your account is upgraded. Keep 14 unless impact.com says otherwise.",
+            ),
             Field(
                 "auth_token",
                 "Auth token",

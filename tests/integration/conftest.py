@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
@@ -33,6 +34,24 @@ class SleepRecorder:
     async def __call__(self, seconds: float) -> None:
         self.delays.append(seconds)
         await asyncio.sleep(0)
+
+
+class RecordingTransport(SandboxTransport):
+    """The in-process transport to a fake, keeping every request sent (to check what went
+    out: paths, bodies, headers)."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self.requests: list[httpx.Request] = []
+
+    @property
+    def urls(self) -> list[str]:
+        return [str(request.url) for request in self.requests]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        self.requests.append(request)
+        return await super().handle_async_request(request)
 
 
 @pytest.fixture

@@ -3,6 +3,9 @@ fixture runs each test in both)."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import httpx
 import pytest
 
@@ -12,7 +15,7 @@ from promodesk.vendors.altcraft.client import AltcraftClient, _to_xml
 from promodesk.vendors.altcraft.endpoints import METHODS
 from promodesk.vendors.altcraft.fake import SANDBOX_DB_ID, SANDBOX_TOKEN, FakeAltcraft
 from promodesk.vendors.fake_support import SandboxTransport
-from tests.integration.conftest import SleepRecorder, fast
+from tests.integration.conftest import RecordingTransport, SleepRecorder, fast
 
 UNIVERSAL = 8
 
@@ -123,12 +126,24 @@ async def test_attach_imports_an_unknown_code_and_picks_a_free_one(
     await client.aclose()
 
 
-async def test_universal_codes_attach_to_many_profiles(altcraft: AltcraftClient) -> None:
+async def test_universal_codes_attach_to_many_profiles(
+    altcraft: AltcraftClient, altcraft_fake: FakeAltcraft
+) -> None:
     for profile in ("p-1", "p-2", "p-3"):
         await altcraft.attach(code="UNIV8-001", profile_id=profile, loyalty_id=UNIVERSAL)
-    await altcraft.detach("UNIV8-001", profile_id="p-2", loyalty_id=UNIVERSAL)
     record = await altcraft.get("UNIV8-001", loyalty_id=UNIVERSAL)
     assert record.status is CodeStatus.ATTACHED and record.profile_id == "p-3"
+    # Detach is refused for a code held by several profiles, in any program.
+    with pytest.raises(errors.VendorValidationError, match="several profiles"):
+        await altcraft.detach("UNIV8-001", profile_id="p-2", loyalty_id=UNIVERSAL)
+    assert altcraft_fake.state.programs[UNIVERSAL].codes["UNIV8-001"].profiles == [
+        "p-1",
+        "p-2",
+        "p-3",
+    ]
+    await altcraft.attach(code="UNIV8-002", profile_id="p-1", loyalty_id=UNIVERSAL)
+    await altcraft.detach("UNIV8-002", profile_id="p-1", loyalty_id=UNIVERSAL)
+    assert altcraft_fake.state.programs[UNIVERSAL].codes["UNIV8-002"].profiles == []
 
 
 async def test_export_all_sends_dates_only_when_set(altcraft: AltcraftClient) -> None:
@@ -249,4 +264,212 @@ async def test_rate_limit_answer_is_retried(
     with pytest.raises(errors.RateLimitedError) as caught:
         await client.get("LOY5-0001")
     assert caught.value.retry_after == 1 and sleeps.delays == [1.0]
+    await client.aclose()
+
+
+# -- matching (vendor-apis.md 1.10: email_profile, email by default) ----------------------------
+
+
+async def test_email_profile_finds_the_profile_by_its_email(
+    altcraft: AltcraftClient, altcraft_fake: FakeAltcraft
+) -> None:
+    await altcraft.attach(code="LOY5-0011", matching="email_profile", email="eve@example.com")
+    by_profile_email = altcraft_fake.state.programs[5].codes["LOY5-0011"].profiles
+    await altcraft.attach(code="LOY5-0012", email="eve@example.com")
+    assert altcraft_fake.state.programs[5].codes["LOY5-0012"].profiles == by_profile_email
+    await altcraft.detach("LOY5-0011", matching="email_profile", email="eve@example.com")
+    assert altcraft_fake.state.programs[5].codes["LOY5-0011"].profiles == []
+    with pytest.raises(ValueError, match="email_profile needs its value"):
+        await altcraft.attach(code="LOY5-0013", matching="email_profile", profile_id="p-1")
+
+
+async def test_the_fake_matches_by_email_when_matching_is_left_out(
+    altcraft_fake: FakeAltcraft,
+) -> None:
+    async with httpx.AsyncClient(
+        transport=SandboxTransport(altcraft_fake), base_url="http://a.test"
+    ) as raw:
+        common = {"token": SANDBOX_TOKEN, "loyalty_id": 5, "db_id": 1}
+        answer = await raw.post(
+            METHODS["attach"].path, json={**common, "code": "LOY5-0014", "email": "x@example.com"}
+        )
+        assert answer.json()["error"] == 0
+        by_email = altcraft_fake.state.profile(1, "email", "x@example.com")
+        assert altcraft_fake.state.programs[5].codes["LOY5-0014"].profiles == [by_email]
+        answer = await raw.post(
+            METHODS["attach"].path, json={**common, "code": "LOY5-0015", "profile_id": "p-7"}
+        )
+        assert answer.json()["error"] == 400 and "email" in answer.json()["error_text"]
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        ({"profile_id": "p-1"}, "profile_id"),
+        ({"email": "a@example.com"}, "email"),
+        ({"phone": "+15550101"}, "phone"),
+        ({"field_name": "card", "field_value": "C-1"}, "custom"),
+        ({"email": "a@example.com", "profile_id": "p-1"}, "email"),  # Altcraft's own default
+    ],
+)
+async def test_the_client_always_says_how_it_matches(
+    altcraft_fake: FakeAltcraft, given: dict[str, str], sent: str
+) -> None:
+    transport = RecordingTransport(altcraft_fake)
+    client = AltcraftClient.connect(
+        "http://a.test", SANDBOX_TOKEN, 5, db_id=1, transport=transport, **fast(SleepRecorder())
+    )
+    await client.attach(code="LOY5-0016", **given)
+    assert json.loads(transport.requests[-1].content)["matching"] == sent
+    await client.aclose()
+
+
+async def test_an_ambiguous_or_missing_profile_is_refused_before_sending(
+    altcraft: AltcraftClient,
+) -> None:
+    with pytest.raises(ValueError, match="several ways to find the profile"):
+        await altcraft.attach(code="X", profile_id="p-1", phone="+1555")
+    with pytest.raises(ValueError, match="say how to find the profile"):
+        await altcraft.attach(code="X")
+    with pytest.raises(ValueError, match="say how to find the profile"):
+        await altcraft.detach("X")
+
+
+# -- the program's "allow new codes" setting, import answers -------------------------------------
+
+
+async def test_attach_imports_an_unknown_code_only_when_the_program_allows_it(
+    altcraft: AltcraftClient, altcraft_fake: FakeAltcraft
+) -> None:
+    assert altcraft_fake.state.programs[5].allow_new_codes
+    assert await altcraft.attach(code="NEW-ON-ATTACH", profile_id="p-1") == "NEW-ON-ATTACH"
+    assert not altcraft_fake.state.programs[UNIVERSAL].allow_new_codes
+    with pytest.raises(errors.NotFoundError, match="does not allow new codes"):
+        await altcraft.attach(code="NEW-REFUSED", profile_id="p-1", loyalty_id=UNIVERSAL)
+    assert "NEW-REFUSED" not in altcraft_fake.state.programs[UNIVERSAL].codes
+    altcraft_fake.state.programs[UNIVERSAL].allow_new_codes = True
+    await altcraft.attach(code="NEW-REFUSED", profile_id="p-1", loyalty_id=UNIVERSAL)
+    assert altcraft_fake.state.programs[UNIVERSAL].codes["NEW-REFUSED"].profiles == ["p-1"]
+
+
+async def test_each_imported_code_reports_an_empty_error_text(altcraft_fake: FakeAltcraft) -> None:
+    async with httpx.AsyncClient(
+        transport=SandboxTransport(altcraft_fake), base_url="http://a.test"
+    ) as raw:
+        answer = await raw.post(
+            METHODS["import"].path,
+            json={"token": SANDBOX_TOKEN, "loyalty_id": 5, "codes": ["FRESH-1", "LOY5-0001"]},
+        )
+    assert answer.json()["data"] == [
+        {"code": "FRESH-1", "error": 0, "error_text": ""},
+        {"code": "LOY5-0001", "error": 500, "error_text": "Promocode duplicated"},
+    ]
+
+
+# -- universal codes after an unknown outcome (issue 14, item 5) ---------------------------------
+
+
+def universal_client(fake: FakeAltcraft, response_format: str = "json", **options: Any) -> Any:
+    return AltcraftClient.connect(
+        "http://a.test",
+        SANDBOX_TOKEN,
+        UNIVERSAL,
+        db_id=1,
+        response_format=response_format,
+        transport=options.pop("transport", None) or SandboxTransport(fake),
+        **fast(SleepRecorder(), **options),
+    )
+
+
+HOLDERS = pytest.mark.parametrize("report_holders", [True, False], ids=["holders", "latest-only"])
+FORMATS = pytest.mark.parametrize("response_format", ["json", "xml"])
+
+
+@FORMATS
+@HOLDERS
+@pytest.mark.parametrize("fault", ["500", "drop-before", "drop-after", "lost", "malformed"])
+async def test_attach_after_an_unknown_outcome_looks_at_this_profile(
+    fault: str, report_holders: bool, response_format: str
+) -> None:
+    """The code is already held by someone else: seeing it attached proves nothing about
+    this profile. Whether or not the first try landed, this profile ends up holding it once."""
+    fake = FakeAltcraft(rate_limit=None, report_holders=report_holders)
+    fake.faults.slow_seconds = 0.5
+    client = universal_client(fake, response_format, total_timeout=0.1)
+    await client.attach(code="UNIV8-004", profile_id="p-other")
+    fake.faults.script.append(fault)
+    assert await client.attach(code="UNIV8-004", profile_id="p-mine") == "UNIV8-004"
+    assert fake.state.programs[UNIVERSAL].codes["UNIV8-004"].profiles == ["p-other", "p-mine"]
+    assert fake.faults.injected == {fault: 1}
+    await client.aclose()
+
+
+@HOLDERS
+@pytest.mark.parametrize("fault", ["500", "drop-after"])
+async def test_attach_by_email_after_an_unknown_outcome_compares_with_before(
+    fault: str, report_holders: bool
+) -> None:
+    fake = FakeAltcraft(rate_limit=None, report_holders=report_holders)
+    client = universal_client(fake)
+    await client.attach(code="UNIV8-005", profile_id="p-other")
+    fake.faults.script.extend([None, fault])  # the look before, then the attach itself
+    await client.attach(code="UNIV8-005", email="mine@example.com")
+    mine = fake.state.profile(1, "email", "mine@example.com")
+    assert fake.state.programs[UNIVERSAL].codes["UNIV8-005"].profiles == ["p-other", mine]
+    await client.aclose()
+
+
+@FORMATS
+@HOLDERS
+@pytest.mark.parametrize("fault", ["500", "drop-after", "lost", "truncate"])
+@pytest.mark.parametrize("who", [{"profile_id": "p-mine"}, {"email": "mine@example.com"}])
+async def test_detach_after_an_unknown_outcome_ends_detached_once(
+    fault: str, report_holders: bool, response_format: str, who: dict[str, str]
+) -> None:
+    fake = FakeAltcraft(rate_limit=None, report_holders=report_holders)
+    fake.faults.slow_seconds = 0.5
+    client = universal_client(fake, response_format, total_timeout=0.1)
+    await client.attach(code="UNIV8-006", **who)
+    fake.faults.script.extend([fault] if "profile_id" in who else [None, fault])
+    await client.detach("UNIV8-006", **who)
+    assert fake.state.programs[UNIVERSAL].codes["UNIV8-006"].profiles == []
+    assert fake.faults.injected == {fault: 1}
+    await client.aclose()
+
+
+class LateDelivery(SandboxTransport):
+    """The network as it sometimes is: the first request to `path` times out at the client,
+    but reaches the vendor late, just before the next request to the same path."""
+
+    def __init__(self, app: Any, path: str) -> None:
+        super().__init__(app)
+        self.path = path
+        self.held: httpx.Request | None = None
+        self.delivered_late = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == self.path:
+            if self.held is None and not self.delivered_late:
+                await request.aread()
+                self.held = request
+                raise httpx.ReadTimeout("no answer", request=request)
+            if self.held is not None:
+                late, self.held, self.delivered_late = self.held, None, True
+                await super().handle_async_request(late)  # its answer goes nowhere
+        return await super().handle_async_request(request)
+
+
+@FORMATS
+async def test_a_repeated_detach_refused_because_the_first_landed_is_success(
+    response_format: str,
+) -> None:
+    fake = FakeAltcraft(rate_limit=None)
+    transport = LateDelivery(fake, METHODS["detach"].path)
+    client = universal_client(fake, response_format, transport=transport)
+    await client.attach(code="UNIV8-007", profile_id="p-mine")
+    # Try 1 times out unseen; the look finds the code still held; try 2 is refused ("not
+    # attached to this profile") because try 1 arrived just before it: the goal is reached.
+    await client.detach("UNIV8-007", profile_id="p-mine")
+    assert transport.delivered_late
+    assert fake.state.programs[UNIVERSAL].codes["UNIV8-007"].profiles == []
     await client.aclose()

@@ -36,7 +36,7 @@ async def _optimove_read(client: OptimoveClient) -> str:
 
 
 async def _optimove_create(client: OptimoveClient, name: str) -> object:
-    return await client.create_promotion(name)
+    return await client.create_promotion(name, f"CODE-{name}")
 
 
 def _optimove_count(fake: FakeOptimove, name: str) -> int:

@@ -42,10 +42,10 @@ async def test_optimove_over_sockets(loopback: tuple[dict[str, Any], Any], tmp_p
     urls, sandbox = loopback
     client = optimove_client(urls)
     await client.ping()
-    promotion = await client.create_promotion("Loopback promotion")
+    promotion = await client.create_promotion("Loopback promotion", "LOOP-1")
     await client.activate(promotion.promotion_id)
     code = await client.create_promocode(
-        type_="unique", promotion_id=promotion.promotion_id, default_code="LB-DRY"
+        promocode_type="unique", promotion_id=promotion.promotion_id, default_code="LB-DRY"
     )
     codes = b"".join(b"LB-%05d\n" % n for n in range(3000))
     uploaded = await client.upload_code_file(code.promocode_id, codes, "loopback.csv")
@@ -89,7 +89,7 @@ async def test_dropped_connections_over_sockets_make_nothing_twice(
     urls, sandbox = loopback
     client = optimove_client(urls)
     sandbox.fakes[Vendor.OPTIMOVE].faults.script.extend(["drop-after"])
-    promotion = await client.create_promotion("Dropped once")
+    promotion = await client.create_promotion("Dropped once", "DROP-1")
     state = sandbox.fakes[Vendor.OPTIMOVE].state
     assert [p["promotionId"] for p in state.promotions.values() if p["name"] == "Dropped once"] == [
         promotion.promotion_id
@@ -103,7 +103,7 @@ async def test_dropped_connections_over_sockets_make_nothing_twice(
     sandbox.fakes[Vendor.IMPACT].faults.script.extend(["drop-after"])
     record = await impact.create(partner_id=2552842, campaign_id=1000, code="LOOPDROP")
     assert [
-        r["Id"]
+        str(r["Id"])
         for r in sandbox.fakes[Vendor.IMPACT].state.codes.values()
         if r["Code"] == "LOOPDROP"
     ] == [record.id]

@@ -1,6 +1,7 @@
 """2,000 mixed operations across the three fakes with 10% of requests faulted (every kind),
-eight at a time: every operation ends well, and every entity meant to be made exists exactly
-once."""
+eight at a time: every operation ends well, every entity meant to be made exists exactly
+once, and every universal Altcraft code is held by exactly the profiles meant to hold it
+(attached and detached by profile id and by email, through the same faults)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from promodesk.vendors import errors
 from promodesk.vendors.altcraft.client import AltcraftClient
 from promodesk.vendors.altcraft.fake import SANDBOX_TOKEN as ALTCRAFT_TOKEN
 from promodesk.vendors.altcraft.fake import FakeAltcraft
@@ -25,7 +27,9 @@ from promodesk.vendors.optimove.fake import SANDBOX_API_KEY, FakeOptimove
 
 OPERATIONS = 2000
 WORKERS = 8
+PERSONAL = 5  # Altcraft program whose codes one profile holds; it allows new codes
 UNIVERSAL = 8  # Altcraft program where a repeated attach would show as a second profile
+UNIVERSAL_POOL = [f"SOAK-U-{n:02d}" for n in range(24)]
 
 
 @dataclass
@@ -34,6 +38,13 @@ class Intended:
     global_codes: list[str] = field(default_factory=list)
     altcraft_codes: list[str] = field(default_factory=list)
     attached: dict[str, str] = field(default_factory=dict)  # code -> profile
+    # universal code -> the profiles meant to hold it (one operation per code at a time)
+    holders: dict[str, list[str]] = field(
+        default_factory=lambda: {code: [] for code in UNIVERSAL_POOL}
+    )
+    busy: set[str] = field(default_factory=set)
+    refused_detaches: int = 0
+    detaches: int = 0
     impact_codes: list[str] = field(default_factory=list)
     promotion_ids: list[str] = field(default_factory=list)
     impact_ids: list[str] = field(default_factory=list)
@@ -79,15 +90,47 @@ async def test_soak_2000_operations_with_faults() -> None:
     chooser = random.Random(2026)
     done: collections.Counter[str] = collections.Counter()
 
+    identities: dict[str, dict[str, str]] = {}  # the fake's profile id -> how it is found
+
+    def someone() -> tuple[dict[str, str], str]:
+        """A profile, found by id or by email, and the id the fake knows it by."""
+        number = chooser.randrange(6)
+        if chooser.random() < 0.5:
+            who, profile = {"profile_id": f"up-{number}"}, f"up-{number}"
+        else:
+            email = f"u{number}@example.com"
+            who, profile = {"email": email}, altcraft_fake.state.profile(1, "email", email)
+        identities[profile] = who
+        return who, profile
+
+    async def universal_change(code: str) -> None:
+        holding = intended.holders[code]
+        who, profile = someone()
+        if holding and chooser.random() < 0.5:  # a holder: detach (refused if not the only)
+            profile = chooser.choice(holding)
+            who = identities[profile]
+        if profile in holding:  # held: detach it (refused while others hold the code too)
+            if len(holding) > 1:
+                with pytest.raises(errors.VendorValidationError, match="several profiles"):
+                    await altcraft.detach(code, loyalty_id=UNIVERSAL, **who)
+                intended.refused_detaches += 1
+                return
+            await altcraft.detach(code, loyalty_id=UNIVERSAL, **who)
+            holding.remove(profile)
+            intended.detaches += 1
+        else:
+            await altcraft.attach(code=code, loyalty_id=UNIVERSAL, **who)
+            holding.append(profile)
+
     async def run(number: int, kind: str) -> None:
         if kind == "optimove.create_promotion":
-            promotion = await optimove.create_promotion(f"Soak promotion {number}")
+            promotion = await optimove.create_promotion(f"Soak promotion {number}", f"SP{number}")
             intended.promotions.append(promotion.name or "")
             intended.promotion_ids.append(promotion.promotion_id)
         elif kind == "optimove.create_promocode":
             target = chooser.choice(intended.promotion_ids) if intended.promotion_ids else None
             code = await optimove.create_promocode(
-                type_="global", code=f"SOAK{number}", promotion_id=target
+                promocode_type="global", code=f"SOAK{number}", promotion_id=target
             )
             intended.global_codes.append(code.code or "")
         elif kind == "optimove.read":
@@ -105,8 +148,19 @@ async def test_soak_2000_operations_with_faults() -> None:
             intended.duplicated += summary.duplicated
         elif kind == "altcraft.attach":
             code, profile = f"SOAK-ATT-{number}", f"profile-{number}"
-            await altcraft.attach(code=code, profile_id=profile, loyalty_id=UNIVERSAL)
+            await altcraft.attach(code=code, profile_id=profile, loyalty_id=PERSONAL)
             intended.attached[code] = profile
+        elif kind == "altcraft.universal":
+            free = [code for code in UNIVERSAL_POOL if code not in intended.busy]
+            if not free:
+                done[kind] += 1
+                return
+            code = chooser.choice(free)
+            intended.busy.add(code)
+            try:
+                await universal_change(code)
+            finally:
+                intended.busy.discard(code)
         elif kind == "altcraft.read":
             code = chooser.choice(intended.altcraft_codes or ["LOY5-0001"])
             assert (await altcraft.get(code)).code == code
@@ -131,11 +185,14 @@ async def test_soak_2000_operations_with_faults() -> None:
         "optimove.change",
         "altcraft.import",
         "altcraft.attach",
+        "altcraft.universal",
         "altcraft.read",
         "impact.create",
         "impact.read",
     ]
-    weights = [3, 2, 3, 2, 3, 2, 2, 3, 3]
+    weights = [3, 2, 3, 2, 3, 2, 4, 2, 3, 3]
+    # The universal pool, imported through the same faults (an import is exactly once).
+    await altcraft.import_codes(UNIVERSAL_POOL, loyalty_id=UNIVERSAL)
     queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
     for number in range(OPERATIONS):
         queue.put_nowait((number, chooser.choices(kinds, weights)[0]))
@@ -169,8 +226,14 @@ async def test_soak_2000_operations_with_faults() -> None:
     program = altcraft_fake.state.programs[5].codes
     assert all(code in program for code in intended.altcraft_codes)
     assert (intended.inserted, intended.duplicated) == (len(intended.altcraft_codes), 0)
+    personal = altcraft_fake.state.programs[PERSONAL].codes
+    assert all(personal[code].profiles == [profile] for code, profile in intended.attached.items())
     universal = altcraft_fake.state.programs[UNIVERSAL].codes
-    assert all(universal[code].profiles == [profile] for code, profile in intended.attached.items())
+    held = {code: sorted(universal[code].profiles) for code in UNIVERSAL_POOL}
+    assert held == {code: sorted(profiles) for code, profiles in intended.holders.items()}
+    assert done["altcraft.universal"] > 200 and intended.refused_detaches > 0
+    assert intended.detaches > 20, intended.detaches
+    assert sum(len(profiles) for profiles in held.values()) > 0
     impact_codes = collections.Counter(r["Code"] for r in impact_fake.state.codes.values())
     assert all(impact_codes[code] == 1 for code in intended.impact_codes)
     assert len(intended.impact_codes) == done["impact.create"]

@@ -3,22 +3,29 @@
 Every call is a POST with the token in the body, in JSON or in Altcraft's XML (root <xml>,
 arrays as repeated elements), answered in the same envelope: {data, error, error_text}. An
 `error` other than 0 is a failure even when HTTP says 200.
+
+Attach and detach are not safe to repeat blindly (a universal code would get a second
+attachment; a personal one an error). After an unknown outcome the client looks whether the
+goal is reached for *this* profile before sending again, and a repeat that is refused
+because the first try did land is success. How it looks (`get`'s holders) is explained at
+`_holders`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
 import httpx
 
 from promodesk.domain.records import AltcraftCodeRecord
-from promodesk.vendors.altcraft.endpoints import MATCHING, METHODS, SUCCESS
+from promodesk.vendors.altcraft.endpoints import DEFAULT_MATCHING, MATCHING, METHODS, SUCCESS
 from promodesk.vendors.altcraft.models import Envelope, ImportItem, ImportSummary
 from promodesk.vendors.errors import (
     AuthError,
     ForbiddenError,
+    MalformedResponseError,
     NotFoundError,
     QuotaError,
     VendorError,
@@ -26,10 +33,9 @@ from promodesk.vendors.errors import (
     outcome_unknown,
 )
 from promodesk.vendors.http import (
+    PROBE_TIMEOUT,
     RateLimit,
     VendorHttp,
-    parse_json,
-    parse_xml,
     validate,
     xml_to_dict,
 )
@@ -38,6 +44,11 @@ VENDOR = "Altcraft"
 # Not documented by Altcraft: a conservative default, configurable per account.
 RATE_LIMIT = RateLimit(20, 1.0)
 IMPORT_BATCH = 1000
+# export_all is the only list and returns the whole program in one answer: larger caps than
+# other calls (a million codes is about 60 MB of JSON, 4 million XML elements).
+MAX_EXPORT_BYTES = 128 * 1024 * 1024
+MAX_EXPORT_XML_ELEMENTS = 4_000_000
+PING_CODE = "promodesk-connection-check"
 # Above this many codes, one export_all is cheaper than a `get` per code when checking what
 # an interrupted import left behind.
 _LOOKUP_BY_EXPORT = 20
@@ -79,6 +90,8 @@ class AltcraftClient:
         import_batch: int = IMPORT_BATCH,
         **options: Any,
     ) -> AltcraftClient:
+        options.setdefault("max_answer_bytes", MAX_EXPORT_BYTES)
+        options.setdefault("max_xml_elements", MAX_EXPORT_XML_ELEMENTS)
         http = VendorHttp(
             VENDOR,
             base_url,
@@ -106,25 +119,27 @@ class AltcraftClient:
         body.update({key: value for key, value in params.items() if value is not None})
         return body
 
+    def _request(self, params: dict[str, Any]) -> dict[str, Any]:
+        body = self._body(params)
+        if self.response_format == "xml":
+            return {"content": _to_xml(body), "headers": {"Content-Type": "application/xml"}}
+        return {"json": body}
+
+    def _envelope(self, response: httpx.Response, operation: str) -> Envelope:
+        if self.response_format == "xml":
+            data = xml_to_dict(self.http.xml(response.content, operation))
+        else:
+            data = self.http.json(response, operation)
+        return validate(Envelope, data, vendor=VENDOR, operation=operation)
+
     async def _call(
         self, name: str, params: dict[str, Any], *, idempotent: bool | None = None
     ) -> Envelope:
         method = METHODS[name]
-        body = self._body(params)
-        if self.response_format == "xml":
-            request: dict[str, Any] = {
-                "content": _to_xml(body),
-                "headers": {"Content-Type": "application/xml"},
-            }
-        else:
-            request = {"json": body}
+        operation = name.replace("_", " ")
 
         def parse(response: httpx.Response) -> Envelope:
-            if self.response_format == "xml":
-                data = xml_to_dict(parse_xml(response.content, vendor=VENDOR, operation=name))
-            else:
-                data = parse_json(response, vendor=VENDOR, operation=name)
-            envelope = validate(Envelope, data, vendor=VENDOR, operation=name)
+            envelope = self._envelope(response, operation)
             if envelope.error != SUCCESS:
                 raise _envelope_error(envelope, name)
             return envelope
@@ -133,17 +148,32 @@ class AltcraftClient:
             "POST",
             method.path,
             parse,
-            operation=name.replace("_", " "),
+            operation=operation,
             idempotent=method.idempotent if idempotent is None else idempotent,
-            **request,
+            **self._request(params),
         )
 
-    async def ping(self) -> None:
-        """The token works if asking for a code that does not exist says 'not found'."""
-        try:
-            await self.get("promodesk-connection-check")
-        except NotFoundError:
-            return
+    async def ping(self, *, within: float = PROBE_TIMEOUT) -> None:
+        """Test connection, one try within `within` seconds: asking for a code that does not
+        exist must come back in Altcraft's envelope ("not found" proves the token works)."""
+        operation = "test connection"
+        response = await self.http.probe(
+            "POST",
+            METHODS["get"].path,
+            operation=operation,
+            within=within,
+            **self._request({"code": PING_CODE, "loyalty_id": self.loyalty_id}),
+        )
+        if response.status_code == 200:
+            try:
+                envelope = self._envelope(response, operation)
+            except MalformedResponseError:
+                envelope = None
+            if envelope is not None:
+                if envelope.error in (SUCCESS, 404):
+                    return
+                raise _envelope_error(envelope, operation)
+        raise self.http.not_the_api(response, operation)
 
     # -- operations -----------------------------------------------------------------------------
 
@@ -210,6 +240,26 @@ class AltcraftClient:
         )
         return validate(AltcraftCodeRecord, envelope.data, vendor=VENDOR, operation="get")
 
+    async def _holders(self, code: str, loyalty_id: int) -> tuple[str, ...] | None:
+        """The profiles holding a code, as far as `get` tells (None: no such code).
+
+        Altcraft's `get` names one `profile_id` (the code's latest attachment). The sandbox
+        also lists every holder of a universal code as `profile_ids`, a fake-only field used
+        when present: with the real API, a universal code's holders other than the latest
+        cannot be seen, and the checks below compare the latest holder instead."""
+        try:
+            envelope = await self._call("get", {"code": code, "loyalty_id": loyalty_id})
+        except NotFoundError:
+            return None
+        record = validate(AltcraftCodeRecord, envelope.data, vendor=VENDOR, operation="get")
+        listed = envelope.data.get("profile_ids") if isinstance(envelope.data, dict) else None
+        if isinstance(listed, list):
+            return tuple(str(item) for item in listed)
+        if isinstance(listed, str) and listed:
+            return (listed,)
+        attached = record.is_attached or bool(record.attached)
+        return (record.profile_id,) if attached and record.profile_id else ()
+
     async def activate(self, code: str, *, loyalty_id: int | None = None) -> None:
         """Only works for a code attached to a profile."""
         await self._call("activate", {"code": code, "loyalty_id": loyalty_id or self.loyalty_id})
@@ -244,23 +294,41 @@ class AltcraftClient:
         field_value: str | None,
         db_id: int | None,
     ) -> dict[str, Any]:
-        if matching is None:  # the one way of finding the profile that was given
+        """How attach and detach find the profile. `matching` is always sent, so Altcraft's
+        own default never applies unseen. Left out, it is the one way given (profile_id,
+        email, phone, or field_name with field_value); when several are given it is `email`
+        if an email is among them (Altcraft's default), otherwise an error asks which."""
+        if matching is None:
             given = [
                 name
                 for name, value in (
                     ("profile_id", profile_id),
                     ("email", email),
                     ("phone", phone),
-                    ("custom", field_name),
+                    ("custom", field_name or field_value),
                 )
                 if value
             ]
-            matching = given[0] if len(given) == 1 else "profile_id"
+            if not given:
+                raise ValueError(
+                    "say how to find the profile: profile_id, email, phone, or field_name "
+                    "with field_value"
+                )
+            if len(given) == 1:
+                matching = given[0]
+            elif "email" in given:
+                matching = DEFAULT_MATCHING
+            else:
+                raise ValueError(
+                    f"several ways to find the profile were given ({', '.join(given)}): "
+                    "say which one with matching"
+                )
         if matching not in MATCHING:
             raise ValueError(f"matching must be one of {', '.join(MATCHING)}")
         needed = {
             "profile_id": profile_id,
             "email": email,
+            "email_profile": email,
             "phone": phone,
             "custom": field_name and field_value,
         }[matching]
@@ -272,6 +340,8 @@ class AltcraftClient:
         params: dict[str, Any] = {"db_id": database, "matching": matching}
         if matching == "custom":
             params.update(field_name=field_name, field_value=field_value)
+        elif matching == "email_profile":
+            params["email"] = email
         else:
             params[matching] = needed
         return params
@@ -289,34 +359,29 @@ class AltcraftClient:
         db_id: int | None = None,
         loyalty_id: int | None = None,
     ) -> str | None:
-        """Attach `code` to the matched profile (importing it first if the program does not
-        have it), or without `code` any free code. Returns the code attached when known:
-        Altcraft does not say which free code it picked, so then it is looked up."""
+        """Attach `code` to the matched profile (Altcraft imports an unknown code first when
+        the program allows new codes), or without `code` any free code. Returns the code
+        attached when known: Altcraft does not say which free code it picked, so then it is
+        looked up.
+
+        After an unknown outcome the code is looked up: sent again only if *this* profile
+        does not hold it yet (found by profile_id it is seen directly; found by email, phone
+        or a field, by comparing with how the code was before the first try)."""
         program = loyalty_id or self.loyalty_id
-        params = {
-            **self._profile(matching, profile_id, email, phone, field_name, field_value, db_id),
-            "loyalty_id": program,
-            "code": code,
-        }
-        before: set[str] = set()
+        who = self._profile(matching, profile_id, email, phone, field_name, field_value, db_id)
+        params = {**who, "loyalty_id": program, "code": code}
         if code is None:
-            before = {r.code for r in await self.export_all(loyalty_id=program) if r.attached}
-        for attempt in range(self.http.retry.attempts):
-            try:
-                await self._call("attach", params)
-                break
-            except VendorError as error:
-                if (
-                    not outcome_unknown(error)
-                    or code is None
-                    or attempt + 1 >= self.http.retry.attempts
-                ):
-                    raise
-                record = await self._get_or_none(code, program)
-                if record is not None and (record.is_attached or record.attached):
-                    break  # the first try landed
-        if code is not None:
-            return code
+            return await self._attach_any(params, program)
+        target = profile_id if who["matching"] == "profile_id" else None
+        before = None if target else await self._holders(code, program)
+        await self._until(
+            "attach", params, lambda after: _attach_landed(after, before, target), code, program
+        )
+        return code
+
+    async def _attach_any(self, params: dict[str, Any], program: int) -> str | None:
+        before = {r.code for r in await self.export_all(loyalty_id=program) if r.attached}
+        await self._call("attach", params)
         after = {r.code for r in await self.export_all(loyalty_id=program) if r.attached}
         new = sorted(after - before)
         return new[0] if len(new) == 1 else None
@@ -334,22 +399,43 @@ class AltcraftClient:
         db_id: int | None = None,
         loyalty_id: int | None = None,
     ) -> None:
+        """Detach `code` from the matched profile. Altcraft refuses when the code is held by
+        several profiles. A repeat (after an unknown outcome) that finds this profile no
+        longer holding the code is success."""
         program = loyalty_id or self.loyalty_id
-        params = {
-            **self._profile(matching, profile_id, email, phone, field_name, field_value, db_id),
-            "loyalty_id": program,
-            "code": code,
-        }
-        for attempt in range(self.http.retry.attempts):
+        who = self._profile(matching, profile_id, email, phone, field_name, field_value, db_id)
+        params = {**who, "loyalty_id": program, "code": code}
+        target = profile_id if who["matching"] == "profile_id" else None
+        before = None if target else await self._holders(code, program)
+        await self._until(
+            "detach", params, lambda after: _detach_landed(after, before, target), code, program
+        )
+
+    async def _until(
+        self,
+        name: str,
+        params: dict[str, Any],
+        reached: Callable[[tuple[str, ...] | None], bool],
+        code: str,
+        program: int,
+    ) -> None:
+        """Send a change not safe to repeat. After an unknown outcome, or when a repeat is
+        refused (the first try may have landed meanwhile), look whether the goal is reached
+        before sending again."""
+        attempts = self.http.retry.attempts
+        repeated = False
+        for attempt in range(attempts):
             try:
-                await self._call("detach", params)
+                await self._call(name, params)
                 return
             except VendorError as error:
-                if not outcome_unknown(error) or attempt + 1 >= self.http.retry.attempts:
+                unknown = outcome_unknown(error)
+                if (unknown or repeated) and reached(await self._holders(code, program)):
+                    return
+                if not unknown or attempt + 1 >= attempts:
                     raise
-                record = await self._get_or_none(code, program)
-                if record is None or not (record.is_attached or record.attached):
-                    return  # the first try landed
+                repeated = True
+                await self.http.pause(attempt)
 
     async def export_all(self, *, loyalty_id: int | None = None) -> list[AltcraftCodeRecord]:
         envelope = await self._call("export_all", {"loyalty_id": loyalty_id or self.loyalty_id})
@@ -363,11 +449,31 @@ class AltcraftClient:
             for item in items
         ]
 
-    async def _get_or_none(self, code: str, loyalty_id: int) -> AltcraftCodeRecord | None:
-        try:
-            return await self.get(code, loyalty_id=loyalty_id)
-        except NotFoundError:
-            return None
+
+def _attach_landed(
+    after: tuple[str, ...] | None, before: tuple[str, ...] | None, target: str | None
+) -> bool:
+    if not after:
+        return False
+    if target is not None:
+        return target in after
+    # Found by email, phone or a field: the profile's id is not known here, so the code's
+    # holders are compared with those before the first try (a new holder is ours).
+    if not before:
+        return True
+    return len(after) > len(before) or after[-1] != before[-1]
+
+
+def _detach_landed(
+    after: tuple[str, ...] | None, before: tuple[str, ...] | None, target: str | None
+) -> bool:
+    if not after:
+        return True  # nobody holds it any more
+    if target is not None:
+        return target not in after
+    if not before:
+        return False
+    return len(after) < len(before) or after[-1] != before[-1]
 
 
 def _envelope_error(envelope: Envelope, operation: str) -> VendorError:

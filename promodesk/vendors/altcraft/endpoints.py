@@ -26,7 +26,11 @@ _METHODS = (
 )
 
 METHODS: dict[str, Method] = {method.name: method for method in _METHODS}
-MATCHING = ("profile_id", "email", "phone", "custom")
+# How attach and detach find the profile. "email" looks at the profile's email and its email
+# subscriptions, "email_profile" at the profile's email field only (both take `email`). When
+# `matching` is left out, Altcraft matches by email (the Russian attach page).
+MATCHING = ("profile_id", "email", "email_profile", "phone", "custom")
+DEFAULT_MATCHING = "email"
 
 # Envelope error codes (vendor-apis.md 2.1): 0 success, 400 bad request, 401 token required,
 # 402 tariff limit, 403 "No ..." (access). 404 for a missing code or program is our contract.

@@ -3,9 +3,14 @@
 Token in the body or as Bearer; JSON or XML bodies (root <xml>, arrays repeated); answers in
 the envelope {data, error, error_text}, in JSON or XML per `format`, with errors reported as
 HTTP 200 and a non-zero `error`, as Altcraft does. Codes live in loyalty programs: import
-counts duplicates and what the program's limit discards; attach imports an unknown code, or
-picks any free one; activate needs an attached code; personal programs refuse a second
-attachment, universal ones allow it.
+counts duplicates and what the program's limit discards; attach imports an unknown code when
+the program allows new codes (else refuses it), or picks any free one; activate needs an
+attached code; personal programs refuse a second attachment, universal ones allow it; detach
+is refused for a code held by several profiles. Profiles are found by profile_id, email
+(the default when `matching` is left out), email_profile, phone or a custom field.
+
+Fake-only: `get` also lists every profile holding the code as `profile_ids` (Altcraft names
+only the latest, `profile_id`); `report_holders=False` leaves it out, as the real API does.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from starlette.routing import Route
 
 from promodesk.domain.values import to_utc_text
 from promodesk.domain.vendors import Vendor
-from promodesk.vendors.altcraft.endpoints import METHODS
+from promodesk.vendors.altcraft.endpoints import DEFAULT_MATCHING, MATCHING, METHODS
 from promodesk.vendors.fake_support import (
     FakeVendor,
     FaultInjector,
@@ -55,7 +60,7 @@ class CodeState:
     profiles: list[str] = field(default_factory=list)
     database_id: int | None = None
 
-    def info(self, loyalty_id: int) -> dict[str, Any]:
+    def info(self, loyalty_id: int, *, holders: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
             "code": self.code,
             "loyalty_id": loyalty_id,
@@ -70,6 +75,8 @@ class CodeState:
         }
         if self.profiles:
             data.update(database_id=self.database_id, profile_id=self.profiles[-1])
+        if holders:  # fake-only: every holder, in the order they were attached
+            data["profile_ids"] = list(self.profiles)
         return data
 
     def export(self) -> dict[str, Any]:
@@ -86,12 +93,17 @@ class Program:
     loyalty_id: int
     universal: bool = False  # universal codes attach to many profiles; personal to one
     limit: int = 1_000_000  # codes the tariff allows; the rest is "discarded_by_limit"
+    # The program's "allow new codes" setting: attach with an unknown code imports it.
+    allow_new_codes: bool = True
     codes: dict[str, CodeState] = field(default_factory=dict)
 
 
 class AltcraftState:
     def __init__(self, *, demo: bool = True) -> None:
-        self.programs: dict[int, Program] = {5: Program(5), 8: Program(8, universal=True)}
+        self.programs: dict[int, Program] = {
+            5: Program(5),
+            8: Program(8, universal=True, allow_new_codes=False),
+        }
         self.profiles: dict[tuple[int, str, str], str] = {}
         if demo:
             now = _now()
@@ -106,7 +118,8 @@ class AltcraftState:
         """Resolve email/phone/custom matching to a profile id (stable per value)."""
         if matching == "profile_id":
             return value
-        key = (db_id, matching, value)
+        # The sandbox keeps no subscriptions: both email modes find the profile's email.
+        key = (db_id, "email" if matching == "email_profile" else matching, value)
         if key not in self.profiles:
             self.profiles[key] = (
                 "p-" + hashlib.sha256("|".join(map(str, key)).encode()).hexdigest()[:12]
@@ -122,8 +135,10 @@ class FakeAltcraft(FakeVendor):
         rate_limit: tuple[int, float] | None = (50, 1.0),
         faults: FaultPlan | None = None,
         demo: bool = True,
+        report_holders: bool = True,
     ) -> None:
         self.token = token
+        self.report_holders = report_holders
         self.state = AltcraftState(demo=demo)
         self.limit = SlidingWindow(*rate_limit) if rate_limit else None
         self.faults = faults or FaultPlan()
@@ -195,15 +210,18 @@ class FakeAltcraft(FakeVendor):
             raise _Refused(400, "db_id must be a number") from None
         if not db_id:
             raise _Refused(400, "db_id is required")
-        matching = str(params.get("matching") or "profile_id")
+        matching = str(params.get("matching") or DEFAULT_MATCHING)
         if matching == "custom":
             value = f"{params.get('field_name')}={params.get('field_value')}"
             if not params.get("field_name") or not params.get("field_value"):
                 raise _Refused(400, "field_name and field_value are required for custom matching")
+        elif matching not in MATCHING:
+            raise _Refused(400, f"matching must be one of {', '.join(MATCHING)}")
         else:
-            value = str(params.get(matching) or "")
-            if matching not in ("profile_id", "email", "phone") or not value:
-                raise _Refused(400, f"{matching} is required to match the profile")
+            source = "email" if matching == "email_profile" else matching
+            value = str(params.get(source) or "")
+            if not value:
+                raise _Refused(400, f"{source} is required to match the profile")
         return db_id, self.state.profile(db_id, matching, value)
 
     async def op_import(self, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -225,7 +243,7 @@ class FakeAltcraft(FakeVendor):
             else:
                 program.codes[code] = CodeState(code, _now())
                 inserted += 1
-                items.append({"code": code, "error": 0, "error_text": "Successful operation"})
+                items.append({"code": code, "error": 0, "error_text": ""})
         return items, {
             "inserted": inserted,
             "duplicated": duplicated,
@@ -234,7 +252,8 @@ class FakeAltcraft(FakeVendor):
 
     async def op_get(self, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         program = self._program(params)
-        return self._code(program, params).info(program.loyalty_id), {}
+        found = self._code(program, params)
+        return found.info(program.loyalty_id, holders=self.report_holders), {}
 
     async def op_activate(self, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         found = self._code(self._program(params), params)
@@ -268,6 +287,10 @@ class FakeAltcraft(FakeVendor):
         code = str(params.get("code") or "")
         if code:
             found = program.codes.get(code)
+            if found is None and not program.allow_new_codes:
+                raise _Refused(
+                    404, "Promocode not found; the loyalty program does not allow new codes"
+                )
             if found is None:  # not found: imported, then attached
                 found = program.codes[code] = CodeState(code, _now())
             elif found.attached and not program.universal:
@@ -290,10 +313,10 @@ class FakeAltcraft(FakeVendor):
             raise _Refused(400, "code is required")
         found = self._code(program, params)
         _db_id, profile = self._matched(params)
+        if len(found.profiles) > 1:  # in any program, universal ones included
+            raise _Refused(400, "Promocode is attached to several profiles")
         if profile not in found.profiles:
             raise _Refused(400, "Promocode is not attached to this profile")
-        if len(set(found.profiles)) > 1 and not program.universal:
-            raise _Refused(400, "Promocode is attached to several profiles")
         found.profiles.remove(profile)
         if not found.profiles:
             found.attached = ""
@@ -308,7 +331,8 @@ class FakeAltcraft(FakeVendor):
         return JSONResponse(
             {
                 str(loyalty_id): {
-                    code: state.info(loyalty_id) for code, state in program.codes.items()
+                    code: state.info(loyalty_id, holders=True)
+                    for code, state in program.codes.items()
                 }
                 for loyalty_id, program in self.state.programs.items()
             }
@@ -382,6 +406,8 @@ def _xml(envelope: dict[str, Any]) -> bytes:
     """Altcraft's response XML: unset values as empty elements, arrays as repeated <data>."""
 
     def element(name: str, value: Any) -> str:
+        if isinstance(value, list):  # repeated elements
+            return "".join(element(name, item) for item in value)
         if value is None or value == "":
             return f"<{name}/>"
         if isinstance(value, dict):

@@ -10,10 +10,13 @@ from promodesk.domain.records import LenientInt, LenientText
 
 
 class Envelope(BaseModel):
+    """Every answer's wrapper. `error` is always there (0 for success): an answer without it
+    is not Altcraft's."""
+
     model_config = ConfigDict(extra="allow")
 
     data: Any = None
-    error: LenientInt = 0
+    error: LenientInt
     error_text: LenientText = ""
 
 

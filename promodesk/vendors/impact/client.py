@@ -1,36 +1,55 @@
 """impact.com promo codes (Advertiser API): list with filters, create, get, expire.
 
-HTTP Basic with AccountSID:AuthToken. Answers in JSON (asked for with Accept) or the default
-XML. Lists are paged with an envelope whose values are all strings and whose next-page URI is
-a path relative to the host; paging follows @page/@numpages, not only the URI.
+HTTP Basic with AccountSID:AuthToken, sent only to the account's own host. The API version is
+pinned per account (IR-Version). Answers in JSON (asked for with Accept) or the default XML,
+with values as strings (the prose examples) or typed (the OpenAPI): both are read. Lists are
+paged with an envelope whose next-page URI is a path on the host; it is followed only when it
+is exactly that (one leading slash, the account's host), otherwise the next Page is asked for,
+and paging follows @page/@numpages, not only the URI.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
+import base64
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 from xml.etree.ElementTree import Element
 
 import httpx
 
 from promodesk.domain.records import ImpactPromoCodeRecord
 from promodesk.vendors.errors import (
+    AnswerRefusedError,
+    ForbiddenError,
     MalformedResponseError,
     VendorError,
     VendorValidationError,
     outcome_unknown,
 )
-from promodesk.vendors.http import RateLimit, VendorHttp, parse_json, parse_xml, validate
+from promodesk.vendors.http import (
+    PROBE_TIMEOUT,
+    OriginAuth,
+    RateLimit,
+    VendorHttp,
+    same_origin,
+    validate,
+)
 from promodesk.vendors.impact.endpoints import (
     COLLECTION,
     CREDIT_POLICIES,
+    DEFAULT_API_VERSION,
     DEFAULT_PAGE_SIZE,
     ITEM,
     MATCH_TYPES,
+    MAX_ID,
     MAX_STRING,
+    SCOPES,
 )
 from promodesk.vendors.impact.models import ListEnvelope, WriteResult
+from promodesk.vendors.redaction import register_credentials
+
+T = TypeVar("T")
 
 VENDOR = "impact.com"
 RATE_LIMIT = RateLimit(1000, 3600.0)  # the default per app (vendor-apis.md 3.3)
@@ -66,17 +85,20 @@ class ImpactClient:
         auth_token: str,
         *,
         response_format: str = "json",
+        api_version: int = DEFAULT_API_VERSION,
         transport: httpx.AsyncBaseTransport | None = None,
         rate_limit: RateLimit | None = RATE_LIMIT,
         page_size: int = DEFAULT_PAGE_SIZE,
         **options: Any,
     ) -> ImpactClient:
         accept = "application/json" if response_format == "json" else "application/xml"
+        register_credentials(account_sid, auth_token)
+        basic = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         http = VendorHttp(
             VENDOR,
             base_url,
-            auth=(account_sid, auth_token),
-            headers={"Accept": accept},
+            auth=OriginAuth(base_url, {"Authorization": f"Basic {basic}"}),
+            headers={"Accept": accept, "IR-Version": str(int(api_version))},
             secrets=(auth_token,),
             transport=transport,
             rate_limit=rate_limit,
@@ -91,8 +113,8 @@ class ImpactClient:
 
     def _parse(self, response: httpx.Response, operation: str) -> Any:
         if self.response_format == "json":
-            return parse_json(response, vendor=VENDOR, operation=operation)
-        return parse_xml(response.content, vendor=VENDOR, operation=operation)
+            return self.http.json(response, operation)
+        return self.http.xml(response.content, operation)
 
     def _envelope(self, body: Any, operation: str) -> ListEnvelope:
         if isinstance(body, Element):
@@ -110,23 +132,53 @@ class ImpactClient:
         if isinstance(data, Element):
             inner = data.find("PromoCode")
             data = _fields(inner if inner is not None else data)
-        return validate(ImpactPromoCodeRecord, data, vendor=VENDOR, operation=operation)
+        record = validate(ImpactPromoCodeRecord, data, vendor=VENDOR, operation=operation)
+        ids = (record.id, record.campaign_id, record.partner_id, record.deal_id)
+        if any(value is not None and len(value) > _SAFE_DIGITS for value in ids):  # rare
+            for label, value in zip(_ID_FIELDS, ids, strict=True):
+                _check_fits(label, value, operation)
+        return record
 
     def _write(self, data: Any, operation: str) -> WriteResult:
         if isinstance(data, Element):
             data = _fields(data)
         return validate(WriteResult, data, vendor=VENDOR, operation=operation)
 
+    async def _fetch(
+        self,
+        method: str,
+        url: str,
+        parse: Callable[[httpx.Response], T],
+        *,
+        operation: str,
+        idempotent: bool,
+        **kwargs: Any,
+    ) -> T:
+        """One call; a 403 says which permission the token lacks for it."""
+        try:
+            return await self.http.fetch(
+                method, url, parse, operation=operation, idempotent=idempotent, **kwargs
+            )
+        except ForbiddenError as forbidden:
+            raise _missing_scope(forbidden, operation) from None
+
     # -- operations -------------------------------------------------------------------------------
 
-    async def ping(self) -> None:
-        await self.http.request(
-            "GET",
-            self.collection,
-            operation="list promo codes",
-            idempotent=True,
-            params={"PageSize": 1},
+    async def ping(self, *, within: float = PROBE_TIMEOUT) -> None:
+        """Test connection, one try within `within` seconds: the first page of codes must come
+        back as impact.com's list answer (not a web page, not another site)."""
+        operation = "list promo codes"
+        response = await self.http.probe(
+            "GET", self.collection, operation=operation, within=within, params={"PageSize": 1}
         )
+        if response.status_code == 200:
+            try:
+                self._envelope(self._parse(response, operation), operation)
+                return
+            except MalformedResponseError:
+                pass
+        error = self.http.not_the_api(response, operation)
+        raise _missing_scope(error, operation) if isinstance(error, ForbiddenError) else error
 
     async def iter_codes(
         self,
@@ -160,10 +212,9 @@ class ImpactClient:
                 next_page = None
                 page, pages = envelope.page or 1, envelope.numpages or 1
                 if page < pages:
-                    if envelope.nextpageuri:
-                        # A path relative to the host (not to our base URL's path); it carries
-                        # the query (an empty params dict would erase it).
-                        url = str(self.http.client.base_url.join(envelope.nextpageuri))
+                    url = self._next_page_url(envelope.nextpageuri)
+                    if url is not None:
+                        # It carries the query (an empty params dict would erase it).
                         next_page = asyncio.ensure_future(self._page(url, None))
                     else:
                         query = {**query, "Page": page + 1}
@@ -185,8 +236,18 @@ class ImpactClient:
                 except VendorError:
                     pass  # the prefetch failed, but nobody wants that page any more
 
+    def _next_page_url(self, uri: str | None) -> str | None:
+        """@nextpageuri, when it is a path on the account's own host (one leading slash, not
+        "//host/...", which a URL join turns into another host that would get the
+        credentials); None means: ask for the next Page instead."""
+        if not uri or not uri.startswith("/") or uri.startswith("//") or "\\" in uri:
+            return None
+        base = self.http.client.base_url
+        url = base.join(uri)
+        return str(url) if same_origin(url, base) else None
+
     async def _page(self, url: str, params: dict[str, Any] | None) -> ListEnvelope:
-        return await self.http.fetch(
+        return await self._fetch(
             "GET",
             url,
             lambda response: self._envelope(
@@ -201,9 +262,9 @@ class ImpactClient:
         return [record async for record in self.iter_codes(**filters)]
 
     async def get(self, promo_code_id: str | int) -> ImpactPromoCodeRecord:
-        return await self.http.fetch(
+        return await self._fetch(
             "GET",
-            ITEM.format(sid=self.account_sid, id=promo_code_id),
+            ITEM.format(sid=self.account_sid, id=_id_argument(promo_code_id)),
             lambda response: self._record(
                 self._parse(response, "get promo code"), "get promo code"
             ),
@@ -218,7 +279,7 @@ class ImpactClient:
         campaign_id: str | int,
         code: str,
         credit_policy: str = "ALWAYS",
-        type_: str = "LI",
+        match_type: str = "LI",
         start_date: str | None = None,
         end_date: str | None = None,
         deal_id: str | int | None = None,
@@ -229,7 +290,7 @@ class ImpactClient:
         problems = []
         if credit_policy not in CREDIT_POLICIES:
             problems.append(f"CreditPolicy must be one of {', '.join(CREDIT_POLICIES)}")
-        if type_ not in MATCH_TYPES:
+        if match_type not in MATCH_TYPES:
             problems.append("Type must be LI (exact) or RE (regex)")
         if not code or len(code.encode()) > MAX_STRING:
             problems.append(f"Code must be 1 to {MAX_STRING} bytes")
@@ -240,7 +301,7 @@ class ImpactClient:
             "CampaignId": str(campaign_id),
             "Code": code,
             "CreditPolicy": credit_policy,
-            "Type": type_,
+            "Type": match_type,
         }
         for key, value in (
             ("StartDate", start_date),
@@ -252,7 +313,7 @@ class ImpactClient:
                 form[key] = str(value)
 
         async def send() -> WriteResult:
-            return await self.http.fetch(
+            return await self._fetch(
                 "POST",
                 self.collection,
                 lambda response: self._write(
@@ -292,6 +353,7 @@ class ImpactClient:
                     operation="create promo code",
                 )
             return found
+        _check_fits("Id", result.id, "create promo code")
         return await self.get(result.id)
 
     async def _find(
@@ -305,9 +367,9 @@ class ImpactClient:
     async def expire(self, promo_code_id: str | int) -> None:
         """Deactivates the code at impact.com (kept as INACTIVE; not expired in the brand's
         own discount system)."""
-        await self.http.fetch(
+        await self._fetch(
             "DELETE",
-            ITEM.format(sid=self.account_sid, id=promo_code_id),
+            ITEM.format(sid=self.account_sid, id=_id_argument(promo_code_id)),
             lambda response: self._write(
                 self._parse(response, "expire promo code"), "expire promo code"
             ),
@@ -318,3 +380,37 @@ class ImpactClient:
 
 def _fields(element: Element) -> dict[str, Any]:
     return {child.tag: (child.text or "") for child in element}
+
+
+def _missing_scope(forbidden: ForbiddenError, operation: str) -> ForbiddenError:
+    scope = SCOPES.get(operation, operation)
+    return ForbiddenError(
+        VENDOR,
+        f"this token lacks the '{scope}' permission (give it to the token in impact.com, or "
+        "use a read/write token)",
+        operation=operation,
+        status=forbidden.status,
+        vendor_message=forbidden.vendor_message,
+    )
+
+
+_ID_FIELDS = ("Id", "CampaignId", "AssignedPartnerId", "DealId")
+_SAFE_DIGITS = len(str(MAX_ID)) - 1  # any whole number this long fits
+
+
+def _check_fits(label: str, value: str | None, operation: str) -> None:
+    """An id promodesk can keep (SQLite INTEGER): a bigger one is a message, not a crash."""
+    if value and value.isdigit() and (len(value) > 19 or int(value) > MAX_ID):
+        raise AnswerRefusedError(
+            VENDOR,
+            f"the answer to {operation} has {label} {value[:24]}{'…' if len(value) > 24 else ''}"
+            f", larger than promodesk can keep (at most {MAX_ID})",
+            operation=operation,
+        )
+
+
+def _id_argument(promo_code_id: str | int) -> str:
+    text = str(promo_code_id).strip()
+    if not text.isdigit() or len(text) > 19 or int(text) > MAX_ID:
+        raise ValueError(f"a promo code id is a whole number, not {text[:40]!r}")
+    return text

@@ -1,20 +1,24 @@
 """A sandbox impact.com Advertiser API for promo codes, with the documented behaviour.
 
-HTTP Basic (AccountSID:AuthToken): 401 for bad credentials, 403 for a read-only token writing
-or a scoped token without the promo-code permissions. XML unless JSON is asked for (Accept or
-a .json suffix). Lists paged with Page/PageSize and an envelope of strings whose next-page URI
-is host-relative and "" on the last page. Create takes a form or JSON and answers
-{Status, Uri}; expire keeps the code, INACTIVE. 1,000 requests per hour per account, 429
-with X-RateLimit-* headers (Reset as an epoch).
+HTTP Basic (AccountSID:AuthToken): 401 for bad credentials, 403 for a token without the
+operation's permission (a read-only token writing, a scoped token without the promo-code
+scopes). XML unless JSON is asked for (Accept or a .json suffix). The IR-Version header is
+recorded and checked. Lists paged with Page/PageSize and an envelope whose next-page URI is
+host-relative and "" on the last page. Values come as strings, as the prose examples show
+them (`typed=False`, the sandbox default), or typed per the OpenAPI: integers, booleans and
+nulls (`typed=True`). Create takes a form or JSON and answers {Status, Uri}; expire keeps the
+code, INACTIVE. 1,000 requests per hour per account, 429 with X-RateLimit-* headers (Reset as
+an epoch).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 from xml.sax.saxutils import escape
 
@@ -32,13 +36,29 @@ from promodesk.vendors.fake_support import (
     SlidingWindow,
     json_bytes,
 )
-from promodesk.vendors.impact.endpoints import CREDIT_POLICIES, MATCH_TYPES, MAX_STRING
+from promodesk.vendors.impact.endpoints import (
+    CREDIT_POLICIES,
+    DEFAULT_API_VERSION,
+    MATCH_TYPES,
+    MAX_INTEGER_DIGITS,
+    MAX_STRING,
+    SCOPES,
+)
 from promodesk.vendors.registry import SANDBOX_CREDENTIALS
 
 SANDBOX_SID = SANDBOX_CREDENTIALS[Vendor.IMPACT]["account_sid"]
 SANDBOX_TOKEN = SANDBOX_CREDENTIALS[Vendor.IMPACT]["auth_token"]
 READ_ONLY_TOKEN = "sandbox-impact-readonly"
 SCOPED_NO_PROMO_TOKEN = "sandbox-impact-scoped-other"
+SCOPED_LIST_ONLY_TOKEN = "sandbox-impact-scoped-list"
+
+_ALL = frozenset(SCOPES.values())
+_TOKEN_SCOPES = {
+    SANDBOX_TOKEN: _ALL,
+    READ_ONLY_TOKEN: frozenset({SCOPES["list promo codes"], SCOPES["get promo code"]}),
+    SCOPED_NO_PROMO_TOKEN: frozenset(),
+    SCOPED_LIST_ONLY_TOKEN: frozenset({SCOPES["list promo codes"]}),
+}
 
 _PARTNERS = {
     "2552842": "Wile E. Coyote Facebook",
@@ -47,12 +67,16 @@ _PARTNERS = {
 }
 _PROGRAMS = {"1000": "Acme Campaign", "1001": "Acme Outdoor UK"}
 
+# How @nextpageuri is written: a path on the host (what impact.com sends), a "//host/..."
+# reference some answers carry, an absolute URL elsewhere, or nothing.
+NextPageStyle = Literal["path", "protocol-relative", "absolute", "none"]
+
 
 def _iso(moment: datetime | None = None) -> str:
     return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _within(record: dict[str, str], bounds: list[tuple[str, int, str]]) -> bool:
+def _within(record: dict[str, Any], bounds: list[tuple[str, int, str]]) -> bool:
     """StartDate keeps codes starting on or after it; EndDate, codes ending by it."""
     return all(
         (to_utc_text(record["StartDate"]) >= value)
@@ -62,9 +86,40 @@ def _within(record: dict[str, str], bounds: list[tuple[str, int, str]]) -> bool:
     )
 
 
+def _as_text(value: Any) -> str:
+    """A value as the prose examples show it: every value a string, unset ones ""."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+_INTEGERS = ("Id", "CampaignId", "AssignedPartnerId", "DealId")
+_BOOLEANS = ("SynchAdsPromoCodes",)
+
+
+def _typed(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as the OpenAPI types it: integers, booleans, and null for what is unset."""
+    typed: dict[str, Any] = {}
+    for key, value in record.items():
+        if value == "" or value is None:
+            typed[key] = None
+        elif key in _INTEGERS:
+            typed[key] = int(value)
+        elif key in _BOOLEANS:
+            typed[key] = value if isinstance(value, bool) else str(value).lower() == "true"
+        else:
+            typed[key] = value
+    return typed
+
+
 class ImpactState:
+    """Records are kept as the prose examples show them (every value a string, "" when
+    unset); the typed form is made for the page being answered."""
+
     def __init__(self, *, demo: bool = True) -> None:
-        self.codes: dict[int, dict[str, str]] = {}
+        self.codes: dict[int, dict[str, Any]] = {}
         self.next_id = 7_000_000
         if demo:
             for number in range(25):
@@ -80,7 +135,8 @@ class ImpactState:
                     }
                 )
 
-    def add(self, fields: dict[str, str]) -> dict[str, str]:
+    def add(self, fields: dict[str, str]) -> dict[str, Any]:
+        """A new code from a create's fields (text, as a form sends them)."""
         self.next_id += 1
         partner = fields["AssignedPartnerId"]
         program = fields["CampaignId"]
@@ -106,6 +162,11 @@ class ImpactState:
         self.codes[self.next_id] = record
         return record
 
+    def expire(self, number: int) -> None:
+        record = self.codes[number]
+        record["State"] = "INACTIVE"
+        record["EndDate"] = record["EndDate"] or _iso()
+
 
 class FakeImpact(FakeVendor):
     def __init__(
@@ -116,12 +177,17 @@ class FakeImpact(FakeVendor):
         rate_limit: tuple[int, float] | None = (1000, 3600.0),
         faults: FaultPlan | None = None,
         demo: bool = True,
+        typed: bool = False,
+        next_page_style: NextPageStyle = "path",
     ) -> None:
         self.sid = sid
-        self.tokens = {token: "rw", READ_ONLY_TOKEN: "ro", SCOPED_NO_PROMO_TOKEN: "scoped-other"}
+        self.tokens = {**_TOKEN_SCOPES, token: _ALL}
         self.state = ImpactState(demo=demo)
         self.limit = SlidingWindow(*rate_limit) if rate_limit else None
         self.faults = faults or FaultPlan()
+        self.typed = typed
+        self.next_page_style: NextPageStyle = next_page_style
+        self.api_versions: collections.Counter[str] = collections.Counter()  # IR-Version seen
         self.lock = asyncio.Lock()
         base = "/Advertisers/{sid}/PromoCodes"
         routes = [
@@ -169,7 +235,11 @@ class FakeImpact(FakeVendor):
             body["Errors"] = errors
         return self._answer(request, body, status, headers)
 
-    def _auth(self, request: Request, *, write: bool) -> Response | None:
+    def _record(self, number: int) -> dict[str, Any]:
+        record = self.state.codes[number]
+        return _typed(record) if self.typed else record
+
+    def _auth(self, request: Request, operation: str) -> Response | None:
         header = request.headers.get("authorization", "")
         try:
             user, _, secret = (
@@ -177,14 +247,23 @@ class FakeImpact(FakeVendor):
             )
         except ValueError:
             user, secret = "", ""
-        kind = self.tokens.get(secret)
-        if not header.startswith("Basic ") or user != self.sid or kind is None:
+        scopes = self.tokens.get(secret)
+        if not header.startswith("Basic ") or user != self.sid or scopes is None:
             return self._error(request, 401, "Unauthorized: no valid API key was provided")
         if request.path_params.get("sid") != self.sid:
             return self._error(request, 403, "Forbidden: this account cannot access that resource")
-        if kind == "scoped-other" or (kind == "ro" and write):
+        if SCOPES[operation] not in scopes:
             return self._error(
                 request, 403, "Forbidden: the token does not have the required permission"
+            )
+        version = request.headers.get("ir-version", "")
+        self.api_versions[version or "(none)"] += 1
+        if version and not (version.isdigit() and 1 <= int(version) <= DEFAULT_API_VERSION):
+            return self._error(
+                request,
+                400,
+                "Validation Failed",
+                [{"Field": "IR-Version", "Message": f"Unsupported API version {version[:10]}"}],
             )
         if self.limit is not None:
             wait = self.limit.hit(user)
@@ -219,13 +298,18 @@ class FakeImpact(FakeVendor):
 
     async def collection(self, request: Request) -> Response:
         write = request.method == "POST"
-        refused = self._auth(request, write=write)
+        refused = self._auth(request, "create promo code" if write else "list promo codes")
         if refused is not None:
             return refused
         async with self.lock:
             if write:
                 return await self._create(request)
             return self._list(request)
+
+    def _invalid(self, request: Request, field: str, message: str) -> Response:
+        return self._error(
+            request, 400, "Validation Failed", [{"Field": field, "Message": message}]
+        )
 
     def _list(self, request: Request) -> Response:
         query = request.query_params
@@ -236,60 +320,72 @@ class FakeImpact(FakeVendor):
             return self._error(request, 400, "Page and PageSize must be numbers")
         state = query.get("State")
         if state and state not in ("ACTIVE", "INACTIVE"):
-            return self._error(
-                request,
-                400,
-                "Validation Failed",
-                [{"Field": "State", "Message": "ACTIVE or INACTIVE"}],
-            )
+            return self._invalid(request, "State", "ACTIVE or INACTIVE")
+        campaign = query.get("CampaignId")
+        if campaign and not (campaign.isdigit() and len(campaign) <= MAX_INTEGER_DIGITS):
+            return self._invalid(request, "CampaignId", "Not a numeric value")
         bounds = []
         for name, comparison in (("StartDate", 1), ("EndDate", -1)):
             if query.get(name):
                 try:
                     bounds.append((name, comparison, to_utc_text(query[name])))
                 except ValueError:
-                    return self._error(
-                        request,
-                        400,
-                        "Validation Failed",
-                        [{"Field": name, "Message": "ISO 8601 with a time zone"}],
-                    )
-        campaign, code = query.get("CampaignId"), query.get("Code")
+                    return self._invalid(request, name, "ISO 8601 with a time zone")
+        code = query.get("Code")
         if not (campaign or code or state or bounds):
-            rows = list(self.state.codes.values())  # the common case, kept cheap at 100k codes
+            numbers = list(self.state.codes)  # the common case, kept cheap at 100k codes
         else:
-            rows = [
-                record
-                for record in self.state.codes.values()
-                if (not campaign or record["CampaignId"] == campaign)
+            numbers = [
+                number
+                for number, record in self.state.codes.items()
+                if (not campaign or int(record["CampaignId"]) == int(campaign))
                 and (not code or record["Code"] == code)
                 and (not state or record["State"] == state)
                 and _within(record, bounds)
             ]
-        pages = max(1, -(-len(rows) // size))
-        chunk = rows[(page - 1) * size : page * size]
+        pages = max(1, -(-len(numbers) // size))
+        chunk = [self._record(number) for number in numbers[(page - 1) * size : page * size]]
+        envelope: dict[str, Any] = {
+            **self._paging(request, page, pages, size, len(numbers), len(chunk)),
+            "PromoCodes": chunk,
+        }
+        return self._answer(request, envelope)
+
+    def _paging(
+        self, request: Request, page: int, pages: int, size: int, total: int, count: int
+    ) -> dict[str, Any]:
+        """The envelope's @-attributes: strings as the prose shows them, numbers if typed."""
         root = request.scope.get("root_path", "")
         base = f"{root}/Advertisers/{self.sid}/PromoCodes"
-        params = {k: v for k, v in query.items() if k not in ("Page", "PageSize")}
+        params = {k: v for k, v in request.query_params.items() if k not in ("Page", "PageSize")}
 
         def uri(number: int) -> str:
             return f"{base}?{urlencode({**params, 'Page': number, 'PageSize': size})}"
 
-        envelope: dict[str, Any] = {
-            "@page": str(page),
-            "@numpages": str(pages),
-            "@pagesize": str(size),
-            "@total": str(len(rows)),
-            "@start": str((page - 1) * size),
-            "@end": str((page - 1) * size + max(0, len(chunk) - 1)),
+        def number(value: int) -> int | str:
+            return value if self.typed else str(value)
+
+        following = ""
+        if page < pages:
+            following = {
+                "path": uri(page + 1),
+                "protocol-relative": f"//evil.example{uri(page + 1)}",
+                "absolute": f"http://evil.example{uri(page + 1)}",
+                "none": "",
+            }[self.next_page_style]
+        return {
+            "@page": number(page),
+            "@numpages": number(pages),
+            "@pagesize": number(size),
+            "@total": number(total),
+            "@start": number((page - 1) * size),
+            "@end": number((page - 1) * size + max(0, count - 1)),
             "@uri": uri(page),
             "@firstpageuri": uri(1),
             "@previouspageuri": uri(page - 1) if page > 1 else "",
-            "@nextpageuri": uri(page + 1) if page < pages else "",
+            "@nextpageuri": following,
             "@lastpageuri": uri(pages),
-            "PromoCodes": chunk,
         }
-        return self._answer(request, envelope)
 
     async def _create(self, request: Request) -> Response:
         fields = await self._fields(request)
@@ -305,13 +401,21 @@ class FakeImpact(FakeVendor):
         if fields.get("Type") and fields["Type"] not in MATCH_TYPES:
             errors.append({"Field": "Type", "Message": "Must be LI or RE"})
         for name in ("AssignedPartnerId", "CampaignId", "DealId"):
-            if fields.get(name) and not fields[name].isdigit():
+            value = fields.get(name)
+            if value and not (value.isdigit() and len(value) <= MAX_INTEGER_DIGITS):
                 errors.append({"Field": name, "Message": "Not a numeric value"})
-        if len(fields.get("Code", "").encode()) > MAX_STRING:
-            errors.append({"Field": "Code", "Message": f"At most {MAX_STRING} characters"})
+        for name in ("Code", "DealName"):
+            if len(fields.get(name, "").encode()) > MAX_STRING:
+                errors.append({"Field": name, "Message": f"At most {MAX_STRING} characters"})
+        for name in ("StartDate", "EndDate"):
+            if fields.get(name):
+                try:
+                    to_utc_text(fields[name])
+                except ValueError:
+                    errors.append({"Field": name, "Message": "ISO 8601 with a time zone"})
         if not errors and any(
             r["Code"] == fields["Code"]
-            and r["CampaignId"] == fields["CampaignId"]
+            and int(r["CampaignId"]) == int(fields["CampaignId"])
             and r["State"] == "ACTIVE"
             for r in self.state.codes.values()
         ):
@@ -333,27 +437,28 @@ class FakeImpact(FakeVendor):
         if method == "POST":  # POST may override the method (vendor-apis.md 3.1)
             override = (await self._fields(request)).get("_method", "").upper()
             method = override or "POST"
-        refused = self._auth(request, write=method != "GET")
+        operation = {"GET": "get promo code", "DELETE": "expire promo code"}.get(method)
+        if operation is None:
+            return self._error(request, 405, "Method Not Allowed")
+        refused = self._auth(request, operation)
         if refused is not None:
             return refused
         raw = request.path_params["id"].split(".", 1)[0]
         if not raw.isdigit():
             return self._error(request, 404, "Not Found")
         async with self.lock:
-            record = self.state.codes.get(int(raw))
-            if record is None:
+            number = int(raw)
+            if number not in self.state.codes:
                 return self._error(request, 404, "Not Found")
-            if method == "GET":
-                return self._answer(
-                    request, {**record, "Uri": f"/Advertisers/{self.sid}/PromoCodes/{raw}"}
-                )
             if method == "DELETE":
-                record["State"] = "INACTIVE"
-                record["EndDate"] = record["EndDate"] or _iso()
+                self.state.expire(number)
                 return self._answer(
                     request, {"Status": "OK", "Uri": f"/Advertisers/{self.sid}/PromoCodes/{raw}"}
                 )
-            return self._error(request, 405, "Method Not Allowed")
+            return self._answer(
+                request,
+                {**self._record(number), "Uri": f"/Advertisers/{self.sid}/PromoCodes/{raw}"},
+            )
 
     async def sandbox_state(self, request: Request) -> Response:
         return JSONResponse(
@@ -380,11 +485,12 @@ def _xml(body: dict[str, Any]) -> bytes:
     parts = ['<?xml version="1.0" encoding="UTF-8"?><ImpactRadiusResponse>']
 
     def leaf(name: str, value: Any) -> str:
-        return f"<{name}>{escape(str(value))}</{name}>" if value not in (None, "") else f"<{name}/>"
+        text = _as_text(value)
+        return f"<{name}>{escape(text)}</{name}>" if text else f"<{name}/>"
 
     if "PromoCodes" in body:
         attributes = " ".join(
-            f'{key[1:]}="{escape(str(value), {chr(34): "&quot;"})}"'
+            f'{key[1:]}="{escape(_as_text(value), {chr(34): "&quot;"})}"'
             for key, value in body.items()
             if key.startswith("@")
         )

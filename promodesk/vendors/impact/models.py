@@ -1,4 +1,5 @@
-"""impact.com wire models: the list envelope (every value a string) and write answers."""
+"""impact.com wire models: the list envelope (values as strings in the prose examples, typed
+per the OpenAPI) and write answers."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ class ListEnvelope(BaseModel):
     pagesize: LenientInt = Field(default=None, alias="@pagesize")
     total: LenientInt = Field(default=None, alias="@total")
     nextpageuri: LenientText = Field(default=None, alias="@nextpageuri")
-    promo_codes: list[dict[str, Any]] = Field(default_factory=list, alias="PromoCodes")
+    # Always there, empty when nothing matches: an answer without it is not a list answer.
+    promo_codes: list[dict[str, Any]] = Field(alias="PromoCodes")
 
 
 class WriteResult(BaseModel):

@@ -5,7 +5,11 @@ auth, 50 requests per 10 s per key, promotion states draft -> active <-> deactiv
 archived (final), tiers locked once ever active, client-chosen ids (409 when taken), global
 and unique promocodes with a code pool and a default code used when the pool runs dry,
 Consistent vs Varying allocation, code files uploaded through an upload URL, and the
-allocation export. Sandbox-only routes under /_sandbox/ set faults and simulate campaigns.
+allocation export. A promocode is created blank (`POST /v1/promocodes?promocodeId=` with the
+promotion id as a JSON string body) and set up by transaction commands. Every PATCH and its
+transaction command go through the same rule; a transaction is tried on a copy and kept only
+if every command passes. Sandbox-only routes under /_sandbox/ set faults and simulate
+campaigns.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import copy
 import csv
+import dataclasses
 import io
+import json
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,7 +41,16 @@ from promodesk.vendors.fake_support import (
     SlidingWindow,
     json_bytes,
 )
-from promodesk.vendors.optimove.endpoints import ENDPOINTS, LEGACY_BATCH, MAX_CODE_FILE_BYTES
+from promodesk.vendors.optimove.endpoints import (
+    ENDPOINTS,
+    LEGACY_BATCH,
+    MAX_CODE_FILE_BYTES,
+    PROMOCODE_COMMANDS,
+    PROMOCODE_TYPES,
+    PROMOTION_COMMANDS,
+    Command,
+    allocation_method,
+)
 from promodesk.vendors.registry import SANDBOX_CREDENTIALS
 
 SANDBOX_API_KEY = SANDBOX_CREDENTIALS[Vendor.OPTIMOVE]["api_key"]
@@ -46,20 +61,22 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_STATUS_NAMES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
 def error(status: int, message: str, errors: list[dict[str, str]] | None = None) -> JSONResponse:
-    names = {
-        400: "Bad Request",
-        401: "Unauthorized",
-        403: "Forbidden",
-        404: "Not Found",
-        409: "Conflict",
-        429: "Too Many Requests",
-        500: "Internal Server Error",
-        503: "Service Unavailable",
-    }
     body: dict[str, Any] = {
         "status": status,
-        "error": names.get(status, "Error"),
+        "error": _STATUS_NAMES.get(status, "Error"),
         "message": message,
     }
     if errors:
@@ -82,6 +99,25 @@ def error_body(status: int) -> bytes:
     )
 
 
+class Refused(Exception):
+    """A rule says no: the status, the message and any field errors of the answer."""
+
+    def __init__(
+        self, status: int, message: str, errors: list[dict[str, str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+
+    @classmethod
+    def field(cls, name: str, message: str) -> Refused:
+        return cls(400, "Validation failed", [{"field": name, "message": message}])
+
+    def response(self, prefix: str = "") -> JSONResponse:
+        return error(self.status, prefix + self.message, self.errors)
+
+
 @dataclass
 class CodeFileState:
     file_id: str
@@ -94,17 +130,21 @@ class CodeFileState:
 @dataclass
 class PromocodeState:
     promocode_id: str
-    type: str
+    type: str | None = None  # set by the setType command; None while the promocode is blank
     promotion_id: str | None = None
-    code: str | None = None
+    code: str | None = None  # the global code customers type (never the promocode id)
     default_code: str | None = None
-    allocation_method: str = "consistent"
+    allocation_method: str | None = None  # "Consistent" | "Varying"; unique codes default to C.
     hidden: bool = False
     campaigns: list[str] = field(default_factory=list)
     files: dict[str, CodeFileState] = field(default_factory=dict)
     pool: list[tuple[str, str]] = field(default_factory=list)  # (code, file id), in upload order
     by_customer: dict[str, str] = field(default_factory=dict)  # Consistent: the customer's code
     allocations: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def method(self) -> str:
+        return self.allocation_method or "Consistent"
 
     def as_json(self) -> dict[str, Any]:
         allocated = sum(f.allocated for f in self.files.values())
@@ -114,7 +154,7 @@ class PromocodeState:
             "type": self.type,
             "code": self.code,
             "defaultCode": self.default_code,
-            "allocationMethod": self.allocation_method,
+            "allocationMethod": self.method if self.type == "unique" else self.allocation_method,
             "hidden": self.hidden,
             "campaigns": self.campaigns,
             "files": [file_json(f) for f in self.files.values()],
@@ -147,16 +187,20 @@ class OptimoveState:
 
     def _seed_demo(self) -> None:
         self.promotions["spring-welcome-2026"] = self.new_promotion(
-            "spring-welcome-2026", "Spring welcome 2026", "10% off the first order"
+            "spring-welcome-2026", "Spring welcome 2026", "SPRING26", "10% off the first order"
         )
         self.promotions["spring-welcome-2026"].update(state="active", everActive=True)
         code = PromocodeState(
-            "pc-spring-welcome", "unique", "spring-welcome-2026", default_code="SPRING-FALLBACK"
+            "pc-spring-welcome",
+            "unique",
+            "spring-welcome-2026",
+            default_code="SPRING-FALLBACK",
+            allocation_method="Consistent",
         )
         self.promocodes[code.promocode_id] = code
         self.add_file(code, "spring_batch1.csv", [f"SPRW-{n:06d}" for n in range(500)])
         self.promotions["welcome-global"] = self.new_promotion(
-            "welcome-global", "Welcome (shared code)"
+            "welcome-global", "Welcome (shared code)", "WELCOME"
         )
         self.promocodes["pc-welcome-2025"] = PromocodeState(
             "pc-welcome-2025", "global", "welcome-global", code="WELCOME2025"
@@ -181,11 +225,14 @@ class OptimoveState:
             },
         ]
 
-    def new_promotion(self, promotion_id: str, name: str, description: str = "") -> dict[str, Any]:
+    def new_promotion(
+        self, promotion_id: str, name: str, code: str, description: str = ""
+    ) -> dict[str, Any]:
         now = _now()
         return {
             "promotionId": promotion_id,
             "name": name,
+            "code": code,
             "description": description,
             "state": "draft",
             "everActive": False,
@@ -208,7 +255,7 @@ class OptimoveState:
         the pool is dry (Consistent keeps the customer's first code)."""
         if promocode.type == "global":
             return promocode.code or ""
-        if promocode.allocation_method == "consistent" and customer in promocode.by_customer:
+        if promocode.method == "Consistent" and customer in promocode.by_customer:
             return promocode.by_customer[customer]
         if promocode.pool:
             code, file_id = promocode.pool.pop(0)
@@ -231,6 +278,24 @@ class OptimoveState:
         promocode.by_customer[customer] = code
         return code
 
+    def promotion_for_code(self, promo_code: str) -> dict[str, Any] | None:
+        """The promotion a promo code identifies: the promotion whose code it is, else the
+        promotion of the global promocode customers type it for."""
+        for promotion in self.promotions.values():
+            if promotion["code"] == promo_code and promotion["state"] != "archived":
+                return promotion
+        for promocode in self.promocodes.values():
+            if promocode.type == "global" and promocode.code == promo_code:
+                return self.promotions.get(promocode.promotion_id or "")
+        return None
+
+
+def _text(fields: Mapping[str, Any], name: str) -> str:
+    value = fields.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise Refused.field(name, "must be a non-empty text")
+    return value
+
 
 class FakeOptimove(FakeVendor):
     def __init__(
@@ -247,7 +312,12 @@ class FakeOptimove(FakeVendor):
         self.faults = faults or FaultPlan()
         self.lock = asyncio.Lock()
         routes = [
-            Route(endpoint.path, self._handler(endpoint.name), methods=[endpoint.method])
+            # A promo code in a path may hold "/" (sent as %2F, decoded before routing).
+            Route(
+                endpoint.path.replace("{promoCode}", "{promoCode:path}"),
+                self._handler(endpoint.name),
+                methods=[endpoint.method],
+            )
             for endpoint in ENDPOINTS.values()
         ]
         routes += [
@@ -269,7 +339,10 @@ class FakeOptimove(FakeVendor):
             if refused is not None:
                 return refused
             async with self.lock:
-                answer: Response = await method(request)
+                try:
+                    answer: Response = await method(request)
+                except Refused as refusal:
+                    return refusal.response()
                 return answer
 
         return handle
@@ -290,150 +363,160 @@ class FakeOptimove(FakeVendor):
         except ValueError:
             return None
 
-    def _promotion(self, request: Request) -> dict[str, Any] | Response:
-        promotion = self.state.promotions.get(request.path_params["promotionId"])
-        return promotion if promotion is not None else error(404, "Promotion not found")
+    async def _object(self, request: Request) -> dict[str, Any]:
+        body = await self._body(request)
+        if body is None:
+            return {}
+        if not isinstance(body, dict):
+            raise Refused.field("body", "must be a JSON object")
+        return body
 
-    def _promocode(self, request: Request) -> PromocodeState | Response:
+    def _promotion(self, request: Request) -> dict[str, Any]:
+        promotion = self.state.promotions.get(request.path_params["promotionId"])
+        if promotion is None:
+            raise Refused(404, "Promotion not found")
+        return promotion
+
+    def _promocode(self, request: Request) -> PromocodeState:
         promocode = self.state.promocodes.get(request.path_params["promocodeId"])
-        return promocode if promocode is not None else error(404, "Promocode not found")
+        if promocode is None:
+            raise Refused(404, "Promocode not found")
+        return promocode
+
+    # -- promotion rules (one per command; the PATCHes use them too) --------------------------
+
+    def _apply_to_promotion(
+        self, promotion: dict[str, Any], name: str, fields: Mapping[str, Any]
+    ) -> None:
+        """Check one change against the rules, then make it (nothing changes if refused)."""
+        if promotion["state"] == "archived":
+            if name == "activate":
+                raise Refused(409, "An archived promotion cannot be activated; duplicate it")
+            raise Refused(409, "An archived promotion cannot be changed")
+        changes: dict[str, Any]
+        if name == "setMetadata":
+            changes = {k: _text(fields, k) for k in ("name", "description") if k in fields}
+            if "description" in fields and fields["description"] == "":
+                changes["description"] = ""
+        elif name == "setProperties":
+            if promotion["state"] not in ("draft", "deactivated"):
+                raise Refused(
+                    409,
+                    "Properties can be set in draft or deactivated state, "
+                    f"not {promotion['state']}",
+                )
+            if not isinstance(fields.get("properties"), dict):
+                raise Refused.field("properties", "must be an object")
+            changes = {"properties": dict(fields["properties"])}
+        elif name == "setPromotionTiers":
+            if promotion["everActive"]:
+                raise Refused(409, "Tiers cannot be changed once the promotion has been active")
+            changes = {"promotionTiers": _checked_tiers(fields.get("promotionTiers"))}
+        elif name == "setPublishingBudgets":
+            changes = {
+                "publishingBudgets": {
+                    key: fields[key] for key in ("audienceCap", "rewardBudget") if key in fields
+                }
+            }
+        elif name == "setRewardConstraints":
+            if not isinstance(fields.get("constraints"), list):
+                raise Refused.field("constraints", "must be a list")
+            changes = {"rewardConstraints": list(fields["constraints"])}
+        elif name == "activate":
+            changes = {"state": "active", "everActive": True}
+        elif name == "deactivate":
+            if promotion["state"] != "active":
+                raise Refused(
+                    409, f"Only an active promotion can be deactivated (it is {promotion['state']})"
+                )
+            changes = {"state": "deactivated"}
+        else:  # pragma: no cover - commands are checked against the table first
+            raise Refused(400, f"Unknown command {name}")
+        promotion.update(changes, updatedAt=_now())
+
+    async def _patch_promotion(self, request: Request, name: str, fields: Any) -> Response:
+        self._apply_to_promotion(self._promotion(request), name, fields)
+        return Response(status_code=204)
 
     # -- promotions -------------------------------------------------------------------------
 
     async def op_create_promotion(self, request: Request) -> Response:
-        body = await self._body(request)
-        if not isinstance(body, dict) or not str(body.get("name") or "").strip():
-            return error(400, "Validation failed", [{"field": "name", "message": "is required"}])
+        body = await self._object(request)
+        name, code = _text(body, "name"), _text(body, "code")
         promotion_id = str(body.get("promotionId") or f"promotion-{uuid.uuid4().hex[:12]}")
         if promotion_id in self.state.promotions:
             return error(409, f"A promotion with id {promotion_id} already exists")
         self.state.promotions[promotion_id] = self.state.new_promotion(
-            promotion_id, str(body["name"]), str(body.get("description") or "")
+            promotion_id, name, code, str(body.get("description") or "")
         )
         return JSONResponse({"promotionId": promotion_id}, status_code=201)
 
     async def op_get_promotion(self, request: Request) -> Response:
-        found = self._promotion(request)
-        return found if isinstance(found, Response) else JSONResponse(found)
-
-    def _change(self, promotion: dict[str, Any], **values: Any) -> Response:
-        promotion.update(values, updatedAt=_now())
-        return Response(status_code=204)
+        return JSONResponse(self._promotion(request))
 
     async def op_set_metadata(self, request: Request) -> Response:
-        found = self._promotion(request)
-        if isinstance(found, Response):
-            return found
-        if found["state"] == "archived":
-            return error(409, "An archived promotion cannot be changed")
-        body = await self._body(request) or {}
-        return self._change(
-            found, **{k: str(v) for k, v in body.items() if k in ("name", "description")}
-        )
+        return await self._patch_promotion(request, "setMetadata", await self._object(request))
 
     async def op_set_properties(self, request: Request) -> Response:
-        found = self._promotion(request)
-        if isinstance(found, Response):
-            return found
-        if found["state"] not in ("draft", "deactivated"):
-            return error(
-                409, f"Properties can be set in draft or deactivated state, not {found['state']}"
-            )
-        body = await self._body(request) or {}
-        return self._change(found, properties=dict(body.get("properties") or {}))
+        return await self._patch_promotion(request, "setProperties", await self._object(request))
 
     async def op_set_tiers(self, request: Request) -> Response:
-        found = self._promotion(request)
-        if isinstance(found, Response):
-            return found
-        if found["everActive"] or found["state"] == "archived":
-            return error(409, "Tiers cannot be changed once the promotion has been active")
-        tiers = (await self._body(request) or {}).get("promotionTiers")
-        if not isinstance(tiers, list):
-            return error(
-                400, "Validation failed", [{"field": "promotionTiers", "message": "must be a list"}]
-            )
-        for position, tier in enumerate(tiers):
-            for branch, node in enumerate(tier.get("conditions") or []):
-                parent = node.get("parent")
-                if parent is not None and not 0 <= int(parent) < branch:
-                    return error(
-                        400,
-                        "Validation failed",
-                        [
-                            {
-                                "field": f"promotionTiers[{position}].conditions[{branch}].parent",
-                                "message": "must point to a lower index",
-                            }
-                        ],
-                    )
-        return self._change(found, promotionTiers=tiers)
+        body = await self._body(request)
+        # The tiers array itself (the guide), or wrapped as {promotionTiers: [...]}.
+        tiers = body.get("promotionTiers") if isinstance(body, dict) else body
+        return await self._patch_promotion(request, "setPromotionTiers", {"promotionTiers": tiers})
 
     async def op_set_budgets(self, request: Request) -> Response:
-        found = self._promotion(request)
-        if isinstance(found, Response):
-            return found
-        if found["state"] == "archived":
-            return error(409, "An archived promotion cannot be changed")
-        return self._change(found, publishingBudgets=await self._body(request) or {})
+        return await self._patch_promotion(
+            request, "setPublishingBudgets", await self._object(request)
+        )
 
     async def op_set_constraints(self, request: Request) -> Response:
-        found = self._promotion(request)
-        if isinstance(found, Response):
-            return found
-        if found["state"] == "archived":
-            return error(409, "An archived promotion cannot be changed")
-        return self._change(
-            found, rewardConstraints=(await self._body(request) or {}).get("constraints") or []
+        return await self._patch_promotion(
+            request, "setRewardConstraints", await self._object(request)
         )
 
     async def op_activate(self, request: Request) -> Response:
-        found = self._promotion(request)
-        if isinstance(found, Response):
-            return found
-        if found["state"] == "archived":
-            return error(409, "An archived promotion cannot be activated; duplicate it instead")
-        return self._change(found, state="active", everActive=True)
+        return await self._patch_promotion(request, "activate", {})
 
     async def op_deactivate(self, request: Request) -> Response:
-        found = self._promotion(request)
-        if isinstance(found, Response):
-            return found
-        if found["state"] in ("draft", "archived"):
-            return error(
-                409, f"Only an active promotion can be deactivated (it is {found['state']})"
-            )
-        return self._change(found, state="deactivated")
+        return await self._patch_promotion(request, "deactivate", {})
 
     async def op_archive(self, request: Request) -> Response:
         found = self._promotion(request)
-        if isinstance(found, Response):
-            return found
-        return self._change(found, state="archived")
+        found.update(state="archived", updatedAt=_now())
+        return Response(status_code=204)
 
     async def op_duplicate(self, request: Request) -> Response:
         found = self._promotion(request)
-        if isinstance(found, Response):
-            return found
-        body = await self._body(request) or {}
+        body = await self._object(request)
+        code = _text(body, "code")
+        if code == found["code"]:
+            raise Refused.field("code", "the copy needs a new code")
         new_id = str(body.get("promotionId") or f"promotion-{uuid.uuid4().hex[:12]}")
         if new_id in self.state.promotions:
             return error(409, f"A promotion with id {new_id} already exists")
-        copy = self.state.new_promotion(new_id, found["name"], found["description"])
-        copy.update(
-            promotionTiers=list(found["promotionTiers"]),
-            rewardConstraints=list(found["rewardConstraints"]),
-            properties=dict(found["properties"]),
+        duplicate = self.state.new_promotion(new_id, found["name"], code, found["description"])
+        duplicate.update(
+            promotionTiers=copy.deepcopy(found["promotionTiers"]),
+            rewardConstraints=copy.deepcopy(found["rewardConstraints"]),
+            properties=copy.deepcopy(found["properties"]),
         )
-        self.state.promotions[new_id] = copy
+        self.state.promotions[new_id] = duplicate
         return JSONResponse({"promotionId": new_id}, status_code=201)
 
     def _effects(self, promotion: dict[str, Any] | None) -> list[dict[str, Any]]:
         tiers = promotion["promotionTiers"] if promotion else []
         if not tiers:
-            return [{"tierId": None, "reward": "default"}]
+            return [{"tierId": None, "tier": None, "reward": "default"}]
         first = tiers[0]
-        return [{"tierId": first.get("id"), "reward": first.get("benefits") or first.get("reward")}]
+        return [
+            {
+                "tierId": first.get("id"),
+                "tier": {"id": first.get("id"), "name": first.get("name")},
+                "reward": first.get("benefits") or first.get("reward"),
+            }
+        ]
 
     async def _eligibility(
         self,
@@ -441,14 +524,19 @@ class FakeOptimove(FakeVendor):
         subject: dict[str, Any],
         promotion: dict[str, Any] | None,
         eligible: bool,
+        key: str,
     ) -> Response:
-        """The answer of both validate calls: each context's customer, eligible or not."""
-        contexts = (await self._body(request) or {}).get("contexts") or []
+        """The answer of both validate calls: each customer, eligible or not, with what it
+        gets, under `key` ("contexts", or "customers" in the reference's newer wording)."""
+        body = await self._object(request)
+        contexts = body.get("contexts")
+        if not isinstance(contexts, list) or not all(isinstance(c, dict) for c in contexts):
+            raise Refused.field("contexts", "must be a list of objects")
         effects = self._effects(promotion) if eligible else []
         return JSONResponse(
             {
                 **subject,
-                "contexts": [
+                key: [
                     {
                         "customerId": str(item.get("customerId")),
                         "eligible": eligible,
@@ -459,185 +547,196 @@ class FakeOptimove(FakeVendor):
             }
         )
 
-    async def _commands(self, request: Request) -> list[dict[str, Any]] | Response:
-        """A transaction's commands, or the 400 when there are none."""
-        commands = (await self._body(request) or {}).get("commands")
-        if not isinstance(commands, list) or not commands:
-            return error(
-                400,
-                "Validation failed",
-                [{"field": "commands", "message": "must be a non-empty list"}],
-            )
-        return commands
-
     async def op_validate_promotion(self, request: Request) -> Response:
-        found = self._promotion(request)
-        if isinstance(found, Response):
-            return found
+        found = self.state.promotion_for_code(request.path_params["promoCode"])
+        if found is None:
+            raise Refused(404, "No promotion has this promo code")
         eligible = found["state"] == "active"
         return await self._eligibility(
-            request, {"promotionId": found["promotionId"]}, found, eligible
+            request, {"promotionId": found["promotionId"]}, found, eligible, "contexts"
         )
 
-    async def op_promotion_transaction(self, request: Request) -> Response:
-        commands = await self._commands(request)
-        if isinstance(commands, Response):
-            return commands
-        # All or nothing: check every command against a copy, then apply.
-        trial = copy.deepcopy(self.state.promotions)
+    async def _commands(
+        self, request: Request, table: Mapping[str, Command]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """A transaction's commands, each checked against its shape."""
+        commands = (await self._object(request)).get("commands")
+        if not isinstance(commands, list) or not commands:
+            raise Refused.field("commands", "must be a non-empty list")
+        checked = []
         for number, command in enumerate(commands):
-            promotion = trial.get(str(command.get("promotionId")))
-            kind = command.get("command")
-            if promotion is None:
-                return error(404, f"command {number}: promotion not found")
-            if kind == "setMetadata":
-                promotion.update({k: command[k] for k in ("name", "description") if k in command})
-            elif kind == "activate" and promotion["state"] != "archived":
-                promotion.update(state="active", everActive=True)
-            elif kind == "deactivate" and promotion["state"] == "active":
-                promotion["state"] = "deactivated"
-            else:
-                return error(
-                    409, f"command {number} ({kind}) is not allowed now; nothing was applied"
-                )
-        self.state.promotions = trial
+            kind = table.get(str(command.get("command"))) if isinstance(command, dict) else None
+            if kind is None:
+                raise Refused.field(f"commands[{number}]", f"must be one of {', '.join(table)}")
+            assert isinstance(command, dict)  # a known command is an object
+            problems = kind.problems(command)
+            if problems:
+                raise Refused.field(f"commands[{number}]", "; ".join(problems))
+            checked.append((kind.name, {k: v for k, v in command.items() if k != "command"}))
+        return checked
+
+    async def op_promotion_transaction(self, request: Request) -> Response:
+        found = self._promotion(request)
+        commands = await self._commands(request, PROMOTION_COMMANDS)
+        trial = copy.deepcopy(found)  # all or nothing: tried on a copy, kept if all pass
+        for number, (name, fields) in enumerate(commands):
+            try:
+                self._apply_to_promotion(trial, name, fields)
+            except Refused as refusal:
+                return refusal.response(f"command {number} ({name}), nothing was applied: ")
+        self.state.promotions[found["promotionId"]] = trial
         return JSONResponse({"applied": len(commands)})
+
+    # -- promocode rules ------------------------------------------------------------------------
+
+    def _apply_to_promocode(
+        self, promocode: PromocodeState, name: str, fields: Mapping[str, Any]
+    ) -> None:
+        if name == "setType":
+            kind = fields.get("type")
+            if kind not in PROMOCODE_TYPES:
+                raise Refused.field("type", "must be global or unique")
+            if kind != promocode.type and (promocode.files or promocode.allocations):
+                raise Refused(409, "The type cannot change once codes are uploaded or given out")
+            if kind != promocode.type:
+                promocode.code = None if kind == "unique" else promocode.code
+                promocode.default_code = None if kind == "global" else promocode.default_code
+            promocode.type = kind
+        elif name == "setGlobalCode":
+            code = _text(fields, "code")
+            if promocode.type != "global":
+                raise Refused(409, "Only a global promocode has a global code")
+            if any(
+                other.code == code and other.type == "global"
+                for other in self.state.promocodes.values()
+                if other.promocode_id != promocode.promocode_id
+            ):
+                raise Refused(409, f"The code {code} is already used")
+            promocode.code = code
+        elif name == "setDefaultCode":
+            code = _text(fields, "defaultCode")
+            if promocode.type != "unique":
+                raise Refused(409, "Only a unique promocode has a default code")
+            promocode.default_code = code
+        elif name == "setAllocationMethod":
+            try:
+                promocode.allocation_method = allocation_method(str(fields["allocationMethod"]))
+            except ValueError as problem:
+                raise Refused.field("allocationMethod", str(problem)) from None
+        elif name == "assign":
+            promotion = self.state.promotions.get(str(fields.get("promotionId") or ""))
+            if promotion is None:
+                raise Refused(404, "Promotion not found")
+            if promotion["state"] == "archived":
+                raise Refused(409, "An archived promotion cannot get promocodes")
+            promocode.promotion_id = promotion["promotionId"]
+        elif name == "unassign":
+            promocode.promotion_id = None
+        elif name in ("hide", "show"):
+            promocode.hidden = name == "hide"
+        elif name in ("linkCampaign", "unlinkCampaign"):
+            campaign = str(fields.get("campaignId") or "")
+            if not campaign:
+                raise Refused.field("campaignId", "is required")
+            if name == "linkCampaign" and campaign not in promocode.campaigns:
+                promocode.campaigns.append(campaign)
+            if name == "unlinkCampaign" and campaign in promocode.campaigns:
+                promocode.campaigns.remove(campaign)
+        else:  # pragma: no cover - commands are checked against the table first
+            raise Refused(400, f"Unknown command {name}")
+
+    def _complete(self, promocode: PromocodeState) -> None:
+        """What must hold once a change is done: a global promocode has its code; a unique
+        one gets a default code generated when none was given."""
+        if promocode.type == "global" and not promocode.code:
+            raise Refused(400, "A global promocode needs its code (setGlobalCode)")
+        if promocode.type == "unique" and not promocode.default_code:
+            promocode.default_code = f"DEFAULT-{uuid.uuid4().hex[:8].upper()}"
+
+    async def _patch_promocode(self, request: Request, name: str, fields: Any) -> Response:
+        self._apply_to_promocode(self._promocode(request), name, fields)
+        return Response(status_code=204)
 
     # -- promocodes -----------------------------------------------------------------------------
 
     async def op_create_promocode(self, request: Request) -> Response:
-        body = await self._body(request)
-        if not isinstance(body, dict):
-            return error(
-                400, "Validation failed", [{"field": "body", "message": "must be an object"}]
-            )
-        kind = body.get("type")
-        if kind not in ("global", "unique"):
-            return error(
-                400, "Validation failed", [{"field": "type", "message": "must be global or unique"}]
-            )
-        if kind == "global" and not body.get("code"):
-            return error(
-                400,
-                "Validation failed",
-                [{"field": "code", "message": "is required for a global promocode"}],
-            )
-        promocode_id = str(body.get("promocodeId") or f"promocode-{uuid.uuid4().hex[:12]}")
+        raw = await request.body()
+        promotion_id: str | None = None
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = ...
+            if body is not None and (not isinstance(body, str) or not body):
+                raise Refused.field("body", "must be the promotion id as a JSON string")
+            promotion_id = body
+        promocode_id = request.query_params.get("promocodeId") or (
+            f"promocode-{uuid.uuid4().hex[:12]}"
+        )
         if promocode_id in self.state.promocodes:
             return error(409, f"A promocode with id {promocode_id} already exists")
-        if kind == "global" and any(
-            p.code == body["code"] for p in self.state.promocodes.values() if p.type == "global"
-        ):
-            return error(409, f"The code {body['code']} is already used")
-        promotion_id = body.get("promotionId")
         if promotion_id is not None:
-            promotion = self.state.promotions.get(str(promotion_id))
+            promotion = self.state.promotions.get(promotion_id)
             if promotion is None:
                 return error(404, "Promotion not found")
             if promotion["state"] == "archived":
                 return error(409, "An archived promotion cannot get promocodes")
-        method = str(body.get("allocationMethod") or "consistent").lower()
-        if method not in ("consistent", "varying"):
-            return error(
-                400,
-                "Validation failed",
-                [{"field": "allocationMethod", "message": "consistent or varying"}],
-            )
-        default = body.get("defaultCode")
-        if kind == "unique" and not default:
-            default = f"DEFAULT-{uuid.uuid4().hex[:8].upper()}"  # generated when not given
-        self.state.promocodes[promocode_id] = PromocodeState(
-            promocode_id,
-            kind,
-            str(promotion_id) if promotion_id else None,
-            code=body.get("code"),
-            default_code=default,
-            allocation_method=method,
-        )
+        self.state.promocodes[promocode_id] = PromocodeState(promocode_id, None, promotion_id)
         return JSONResponse({"promocodeId": promocode_id}, status_code=201)
 
     async def op_get_promocode(self, request: Request) -> Response:
-        found = self._promocode(request)
-        return found if isinstance(found, Response) else JSONResponse(found.as_json())
+        return JSONResponse(self._promocode(request).as_json())
 
     async def op_assign(self, request: Request) -> Response:
-        found = self._promocode(request)
-        if isinstance(found, Response):
-            return found
-        promotion_id = str((await self._body(request) or {}).get("promotionId") or "")
-        if promotion_id not in self.state.promotions:
-            return error(404, "Promotion not found")
-        found.promotion_id = promotion_id
-        return Response(status_code=204)
+        return await self._patch_promocode(request, "assign", await self._object(request))
 
     async def op_unassign(self, request: Request) -> Response:
-        found = self._promocode(request)
-        if isinstance(found, Response):
-            return found
-        found.promotion_id = None
-        return Response(status_code=204)
-
-    async def _flag(self, request: Request, hidden: bool) -> Response:
-        found = self._promocode(request)
-        if isinstance(found, Response):
-            return found
-        found.hidden = hidden
-        return Response(status_code=204)
+        return await self._patch_promocode(request, "unassign", {})
 
     async def op_hide(self, request: Request) -> Response:
-        return await self._flag(request, True)
+        return await self._patch_promocode(request, "hide", {})
 
     async def op_show(self, request: Request) -> Response:
-        return await self._flag(request, False)
-
-    async def _campaign(self, request: Request, linked: bool) -> Response:
-        found = self._promocode(request)
-        if isinstance(found, Response):
-            return found
-        campaign = str((await self._body(request) or {}).get("campaignId") or "")
-        if not campaign:
-            return error(
-                400, "Validation failed", [{"field": "campaignId", "message": "is required"}]
-            )
-        if linked and campaign not in found.campaigns:
-            found.campaigns.append(campaign)
-        if not linked and campaign in found.campaigns:
-            found.campaigns.remove(campaign)
-        return Response(status_code=204)
+        return await self._patch_promocode(request, "show", {})
 
     async def op_link_campaign(self, request: Request) -> Response:
-        return await self._campaign(request, True)
+        return await self._patch_promocode(request, "linkCampaign", await self._object(request))
 
     async def op_unlink_campaign(self, request: Request) -> Response:
-        return await self._campaign(request, False)
+        return await self._patch_promocode(request, "unlinkCampaign", await self._object(request))
 
     async def op_validate_customers(self, request: Request) -> Response:
         found = self._promocode(request)
-        if isinstance(found, Response):
-            return found
         promotion = self.state.promotions.get(found.promotion_id or "")
-        eligible = promotion is not None and promotion["state"] == "active" and not found.hidden
+        eligible = (
+            promotion is not None
+            and promotion["state"] == "active"
+            and not found.hidden
+            and found.type is not None
+        )
         return await self._eligibility(
-            request, {"promocodeId": found.promocode_id}, promotion, eligible
+            request, {"promocodeId": found.promocode_id}, promotion, eligible, "customers"
         )
 
     async def op_promocode_transaction(self, request: Request) -> Response:
-        commands = await self._commands(request)
-        if isinstance(commands, Response):
-            return commands
-        for number, command in enumerate(commands):
-            if str(command.get("promocodeId")) not in self.state.promocodes:
-                return error(404, f"command {number}: promocode not found; nothing was applied")
-            if command.get("command") not in ("hide", "show"):
-                return error(409, f"command {number} is not supported; nothing was applied")
-        for command in commands:
-            self.state.promocodes[str(command["promocodeId"])].hidden = command["command"] == "hide"
+        found = self._promocode(request)
+        commands = await self._commands(request, PROMOCODE_COMMANDS)
+        # All or nothing: tried on a copy (commands never touch the files or the pool).
+        trial = dataclasses.replace(found, campaigns=list(found.campaigns))
+        for number, (name, fields) in enumerate(commands):
+            try:
+                self._apply_to_promocode(trial, name, fields)
+            except Refused as refusal:
+                return refusal.response(f"command {number} ({name}), nothing was applied: ")
+        try:
+            self._complete(trial)
+        except Refused as refusal:
+            return refusal.response("nothing was applied: ")
+        self.state.promocodes[found.promocode_id] = trial
         return JSONResponse({"applied": len(commands)})
 
     async def op_upload_url(self, request: Request) -> Response:
         found = self._promocode(request)
-        if isinstance(found, Response):
-            return found
         if found.type != "unique":
             return error(409, "Only unique promocodes take code files")
         name = request.query_params.get("fileName") or "codes.csv"
@@ -684,14 +783,10 @@ class FakeOptimove(FakeVendor):
 
     async def op_list_files(self, request: Request) -> Response:
         found = self._promocode(request)
-        if isinstance(found, Response):
-            return found
         return JSONResponse([file_json(item) for item in found.files.values()])
 
     async def op_export_allocations(self, request: Request) -> Response:
         found = self._promocode(request)
-        if isinstance(found, Response):
-            return found
         file_id = request.query_params.get("fileId")
         rows = [row for row in found.allocations if not file_id or row["fileId"] == file_id]
 
@@ -792,9 +887,12 @@ class FakeOptimove(FakeVendor):
     async def sandbox_allocate(self, request: Request) -> Response:
         """Simulate campaigns handing out codes: `{"customers": [...]}` or `{"count": n}`."""
         async with self.lock:
-            found = self._promocode(request)
-            if isinstance(found, Response):
-                return found
+            try:
+                found = self._promocode(request)
+            except Refused as refusal:
+                return refusal.response()
+            if found.type is None:
+                return error(409, "The promocode has no type yet")
             body = await self._body(request) or {}
             customers = [str(c) for c in body.get("customers") or []]
             if not customers:
@@ -805,3 +903,24 @@ class FakeOptimove(FakeVendor):
             action = int(body.get("actionId", 42))
             codes = [self.state.allocate(found, customer, action) for customer in customers]
             return JSONResponse({"allocated": dict(zip(customers, codes, strict=True))})
+
+
+def _checked_tiers(tiers: Any) -> list[Any]:
+    """Tiers in priority order; each tier's condition tree is a list of branches whose
+    `parent` must be a lower index."""
+    if not isinstance(tiers, list) or not all(isinstance(tier, dict) for tier in tiers):
+        raise Refused.field("promotionTiers", "must be a list of tiers")
+    for position, tier in enumerate(tiers):
+        conditions = tier.get("conditions") or []
+        if not isinstance(conditions, list):
+            raise Refused.field(f"promotionTiers[{position}].conditions", "must be a list")
+        for branch, node in enumerate(conditions):
+            parent = node.get("parent") if isinstance(node, dict) else None
+            if parent is not None and not (
+                isinstance(parent, int) and not isinstance(parent, bool) and 0 <= parent < branch
+            ):
+                raise Refused.field(
+                    f"promotionTiers[{position}].conditions[{branch}].parent",
+                    "must point to a lower index",
+                )
+    return tiers

@@ -15,6 +15,9 @@ class _Wire(BaseModel):
 class Promotion(_Wire):
     promotion_id: str = Field(alias="promotionId", min_length=1)
     name: str = ""
+    # "Promotion Code: the identifier of the promotion in your promotion system" (not a code
+    # customers type; those belong to promocodes).
+    code: str = ""
     description: str = ""
     state: str = ""
     ever_active: bool = Field(default=False, alias="everActive")
@@ -33,9 +36,13 @@ class CodeFile(_Wire):
 
 
 class Promocode(_Wire):
+    """A promocode. `promocode_id` is its id in the API; `code` is what customers type (a
+    global promocode's shared code; None for unique ones, whose codes come from files). The
+    two are never the same field, even when they look alike."""
+
     promocode_id: str = Field(alias="promocodeId", min_length=1)
     promotion_id: str | None = Field(default=None, alias="promotionId")
-    type: str = ""
+    type: str | None = None  # "global" | "unique"; None until set by a transaction command
     code: str | None = None
     default_code: str | None = Field(default=None, alias="defaultCode")
     allocation_method: str | None = Field(default=None, alias="allocationMethod")
@@ -58,7 +65,10 @@ class Created(_Wire):
 
 
 class Effect(_Wire):
+    """What a customer gets: the tier chosen and its reward."""
+
     tier_id: str | None = Field(default=None, alias="tierId")
+    tier: Any = None
     reward: Any = None
 
 
@@ -70,9 +80,18 @@ class CustomerResult(_Wire):
 
 
 class Validation(_Wire):
+    """A validate answer. The reference describes it as "a list of contexts with effects" and,
+    in newer wording, "a list of customers with reward allocations": both are read, and
+    `results` is whichever came."""
+
     promotion_id: str | None = Field(default=None, alias="promotionId")
     promocode_id: str | None = Field(default=None, alias="promocodeId")
     contexts: list[CustomerResult] = Field(default_factory=list)
+    customers: list[CustomerResult] = Field(default_factory=list)
+
+    @property
+    def results(self) -> list[CustomerResult]:
+        return self.contexts or self.customers
 
 
 class LegacyPromoCode(_Wire):

@@ -1,0 +1,182 @@
+"""What an operation table entry declares, once, for the window, the bulk runner, the CLI and
+the tests alike.
+
+An `Operation` is one vendor call a marketer can make: its inputs as a pydantic model (field
+titles and descriptions are the form's labels and help; field names are the client method's
+parameter names), the workspace row it acts on, the states that allow it (with the reason when
+not), whether repeating it after an unknown outcome is safe, whether it runs in bulk, the
+confirmation it needs when it cannot be undone, how it runs against the client and how its
+result is written to the workspace.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
+
+from promodesk.domain.vendors import CodeStatus, Vendor
+from promodesk.store.writes import WriteOutcome
+
+Row = Mapping[str, Any]
+# (target row) -> None when allowed, else the reason in a marketer's words
+Allowed = Callable[[Row], str | None]
+
+
+class Inputs(BaseModel):
+    """Base of every operation's input model: strict about unknown fields, trims text."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+def CodeField(default: Any = ..., *, title: str, description: str = "", **extra: Any) -> Any:
+    """A field that holds promo-code values: hashed in the audit log."""
+    return PydanticField(
+        default,
+        title=title,
+        description=description,
+        json_schema_extra={"code_value": True, **extra.pop("json_schema_extra", {})},
+        **extra,
+    )
+
+
+def Field(default: Any = ..., *, title: str, description: str = "", **extra: Any) -> Any:
+    return PydanticField(default, title=title, description=description, **extra)
+
+
+def code_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("code_value")
+    )
+
+
+@dataclass(frozen=True)
+class Target:
+    """The workspace row an operation acts on: its table, and which of the operation's inputs
+    come from which of the row's columns (the window fills them from the selection)."""
+
+    table: str
+    fields: Mapping[str, str]  # input field -> row column
+    noun: str  # "code", "promotion", ...
+    label_column: str  # the column that names the row for humans
+
+    def inputs_from(self, row: Row) -> dict[str, Any]:
+        return {name: row[column] for name, column in self.fields.items() if column in row}
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """What an operation's `write` gets, inside the transaction that also records the audit
+    entry: write through store.writes with these."""
+
+    conn: Any  # sqlite3.Connection (Any keeps sqlite3 out of the table modules' imports)
+    account_id: int
+    run_id: int
+    as_of: str
+
+
+Kind = Literal["create", "change", "read"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    vendor: Vendor
+    name: str  # the client method
+    label: str  # the menu text, e.g. "Expire code"
+    inputs: type[Inputs]
+    kind: Kind  # create / change: audited vendor changes; read: fetches only
+    group: str = ""  # the menu it belongs to: "Promotions", "Codes", ...
+    description: str = ""
+    target: Target | None = None
+    allowed: Allowed | None = None
+    # Safe to send again when the first try's outcome is unknown (a lost answer): a read, a
+    # state set to a value, or a create the client makes exactly-once itself.
+    repeat_safe: bool = False
+    bulk: bool = False
+    confirm: str | None = None
+    # Fills inputs the account decides when left empty (e.g. Altcraft's loyalty program), so
+    # that state checks, the audit log and the bulk journal see the real values.
+    complete: Callable[[Any, Any], Any] | None = None
+    # How it runs: default `getattr(client, name)(**inputs)`.
+    call: Callable[[Any, Any], Awaitable[Any]] | None = None
+    # Reads the new state after the call (e.g. GET the code that was just expired).
+    refresh: Callable[[Any, Any, Any], Awaitable[Any]] | None = None
+    # Writes the (refreshed) result to the workspace; returns what changed there.
+    write: Callable[[WriteContext, Any, Any], WriteOutcome] | None = None
+    # One line for the message bar, the CLI and the audit log: (inputs, result) -> text.
+    summary: Callable[[Any, Any], str] | None = None
+    # Turns the result into plain JSON for `promodesk do --json` and the audit entry.
+    result_json: Callable[[Any], Any] | None = None
+    # Offered by the window as its own view rather than a form (e.g. the tiers editor).
+    editor: str = ""
+    hidden_fields: Sequence[str] = field(default_factory=tuple)
+
+    @property
+    def key(self) -> str:
+        return f"{self.vendor.value}.{self.name}"
+
+    @property
+    def changes_vendor(self) -> bool:
+        return self.kind != "read"
+
+    def blocked_reason(self, row: Row | None) -> str | None:
+        """Why the target's state forbids this operation now (None: it is allowed)."""
+        if self.target is None or row is None:
+            return None
+        if row.get("state") == CodeStatus.GONE.value or row.get("status") == CodeStatus.GONE.value:
+            return f"The vendor no longer has this {self.target.noun} (found gone at the last sync)"
+        if self.allowed is None:
+            return None
+        return self.allowed(row)
+
+    async def invoke(self, client: Any, inputs: Inputs) -> Any:
+        if self.call is not None:
+            return await self.call(client, inputs)
+        method = getattr(client, self.name)
+        return await method(**call_arguments(method, inputs))
+
+    def describe(self, inputs: Inputs, result: Any) -> str:
+        if self.summary is not None:
+            return self.summary(inputs, result)
+        return f"{self.label}: done"
+
+
+def call_arguments(method: Callable[..., Any], inputs: BaseModel) -> dict[str, Any]:
+    """The inputs as keyword arguments, unset optional ones left out (the client's default
+    applies), each under the method's own parameter name."""
+    accepted = inspect.signature(method).parameters
+    # JSON mode: dates as ISO 8601 text, which is what the clients send on.
+    values = {
+        name: value for name, value in inputs.model_dump(mode="json").items() if value is not None
+    }
+    unknown = sorted(set(values) - set(accepted))
+    if unknown:
+        raise TypeError(f"{method.__qualname__} takes no {', '.join(unknown)}")
+    return values
+
+
+def not_in(column: str, states: Mapping[str, str]) -> Allowed:
+    """Allowed unless `row[column]` is one of `states` (state -> reason)."""
+
+    def check(row: Row) -> str | None:
+        return states.get(str(row.get(column, "")))
+
+    return check
+
+
+def only_in(column: str, states: Sequence[str], reason: str) -> Allowed:
+    """Allowed only when `row[column]` is one of `states`; `reason` may use {state}."""
+
+    def check(row: Row) -> str | None:
+        state = str(row.get(column, ""))
+        if state in states:
+            return None
+        return reason.format(state=state or "unknown")
+
+    return check
