@@ -198,7 +198,7 @@ class Connections:
                 return ConnectionCheck(False, str(error), seconds, details)
             left = max(1.0, self.check_within + _CHECK_SLACK_S - seconds)
             said = await why_unreachable(base_url, step_timeout=left / 2)
-            return ConnectionCheck(False, said, time.perf_counter() - start, details)
+            return ConnectionCheck(False, said or str(error), time.perf_counter() - start, details)
         except VendorError as error:
             return ConnectionCheck(False, str(error), time.perf_counter() - start, error.details)
         except TimeoutError:

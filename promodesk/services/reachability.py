@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 STEP_TIMEOUT_S = 5.0
 
 
-async def why_unreachable(url: str, *, step_timeout: float = STEP_TIMEOUT_S) -> str:
+async def why_unreachable(url: str, *, step_timeout: float = STEP_TIMEOUT_S) -> str | None:
+    """Which step of reaching `url`'s server fails, in words; None when the server can be
+    reached (then the failure was past connecting, and the caller's own words stand)."""
     parts = urlsplit(url)
     host = parts.hostname
     if not host:
@@ -52,4 +54,4 @@ async def why_unreachable(url: str, *, step_timeout: float = STEP_TIMEOUT_S) -> 
     writer.close()
     with contextlib.suppress(OSError):
         await writer.wait_closed()
-    return f"{reached} a moment ago; it answers now — try again"
+    return None

@@ -26,3 +26,11 @@ def test_a_port_where_nothing_listens() -> None:
 
 def test_not_an_address_at_all() -> None:
     assert "not a web address" in asyncio.run(why_unreachable("api.example.com"))
+
+
+def test_a_server_that_can_be_reached_leaves_the_words_to_the_caller() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert asyncio.run(why_unreachable(f"http://127.0.0.1:{port}")) is None
