@@ -39,7 +39,10 @@ def _parser() -> argparse.ArgumentParser:
         prog=APP_NAME,
         description="Promotions and promo codes on Optimove, Altcraft and impact.com.",
         epilog="Commands: 'promodesk import FILE... [--workspace PATH]', "
-        "'promodesk sandbox serve [--port N] [--json]'. Run one with --help for details.",
+        "'promodesk sandbox serve [--port N] [--json]', "
+        "'promodesk check-codes FILE... --vendor V', 'promodesk generate-codes --count N -o OUT', "
+        "'promodesk export-allocations --promocode ID -o OUT.csv'. "
+        "Run one with --help for details.",
     )
     parser.add_argument("--workspace", type=Path, help="open this workspace file")
     parser.add_argument(

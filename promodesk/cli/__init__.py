@@ -16,6 +16,9 @@ COMMANDS: dict[str, str] = {
     "do": "live",
     "history": "live",
     "bulk": "bulk",
+    "check-codes": "check_codes",
+    "generate-codes": "generate_codes",
+    "export-allocations": "export_allocations",
 }
 
 

@@ -22,18 +22,19 @@ class ProgressLine:
 
     def __call__(self, update: Progress) -> None:
         fraction = update.fraction
+        message = printable(update.message)  # it names files: no raw control characters
         percent = f"{fraction:4.0%}" if fraction is not None else "  …"
         if self.tty:
             now = time.monotonic()
             if now - self._last_draw > 0.1 or fraction == 1.0:
                 self._last_draw = now
-                self.stream.write(f"\r{percent} {update.message[:70]:<70}")
+                self.stream.write(f"\r{percent} {message[:70]:<70}")
                 self.stream.flush()
             return
         step = int((fraction or 0) * 10)
         if step != self._last_step:
             self._last_step = step
-            print(f"{percent} {update.message}", file=self.stream, flush=True)
+            print(f"{percent} {message}", file=self.stream, flush=True)
 
     def done(self) -> None:
         if self.tty:
@@ -60,13 +61,43 @@ def workspace_of(args: argparse.Namespace) -> Path:
     return chosen if chosen is not None else default_workspace()
 
 
-def printable(text: str) -> str:
+def printable(text: object) -> str:
     """Text safe for a terminal: control characters (ESC, CR, ...) from data shown escaped,
     so a file name or a vendor message cannot move the cursor or recolour the screen."""
     return "".join(
-        char if char.isprintable() or char in "\n\t" else f"\\x{ord(char):02x}" for char in text
+        char if char.isprintable() or char in "\n\t" else f"\\x{ord(char):02x}"
+        for char in str(text)
     )
 
 
 def error(text: str) -> None:
     print(f"error: {printable(text)}", file=sys.stderr)
+
+
+def add_workspace_choice(parser: argparse.ArgumentParser, *, what: str) -> None:
+    """--workspace PATH or --no-workspace; without either, the default workspace if it exists."""
+    from promodesk.services.paths import default_workspace
+
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--workspace",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help=f"workspace {what} (default: {default_workspace()}, when it exists)",
+    )
+    group.add_argument("--no-workspace", action="store_true", help="do not look at any workspace")
+
+
+def chosen_workspace(args: argparse.Namespace) -> tuple[Path | None, str]:
+    """The workspace to use (or None) and, when there is none, why (for a note on stderr)."""
+    from promodesk.services.paths import default_workspace
+
+    if getattr(args, "no_workspace", False):
+        return None, ""
+    if args.workspace is not None:
+        return args.workspace, ""
+    default = default_workspace()
+    if default.exists():
+        return default, ""
+    return None, f"no workspace at {printable(default)}: codes were not compared with known ones"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from promodesk.codefiles.spreadsheet import safe_sql, to_clipboard_text, write_csv_chunks
+from promodesk.codefiles.spreadsheet import safe_cell_sql, to_clipboard_text, write_csv
 from promodesk.domain.jobs import CancelToken, JobCancelled, Progress, ProgressFn, ignore_progress
 from promodesk.store.db import connect
 from promodesk.store.query import Row, RowSet, stream_rows
@@ -75,13 +75,19 @@ def export_csv(
     """Write `rows` to `target` as CSV (UTF-8 with a BOM, so Excel reads accents right).
     Atomic: a cancel or a failure leaves `target` as it was. Returns the rows written."""
     token = cancel or CancelToken()
-    select = [safe_sql(column.name) for column in columns]  # made safe in SQL, see safe_sql
+    select = [safe_cell_sql(column.name) for column in columns]  # made safe in SQL
     message = f"Exporting to {Path(target).name}"
     with _reading(workspace, token) as conn:
-        return write_csv_chunks(
+
+        def flat() -> Iterator[Row]:
+            for chunk in _chunks(conn, rows, select, token, progress, message):
+                yield from chunk
+
+        return write_csv(
             target,
             [header_label(column) for column in columns],
-            _chunks(conn, rows, select, token, progress, message),
+            flat(),
+            rows_are_safe=True,
             bom=True,
             on_rows=lambda _count: token.raise_if_cancelled(),
         )

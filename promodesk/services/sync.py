@@ -23,7 +23,7 @@ from promodesk.domain.values import now_utc_text
 from promodesk.domain.vendors import Vendor
 from promodesk.services.operations.executor import AccountRef, account_ref, workspace_account
 from promodesk.store.db import connect, retry_busy, transaction
-from promodesk.store.records import altcraft_row, impact_row
+from promodesk.store.records import altcraft_row, fingerprint, impact_row
 from promodesk.store.runs import finish_run, start_run
 from promodesk.store.writes import ALTCRAFT_CODES, IMPACT_CODES, Staging, WriteOutcome
 
@@ -168,25 +168,58 @@ async def sync_account(
     return outcome
 
 
+def _fingerprints(
+    conn: sqlite3.Connection, table: str, key: str, account_id: int
+) -> dict[Any, int]:
+    """What the last sync saw, per code still present: a record that hashes the same now is
+    not validated, converted or written again."""
+    return dict(
+        conn.execute(
+            f"SELECT {key}, fingerprint FROM {table} WHERE account_id = ? AND gone_run = 0 "
+            "AND fingerprint != 0",
+            (account_id,),
+        ).fetchall()
+    )
+
+
+def _impact_key(item: Any) -> int | None:
+    try:
+        return int(item.get("Id"))
+    except (TypeError, ValueError, AttributeError):
+        return None  # validation will say what is wrong with it
+
+
 async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
+    known: dict[Any, int] = await job.db(
+        lambda conn: _fingerprints(conn, "impact_codes", "promo_code_id", job.account_id)
+    )
     staging: Staging = await job.db(lambda conn: Staging(conn, IMPACT_CODES, job.account_id))
 
-    async def stage(rows: list[tuple[Any, ...]]) -> None:
-        await job.db(lambda _conn: staging.add(rows))
+    async def stage(rows: list[tuple[Any, ...]], seen: list[tuple[Any, ...]]) -> None:
+        def add(_conn: sqlite3.Connection) -> None:
+            staging.add_kept(rows)
+            staging.add_seen(seen)
 
-    batch: list[tuple[Any, ...]] = []
-    seen = 0
-    async for record in client.iter_codes():
-        batch.append(impact_row(record))
-        seen += 1
-        if len(batch) >= STAGE_BATCH:
-            await stage(batch)
-            batch = []
-            job.progress(Progress(seen, 0, f"Read {seen:,} codes from impact.com"))
-    if batch:
-        await stage(batch)
+        await job.db(add)
+
+    rows: list[tuple[Any, ...]] = []
+    same: list[tuple[Any, ...]] = []
+    count = 0
+    async for item in client.iter_items():
+        count += 1
+        print_ = fingerprint(item)
+        key = _impact_key(item)
+        if key is not None and known.get(key) == print_:
+            same.append((key,))
+        else:
+            rows.append((*impact_row(client.record(item)), print_))
+        if len(rows) + len(same) >= STAGE_BATCH:
+            await stage(rows, same)
+            rows, same = [], []
+            job.progress(Progress(count, 0, f"Read {count:,} codes from impact.com"))
+    await stage(rows, same)
     return await job.finish(
-        lambda _conn: staging.write(run_id=job.run_id, as_of=job.as_of, gone_scope={}), seen
+        lambda _conn: staging.write(run_id=job.run_id, as_of=job.as_of, gone_scope={}), count
     )
 
 
@@ -204,19 +237,40 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         }
         return sorted(known | {int(client.loyalty_id)})
 
-    exported: list[tuple[int, list[tuple[Any, ...]]]] = []
+    def known_codes(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+        return {
+            (str(loyalty_id), str(code)): print_
+            for loyalty_id, code, print_ in conn.execute(
+                "SELECT loyalty_id, code, fingerprint FROM altcraft_codes WHERE account_id = ? "
+                "AND gone_run = 0 AND fingerprint != 0",
+                (job.account_id,),
+            )
+        }
+
+    known = await job.db(known_codes)
+    exported: list[tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]]] = []
     seen = 0
     for number, loyalty_id in enumerate(await job.db(programs), start=1):
         job.progress(Progress(number - 1, 0, f"Reading loyalty program {loyalty_id}"))
-        records = await client.export_all(loyalty_id=loyalty_id)
-        exported.append((loyalty_id, [altcraft_row(record, str(loyalty_id)) for record in records]))
-        seen += len(records)
+        program = str(loyalty_id)
+        rows: list[tuple[Any, ...]] = []
+        same: list[tuple[Any, ...]] = []
+        for item in await client.export_items(loyalty_id=loyalty_id):
+            print_ = fingerprint(item) if isinstance(item, dict) else 0
+            code = item.get("code") if isinstance(item, dict) else None
+            if isinstance(code, str) and known.get((program, code)) == print_:
+                same.append((program, code))
+            else:
+                rows.append((*altcraft_row(client.record(item), program), print_))
+        exported.append((loyalty_id, rows, same))
+        seen += len(rows) + len(same)
 
     def write(conn: sqlite3.Connection) -> WriteOutcome:
         total = WriteOutcome()
-        for loyalty_id, rows in exported:
+        for loyalty_id, rows, same in exported:
             staging = Staging(conn, ALTCRAFT_CODES, job.account_id)
-            staging.add(rows)
+            staging.add_kept(rows)
+            staging.add_seen(same)
             total.add(
                 staging.write(
                     run_id=job.run_id, as_of=job.as_of, gone_scope={"loyalty_id": str(loyalty_id)}
@@ -227,7 +281,102 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
     return await job.finish(write, seen)
 
 
+# Asked at once; the client's limiter keeps them within Optimove's 50 requests per 10 s.
+OPTIMOVE_IN_FLIGHT = 4
+
+
+async def _sync_optimove(job: SyncJob, client: Any) -> SyncOutcome:
+    """Every promotion and promocode the workspace knows for this account, asked again (the
+    API has no list); one Optimove no longer has is marked gone. Plus the legacy promotions
+    list when the account has the legacy API."""
+    from promodesk.services.operations.base import WriteContext
+    from promodesk.services.operations.optimove import (
+        write_legacy_promotions,
+        write_promocode,
+        write_promotion,
+    )
+    from promodesk.store.writes import OPTIMOVE_PROMOCODES, OPTIMOVE_PROMOTIONS, mark_gone
+    from promodesk.vendors.errors import NotFoundError
+
+    def known(conn: sqlite3.Connection) -> tuple[list[str], list[str]]:
+        def ids(table: str, column: str) -> list[str]:
+            return [
+                str(value)
+                for (value,) in conn.execute(
+                    f"SELECT {column} FROM {table} WHERE account_id = ? AND gone_run = 0 "
+                    f"ORDER BY {column}",
+                    (job.account_id,),
+                )
+            ]
+
+        return ids("optimove_promotions", "promotion_id"), ids(
+            "optimove_promocodes", "promocode_id"
+        )
+
+    promotion_ids, promocode_ids = await job.db(known)
+    total = len(promotion_ids) + len(promocode_ids)
+    found: list[tuple[str, Any]] = []
+    missing: list[tuple[str, str]] = []
+    slots = asyncio.Semaphore(OPTIMOVE_IN_FLIGHT)
+    done = 0
+
+    async def fetch(kind: str, identifier: str) -> None:
+        nonlocal done
+        async with slots:
+            try:
+                if kind == "promotion":
+                    found.append((kind, await client.get_promotion(identifier)))
+                else:
+                    found.append((kind, await client.get_promocode(identifier)))
+            except NotFoundError:
+                missing.append((kind, identifier))
+            done += 1
+            job.progress(Progress(done, total, f"Asked Optimove for {done:,} of {total:,}"))
+
+    await asyncio.gather(
+        *(fetch("promotion", i) for i in promotion_ids),
+        *(fetch("promocode", i) for i in promocode_ids),
+    )
+    legacy = None
+    if client.legacy_http is not client.http:
+        job.progress(Progress(total, total, "Reading the legacy promotions list"))
+        legacy = await client.get_promotions()
+
+    def write(conn: sqlite3.Connection) -> WriteOutcome:
+        ctx = WriteContext(conn, job.account_id, job.run_id, job.as_of)
+        written = WriteOutcome()
+        # Promotions first: a promocode's count lands on its promotion.
+        for kind, record in sorted(found, key=lambda pair: pair[0] != "promotion"):
+            written.add(
+                write_promotion(ctx, record)
+                if kind == "promotion"
+                else write_promocode(ctx, record)
+            )
+        for kind, identifier in missing:
+            table, key = (
+                (OPTIMOVE_PROMOTIONS, "promotion_id")
+                if kind == "promotion"
+                else (OPTIMOVE_PROMOCODES, "promocode_id")
+            )
+            written.add(
+                mark_gone(
+                    conn,
+                    table,
+                    job.account_id,
+                    [{key: identifier}],
+                    run_id=job.run_id,
+                    as_of=job.as_of,
+                )
+            )
+        if legacy is not None:
+            written.add(write_legacy_promotions(ctx, legacy, complete=True))
+        return written
+
+    return await job.finish(write, len(found) + (len(legacy) if legacy else 0))
+
+
 SYNCERS: dict[Vendor, Syncer] = {
+    Vendor.OPTIMOVE: _sync_optimove,
     Vendor.IMPACT: _sync_impact,
     Vendor.ALTCRAFT: _sync_altcraft,
 }

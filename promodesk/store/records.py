@@ -4,6 +4,7 @@ the same way whichever path brought it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -120,3 +121,12 @@ def optimove_code_file_row(
     uploaded_at: str = "",
 ) -> tuple[Any, ...]:
     return (file_id, file_name, promocode_id, code_count, uploaded_at)
+
+
+def fingerprint(item: Mapping[str, Any]) -> int:
+    """A record as the vendor sent it, hashed (64 bits, signed to fit SQLite's INTEGER). Two
+    syncs that get the same values in the same order get the same number: the second can skip
+    validating and converting that record. Never 0 (the "not known" of rows written by other
+    paths)."""
+    digest = hashlib.blake2b(str(tuple(item.values())).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True) or 1

@@ -263,9 +263,12 @@ ALTER TABLE optimove_allocations ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0
 ALTER TABLE altcraft_programs ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE altcraft_codes ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE altcraft_codes ADD COLUMN gone_run INTEGER NOT NULL DEFAULT 0;
+-- What the vendor last sent for the code, hashed: a sync skips validating what is the same.
+ALTER TABLE altcraft_codes ADD COLUMN fingerprint INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE impact_programs ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE impact_codes ADD COLUMN added_run INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE impact_codes ADD COLUMN gone_run INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE impact_codes ADD COLUMN fingerprint INTEGER NOT NULL DEFAULT 0;
 
 -- A row's state changes (old -> new) per run; additions are known from added_run.
 CREATE TABLE state_events (

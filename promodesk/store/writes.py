@@ -57,6 +57,9 @@ class RecordTable:
     fields: tuple[str, ...]  # the columns a record sets
     state: str | None = None  # a column whose changes are recorded as state events
     rollups: tuple[Rollup, ...] = ()
+    # Written with a record when given, never compared: e.g. the fingerprint of what the
+    # vendor sent, which lets the next sync skip validating records it has seen unchanged.
+    bookkeeping: tuple[str, ...] = ()
     # Run after a write changed the table's counts (for counts derived from other counts).
     after: Callable[[sqlite3.Connection, int], None] | None = None
 
@@ -123,7 +126,9 @@ class Staging:
         self.table = table
         self.account_id = account_id
         self.name = f"stage_{table.name}"
-        columns = ", ".join(table.columns)
+        self.seen_name = f"seen_{table.name}"
+        columns = ", ".join((*table.columns, *table.bookkeeping))
+        keys = ", ".join(table.key)
         # The stage takes the table's own column types: comparing values of another affinity
         # could not use the stage's key index (a NOT EXISTS probe became a full scan per row).
         # as_of: NULL for the write's own as_of; set when records carry their own (a merge).
@@ -135,19 +140,49 @@ class Staging:
                 f"CREATE TEMP TABLE {self.name} AS SELECT {columns}, as_of FROM main.{table.name} "
                 "WHERE 0"
             )
+            conn.execute(f"CREATE UNIQUE INDEX temp.ux_{self.name} ON {self.name}({keys})")
+            # Keys of records seen unchanged (not staged): not gone.
             conn.execute(
-                f"CREATE UNIQUE INDEX temp.ux_{self.name} ON {self.name}({', '.join(table.key)})"
+                f"CREATE TEMP TABLE {self.seen_name} AS SELECT {keys} FROM main.{table.name} "
+                "WHERE 0"
+            )
+            conn.execute(
+                f"CREATE UNIQUE INDEX temp.ux_{self.seen_name} ON {self.seen_name}({keys})"
             )
         conn.execute(f"DELETE FROM temp.{self.name}")
-        placeholders = ", ".join("?" * len(table.columns))
-        # A record seen twice (two pages, two files) counts once: the later one wins.
-        self._insert = f"INSERT OR REPLACE INTO temp.{self.name}({columns}) VALUES ({placeholders})"
+        conn.execute(f"DELETE FROM temp.{self.seen_name}")
         self.count = 0
+        self.seen = 0
+
+    def _insert(self, columns: Sequence[str]) -> str:
+        # A record seen twice (two pages, two files) counts once: the later one wins.
+        return (
+            f"INSERT OR REPLACE INTO temp.{self.name}({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})"
+        )
 
     def add(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Records as tuples in `table.columns` order."""
         before = self.conn.total_changes
-        self.conn.executemany(self._insert, rows)
+        self.conn.executemany(self._insert(self.table.columns), rows)
         self.count += self.conn.total_changes - before
+
+    def add_kept(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Records with their bookkeeping columns after `table.columns`."""
+        before = self.conn.total_changes
+        self.conn.executemany(self._insert((*self.table.columns, *self.table.bookkeeping)), rows)
+        self.count += self.conn.total_changes - before
+
+    def add_seen(self, keys: Iterable[Sequence[Any]]) -> None:
+        """Keys (in `table.key` order) of records the vendor still has, unchanged since they
+        were written: nothing to write for them, but they are not gone."""
+        before = self.conn.total_changes
+        self.conn.executemany(
+            f"INSERT OR IGNORE INTO temp.{self.seen_name}({', '.join(self.table.key)}) "
+            f"VALUES ({', '.join('?' * len(self.table.key))})",
+            keys,
+        )
+        self.seen += self.conn.total_changes - before
 
     def add_selected(self, select: str, *params: Any) -> None:
         """Records from a query whose columns are `table.columns` then `as_of`."""
@@ -163,12 +198,13 @@ class Staging:
         self, *, run_id: int, as_of: str, gone_scope: Mapping[str, Any] | None = None
     ) -> WriteOutcome:
         """Merge the staged records into the table. With `gone_scope` (column -> value, {} for
-        the whole account), rows of that scope that were not staged are marked gone: the
-        staged records are everything the vendor has there."""
+        the whole account), rows of that scope that were neither staged nor seen are marked
+        gone: the records are everything the vendor has there."""
         # The staged records stay until the merge succeeded: a transaction retried after a
         # busy error must see them again (an empty stage would mark everything gone).
         outcome = _merge(self, run_id=run_id, as_of=as_of, gone_scope=gone_scope)
         self.conn.execute(f"DELETE FROM temp.{self.name}")
+        self.conn.execute(f"DELETE FROM temp.{self.seen_name}")
         return outcome
 
 
@@ -222,6 +258,34 @@ def update_fields(
     )
 
 
+def mark_gone(
+    conn: sqlite3.Connection,
+    table: RecordTable,
+    account_id: int,
+    keys: Iterable[Mapping[str, Any]],
+    *,
+    run_id: int,
+    as_of: str,
+) -> WriteOutcome:
+    """Rows the vendor no longer has because promodesk removed them there (e.g. legacy
+    promotions deleted): state 'gone', with the run, through the same write as a sync's."""
+    if table.state is None or table.name not in GONE_TABLES:
+        raise ValueError(f"{table.name} keeps no state to mark gone")
+    where = " AND ".join(f"{column} = ?" for column in table.key)
+    total = WriteOutcome()
+    for key in keys:
+        outcome = update_fields(
+            conn, table, account_id, key, {table.state: GONE}, run_id=run_id, as_of=as_of
+        )
+        if outcome.changed:
+            conn.execute(
+                f"UPDATE {table.name} SET gone_run = ? WHERE account_id = ? AND {where}",
+                (run_id, account_id, *(key[column] for column in table.key)),
+            )
+            total.gone += outcome.changed
+    return total
+
+
 def _key_match(table: RecordTable, alias: str, stage: str) -> str:
     return " AND ".join(f"{alias}.{name} = {stage}.{name}" for name in table.key)
 
@@ -255,8 +319,13 @@ def _merge(
     if updated:
         # A correlated row-value assignment over `id IN (...)`: rowid lookups, whatever size
         # the table is (an UPDATE ... FROM let the planner scan the whole table).
-        targets = ", ".join(table.fields)
-        values = ", ".join(f"s.{column}" for column in table.fields)
+        targets = ", ".join((*table.fields, *table.bookkeeping))
+        values = ", ".join(
+            (
+                *(f"s.{column}" for column in table.fields),
+                *(f"coalesce(s.{column}, main.{name}.{column})" for column in table.bookkeeping),
+            )
+        )
         gone_reset = ", gone_run = 0" if _has_gone(table) else ""
         conn.execute(
             f"UPDATE main.{name} SET ({targets}, as_of) = (SELECT {values}, "
@@ -265,11 +334,27 @@ def _merge(
             f"WHERE id IN (SELECT row_id FROM {changes})",
             (as_of,),
         )
+    for column in table.bookkeeping:
+        # Rows that did not change but whose bookkeeping did (e.g. a new fingerprint).
+        conn.execute(
+            f"UPDATE main.{name} SET {column} = (SELECT s.{column} FROM {stage} s WHERE "
+            f"{_key_match(table, 's', 'main.' + name)}) WHERE id IN (SELECT t.id FROM {stage} s "
+            f"CROSS JOIN main.{name} t ON t.account_id = ? AND {match} WHERE s.{column} IS NOT "
+            f"NULL AND t.{column} IS NOT s.{column} "
+            f"AND t.id NOT IN (SELECT row_id FROM {changes}))",
+            (account,),
+        )
     top = conn.execute(f"SELECT coalesce(max(id), 0) FROM main.{name}").fetchone()[0]
-    columns = ", ".join(table.columns)
+    columns = ", ".join((*table.columns, *table.bookkeeping))
+    selected = ", ".join(
+        (
+            *(f"s.{c}" for c in table.columns),
+            *(f"coalesce(s.{c}, 0)" for c in table.bookkeeping),
+        )
+    )
     conn.execute(
         f"INSERT INTO main.{name}(account_id, {columns}, as_of, added_run) "
-        f"SELECT ?, {', '.join(f's.{c}' for c in table.columns)}, coalesce(s.as_of, ?), ? "
+        f"SELECT ?, {selected}, coalesce(s.as_of, ?), ? "
         f"FROM {stage} s "
         f"WHERE NOT EXISTS (SELECT 1 FROM main.{name} t WHERE t.account_id = ? AND {match})",
         (account, as_of, run_id, account),
@@ -283,7 +368,9 @@ def _merge(
             f"INSERT INTO {changes}(row_id, stage_rowid, gone{', ' if tracked else ''}"
             f"{old_columns}) SELECT t.id, NULL, 1{', ' if tracked else ''}{current} "
             f"FROM main.{name} t WHERE t.account_id = ?{scope_sql} AND t.gone_run = 0 "
-            f"AND t.id <= ? AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match})",
+            f"AND t.id <= ? AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match}) "
+            f"AND NOT EXISTS (SELECT 1 FROM temp.{staging.seen_name} k "
+            f"WHERE {_key_match(table, 't', 'k')})",
             (account, *gone_scope.values(), top),
         )
         state_set = f", {table.state} = '{GONE}'" if table.state else ""
@@ -316,7 +403,7 @@ def _merge(
     outcome.gone = gone
     outcome.returned = returned
     outcome.changed = updated
-    outcome.unchanged = max(0, staged - added - updated)
+    outcome.unchanged = max(0, staged - added - updated) + staging.seen
     if updated + added <= _MAX_CHANGED_IDS:
         outcome.changed_ids = [
             row_id
@@ -569,6 +656,7 @@ ALTCRAFT_CODES = RecordTable(
         "database_id",
     ),
     state="status",
+    bookkeeping=("fingerprint",),
     rollups=(
         Rollup(
             "altcraft_programs",
@@ -604,6 +692,7 @@ IMPACT_CODES = RecordTable(
         "details",
     ),
     state="status",
+    bookkeeping=("fingerprint",),
     rollups=(
         Rollup(
             "impact_programs",

@@ -4,6 +4,7 @@ sync with additions, changes and removals at the vendor, and the bulk runner wit
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ from promodesk.vendors.fake_support import SandboxTransport
 from promodesk.vendors.impact.client import ImpactClient
 from promodesk.vendors.impact.fake import SANDBOX_SID, FakeImpact
 from promodesk.vendors.impact.fake import SANDBOX_TOKEN as IMPACT_TOKEN
+from promodesk.vendors.optimove.client import OptimoveClient
+from promodesk.vendors.optimove.fake import SANDBOX_API_KEY, FakeOptimove
 from tests.integration.conftest import SleepRecorder, fast
 
 
@@ -79,10 +82,18 @@ async def live(tmp_path: Path, sleeps: SleepRecorder) -> AsyncIterator[Live]:
     workspace = tmp_path / "live.promodesk"
     create_workspace(workspace, label="live")
     fakes: dict[Vendor, Any] = {
+        Vendor.OPTIMOVE: FakeOptimove(rate_limit=None),
         Vendor.IMPACT: FakeImpact(rate_limit=None),
         Vendor.ALTCRAFT: FakeAltcraft(rate_limit=None),
     }
     clients: dict[Vendor, Any] = {
+        Vendor.OPTIMOVE: OptimoveClient.connect(
+            "http://optimove.test",
+            SANDBOX_API_KEY,
+            legacy_base_url="http://legacy.optimove.test",
+            transport=SandboxTransport(fakes[Vendor.OPTIMOVE]),
+            **fast(sleeps),
+        ),
         Vendor.IMPACT: ImpactClient.connect(
             "http://impact.test",
             SANDBOX_SID,
@@ -283,6 +294,515 @@ async def _altcraft_export(live: Live) -> None:
     assert live.one("SELECT code_count FROM altcraft_programs") == len(program.codes)
 
 
+# Optimove -------------------------------------------------------------------------------------
+
+
+def promotion(live: Live, promotion_id: str) -> dict[str, Any]:
+    return live.fakes[Vendor.OPTIMOVE].state.promotions[promotion_id]
+
+
+def promocode(live: Live, promocode_id: str) -> Any:
+    return live.fakes[Vendor.OPTIMOVE].state.promocodes[promocode_id]
+
+
+async def new_promotion(live: Live, promotion_id: str = "summer-26") -> None:
+    outcome = await live.run(
+        Vendor.OPTIMOVE,
+        "create_promotion",
+        {"name": "Summer", "code": "SUMMER26", "promotion_id": promotion_id},
+    )
+    assert outcome.ok, outcome.message
+
+
+@scenario(Vendor.OPTIMOVE, "create_promotion")
+async def _create_promotion(live: Live) -> None:
+    await new_promotion(live)
+    assert promotion(live, "summer-26")["code"] == "SUMMER26"
+    row = live.one("SELECT name, code, state FROM optimove_promotions")
+    assert row == ("Summer", "SUMMER26", "draft")
+    await new_promotion(live)  # again, as after a lost answer: still one promotion
+    assert (
+        len(
+            [
+                p
+                for p in live.fakes[Vendor.OPTIMOVE].state.promotions.values()
+                if p["code"] == "SUMMER26"
+            ]
+        )
+        == 1
+    )
+
+
+@scenario(Vendor.OPTIMOVE, "get_promotion")
+async def _get_promotion(live: Live) -> None:
+    # Tracking a promotion the workspace does not know yet.
+    outcome = await live.run(
+        Vendor.OPTIMOVE, "get_promotion", {"promotion_id": "spring-welcome-2026"}
+    )
+    assert outcome.ok
+    assert live.one("SELECT state, ever_active, code FROM optimove_promotions") == (
+        "active",
+        1,
+        "SPRING26",
+    )
+
+
+@scenario(Vendor.OPTIMOVE, "set_metadata")
+async def _set_metadata(live: Live) -> None:
+    await new_promotion(live)
+    await live.run(
+        Vendor.OPTIMOVE, "set_metadata", {"promotion_id": "summer-26", "name": "Summer sale"}
+    )
+    assert promotion(live, "summer-26")["name"] == "Summer sale"
+    assert live.one("SELECT name FROM optimove_promotions") == "Summer sale"
+
+
+@scenario(Vendor.OPTIMOVE, "set_properties")
+async def _set_properties(live: Live) -> None:
+    await new_promotion(live)
+    await live.run(
+        Vendor.OPTIMOVE,
+        "set_properties",
+        {"promotion_id": "summer-26", "properties": {"channel": "email"}},
+    )
+    assert promotion(live, "summer-26")["properties"] == {"channel": "email"}
+    await live.run(Vendor.OPTIMOVE, "activate", {"promotion_id": "summer-26"})
+    with pytest.raises(NotAllowed, match="draft or deactivated"):
+        await live.run(
+            Vendor.OPTIMOVE, "set_properties", {"promotion_id": "summer-26", "properties": {}}
+        )
+
+
+TIERS = [
+    {
+        "id": "gold",
+        "name": "Gold",
+        "benefits": [{"rewardType": "discount", "percent": 20}],
+        "conditions": [
+            {"attribute": "LTV", "operator": ">", "value": 500},
+            {"parent": 0, "attribute": "Country", "value": "DE"},
+        ],
+    },
+    {"id": "everyone", "name": "Everyone", "benefits": [{"rewardType": "discount", "percent": 5}]},
+]
+
+
+@scenario(Vendor.OPTIMOVE, "set_tiers")
+async def _set_tiers(live: Live) -> None:
+    await new_promotion(live)
+    bad = [{**TIERS[0], "conditions": [{"parent": 0}]}]
+    with pytest.raises(InputError, match="parent must come before it"):
+        await live.run(Vendor.OPTIMOVE, "set_tiers", {"promotion_id": "summer-26", "tiers": bad})
+    outcome = await live.run(
+        Vendor.OPTIMOVE, "set_tiers", {"promotion_id": "summer-26", "tiers": TIERS}
+    )
+    assert outcome.ok, outcome.message
+    assert [t["id"] for t in promotion(live, "summer-26")["promotionTiers"]] == ["gold", "everyone"]
+    details = json.loads(live.one("SELECT details FROM optimove_promotions"))
+    assert [t["id"] for t in details["promotionTiers"]] == ["gold", "everyone"]
+    await live.run(Vendor.OPTIMOVE, "activate", {"promotion_id": "summer-26"})
+    await live.run(Vendor.OPTIMOVE, "deactivate", {"promotion_id": "summer-26"})
+    with pytest.raises(NotAllowed, match="ever been active"):
+        await live.run(Vendor.OPTIMOVE, "set_tiers", {"promotion_id": "summer-26", "tiers": TIERS})
+
+
+@scenario(Vendor.OPTIMOVE, "set_budgets")
+async def _set_budgets(live: Live) -> None:
+    await new_promotion(live)
+    await live.run(
+        Vendor.OPTIMOVE,
+        "set_budgets",
+        {"promotion_id": "summer-26", "audience_cap": {"limit": 5000, "timeframe": "Daily"}},
+    )
+    assert promotion(live, "summer-26")["publishingBudgets"] == {
+        "audienceCap": {"limit": 5000, "timeframe": "Daily"}
+    }
+
+
+@scenario(Vendor.OPTIMOVE, "set_constraints")
+async def _set_constraints(live: Live) -> None:
+    await new_promotion(live)
+    await live.run(
+        Vendor.OPTIMOVE,
+        "set_constraints",
+        {
+            "promotion_id": "summer-26",
+            "constraints": [{"rewardType": "discount", "period": "daily", "limit": 100}],
+        },
+    )
+    assert promotion(live, "summer-26")["rewardConstraints"] == [
+        {"rewardType": "discount", "period": "daily", "limit": 100}
+    ]
+
+
+@scenario(Vendor.OPTIMOVE, "activate")
+async def _activate(live: Live) -> None:
+    await new_promotion(live)
+    await live.run(Vendor.OPTIMOVE, "activate", {"promotion_id": "summer-26"})
+    assert promotion(live, "summer-26")["state"] == "active"
+    assert live.one("SELECT state, ever_active FROM optimove_promotions") == ("active", 1)
+    with pytest.raises(NotAllowed, match="draft or deactivated"):
+        await live.run(Vendor.OPTIMOVE, "activate", {"promotion_id": "summer-26"})
+    assert live.rows("SELECT old_state, new_state FROM state_events") == [("draft", "active")]
+
+
+@scenario(Vendor.OPTIMOVE, "deactivate")
+async def _deactivate(live: Live) -> None:
+    await new_promotion(live)
+    with pytest.raises(NotAllowed, match="Only an active promotion"):
+        await live.run(Vendor.OPTIMOVE, "deactivate", {"promotion_id": "summer-26"})
+    await live.run(Vendor.OPTIMOVE, "activate", {"promotion_id": "summer-26"})
+    await live.run(Vendor.OPTIMOVE, "deactivate", {"promotion_id": "summer-26"})
+    assert promotion(live, "summer-26")["state"] == "deactivated"
+    assert live.one("SELECT state FROM optimove_promotions") == "deactivated"
+
+
+@scenario(Vendor.OPTIMOVE, "archive")
+async def _archive(live: Live) -> None:
+    await new_promotion(live)
+    assert (
+        operation(Vendor.OPTIMOVE, "archive").confirm
+        and "final" in operation(Vendor.OPTIMOVE, "archive").confirm
+    )
+    await live.run(Vendor.OPTIMOVE, "archive", {"promotion_id": "summer-26"})
+    assert promotion(live, "summer-26")["state"] == "archived"
+    with pytest.raises(NotAllowed, match="only be duplicated"):
+        await live.run(Vendor.OPTIMOVE, "activate", {"promotion_id": "summer-26"})
+
+
+@scenario(Vendor.OPTIMOVE, "duplicate")
+async def _duplicate(live: Live) -> None:
+    await new_promotion(live)
+    await live.run(Vendor.OPTIMOVE, "archive", {"promotion_id": "summer-26"})
+    outcome = await live.run(
+        Vendor.OPTIMOVE,
+        "duplicate",
+        {"promotion_id": "summer-26", "new_code": "SUMMER27", "new_promotion_id": "summer-27"},
+    )
+    assert outcome.ok, outcome.message
+    assert promotion(live, "summer-27")["code"] == "SUMMER27"
+    assert (
+        live.one("SELECT state FROM optimove_promotions WHERE promotion_id = 'summer-27'")
+        == "draft"
+    )
+
+
+@scenario(Vendor.OPTIMOVE, "validate_promotion")
+async def _validate_promotion(live: Live) -> None:
+    outcome = await live.run(
+        Vendor.OPTIMOVE,
+        "validate_promotion",
+        {"promo_code": "SPRING26", "customer_ids": ["c1", "c2", "c1"]},
+    )
+    assert outcome.ok, outcome.message
+    rows = operation(Vendor.OPTIMOVE, "validate_promotion").result_json(outcome.result)
+    assert [row["customer_id"] for row in rows] == ["c1", "c2"]
+    assert all("tier" in row and "reward" in row for row in rows)
+    assert live.audit() == []
+
+
+@scenario(Vendor.OPTIMOVE, "promotion_transaction")
+async def _promotion_transaction(live: Live) -> None:
+    await new_promotion(live)
+    commands = [{"command": "setMetadata", "name": "Summer final"}, {"command": "activate"}]
+    outcome = await live.run(
+        Vendor.OPTIMOVE,
+        "promotion_transaction",
+        {"promotion_id": "summer-26", "commands": commands},
+    )
+    assert outcome.ok, outcome.message
+    assert (promotion(live, "summer-26")["name"], promotion(live, "summer-26")["state"]) == (
+        "Summer final",
+        "active",
+    )
+    assert live.one("SELECT name, state FROM optimove_promotions") == ("Summer final", "active")
+    # All or nothing: a refused command leaves everything as it was.
+    refused = await live.run(
+        Vendor.OPTIMOVE,
+        "promotion_transaction",
+        {
+            "promotion_id": "summer-26",
+            "commands": [
+                {"command": "setMetadata", "name": "X"},
+                {"command": "setProperties", "properties": {}},
+            ],
+        },
+    )
+    assert refused.status == "failed"
+    assert promotion(live, "summer-26")["name"] == "Summer final"
+
+
+async def new_promocode(live: Live, **inputs: Any) -> OperationOutcome:
+    values = {
+        "promocode_type": "unique",
+        "promotion_id": "spring-welcome-2026",
+        "promocode_id": "pc-new",
+        **inputs,
+    }
+    outcome = await live.run(Vendor.OPTIMOVE, "create_promocode", values)
+    assert outcome.ok, outcome.message
+    return outcome
+
+
+@scenario(Vendor.OPTIMOVE, "create_promocode")
+async def _create_promocode(live: Live) -> None:
+    await live.run(Vendor.OPTIMOVE, "get_promotion", {"promotion_id": "spring-welcome-2026"})
+    await new_promocode(live, default_code="FALLBACK-1", allocation_method="Varying")
+    created = promocode(live, "pc-new")
+    assert (created.type, created.default_code, created.allocation_method) == (
+        "unique",
+        "FALLBACK-1",
+        "Varying",
+    )
+    assert live.one(
+        "SELECT code_type, default_code, allocation_method FROM optimove_promocodes"
+    ) == ("unique", "FALLBACK-1", "Varying")
+    assert live.one("SELECT promocode_count FROM optimove_promotions") == 1
+    with pytest.raises(InputError, match="global promocode needs"):
+        await live.run(Vendor.OPTIMOVE, "create_promocode", {"promocode_type": "global"})
+    [entry] = live.audit()
+    assert "FALLBACK-1" not in repr(entry)
+
+
+@scenario(Vendor.OPTIMOVE, "get_promocode")
+async def _get_promocode(live: Live) -> None:
+    outcome = await live.run(
+        Vendor.OPTIMOVE, "get_promocode", {"promocode_id": "pc-spring-welcome"}
+    )
+    assert outcome.ok
+    assert live.one("SELECT pool_size, available, file_count FROM optimove_promocodes") == (
+        500,
+        500,
+        1,
+    )
+    assert live.one("SELECT file_name, code_count FROM optimove_code_files") == (
+        "spring_batch1.csv",
+        500,
+    )
+
+
+@scenario(Vendor.OPTIMOVE, "assign")
+async def _assign(live: Live) -> None:
+    await new_promotion(live)
+    await new_promocode(live, promotion_id=None)
+    await live.run(
+        Vendor.OPTIMOVE, "assign", {"promocode_id": "pc-new", "promotion_id": "summer-26"}
+    )
+    assert promocode(live, "pc-new").promotion_id == "summer-26"
+    assert (
+        live.one("SELECT promocode_count FROM optimove_promotions WHERE promotion_id = 'summer-26'")
+        == 1
+    )
+
+
+@scenario(Vendor.OPTIMOVE, "unassign")
+async def _unassign(live: Live) -> None:
+    await live.run(Vendor.OPTIMOVE, "get_promotion", {"promotion_id": "spring-welcome-2026"})
+    await new_promocode(live)
+    await live.run(Vendor.OPTIMOVE, "unassign", {"promocode_id": "pc-new"})
+    assert promocode(live, "pc-new").promotion_id is None
+    assert live.one("SELECT promocode_count FROM optimove_promotions") == 0
+    with pytest.raises(NotAllowed, match="not assigned"):
+        await live.run(Vendor.OPTIMOVE, "unassign", {"promocode_id": "pc-new"})
+
+
+@scenario(Vendor.OPTIMOVE, "hide")
+async def _hide(live: Live) -> None:
+    await live.run(Vendor.OPTIMOVE, "get_promocode", {"promocode_id": "pc-spring-welcome"})
+    await live.run(Vendor.OPTIMOVE, "hide", {"promocode_id": "pc-spring-welcome"})
+    assert promocode(live, "pc-spring-welcome").hidden
+    assert live.one("SELECT hidden FROM optimove_promocodes") == 1
+    with pytest.raises(NotAllowed, match="hidden already"):
+        await live.run(Vendor.OPTIMOVE, "hide", {"promocode_id": "pc-spring-welcome"})
+
+
+@scenario(Vendor.OPTIMOVE, "show")
+async def _show(live: Live) -> None:
+    await live.run(Vendor.OPTIMOVE, "get_promocode", {"promocode_id": "pc-spring-welcome"})
+    await live.run(Vendor.OPTIMOVE, "hide", {"promocode_id": "pc-spring-welcome"})
+    await live.run(Vendor.OPTIMOVE, "show", {"promocode_id": "pc-spring-welcome"})
+    assert not promocode(live, "pc-spring-welcome").hidden
+    assert live.one("SELECT hidden FROM optimove_promocodes") == 0
+
+
+@scenario(Vendor.OPTIMOVE, "link_campaign")
+async def _link(live: Live) -> None:
+    await live.run(
+        Vendor.OPTIMOVE, "link_campaign", {"promocode_id": "pc-welcome-2025", "campaign_id": "77"}
+    )
+    assert promocode(live, "pc-welcome-2025").campaigns == ["77"]
+    assert live.one("SELECT campaigns FROM optimove_promocodes") == "77"
+
+
+@scenario(Vendor.OPTIMOVE, "unlink_campaign")
+async def _unlink(live: Live) -> None:
+    await live.run(
+        Vendor.OPTIMOVE, "link_campaign", {"promocode_id": "pc-welcome-2025", "campaign_id": "77"}
+    )
+    await live.run(
+        Vendor.OPTIMOVE, "unlink_campaign", {"promocode_id": "pc-welcome-2025", "campaign_id": "77"}
+    )
+    assert promocode(live, "pc-welcome-2025").campaigns == []
+    assert live.one("SELECT campaigns FROM optimove_promocodes") == ""
+
+
+@scenario(Vendor.OPTIMOVE, "validate_customers")
+async def _validate_customers(live: Live) -> None:
+    outcome = await live.run(
+        Vendor.OPTIMOVE,
+        "validate_customers",
+        {"promocode_id": "pc-spring-welcome", "customer_ids": ["c9"]},
+    )
+    assert outcome.ok
+    assert [
+        row["customer_id"]
+        for row in operation(Vendor.OPTIMOVE, "validate_customers").result_json(outcome.result)
+    ] == ["c9"]
+
+
+@scenario(Vendor.OPTIMOVE, "promocode_transaction")
+async def _promocode_transaction(live: Live) -> None:
+    commands = [{"command": "hide"}, {"command": "linkCampaign", "campaignId": "5"}]
+    outcome = await live.run(
+        Vendor.OPTIMOVE,
+        "promocode_transaction",
+        {"promocode_id": "pc-welcome-2025", "commands": commands},
+    )
+    assert outcome.ok, outcome.message
+    assert (
+        promocode(live, "pc-welcome-2025").hidden,
+        promocode(live, "pc-welcome-2025").campaigns,
+    ) == (True, ["5"])
+    assert live.one("SELECT hidden, campaigns FROM optimove_promocodes") == (1, "5")
+
+
+@scenario(Vendor.OPTIMOVE, "list_files")
+async def _list_files(live: Live) -> None:
+    await live.run(Vendor.OPTIMOVE, "list_files", {"promocode_id": "pc-spring-welcome"})
+    assert live.one("SELECT count(*) FROM optimove_code_files") == 1
+
+
+@scenario(Vendor.OPTIMOVE, "upload_code_file")
+async def _upload(live: Live, tmp_path_factory: Any = None) -> None:
+    folder = live.workspace.parent
+    codes = folder / "batch2.csv"
+    codes.write_text("\n".join(f"NEW-{n:05d}" for n in range(200)) + "\n")
+    await live.run(Vendor.OPTIMOVE, "get_promocode", {"promocode_id": "pc-spring-welcome"})
+    outcome = await live.run(
+        Vendor.OPTIMOVE,
+        "upload_code_file",
+        {"promocode_id": "pc-spring-welcome", "path": str(codes)},
+    )
+    assert outcome.ok, outcome.message
+    assert len(promocode(live, "pc-spring-welcome").files) == 2
+    assert live.one("SELECT pool_size, file_count FROM optimove_promocodes") == (700, 2)
+
+
+@scenario(Vendor.OPTIMOVE, "export_allocations")
+async def _export(live: Live) -> None:
+    fake = live.fakes[Vendor.OPTIMOVE]
+    for number in range(30):
+        fake.state.allocate(fake.state.promocodes["pc-spring-welcome"], f"cust{number}", 42)
+    target = live.workspace.parent / "alloc.csv"
+    outcome = await live.run(
+        Vendor.OPTIMOVE,
+        "export_allocations",
+        {"promocode_id": "pc-spring-welcome", "target": str(target)},
+    )
+    assert outcome.ok and outcome.result == 30
+    assert target.read_text().splitlines()[0].startswith("customerId,promocodeId")
+
+
+@scenario(Vendor.OPTIMOVE, "get_promo_codes")
+async def _legacy_by_date(live: Live) -> None:
+    outcome = await live.run(Vendor.OPTIMOVE, "get_promo_codes", {"date": "2026-11-20"})
+    assert outcome.ok, outcome.message
+    assert sorted(live.rows("SELECT promo_code, for_date FROM optimove_legacy_codes")) == [
+        ("SUMMER10", "2026-11-20"),
+        ("VIP20", "2026-11-20"),
+    ]
+
+
+@scenario(Vendor.OPTIMOVE, "get_promo_codes_by_campaign")
+async def _legacy_by_campaign(live: Live) -> None:
+    await live.run(Vendor.OPTIMOVE, "get_promo_codes_by_campaign", {"campaign_id": 901})
+    assert live.rows("SELECT promo_code, campaign_id FROM optimove_legacy_codes") == [
+        ("SUMMER10", 901)
+    ]
+
+
+@scenario(Vendor.OPTIMOVE, "get_promo_codes_by_target_group")
+async def _legacy_by_target_group(live: Live) -> None:
+    await live.run(
+        Vendor.OPTIMOVE,
+        "get_promo_codes_by_target_group",
+        {"target_group_id": 12, "date": "2026-11-20"},
+    )
+    assert live.rows("SELECT promo_code, target_group_id FROM optimove_legacy_codes") == [
+        ("VIP20", 12)
+    ]
+
+
+@scenario(Vendor.OPTIMOVE, "get_promotions")
+async def _legacy_promotions(live: Live) -> None:
+    await live.run(Vendor.OPTIMOVE, "get_promotions", {})
+    assert sorted(
+        live.rows("SELECT promo_code, promotion_name FROM optimove_legacy_promotions")
+    ) == [("SUMMER10", "Summer sale"), ("VIP20", "VIP weekend")]
+
+
+@scenario(Vendor.OPTIMOVE, "add_promotions")
+async def _legacy_add(live: Live) -> None:
+    outcome = await live.run(
+        Vendor.OPTIMOVE,
+        "add_promotions",
+        {"promotions": [{"promo_code": "XMAS", "promotion_name": "Christmas"}]},
+    )
+    assert outcome.ok, outcome.message
+    assert live.fakes[Vendor.OPTIMOVE].state.legacy_promotions["XMAS"] == "Christmas"
+    assert live.rows("SELECT promo_code, state FROM optimove_legacy_promotions") == [
+        ("XMAS", "listed")
+    ]
+
+
+@scenario(Vendor.OPTIMOVE, "delete_promotions")
+async def _legacy_delete(live: Live) -> None:
+    await live.run(Vendor.OPTIMOVE, "get_promotions", {})
+    await live.run(Vendor.OPTIMOVE, "delete_promotions", {"promo_codes": ["VIP20"]})
+    assert "VIP20" not in live.fakes[Vendor.OPTIMOVE].state.legacy_promotions
+    assert (
+        live.one("SELECT state FROM optimove_legacy_promotions WHERE promo_code = 'VIP20'")
+        == "gone"
+    )
+
+
+async def test_optimove_sync_asks_again_for_everything_known_and_marks_what_is_gone(
+    live: Live,
+) -> None:
+    await live.run(Vendor.OPTIMOVE, "get_promotion", {"promotion_id": "spring-welcome-2026"})
+    await live.run(Vendor.OPTIMOVE, "get_promocode", {"promocode_id": "pc-spring-welcome"})
+    await new_promotion(live)
+    fake = live.fakes[Vendor.OPTIMOVE]
+    fake.state.promotions["summer-26"]["name"] = "Renamed in Optimove"
+    del fake.state.promotions["spring-welcome-2026"]
+    outcome = await sync_account(
+        live.workspace, live.accounts[Vendor.OPTIMOVE], live.clients[Vendor.OPTIMOVE]
+    )
+    assert outcome.written.gone == 1
+    assert (
+        live.one("SELECT name FROM optimove_promotions WHERE promotion_id = 'summer-26'")
+        == "Renamed in Optimove"
+    )
+    assert (
+        live.one("SELECT state FROM optimove_promotions WHERE promotion_id = 'spring-welcome-2026'")
+        == "gone"
+    )
+    assert sorted(live.rows("SELECT promo_code FROM optimove_legacy_promotions")) == [
+        ("SUMMER10",),
+        ("VIP20",),
+    ]
+
+
 def test_every_operation_has_a_scenario() -> None:
     declared = {(vendor, name) for vendor, table in OPERATIONS.items() for name in table}
     assert declared - set(SCENARIOS) == set()
@@ -388,6 +908,31 @@ async def test_sync_writes_only_changes_marks_what_is_gone_and_search_stays_exac
     assert live.one("SELECT as_of FROM accounts WHERE key = ?", account.id) == third.as_of
 
 
+async def test_a_sync_skips_what_it_saw_unchanged_and_what_promodesk_itself_changed(
+    live: Live,
+) -> None:
+    account = live.accounts[Vendor.IMPACT]
+    client = live.clients[Vendor.IMPACT]
+    first = await sync_account(live.workspace, account, client)
+    assert first.written.added == 25
+    assert live.one("SELECT count(*) FROM impact_codes WHERE fingerprint = 0") == 0
+    again = await sync_account(live.workspace, account, client)
+    assert (again.written.unchanged, again.written.changed) == (25, 0)
+    # A change made through promodesk is in the workspace already (the state); the next sync
+    # reads the vendor's new record and adds only what impact.com set itself (the end date),
+    # with no second state event.
+    await live.run(Vendor.IMPACT, "expire", {"promo_code_id": 7_000_010})
+    assert live.one("SELECT end_date FROM impact_codes WHERE promo_code_id = 7000010") == ""
+    after = await sync_account(live.workspace, account, client)
+    assert (after.written.changed, after.written.unchanged) == (1, 24)
+    assert live.one("SELECT end_date FROM impact_codes WHERE promo_code_id = 7000010") != ""
+    assert live.rows("SELECT old_state, new_state FROM state_events") == [("active", "inactive")]
+    fresh = live.one("SELECT fingerprint FROM impact_codes WHERE promo_code_id = 7000010")
+    final = await sync_account(live.workspace, account, client)
+    assert (final.written.changed, final.written.unchanged) == (0, 25)
+    assert live.one("SELECT fingerprint FROM impact_codes WHERE promo_code_id = 7000010") == fresh
+
+
 async def test_a_failed_sync_writes_nothing_and_is_on_record(live: Live) -> None:
     fake = live.fakes[Vendor.IMPACT]
     for number in range(1500):  # two pages
@@ -452,6 +997,44 @@ async def test_bulk_with_faults_ends_every_item_once_and_retry_failed_finishes(l
     assert sorted(set(retried.values())) == [1, 2]
     assert live.one("SELECT count(*) FROM impact_codes WHERE status = 'inactive'") == 20
     assert len([e for e in live.audit() if e.outcome == "ok"]) == 20
+
+
+async def test_a_cancelled_bulk_run_keeps_what_is_done_and_resumes_the_rest(live: Live) -> None:
+    import asyncio
+
+    fake = live.fakes[Vendor.IMPACT]
+    await live.run(Vendor.IMPACT, "list_all", {})
+    runner = BulkRunner(live.executor)
+    ids = sorted(fake.state.codes)[:12]
+    account = live.accounts[Vendor.IMPACT]
+    run_id = await runner.plan(
+        account, operation(Vendor.IMPACT, "expire"), [{"promo_code_id": i} for i in ids]
+    )
+    finished: list[int] = []
+    task: asyncio.Task[Any] | None = None
+
+    def heard(item: Any) -> None:
+        finished.append(item.position)
+        if len(finished) == 4 and task is not None:
+            task.cancel()  # the user presses Cancel
+
+    task = asyncio.ensure_future(runner.run(account, run_id, concurrency=1, on_item=heard))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    summary = await runner.summary(run_id)
+    assert summary.cancelled and summary.pending > 0
+    assert summary.ok + summary.unknown + summary.pending == 12
+    assert [info.id for info in await runner.unfinished()] == [run_id]
+    done = {
+        item.inputs["promo_code_id"] for item in await runner.items(run_id) if item.status == "ok"
+    }
+    assert all(fake.state.codes[i]["State"] == "INACTIVE" for i in done)
+
+    resumed = await runner.run(account, run_id)
+    assert (resumed.ok + resumed.skipped, resumed.pending) == (12, 0)
+    assert all(item.attempts == 1 for item in await runner.items(run_id) if item.status == "ok")
+    assert all(fake.state.codes[i]["State"] == "INACTIVE" for i in ids)
+    assert await runner.unfinished() == []
 
 
 async def test_bulk_refuses_an_operation_that_is_not_bulk_and_bad_items_up_front(

@@ -18,6 +18,7 @@ from promodesk.codefiles.spreadsheet import safe_cell, to_clipboard_text, write_
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
     target = tmp_path / "export.csv"
     target.write_text("old\n")
+
     def write_half() -> None:
         with atomic_write(target, "w", encoding="utf-8") as out:
             out.write("half of the new content")
@@ -58,7 +59,7 @@ def test_leftovers_of_interrupted_writes_are_removed_and_nothing_else(tmp_path: 
 @pytest.mark.parametrize(
     ("value", "written"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
         ("-2+3", "'-2+3"),
         ("@SUM(1+1)", "'@SUM(1+1)"),

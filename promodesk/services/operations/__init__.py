@@ -5,17 +5,17 @@ tests are all built from `OPERATIONS`."""
 from __future__ import annotations
 
 from promodesk.domain.vendors import Vendor
-from promodesk.services.operations import altcraft, impact
+from promodesk.services.operations import altcraft, impact, optimove
 from promodesk.services.operations.base import Operation
 
 OPERATIONS: dict[Vendor, dict[str, Operation]] = {
     vendor: {operation.name: operation for operation in table}
     for vendor, table in (
+        (Vendor.OPTIMOVE, optimove.OPERATIONS),
         (Vendor.ALTCRAFT, altcraft.OPERATIONS),
         (Vendor.IMPACT, impact.OPERATIONS),
     )
 }
-OPERATIONS.setdefault(Vendor.OPTIMOVE, {})
 
 
 def operation(vendor: Vendor, name: str) -> Operation:

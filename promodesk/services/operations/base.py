@@ -180,3 +180,16 @@ def only_in(column: str, states: Sequence[str], reason: str) -> Allowed:
         return reason.format(state=state or "unknown")
 
     return check
+
+
+def first_of(*checks: Allowed) -> Allowed:
+    """The first reason any of `checks` gives (None when all allow it)."""
+
+    def check(row: Row) -> str | None:
+        for one in checks:
+            reason = one(row)
+            if reason:
+                return reason
+        return None
+
+    return check

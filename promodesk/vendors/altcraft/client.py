@@ -13,7 +13,7 @@ because the first try did land is success. How it looks (`get`'s holders) is exp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -438,16 +438,19 @@ class AltcraftClient:
                 await self.http.pause(attempt)
 
     async def export_all(self, *, loyalty_id: int | None = None) -> list[AltcraftCodeRecord]:
+        return [self.record(item) for item in await self.export_items(loyalty_id=loyalty_id)]
+
+    async def export_items(self, *, loyalty_id: int | None = None) -> list[Any]:
+        """export_all's items as Altcraft sent them, not validated yet: a sync validates
+        (with `record`) only the codes that changed since it last saw them."""
         envelope = await self._call("export_all", {"loyalty_id": loyalty_id or self.loyalty_id})
-        items: Iterable[Any] = (
-            envelope.data
-            if isinstance(envelope.data, list)
-            else ([envelope.data] if envelope.data else [])
-        )
-        return [
-            validate(AltcraftCodeRecord, item, vendor=VENDOR, operation="export all")
-            for item in items
-        ]
+        if isinstance(envelope.data, list):
+            return envelope.data
+        return [envelope.data] if envelope.data else []
+
+    def record(self, item: Any) -> AltcraftCodeRecord:
+        """One item of `export_items`, validated (what `export_all` returns)."""
+        return validate(AltcraftCodeRecord, item, vendor=VENDOR, operation="export all")
 
 
 def _attach_landed(

@@ -191,6 +191,32 @@ class ImpactClient:
         page_size: int | None = None,
     ) -> AsyncIterator[ImpactPromoCodeRecord]:
         """Every matching code, page after page (an empty list when nothing matches)."""
+        async for item in self.iter_items(
+            campaign_id=campaign_id,
+            code=code,
+            start_date=start_date,
+            end_date=end_date,
+            state=state,
+            page_size=page_size,
+        ):
+            yield self._record(item, "list promo codes")
+
+    def record(self, item: dict[str, Any]) -> ImpactPromoCodeRecord:
+        """One item of `iter_items`, validated (what `iter_codes` yields)."""
+        return self._record(item, "list promo codes")
+
+    async def iter_items(
+        self,
+        *,
+        campaign_id: str | int | None = None,
+        code: str | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        state: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every matching code as impact.com sent it, not validated yet: a sync validates
+        (with `record`) only the codes that changed since it last saw them."""
         query: dict[str, Any] = {"PageSize": page_size or self.page_size, "Page": 1}
         for key, value in (
             ("CampaignId", campaign_id),
@@ -220,7 +246,7 @@ class ImpactClient:
                         query = {**query, "Page": page + 1}
                         next_page = asyncio.ensure_future(self._page(self.collection, query))
                 for number, item in enumerate(envelope.promo_codes, start=1):
-                    yield self._record(item, "list promo codes")
+                    yield item
                     if number % YIELD_EVERY == 0:
                         # Lets the prefetch go out and the window repaint mid-page.
                         await asyncio.sleep(0)
