@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pydantic import BaseModel, Field
 
 from promodesk.atomic import atomic_write
@@ -194,7 +195,12 @@ class Connections:
             seconds = time.perf_counter() - start
             details = "\n".join(filter(None, [str(error), error.details]))
             base_url = account.settings.get("base_url", "")
-            if error.maybe_applied or account.sandbox or not base_url:
+            # Only a call that never got a connection: one that connected and then heard
+            # nothing has its own words, and a second connection would be a second try.
+            never_connected = isinstance(
+                error.__context__, httpx.ConnectError | httpx.ConnectTimeout
+            )
+            if not never_connected or account.sandbox or not base_url:
                 return ConnectionCheck(False, str(error), seconds, details)
             left = max(1.0, self.check_within + _CHECK_SLACK_S - seconds)
             said = await why_unreachable(base_url, step_timeout=left / 2)
