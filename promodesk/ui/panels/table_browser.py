@@ -376,10 +376,11 @@ class TableBrowser(QWidget):
             if column.kind in fixed:
                 widest = fixed[column.kind]
             else:
-                for row in rows:
-                    if row is not None:
-                        text = self.model.shown_text(row, column)
-                        widest = max(widest, metrics.horizontalAdvance(text) + 16)
+                # Measured: the few longest texts only (measuring is what costs; the window is
+                # opening, and this runs in the same turn as the first rows' paint).
+                texts = sorted({self.model.shown_text(row, column) for row in rows}, key=len)
+                for text in texts[-3:]:
+                    widest = max(widest, metrics.horizontalAdvance(text) + 16)
                 widest = min(widest, MAX_SAMPLED_WIDTH)
             self._natural_widths[section] = max(widest, header.sectionSizeHint(section))
             self.view.setColumnWidth(section, self._natural_widths[section])
