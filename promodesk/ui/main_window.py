@@ -25,7 +25,6 @@ from promodesk.qt import (
 )
 from promodesk.store import WORKSPACE_SUFFIX
 from promodesk.ui.tasks import Job, TaskRunner
-from promodesk.ui.widgets.elided_label import ElidedLabel
 from promodesk.ui.widgets.job_status import JobStatus
 from promodesk.ui.widgets.message_bar import MessageBar
 
@@ -145,15 +144,14 @@ class MainWindow(QMainWindow):
         self.message_bar.float_over(central)  # never moves the tables under the pointer
         self._drop_hint: QLabel | None = None
 
-        # Elided: a long workspace name never widens the window.
-        self.offline_label = ElidedLabel()
+        # Plain labels in the first frame; elided ones (a long workspace name never widens
+        # the window) once a workspace is open: their resize handling would load PySide's
+        # event types before the first paint (see _elided_status_labels).
+        self.offline_label: QLabel = QLabel("Offline")
         self.offline_label.setObjectName("offlineLabel")
         self.workspace_caption = QLabel("Workspace:")
-        self.workspace_label = ElidedLabel()
+        self.workspace_label: QLabel = QLabel()
         self.workspace_label.setObjectName("workspaceLabel")
-        bold = self.workspace_label.font()
-        bold.setBold(True)
-        self.workspace_label.setFont(bold)
         self.index_label = QLabel()
         self.index_label.setObjectName("indexLabel")
         self.index_label.setStyleSheet("color: palette(mid);")
@@ -651,6 +649,7 @@ class MainWindow(QMainWindow):
             self.workspace_label.setText("")
             self.setWindowTitle("promodesk")
             return
+        self._elided_status_labels()
         from promodesk.store.tables import Column
         from promodesk.ui.models.formatting import display
 
@@ -672,6 +671,24 @@ class MainWindow(QMainWindow):
         self.workspace_label.setText(f"{label} (sample data)" if label == DEMO_LABEL else label)
         self.workspace_label.setToolTip(str(session.path))
         self.setWindowTitle(f"{label} — promodesk")
+
+    def _elided_status_labels(self) -> None:
+        """The status bar's labels become elided ones (done once, after the first paint)."""
+        from promodesk.ui.widgets.elided_label import ElidedLabel
+
+        if isinstance(self.offline_label, ElidedLabel):
+            return
+        status = self.statusBar()
+        for name, position, stretch in (("offline_label", 0, 0), ("workspace_label", 2, 1)):
+            old: QLabel = getattr(self, name)
+            new = ElidedLabel()
+            new.setObjectName(old.objectName())
+            status.removeWidget(old)
+            old.deleteLater()
+            status.insertWidget(position, new, stretch)
+            setattr(self, name, new)
+        # Bold by style sheet: QFont and its eight enums need not load for it.
+        self.workspace_label.setStyleSheet("font-weight: bold;")
 
     # -- settings ------------------------------------------------------------------------------
 

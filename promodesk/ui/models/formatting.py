@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from promodesk.domain.values import CANONICAL_FORMAT
 from promodesk.store.tables import Column
+from promodesk.ui.widgets.plain import plain_tooltip
 
 DISPLAY_DATETIME = "%d %b %Y %H:%M"
 
@@ -65,15 +65,6 @@ def display(column: Column, value: Any) -> str:
     if column.kind == "flag":
         return "Yes" if value else ""
     return str(value)
-
-
-def plain_tooltip(text: str) -> str:
-    """Tooltip text shown as written. Qt renders a tooltip as rich text whenever it looks like
-    markup, so data such as "<font size=7 color=red>" is escaped inside an explicit rich-text
-    wrapper (escaped without the wrapper, it would show as "&lt;font")."""
-    if not text:
-        return text
-    return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"
 
 
 def tooltip(column: Column, value: Any) -> str | None:

@@ -10,15 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from promodesk.qt import QLabel, QSize, QWidget
+from promodesk.ui.widgets.plain import plain_tooltip
 
 
 class ElidedLabel(QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._full = ""
-        from promodesk.qt import QSizePolicy
-
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self._full = ""  # (a QLabel's size policy is Preferred already: it may shrink)
         self._plain = False
         self.setText(text)
 
@@ -26,6 +24,8 @@ class ElidedLabel(QLabel):
         return self._full
 
     def setText(self, text: str) -> None:  # type: ignore[override]
+        if text == self._full and text == QLabel.text(self):
+            return
         self._full = text
         self.updateGeometry()
         self._fit()
@@ -54,16 +54,15 @@ class ElidedLabel(QLabel):
 
             self.setTextFormat(Qt.TextFormat.PlainText)
             self._plain = True
-        width = self.contentsRect().width()
-        metrics = self.fontMetrics()
-        shown = _elided(metrics, self._full, width)
-        QLabel.setText(self, shown)
-        if shown != self._full:
-            from promodesk.ui.models.formatting import plain_tooltip  # not before first paint
-
-            self.setToolTip(plain_tooltip(self._full))
-        else:
-            self.setToolTip("")
+        # Not laid out yet (the window is being built): whole, until it has its width.
+        shown = (
+            _elided(self.fontMetrics(), self._full, self.contentsRect().width())
+            if self.isVisible()
+            else self._full
+        )
+        if shown != QLabel.text(self):  # (each change lays the window out again)
+            QLabel.setText(self, shown)
+            self.setToolTip(plain_tooltip(self._full) if shown != self._full else "")
 
 
 def _elided(metrics: Any, text: str, width: int) -> str:

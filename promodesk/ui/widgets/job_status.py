@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from promodesk.domain.jobs import Progress
-from promodesk.qt import QHBoxLayout, QProgressBar, QPushButton, QWidget
+from promodesk.qt import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 from promodesk.ui.tasks import Job
-from promodesk.ui.widgets.elided_label import ElidedLabel
 
 
 class JobStatus(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        # Elided plain text: a job's title names a file, and a long or odd file name
-        # (say "<font size=7>…") neither widens the window nor reads as markup.
-        self.label = ElidedLabel()
+        # Becomes an elided plain-text label with the first job (not in the first frame):
+        # a job's title names a file, and a long or odd one (say "<font size=7>…") neither
+        # widens the window nor reads as markup.
+        self.label: QLabel = QLabel()
         self.label.setObjectName("jobTitle")
         self.bar = QProgressBar()
         self.bar.setFixedWidth(180)
@@ -30,6 +30,14 @@ class JobStatus(QWidget):
         self.hide()
 
     def track(self, job: Job) -> None:
+        from promodesk.ui.widgets.elided_label import ElidedLabel
+
+        if not isinstance(self.label, ElidedLabel):
+            elided = ElidedLabel()
+            elided.setObjectName(self.label.objectName())
+            self.layout().replaceWidget(self.label, elided)
+            self.label.deleteLater()
+            self.label = elided
         self._jobs.append(job)
         job.progressed.connect(lambda update, job=job: self._progressed(job, update))
         job.finished.connect(lambda job=job: self._finished(job))

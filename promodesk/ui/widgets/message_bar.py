@@ -55,7 +55,6 @@ class MessageBar(QFrame):
         """Show over the bottom of `host` (outside any layout) and follow its size."""
         self.setParent(host)
         self._floating = True
-        host.installEventFilter(self)
         self.hide()
 
     def _build(self) -> None:
@@ -71,6 +70,10 @@ class MessageBar(QFrame):
         )
 
         self._built = True
+        if self._floating and self.parentWidget() is not None:
+            # Follows its host's size from the first message on; watching the host's events
+            # from the first frame would build PySide's event types (~5 ms) before the paint.
+            self.parentWidget().installEventFilter(self)
         self._icon = QLabel()
         self.text = QLabel()
         self.text.setObjectName("messageText")
