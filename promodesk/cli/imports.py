@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from promodesk.cli.common import ProgressLine, add_workspace_argument, workspace_of
+from promodesk.cli.common import ProgressLine, add_workspace_argument, say, workspace_of
 from promodesk.domain.jobs import CancelToken, JobCancelled
 
 
@@ -24,9 +23,16 @@ def register(commands: Any) -> None:
     importing.add_argument(
         "--loyalty-id",
         default=None,
+        type=_loyalty_id,
         help="the Altcraft loyalty program the files belong to (Altcraft exports do not say)",
     )
     importing.set_defaults(run=_run)
+
+
+def _loyalty_id(text: str) -> str:
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"a loyalty program id is a number, not {text[:40]!r}")
+    return text
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -34,6 +40,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def run_import(files: list[Path], workspace: Path, loyalty_id: str | None) -> int:
+    from promodesk.domain.text import storable
     from promodesk.services.workspace_session import (
         EXPECTED_ERRORS,
         build_workspace_indexes,
@@ -46,8 +53,8 @@ def run_import(files: list[Path], workspace: Path, loyalty_id: str | None) -> in
     token = CancelToken()
     try:
         if not workspace.exists():
-            create_workspace(workspace, label=workspace.stem)
-            print(f"created workspace {workspace}", file=sys.stderr)
+            create_workspace(workspace, label=storable(workspace.stem))
+            say("created workspace", workspace)
         outcome = import_into(
             workspace,
             files,
@@ -59,18 +66,18 @@ def run_import(files: list[Path], workspace: Path, loyalty_id: str | None) -> in
             build_workspace_indexes(workspace, cancel=token, progress=progress)
     except (KeyboardInterrupt, JobCancelled):
         progress.done()
-        print("cancelled: nothing from this run was kept", file=sys.stderr)
+        say("cancelled", "nothing from this run was kept")
         return 130
     except EXPECTED_ERRORS as error:
         progress.done()
-        print(f"error: {error}", file=sys.stderr)
+        say("error", error)
         return 1
     progress.done()
     for line in outcome.summaries:
-        print(f"imported {line}", file=sys.stderr)
+        say("", f"imported {line}")
     for line in outcome.warnings:
-        print(f"warning: {line}", file=sys.stderr)
+        say("warning", line)
     for line in outcome.errors:
-        print(f"error: {line}", file=sys.stderr)
-    print(f"workspace: {workspace}", file=sys.stderr)
+        say("error", line)
+    say("workspace", workspace)
     return 1 if outcome.errors else 0

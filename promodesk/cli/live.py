@@ -19,9 +19,9 @@ from promodesk.cli.common import (
     ProgressLine,
     add_workspace_argument,
     error,
-    printable,
     workspace_of,
 )
+from promodesk.domain.text import printable
 
 T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130

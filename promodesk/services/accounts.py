@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import stat
 import time
 import uuid
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from promodesk.atomic import atomic_write
 from promodesk.domain.vendors import Vendor
@@ -33,6 +34,8 @@ CHECK_WITHIN_S = PROBE_TIMEOUT
 _CHECK_SLACK_S = 2.0
 
 SANDBOX_PREFIX = "sandbox-"
+# accounts.json holds a few settings per account: anything this big is not it.
+_MAX_SETTINGS_BYTES = 10 * 1024 * 1024
 
 
 class Account(BaseModel):
@@ -87,27 +90,76 @@ class AccountStore:
         self.notice = ""  # set when a damaged file was put aside (the dialog shows it)
 
     def load(self) -> list[Account]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        """The user's accounts; [] when there are none or the file is damaged (then it is
+        kept aside and `notice` says so). Never raises for what is in the file."""
+        data = self._read()
+        if data is None:
             return []
         try:
-            data = json.loads(text)
-            return [Account.model_validate(item) for item in data["accounts"]]
-        except (ValueError, KeyError, TypeError) as error:
-            self._put_aside(error)
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data.count(b"\n", 0, error.start) + 1
+            self._put_aside(f"line {line}: byte 0x{data[error.start]:02X} is not UTF-8 text")
             return []
+        try:
+            parsed = json.loads(text)
+            return [Account.model_validate(item) for item in parsed["accounts"]]
+        except json.JSONDecodeError as error:
+            self._put_aside(f"line {error.lineno}: {error.msg}")
+        except RecursionError:
+            self._put_aside("it is nested too deeply to be promodesk's settings")
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "an account"
+            self._put_aside(f"{where}: {first['msg']}")
+        except (KeyError, TypeError):  # valid JSON, but not {"accounts": [...]}
+            self._put_aside("it does not hold an account list")
+        return []
 
-    def _put_aside(self, error: Exception) -> None:
+    def _read(self) -> bytes | None:
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self.notice = self._unreadable(error)
+            return None
+        if not stat.S_ISREG(status.st_mode):  # a folder (or a pipe) where the file should be
+            self._put_aside("it is a folder or a special file, not a settings file")
+            return None
+        if status.st_size > _MAX_SETTINGS_BYTES:
+            self._put_aside(f"it is {status.st_size:,} bytes, far too large for account settings")
+            return None
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self.notice = self._unreadable(error)
+            return None
+
+    def _unreadable(self, error: OSError) -> str:
+        return (
+            f"{self.path} could not be read ({error.strerror}); only the built-in sandbox "
+            "accounts are listed until it can be."
+        )
+
+    def _put_aside(self, problem: str) -> None:
         """Keep a damaged file (never overwrite what a user may want back) and start afresh."""
-        where = (
-            f"line {error.lineno}: {error.msg}" if isinstance(error, json.JSONDecodeError) else ""
-        )
-        problem = where or (str(error).splitlines()[0] if str(error) else type(error).__name__)
-        kept = self.path.with_name(
-            f"{self.path.stem}.damaged-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        )
-        os.replace(self.path, kept)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        kept = self.path.with_name(f"{self.path.stem}.damaged-{stamp}.json")
+        number = 1
+        while kept.exists():
+            number += 1
+            kept = self.path.with_name(f"{self.path.stem}.damaged-{stamp}-{number}.json")
+        try:
+            os.replace(self.path, kept)
+        except OSError as error:
+            self.notice = (
+                f"{self.path} could not be read ({problem}) nor moved aside ({error.strerror}); "
+                "only the built-in sandbox accounts are listed."
+            )
+            return
         self.notice = (
             f"{self.path} could not be read ({problem}). It was kept as {kept.name}; "
             "the account list starts empty."

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from promodesk.atomic import remove_leftovers
 from promodesk.domain.jobs import CancelToken, JobCancelled, Progress, ProgressFn, ignore_progress
+from promodesk.domain.text import file_label
 from promodesk.domain.vendors import Vendor
 from promodesk.services.jobs import run_blocking
+from promodesk.services.paths import workspaces_dir
 from promodesk.store.db import connect
 from promodesk.store.importers.base import ImportFileError, ImportHints
 from promodesk.store.imports import ImportNotRemovable
@@ -91,7 +94,12 @@ class WorkspaceSession:
 
     @classmethod
     async def open(cls, path: Path) -> WorkspaceSession:
-        info = await run_blocking(lambda _token, _progress: read_info(path))
+        def work(_token: CancelToken, _progress: ProgressFn) -> WorkspaceInfo:
+            info = read_info(path)
+            remove_stale_temporaries([workspaces_dir(), Path(path).parent])
+            return info
+
+        info = await run_blocking(work)
         session = cls(info)
         session.start_indexing()  # finishes what an interrupted run left, if anything
         return session
@@ -234,6 +242,18 @@ class WorkspaceSession:
         await asyncio.get_running_loop().run_in_executor(None, self.reader.close)
 
 
+def remove_stale_temporaries(folders: Sequence[Path]) -> list[Path]:
+    """Delete what interrupted saves left in the folders promodesk writes workspaces to (a
+    killed save-as leaves a hidden copy of the user's data beside its target). Runs when a
+    workspace opens, which at start-up is after the first paint, on a worker thread."""
+    removed: list[Path] = []
+    for folder in dict.fromkeys(Path(folder).resolve() for folder in folders):
+        removed += remove_leftovers(folder)
+    for path in removed:
+        log.info("removed %s, left by an interrupted save", path)
+    return removed
+
+
 def import_into(
     workspace: Path,
     paths: Sequence[Path],
@@ -255,7 +275,7 @@ def import_into(
     return ImportOutcome(
         summaries=[result.summary() for result in batch.results],
         warnings=[
-            f"{result.path.name}: {warning}"
+            f"{file_label(result.path)}: {warning}"
             for result in batch.results
             for warning in result.warnings
         ],

@@ -846,6 +846,19 @@ async def test_an_input_the_model_refuses_is_never_sent(live: Live) -> None:
     assert live.audit() == []
 
 
+async def test_control_characters_in_inputs_are_refused_before_sending(live: Live) -> None:
+    for inputs, field in (
+        ({"loyalty_id": 5, "code": "AB\x1b[2JC", "profile_id": "p1"}, "code"),
+        ({"loyalty_id": 5, "code": "AB\tC", "profile_id": "p1"}, "code"),
+        ({"loyalty_id": 5, "code": "ABC", "profile_id": "p\r\n1"}, "profile_id"),
+    ):
+        with pytest.raises(InputError) as problem:
+            await live.run(Vendor.ALTCRAFT, "attach", inputs)
+        assert problem.value.problems[0][0] == field
+        assert "invisible control character" in problem.value.problems[0][1]
+    assert live.audit() == []  # nothing was sent: no outcome on record
+
+
 async def test_a_lost_create_answer_never_makes_a_second_code(live: Live) -> None:
     fake = live.fakes[Vendor.IMPACT]
     fake.faults.configure({"script": ["lost", "500"], "slow_seconds": 2.0})

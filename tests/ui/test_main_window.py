@@ -23,7 +23,7 @@ from promodesk.qt import (
 from promodesk.store.db import connect
 from promodesk.ui.main_window import MainWindow
 from promodesk.ui.panels.table_browser import TableBrowser
-from tests.helpers import allocation_rows, write_allocations
+from tests.helpers import allocation_rows, named_pipe, write_allocations
 from tests.ui.conftest import close_window, make_window, wait_job
 
 
@@ -242,6 +242,24 @@ def test_good_and_bad_files_together(qtbot: Any, window: MainWindow, tmp_path: P
     assert "1 file could not be imported" in window.message_bar.text.text()
     assert "picture.csv: this is a PNG image" in window.message_bar.details.toPlainText()
     assert counts(window.session.path)["optimove_allocations"] == 20_003
+
+
+def test_a_named_pipe_is_refused_and_the_window_keeps_working(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    # Opening a FIFO blocks until someone writes to it: the import thread hung, Cancel could
+    # not stop it and the app could not exit. It is refused before it is opened.
+    before = counts(window.session.path)
+    with named_pipe(tmp_path / "export.csv") as fifo:
+        job = window.import_paths([fifo])
+        assert job is not None
+        wait_job(qtbot, job)
+    assert window.message_bar.level == "error"
+    assert "export.csv: this is a named pipe (FIFO)" in window.message_bar.text.text()
+    assert counts(window.session.path) == before
+    good = write_allocations(tmp_path / "good.csv", allocation_rows(3, promocode="pc-after"))
+    assert wait_job(qtbot, window.import_paths([good])).error is None
+    assert counts(window.session.path)["optimove_allocations"] == before["optimove_allocations"] + 3
 
 
 def test_cancelling_an_import_changes_nothing(

@@ -259,3 +259,28 @@ def test_a_killed_bulk_run_resumes_without_repeating_what_succeeded(
     assert len(audited) == 20 and all(count == 1 for _, count in audited)
     states = {str(r["Id"]): r["State"] for r in sandbox_state(base)["codes"]}
     assert all(states[str(7_000_001 + n)] == "INACTIVE" for n in range(20))
+
+
+def test_a_bulk_plan_that_is_no_plan_is_refused_with_its_line(
+    impact_cli: Cli, tmp_path: Path
+) -> None:
+    from promodesk.store.workspace import create_workspace
+
+    create_workspace(impact_cli.workspace, label="shop")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(b"7000001\n70000\xe902\n")
+    escape = tmp_path / "escape.txt"
+    escape.write_text("7000001\n7000002\x1b[2J\n", encoding="utf-8")
+    for plan, words in (
+        (latin, "latin.txt: line 2: the text is not UTF-8 (byte 0xE9)"),
+        (escape, "escape.txt: line 2: an invisible control character (U+001B, ESC)"),
+        (Path("/dev/zero"), "zero: this is a device, not a saved file"),
+    ):
+        done = impact_cli("bulk", "Shop impact", "expire", "--from", str(plan))
+        assert done.returncode == 2, done.stderr
+        assert words in done.stderr, done.stderr
+        assert "\x1b" not in done.stderr
+    fifo = tmp_path / "plan.txt"
+    os.mkfifo(fifo)
+    done = impact_cli("bulk", "Shop impact", "expire", "--from", str(fifo))
+    assert done.returncode == 2 and "plan.txt: this is a named pipe (FIFO)" in done.stderr
