@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pydantic import BaseModel, Field, ValidationError
 
 from promodesk.atomic import atomic_write
 from promodesk.domain.vendors import Vendor
 from promodesk.services.paths import config_dir
+from promodesk.services.reachability import why_unreachable
 from promodesk.services.secrets import KeychainStatus, SecretStore, secret_problem
-from promodesk.vendors.errors import VendorError
+from promodesk.vendors.errors import NetworkError, VendorError
 from promodesk.vendors.fake_support import SandboxTransport
 from promodesk.vendors.http import PROBE_TIMEOUT
 from promodesk.vendors.registry import VENDORS, VendorClient
@@ -187,6 +189,7 @@ class ConnectionCheck:
     ok: bool
     message: str
     seconds: float
+    details: str = ""  # the technical detail (the error as the system or vendor said it)
 
 
 class Connections:
@@ -238,8 +241,24 @@ class Connections:
             async with asyncio.timeout(self.check_within + _CHECK_SLACK_S):
                 client = await self.client(account, secret=secret)
                 await client.ping(within=self.check_within)
+        except NetworkError as error:
+            # The call never reached the vendor: say which step failed (the name, the port)
+            # in words, within what is left of the time a verdict may take.
+            seconds = time.perf_counter() - start
+            details = "\n".join(filter(None, [str(error), error.details]))
+            base_url = account.settings.get("base_url", "")
+            # Only a call that never got a connection: one that connected and then heard
+            # nothing has its own words, and a second connection would be a second try.
+            never_connected = isinstance(
+                error.__context__, httpx.ConnectError | httpx.ConnectTimeout
+            )
+            if not never_connected or account.sandbox or not base_url:
+                return ConnectionCheck(False, str(error), seconds, details)
+            left = max(1.0, self.check_within + _CHECK_SLACK_S - seconds)
+            said = await why_unreachable(base_url, step_timeout=left / 2)
+            return ConnectionCheck(False, said or str(error), time.perf_counter() - start, details)
         except VendorError as error:
-            return ConnectionCheck(False, str(error), time.perf_counter() - start)
+            return ConnectionCheck(False, str(error), time.perf_counter() - start, error.details)
         except TimeoutError:
             return ConnectionCheck(
                 False,

@@ -131,6 +131,7 @@ def test_selftest_opens_the_window_and_checks_every_panel() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "selftest: ok" in done.stdout
+    assert "Secrets are" in done.stdout and ".Keyring" not in done.stdout  # not "fail.Keyring"
     for table in (
         "Optimove · Allocations: 20,000 rows",
         "Altcraft · Promo codes: 500 rows",
