@@ -205,7 +205,13 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
     rows: list[tuple[Any, ...]] = []
     same: list[tuple[Any, ...]] = []
     count = 0
-    async for item in client.iter_items():
+    total = 0  # what impact.com says its first page; 0 until then (progress without a bar)
+
+    def heard_total(announced: int) -> None:
+        nonlocal total
+        total = announced
+
+    async for item in client.iter_items(on_total=heard_total):
         count += 1
         print_ = fingerprint(item)
         key = _impact_key(item)
@@ -216,7 +222,9 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
         if len(rows) + len(same) >= STAGE_BATCH:
             await stage(rows, same)
             rows, same = [], []
-            job.progress(Progress(count, 0, f"Read {count:,} codes from impact.com"))
+            job.progress(
+                Progress(count, max(total, count), f"Read {count:,} codes from impact.com")
+            )
     await stage(rows, same)
     return await job.finish(
         lambda _conn: staging.write(run_id=job.run_id, as_of=job.as_of, gone_scope={}), count
@@ -250,8 +258,11 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
     known = await job.db(known_codes)
     exported: list[tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]]] = []
     seen = 0
-    for number, loyalty_id in enumerate(await job.db(programs), start=1):
-        job.progress(Progress(number - 1, 0, f"Reading loyalty program {loyalty_id}"))
+    loyalty_ids = await job.db(programs)
+    for number, loyalty_id in enumerate(loyalty_ids, start=1):
+        job.progress(
+            Progress(number - 1, len(loyalty_ids), f"Reading loyalty program {loyalty_id}")
+        )
         program = str(loyalty_id)
         rows: list[tuple[Any, ...]] = []
         same: list[tuple[Any, ...]] = []

@@ -34,10 +34,12 @@ class RowQuery:
     search: str = ""
     sort: str = ""
     descending: bool = False
+    # (column, from, until): from <= value < until; either end None for open (date ranges).
+    ranges: tuple[tuple[str, Any, Any], ...] = ()
 
     def __post_init__(self) -> None:
         names = self.spec.column_names
-        for column, _ in self.equals:
+        for column in [name for name, _ in self.equals] + [name for name, *_ in self.ranges]:
             if column not in names:
                 raise ValueError(f"{self.spec.name} has no column {column!r} to filter on")
         if self.sort and self.sort not in names:
@@ -52,10 +54,11 @@ class RowQuery:
 
     def same_rows_as(self, other: RowQuery) -> bool:
         """True when the two differ only in order (so they have the same count)."""
-        return (self.spec, set(self.equals), self.search.strip()) == (
+        return (self.spec, set(self.equals), self.search.strip(), set(self.ranges)) == (
             other.spec,
             set(other.equals),
             other.search.strip(),
+            set(other.ranges),
         )
 
     def filtered(self, column: str, value: Any) -> RowQuery:
@@ -64,6 +67,13 @@ class RowQuery:
         if value is not None:
             kept = (*kept, (column, value))
         return replace(self, equals=kept)
+
+    def ranged(self, column: str, low: Any, high: Any) -> RowQuery:
+        """This query with `low <= column < high` (without that range when both are None)."""
+        kept = tuple(entry for entry in self.ranges if entry[0] != column)
+        if low is not None or high is not None:
+            kept = (*kept, (column, low, high))
+        return replace(self, ranges=kept)
 
 
 def escape_like(text: str) -> str:
@@ -80,23 +90,38 @@ def indexed_upto(conn: sqlite3.Connection, spec: TableSpec) -> int:
     return int(row[0]) if row else 0
 
 
-def where_clause(query: RowQuery, fts_upto: int) -> tuple[str, dict[str, Any]]:
-    """The WHERE text (without the keyword) and its parameters; '1' when unfiltered."""
+def where_clause(
+    query: RowQuery, fts_upto: int, hashed: str = ""
+) -> tuple[str, dict[str, Any]]:
+    """The WHERE text (without the keyword) and its parameters; '1' when unfiltered.
+    `hashed`: the search text's audit hash, also looked for in the spec's hashed column."""
     spec = query.spec
     parts: list[str] = []
     params: dict[str, Any] = {}
     for number, (column, value) in enumerate(query.equals):
         parts.append(f"{column} = :eq{number}")
         params[f"eq{number}"] = value
+    for number, (column, low, high) in enumerate(query.ranges):
+        if low is not None:
+            parts.append(f"{column} >= :low{number}")
+            params[f"low{number}"] = low
+        if high is not None:
+            parts.append(f"{column} < :high{number}")
+            params[f"high{number}"] = high
     text = query.search.strip()
     if text:
-        parts.append(_search_clause(spec, text, fts_upto, params))
+        parts.append(_search_clause(spec, text, fts_upto, params, hashed))
     return (" AND ".join(parts) or "1"), params
 
 
-def _search_clause(spec: TableSpec, text: str, fts_upto: int, params: dict[str, Any]) -> str:
+def _search_clause(
+    spec: TableSpec, text: str, fts_upto: int, params: dict[str, Any], hashed: str = ""
+) -> str:
     params["like"] = f"%{escape_like(text)}%"
     exact = [f"{column} LIKE :like ESCAPE '\\'" for column in spec.search_columns]
+    if hashed and spec.hashed_search:
+        params["hashed_like"] = f"%{escape_like(hashed)}%"
+        exact.append(f"{spec.hashed_search} LIKE :hashed_like ESCAPE '\\'")
     if spec.prefix_search_columns:
         params["prefix_lo"] = text
         params["prefix_hi"] = text + "\U0010ffff"
@@ -135,6 +160,7 @@ class Pager:
     query: RowQuery
     _total: int | None = None
     _fts_upto: int | None = None
+    _hashed: str | None = None
     _anchors: dict[int, SortKey] = field(default_factory=dict)
 
     def count(self, conn: sqlite3.Connection) -> int:
@@ -176,7 +202,9 @@ class Pager:
         """The query's WHERE text and parameters (the trigram index's reach read once)."""
         if self._fts_upto is None:
             self._fts_upto = indexed_upto(conn, self.query.spec)
-        return where_clause(self.query, self._fts_upto)
+        if self._hashed is None:
+            self._hashed = _hashed_search(conn, self.query)
+        return where_clause(self.query, self._fts_upto, self._hashed)
 
     def _read(
         self,
@@ -270,10 +298,20 @@ def stream_rows(
             yield rows
 
 
+def _hashed_search(conn: sqlite3.Connection, query: RowQuery) -> str:
+    """The search text as the audit log hashes codes ('' when the table has none)."""
+    text = query.search.strip()
+    if not (text and query.spec.hashed_search):
+        return ""
+    from promodesk.store.audit import audit_salt, hash_code
+
+    return hash_code(audit_salt(conn), text)
+
+
 def _kept_count(conn: sqlite3.Connection, query: RowQuery) -> int | None:
     """Allocations counted without reading them: the import keeps per promocode/file counts
     (a million-row count(*) is 25 ms; this is a lookup). None when the query needs the rows."""
-    if query.spec.name != "optimove_allocations" or query.search.strip():
+    if query.spec.name != "optimove_allocations" or query.search.strip() or query.ranges:
         return None
     filters = dict(query.equals)
     if not set(filters) <= {"account_id", "promocode_id", "file_id"}:

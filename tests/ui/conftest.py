@@ -132,6 +132,8 @@ def window(qtbot: Any, windows: Any, demo_copy: Path) -> Iterator[MainWindow]:
     main.importing.demo_confirmed = True
     for panel in main.panels.values():
         for browser in panel.browsers:
+            if browser.spec.name.startswith("optimove_legacy"):
+                continue  # saved exports hold nothing for the legacy API
             qtbot.waitUntil(
                 lambda b=browser: not b.model.busy and b.model.rowCount() > 0, timeout=15_000
             )
