@@ -171,6 +171,9 @@ class PanelOperations(QObject):
             return
         row_id = browser.model.value(row, "id")
         spec = browser.spec
+        cached = self.rows.get(table)
+        if cached is None or cached.get("id") != row_id:
+            self.rows[table] = None  # another row: nothing to act on until it is read
 
         def read(conn: sqlite3.Connection) -> dict[str, Any] | None:
             return fetch_row(conn, spec, row_id)
@@ -181,7 +184,6 @@ class PanelOperations(QObject):
                 self.rows[table] = found
                 self.update()
 
-        self.rows[table] = None
         self.panel.read(read, arrived)
         self._update_soon.start()
 
@@ -250,20 +252,23 @@ class PanelOperations(QObject):
         home = self.home(operation)
         if home is not None and operation.bulk and self.selected_count(home) > 1:
             return self.start_bulk(operation, home)
-        values = self.prefill(operation)
-        target = self.rows.get(home.spec.name) if home is not None else None
-        if home is not None and self.needs_row(operation) and target is None:
-            # The row is still being read (a click and an immediate key press): once it is.
+        current = home.current_row() if home is not None else None
+        if home is not None and current is not None:
+            # The row as it is now (an operation a moment ago may have changed it): the form
+            # starts from it and the state check looks at it.
+            row_id = home.model.value(current, "id")
+            spec = home.spec
             self.panel.read(
-                lambda conn: fetch_row(conn, home.spec, home.model.value(home.current_row(), "id")),
+                lambda conn: fetch_row(conn, spec, row_id),
                 lambda row: self._run_with(operation, self.prefill_with(operation, row), row),
             )
             return None
-        return self._run_with(operation, values, target)
+        return self._run_with(operation, self.prefill(operation), None)
 
     def prefill_with(self, operation: Operation, row: dict[str, Any] | None) -> dict[str, Any]:
         if row is not None and operation.target is not None:
             self.rows[operation.target.table] = row
+            self.update()
         return self.prefill(operation)
 
     def track(self, operation: Operation) -> Any:
@@ -280,6 +285,10 @@ class PanelOperations(QObject):
     def _run_with(
         self, operation: Operation, values: dict[str, Any], target: dict[str, Any] | None
     ) -> Any:
+        reason = operation.blocked_reason(target) if target is not None else None
+        if reason:  # changed since it was selected
+            self.panel.show_message("info", reason)
+            return None
         fixed = operation.target.fields if operation.target is not None and target else {}
         shown = [spec for spec in fields_of(operation.inputs, [*operation.hidden_fields, *fixed])]
         if not shown and operation.editor not in ("validate",):

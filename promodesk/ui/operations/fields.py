@@ -13,11 +13,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    FutureDatetime,
+    NaiveDatetime,
+    PastDatetime,
+    ValidationError,
+)
 from pydantic.fields import FieldInfo
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"  # a calendar date sent as text (the legacy API's)
-LONG_TEXT = 300  # text allowed to be longer than this gets a multi-line box
+LONG_TEXT = 300
+DATETIME_MARKERS = (
+    AwareDatetime,
+    NaiveDatetime,
+    PastDatetime,
+    FutureDatetime,
+)  # text allowed to be longer than this gets a multi-line box
 
 
 class Unset:
@@ -96,7 +109,10 @@ class FieldSpec:
 
     @property
     def is_datetime(self) -> bool:
-        return isinstance(self.annotation, type) and issubclass(self.annotation, datetime)
+        annotation = self.annotation
+        if annotation in DATETIME_MARKERS:  # pydantic's AwareDatetime & co. are marker types
+            return True
+        return isinstance(annotation, type) and issubclass(annotation, datetime)
 
     @property
     def is_path(self) -> bool:
