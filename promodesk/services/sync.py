@@ -154,8 +154,10 @@ async def sync_account(
     """Mirror `account` (services.accounts.Account or AccountRef) into the workspace."""
     ref = account_ref(account)
     job = SyncJob(workspace, ref, progress)
-    await job.open()
     try:
+        # Opened whole even when cancelled meanwhile: a half-open job would leave its run
+        # "running" for ever and its connection open.
+        await _whole(job.open())
         outcome = await SYNCERS[ref.vendor](job, client)
     except asyncio.CancelledError:
         await job.abandon("cancelled", "cancelled by the user; nothing was written")
@@ -166,6 +168,16 @@ async def sync_account(
     finally:
         await job.close()
     return outcome
+
+
+async def _whole(work: Awaitable[None]) -> None:
+    """Await `work` to its end even if the caller is cancelled meanwhile (then re-raise)."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
 
 
 def _fingerprints(
@@ -226,6 +238,7 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
                 Progress(count, max(total, count), f"Read {count:,} codes from impact.com")
             )
     await stage(rows, same)
+    job.progress(Progress(count, max(total, count), f"Read {count:,} codes from impact.com"))
     return await job.finish(
         lambda _conn: staging.write(run_id=job.run_id, as_of=job.as_of, gone_scope={}), count
     )

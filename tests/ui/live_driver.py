@@ -133,6 +133,7 @@ class LiveDriver:
     # -- running an operation ---------------------------------------------------------------------
 
     def trigger(self, vendor: Vendor, name: str, *, track: bool = False) -> Any:
+        self.panel(vendor)  # the user works in the panel on screen
         operations = self.operations(vendor)
         action = operations.track_actions[name] if track else operations.actions[name]
         try:  # (the selected row's state is read on the reader thread, a moment after a click)

@@ -9,6 +9,7 @@ its hash).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,11 @@ def utc_start_of(day: QDate) -> str:
     """The moment a local calendar day starts, as the log stores times (UTC)."""
     local = datetime.combine(day.toPython(), time.min).astimezone()
     return local.astimezone(UTC).strftime(CANONICAL_FORMAT)
+
+
+def account_key(vendor: str, account: str) -> str:
+    """An account of the log as a combo box item's data (a name may hold any character)."""
+    return json.dumps([vendor, account])
 
 
 class DateFilter(QWidget):
@@ -251,7 +257,7 @@ class HistoryDialog(QDialog):
             self.account,
             "All accounts",
             [
-                (f"{account} ({Vendor(vendor).display_name})", (vendor, account))
+                (f"{account} ({Vendor(vendor).display_name})", account_key(vendor, account))
                 for vendor, account in accounts
             ],
         )
@@ -280,7 +286,7 @@ class HistoryDialog(QDialog):
 
     def _filter(self) -> None:
         query = self.browser.model.query
-        account = self.account.currentData()
+        account = json.loads(self.account.currentData() or "null")
         for column, value in (
             ("vendor", account[0] if account else None),
             ("account", account[1] if account else None),

@@ -194,7 +194,6 @@ class OperationDialog(QDialog):
             action_word(operation), QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.run_button.setObjectName("runOperation")
-        self.run_button.setDefault(True)
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.cancel_button.setObjectName("cancelOperation")
         self.buttons.accepted.connect(self.submit)
@@ -212,6 +211,7 @@ class OperationDialog(QDialog):
         layout.addLayout(outcome_row)
         layout.addWidget(self.details)
         layout.addLayout(bottom)
+        self.run_button.setDefault(True)  # Enter runs it (set once the dialog holds it)
         self._size_for(operation)
         self.form.focus_first()
 

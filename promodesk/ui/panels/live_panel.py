@@ -37,7 +37,7 @@ class PanelLive(QObject):
         self.session = live
         self.source: Source | None = None
         self.sources: list[Source] = []
-        self._imported_as_of = ""
+        self._imported_seen: tuple[int | None, str] = (None, "")  # the imported files' rows
         bar = panel.account_bar
         bar.picked.connect(self.pick)
         bar.refresh_requested.connect(self.refresh)
@@ -64,15 +64,14 @@ class PanelLive(QObject):
         self.sources = live.sources(vendor)
         by_key = {source.key: source for source in self.sources}
         imported = by_key.get("imported")
+        seen = (imported.workspace_id, imported.as_of) if imported is not None else (None, "")
         newly_imported = (
-            imported is not None
-            and self.source is not None
+            self.source is not None
             and not self.source.imported
-            and imported.as_of > self._imported_as_of
-            and self._imported_as_of != ""
+            and seen[0] is not None
+            and (self._imported_seen[0] is None or seen[1] > self._imported_seen[1])
         )
-        if imported is not None:
-            self._imported_as_of = imported.as_of or self._imported_as_of
+        self._imported_seen = seen
         current = live.chosen(vendor) if self.source is None else by_key.get(self.source.key)
         if newly_imported and imported is not None:
             current = imported
@@ -163,8 +162,10 @@ class PanelLive(QObject):
         return self.session.sync(self.panel, source, self._synced)
 
     def _synced(self, job: Job) -> None:
-        if job.replaced:
-            return
+        from promodesk.services.live import never_connected
+
+        if job.replaced or never_connected(job.error):
+            return  # (a newer refresh runs; or the network is gone, and that is said)
         if job.cancelled:
             self.panel.show_message("info", "Refresh cancelled; the workspace is as it was.")
             return
@@ -219,11 +220,12 @@ class PanelLive(QObject):
 
     def _report(self, operation: Operation, job: Job, title: str) -> None:
         """Every outcome in the panel's message bar (details a click away)."""
+        from promodesk.services.live import never_connected
         from promodesk.ui.live.session import Refused
 
         result = job.result
-        if job.replaced:
-            return
+        if job.replaced or never_connected(getattr(result, "error", None) or job.error):
+            return  # a newer one runs; or the network is gone, and the warning says so
         if job.cancelled:
             if operation.changes_vendor:
                 self.panel.show_message(
