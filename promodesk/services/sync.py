@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -69,11 +70,19 @@ class SyncJob:
         self.run_id = 0
         self.started = time.perf_counter()
         self.as_of = now_utc_text()
+        # One step at a time on the connection: a step whose caller was cancelled still runs
+        # to its end in its thread, and the next one (abandon, close) must wait for it.
+        self._turn = threading.Lock()
 
     async def db(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
         assert self.conn is not None
         conn = self.conn
-        return await asyncio.to_thread(lambda: retry_busy(lambda: work(conn)))
+
+        def step() -> Any:
+            with self._turn:
+                return retry_busy(lambda: work(conn))
+
+        return await asyncio.to_thread(step)
 
     async def open(self) -> None:
         self.conn = await asyncio.to_thread(connect, self.workspace, shared=True)
@@ -130,6 +139,9 @@ class SyncJob:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             with transaction(conn):
+                found = conn.execute("SELECT status FROM runs WHERE id = ?", (self.run_id,))
+                if found.fetchone() == ("done",):
+                    return  # its last step committed before the cancel reached it
                 finish_run(conn, self.run_id, status, message=message)  # type: ignore[arg-type]
 
         if self.conn is not None and self.run_id:
@@ -138,7 +150,12 @@ class SyncJob:
     async def close(self) -> None:
         if self.conn is not None:
             conn, self.conn = self.conn, None
-            await asyncio.to_thread(conn.close)
+
+            def shut() -> None:
+                with self._turn:
+                    conn.close()
+
+            await asyncio.to_thread(shut)
 
 
 Syncer = Callable[[SyncJob, Any], Awaitable[SyncOutcome]]

@@ -90,9 +90,7 @@ def indexed_upto(conn: sqlite3.Connection, spec: TableSpec) -> int:
     return int(row[0]) if row else 0
 
 
-def where_clause(
-    query: RowQuery, fts_upto: int, hashed: str = ""
-) -> tuple[str, dict[str, Any]]:
+def where_clause(query: RowQuery, fts_upto: int, hashed: str = "") -> tuple[str, dict[str, Any]]:
     """The WHERE text (without the keyword) and its parameters; '1' when unfiltered.
     `hashed`: the search text's audit hash, also looked for in the spec's hashed column."""
     spec = query.spec

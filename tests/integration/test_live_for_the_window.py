@@ -25,7 +25,7 @@ from tests.integration.test_live_core import Live, live  # noqa: F401 - the fixt
 pytestmark = pytest.mark.asyncio
 
 
-def audit_rows(live: Live, query: RowQuery) -> list[tuple[Any, ...]]:
+def audit_rows(live: Live, query: RowQuery) -> list[tuple[Any, ...]]:  # noqa: F811
     conn = connect(live.workspace, readonly=True)
     try:
         pager = Pager(query)
@@ -142,7 +142,9 @@ async def test_transactions_are_built_from_their_declared_kinds_of_change(
 async def test_an_impact_sync_reports_progress_against_the_total(live: Live) -> None:  # noqa: F811
     fake = live.fakes[Vendor.IMPACT]
     for number in range(1_500):
-        fake.state.add({"Code": f"MANY{number:05d}", "AssignedPartnerId": "1", "CampaignId": "1000"})
+        fake.state.add(
+            {"Code": f"MANY{number:05d}", "AssignedPartnerId": "1", "CampaignId": "1000"}
+        )
     heard: list[Progress] = []
     client = live.clients[Vendor.IMPACT]
     client.page_size = 1000

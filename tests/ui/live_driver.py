@@ -92,8 +92,12 @@ class LiveDriver:
         return values
 
     def select(self, browser: TableBrowser, column: str, value: Any) -> int:
-        """Click the row whose `column` holds `value` (waiting for it to be there)."""
-        self.wait_for(lambda: str(value) in [str(v) for v in self.rows(browser, column)])
+        """Click the row whose `column` holds `value` (waiting for it to be there, in the
+        table's latest rows)."""
+        self.wait_for(
+            lambda: not browser.model.busy
+            and str(value) in [str(v) for v in self.rows(browser, column)]
+        )
         position = [str(v) for v in self.rows(browser, column)].index(str(value))
         browser.view.setFocus()
         browser.view.selectRow(position)

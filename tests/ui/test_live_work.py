@@ -339,6 +339,7 @@ def test_closing_the_window_during_a_bulk_run_keeps_what_was_done(
     dialog = live.operations(I).start_bulk(live.operations(I).by_name["expire"], codes(live))
     live.wait_for(lambda: dialog.start_button.isEnabled())
     live.qtbot.mouseClick(dialog.start_button, LEFT)
+    live.qtbot.mouseClick(dialog.confirm_box.findChild(object, "confirmYes"), LEFT)
     live.wait_for(lambda: dialog.model.counts().get("ok", 0) >= 4)
     close_window(qtbot, live.window)
     conn = connect(live.workspace, readonly=True)
@@ -384,11 +385,14 @@ def test_bulk_expire_with_faults_review_progress_and_retry_failed(live_window: L
     live.wait_for(lambda: dialog.start_button.isEnabled())
     assert dialog.model.counts() == {"todo": 8, "skipped": 1}
     assert "8 codes will be done, 1 skipped (This code is already expired)" in dialog.summary.text()
-    assert dialog.start_button.text() == "Expire code 8 codes"
+    assert dialog.start_button.text() == "Expire 8 codes"
     # Two of them are gone at the vendor for a while (impact.com answers 404): they fail.
     state = live.fakes[I].state.codes
     away = {promo_id: state.pop(promo_id) for promo_id in (7_000_003, 7_000_006)}
     live.qtbot.mouseClick(dialog.start_button, LEFT)
+    # It cannot be undone: asked first, with the table's words.
+    assert "cannot be undone" in dialog.confirm_box.informativeText()
+    live.qtbot.mouseClick(dialog.confirm_box.findChild(object, "confirmYes"), LEFT)
     live.wait_for(lambda: dialog.retry_button.isVisible(), timeout=30_000)
     counts = dialog.model.counts()
     assert (counts.get("ok"), counts.get("failed"), counts.get("skipped")) == (6, 2, 1)
@@ -644,3 +648,30 @@ def test_closing_the_history_and_jobs_leave_nothing_running(live_window: LiveDri
     history.close()
     live.wait_idle()
     assert not [job for job in live.window.runner.jobs if not job.done]
+
+
+def test_the_details_pane_follows_a_change_and_keeps_bookkeeping_out(
+    live_window: LiveDriver,
+) -> None:
+    live = live_window
+    live.sync(I)
+    panel = live.panel(I)
+    live.select(codes(live), "promo_code_id", 7_000_003)
+    live.wait_for(lambda: "SANDBOX02" in panel.details.toPlainText())
+    assert "Fingerprint" not in panel.details.toPlainText()
+    assert "Active" in panel.details.toPlainText()
+    live.run(I, "expire")
+    live.wait_for(lambda: "Inactive" in panel.details.toPlainText())
+
+
+def test_a_table_read_again_after_a_create_keeps_the_selected_row(live_window: LiveDriver) -> None:
+    live = live_window
+    promotions = live.panel(O).promotions
+    live.run(O, "get_promotion", {"promotion_id": "spring-welcome-2026"}, track=True)
+    live.select(promotions, "promotion_id", "spring-welcome-2026")
+    live.run(O, "create_promotion", {"name": "Later", "code": "LATER1", "promotion_id": "zz-later"})
+    live.wait_for(lambda: promotions.model.rowCount() == 2 and not promotions.model.busy)
+    selected = promotions.view.selectionModel().selectedRows()
+    assert [live.rows(promotions, "promotion_id")[index.row()] for index in selected] == [
+        "spring-welcome-2026"
+    ]

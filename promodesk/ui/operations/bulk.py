@@ -22,6 +22,7 @@ from promodesk.qt import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QModelIndex,
     QPersistentModelIndex,
     QProgressBar,
@@ -182,10 +183,14 @@ class BulkDialog(QDialog):
         self.source = source
         self.run_id: int | None = None
         self.job: Job | None = None
+        self.confirm_box: QMessageBox | None = None
         self.browser: TableBrowser | None = None
         self._changed_rows: set[int] = set()
         noun = operation.target.noun if operation.target else "item"
         self.noun = noun
+        from promodesk.ui.operations.dialog import action_word
+
+        self.verb = action_word(operation)  # "Expire", "Hide", "Change"
         self.setWindowTitle(f"{operation.label.rstrip('…')} — several {noun}s")
 
         self.heading = QLabel()
@@ -244,6 +249,7 @@ class BulkDialog(QDialog):
         self.close_button.clicked.connect(self.close)
         buttons = QHBoxLayout()
         buttons.addWidget(self.progress, 1)
+        buttons.addStretch(1)  # (the buttons keep their size when the bar is hidden)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.retry_button)
         buttons.addWidget(self.start_button)
@@ -281,7 +287,7 @@ class BulkDialog(QDialog):
         assert source is not None
         dialog = cls(live, operation, source, parent=parent)
         dialog.browser = browser
-        dialog.heading.setText(f"{operation.label.rstrip('…')}: {plural(rows.count, dialog.noun)}")
+        dialog.heading.setText(f"{dialog.verb} {plural(rows.count, dialog.noun)}")
         dialog.summary.setText(f"Reading the {plural(rows.count, 'selected row')}…")
         dialog.start_button.setText("Start")
         dialog.start_button.setEnabled(False)
@@ -383,7 +389,7 @@ class BulkDialog(QDialog):
             )
         self.summary.setText(", ".join(parts) + ".")
         self.start_button.setEnabled(todo > 0)
-        self.start_button.setText(f"{self.operation.label.rstrip('…')} {plural(todo, self.noun)}")
+        self.start_button.setText(f"{self.verb} {plural(todo, self.noun)}")
 
     def _run_read(self, job: Job) -> None:
         if job.error is not None or job.result is None:
@@ -401,8 +407,27 @@ class BulkDialog(QDialog):
     # -- running ---------------------------------------------------------------------------------
 
     def start(self) -> Job | None:
+        """Start the run (after the operation's question, when it cannot be undone)."""
         if self.job is not None and not self.job.done:
             return None
+        if self.run_id is None and self.operation.confirm and self.confirm_box is None:
+            from promodesk.ui.operations.dialog import confirmation
+
+            todo = sum(1 for row in self.model.rows if row.status == "todo")
+            self.confirm_box = confirmation(
+                self, self.operation, plural(todo, self.noun), self._confirmed
+            )
+            self.confirm_box.finished.connect(self._forget_question)
+            return None
+        return self._start()
+
+    def _confirmed(self) -> None:
+        self._start()
+
+    def _forget_question(self, _result: int) -> None:
+        self.confirm_box = None
+
+    def _start(self) -> Job | None:
         if self.run_id is not None:
             return self._run(
                 lambda runner, account, on_item, progress: runner.run(
@@ -541,22 +566,20 @@ class BulkDialog(QDialog):
     def _after(self, summary: BulkSummary) -> None:
         """The run's state as the journal has it: what to offer next."""
         self.progress.hide()
-        self.summary.setText(summary.text(self.noun) + ".")
+        self.summary.setText(summary_text(summary, self.noun))
         self.run_id = summary.run_id
         retryable = summary.failed + summary.unknown
         self.retry_button.setVisible(retryable > 0)
         self.retry_button.setText(
             f"Retry {plural(retryable, 'failed one')}" if retryable else "Retry failed"
         )
+        self.start_button.setVisible(bool(summary.pending))
         if summary.pending:
             self.start_button.setText(f"Resume ({summary.pending:,} left)")
             self.start_button.setEnabled(True)
-        else:
-            self.start_button.setText("Done")
-            self.start_button.setEnabled(False)
         self.live.panel.show_message(
             "info" if not retryable and not summary.pending else "warning",
-            f"{self.operation.label.rstrip('…')}: {summary.text(self.noun)}.",
+            f"{self.verb} {plural(summary.total, self.noun)}: {summary_text(summary, self.noun)}",
         )
 
     def _show_changed_rows(self) -> None:
@@ -568,6 +591,20 @@ class BulkDialog(QDialog):
         # Closing only hides the view: a run goes on (jobs list, the panel's bar).
         self._show_changed_rows()
         super().closeEvent(event)
+
+
+def summary_text(summary: BulkSummary, noun: str) -> str:
+    """'7 of 9 codes done, 1 failed, 1 skipped.'"""
+    parts = [f"{summary.ok:,} of {plural(summary.total, noun)} done"]
+    for count, words in (
+        (summary.failed, "failed"),
+        (summary.unknown, "not sure they were done"),
+        (summary.skipped, "skipped"),
+        (summary.pending, "not started"),
+    ):
+        if count:
+            parts.append(f"{count:,} {words}")
+    return ", ".join(parts) + "."
 
 
 def _counts_text(counts: dict[str, int]) -> str:

@@ -141,7 +141,7 @@ class OperationDialog(QDialog):
         )
         self.form = Form(operation.inputs, context, hidden=hidden)
         self.form.set_values({k: v for k, v in (values or {}).items() if k not in self.fixed})
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setObjectName("formScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -220,11 +220,14 @@ class OperationDialog(QDialog):
         wide = operation.editor in WIDE_EDITORS or any(
             spec.editor in ("tiers", "commands") for spec in self.form.specs
         )
-        wanted_w, wanted_h = (900, 640) if wide else (560, 0)
+        wanted_w, wanted_h = (900, 640) if wide else (600, 0)
         hint = self.sizeHint()
         screen = (self.parentWidget() or self).screen().availableGeometry()
         width = min(max(wanted_w, hint.width()), screen.width() - 40)
-        height = min(max(wanted_h, hint.height() + 20), screen.height() - 60)
+        # The form scrolls only when the screen is too short for it: as tall as it needs.
+        around = hint.height() - self.scroll.sizeHint().height()
+        needed = around + self.form.sizeHint().height() + 12
+        height = min(max(wanted_h, needed), screen.height() - 60)
         self.resize(width, height)
 
     # -- running -----------------------------------------------------------------------------

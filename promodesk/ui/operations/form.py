@@ -51,6 +51,7 @@ from promodesk.ui.widgets.elided_label import WrappedLabel
 from promodesk.ui.widgets.style import secondary_text_style
 
 PROBLEM_STYLE = "color: #a11a1a;"
+WHOLE_WIDTH = frozenset({"tiers", "commands"})  # editors with labels of their own
 
 
 @dataclass
@@ -143,13 +144,15 @@ class Form(QWidget):
         column = QVBoxLayout()
         column.setSpacing(2)
         column.addWidget(editor.widget)
-        if spec.description and not isinstance(editor, ModelEditor):
+        # Groups and the big editors show their own help; the rest has it below the field.
+        whole_width = isinstance(editor, ModelEditor) or spec.editor in WHOLE_WIDTH
+        if spec.description and not whole_width:
             hint = WrappedLabel(spec.description)
             hint.setObjectName(f"help_{spec.name}")
             hint.setStyleSheet(secondary_text_style(self))
             column.addWidget(hint)
         column.addWidget(problem)
-        if isinstance(editor, ModelEditor) or spec.editor in ("tiers", "commands"):
+        if whole_width:
             self.layout_.addRow(_holder(column))  # as wide as the form: it has its own labels
             return
         caption = QLabel(f"{spec.title}:")

@@ -155,8 +155,6 @@ class TiersEditor(Editor):
         split.setStretchFactor(1, 3)
         column = QVBoxLayout()
         column.setContentsMargins(0, 0, 0, 0)
-        title = QLabel(f"<b>{spec.title}</b>")
-        column.addWidget(title)
         column.addWidget(order_help)
         column.addWidget(split, 1)
         self.widget = QWidget()
@@ -412,7 +410,6 @@ class CommandsEditor(Editor):
         split.setStretchFactor(1, 3)
         column = QVBoxLayout()
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(QLabel(f"<b>{spec.title}</b>"))
         if spec.description:
             hint = WrappedLabel(spec.description)
             hint.setStyleSheet(secondary_text_style(hint))
@@ -434,10 +431,15 @@ class CommandsEditor(Editor):
             form.changed.connect(self.changed)
             if values:
                 form.set_values(values)
-            page: QWidget = form
+            page = QWidget()  # the change's fields at the top, not spread over the page
+            holder = QVBoxLayout(page)
+            holder.addWidget(QLabel(f"<b>{kind.label}</b>"))
+            holder.addWidget(form)
+            holder.addStretch(1)
         else:
-            page = QLabel(f"{kind.label}: nothing more to fill in.")
-            page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label = QLabel(f"{kind.label}: nothing more to fill in.")
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            page = label
         self.pages.addWidget(page)
         self.entries.append((kind, form))
         self.list.addItem(f"{len(self.entries)}. {kind.label}")

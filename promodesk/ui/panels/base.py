@@ -54,6 +54,7 @@ class VendorPanel(QWidget):
         self._reader: StoreReader | None = None
         self._read_done.connect(self._read_arrived, Qt.ConnectionType.QueuedConnection)
         self.browsers: list[TableBrowser] = []
+        self._titles: dict[TableBrowser, str | tuple[str, ...]] = {}
         self.details = DetailsView()
         self._last_browser: TableBrowser | None = None
         self.splitters: list[QSplitter] = []  # their sizes are saved with the window layout
@@ -72,6 +73,7 @@ class VendorPanel(QWidget):
         """`title_column`: what heads the details of a selected row (the first of several
         columns that is not empty, e.g. a file's name, else its id)."""
         self.browsers.append(browser)
+        self._titles[browser] = title_column
         browser.message.connect(self.message.emit)
         browser.copy_requested.connect(lambda: self.rows_requested.emit(browser, "copy", None))
         browser.export_requested.connect(
@@ -93,7 +95,7 @@ class VendorPanel(QWidget):
             self.splitter.addWidget(widget)
             self.splitter.setStretchFactor(position, stretch[position])
             self.splitter.setCollapsible(position, position == 2)
-        body = QWidget()  # the tables; the panel's messages float over its top
+        body = QWidget()  # the tables; the panel's messages float over their bottom edge
         body.setObjectName("panelBody")
         inner = QVBoxLayout(body)
         inner.setContentsMargins(0, 0, 0, 0)
@@ -103,7 +105,7 @@ class VendorPanel(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.account_bar)
         layout.addWidget(body, 1)
-        self.message_bar.float_over(body, top=True)
+        self.message_bar.float_over(body)
         self.splitters.insert(0, self.splitter)
         self._left_browsers = [b for b in self.browsers if b is left or left.isAncestorOf(b)]
         for browser in self._left_browsers:
@@ -195,6 +197,12 @@ class VendorPanel(QWidget):
         self, level: str, text: str, details: str = "", action: Action | None = None
     ) -> None:
         self.message_bar.show_message(level, text, details, action)  # type: ignore[arg-type]
+
+    def refresh_details(self) -> None:
+        """Show the selected row's fields again (it changed in the workspace)."""
+        browser = self._last_browser
+        if browser is not None and browser.current_row() is not None:
+            self._show_details(browser, browser.current_row(), self._titles[browser])
 
     def set_reader(self, reader: StoreReader | None) -> None:
         self._reader = reader

@@ -269,6 +269,7 @@ class PanelLive(QObject):
             else:
                 browser.refresh_keeping_selection()
         self.panel.workspace_changed()
+        self.panel.refresh_details()
 
     def _jobs_changed(self, _job: Job) -> None:
         jobs = self.session.runner.owned(self.panel)

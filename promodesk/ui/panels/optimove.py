@@ -184,7 +184,15 @@ class OptimovePanel(VendorPanel):
 
     def empty_hint_for(self, browser: TableBrowser, source: Source) -> str:
         """Optimove has no list of promotions or promocodes: the workspace is the list."""
-        if source.imported or browser not in (self.promotions, self.promocodes):
+        if source.imported:
+            return super().empty_hint_for(browser, source)
+        if browser is self.allocations:
+            return (
+                f"No allocations from {source.name} in this workspace yet.\n\nOptimove gives "
+                "allocations as an export: Promocodes ▸ Export allocations… saves one, and "
+                "File ▸ Open saved export… (Ctrl+O) brings it in."
+            )
+        if browser not in (self.promotions, self.promocodes):
             return super().empty_hint_for(browser, source)
         noun = browser.noun
         return (

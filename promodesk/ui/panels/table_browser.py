@@ -242,6 +242,7 @@ class TableBrowser(QWidget):
         # Adds the panel's actions for this table to its context menu (rows selected or not).
         self.extend_menu: Callable[[QMenu], None] | None = None
         self._reselect: tuple[int, list[tuple[int, int]]] | None = None
+        self._keep_selection = False  # the next new rows keep the selection (by row id)
 
     # -- wiring from the panel -------------------------------------------------------------------
 
@@ -257,20 +258,25 @@ class TableBrowser(QWidget):
 
     def refresh_keeping_selection(self) -> None:
         """Read again (rows were added or removed underneath), then select again the rows
-        that were selected, where they still are: a refresh after a vendor operation must
-        not lose the user's place. Large selections are not walked (they are kept by
-        `refresh_rows` instead, which leaves rows where they are)."""
+        that are selected when the new rows arrive, where they still are: a refresh after a
+        vendor operation must not lose the user's place (nor a click made meanwhile). Large
+        selections are not walked (`refresh_rows` keeps them: it leaves rows in place)."""
+        self._keep_selection = True
+        self.refresh()
+
+    def _remember_selection(self) -> tuple[int, list[tuple[int, int]]] | None:
         current = self.view.currentIndex()
         selected = self.view.selectionModel().selectedRows()
+        if len(selected) > RESELECT_AT_MOST:
+            return None
         remembered: list[tuple[int, int]] = []
-        if len(selected) <= RESELECT_AT_MOST:
-            for index in selected or ([current] if current.isValid() else []):
-                row = self.model.row_at(index.row())
-                if row is not None:
-                    remembered.append((index.row(), self.model.value(row, "id")))
-        current_row = current.row() if current.isValid() else -1
-        self._reselect = (current_row, remembered) if remembered else None
-        self.refresh()
+        for index in selected or ([current] if current.isValid() else []):
+            row = self.model.row_at(index.row())
+            if row is not None:
+                remembered.append((index.row(), self.model.value(row, "id")))
+        if not remembered:
+            return None
+        return (current.row() if current.isValid() else -1), remembered
 
     def refresh_rows(self, row_ids: Sequence[int]) -> None:
         """These rows changed in place (an operation's result): their cells show the new
@@ -585,4 +591,7 @@ class TableBrowser(QWidget):
     def _forget_selection(self) -> None:
         # The rows are about to be replaced or reordered, so the selection would point at
         # other rows anyway; dropping it first keeps Qt from walking every selected index.
+        if self._keep_selection:
+            self._keep_selection = False
+            self._reselect = self._remember_selection()
         self.view.selectionModel().clearSelection()
