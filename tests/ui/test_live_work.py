@@ -671,7 +671,10 @@ def test_a_table_read_again_after_a_create_keeps_the_selected_row(live_window: L
     live.select(promotions, "promotion_id", "spring-welcome-2026")
     live.run(O, "create_promotion", {"name": "Later", "code": "LATER1", "promotion_id": "zz-later"})
     live.wait_for(lambda: promotions.model.rowCount() == 2 and not promotions.model.busy)
-    selected = promotions.view.selectionModel().selectedRows()
-    assert [live.rows(promotions, "promotion_id")[index.row()] for index in selected] == [
-        "spring-welcome-2026"
-    ]
+
+    def selected() -> list[Any]:
+        rows = promotions.view.selectionModel().selectedRows()
+        return [live.rows(promotions, "promotion_id")[index.row()] for index in rows]
+
+    live.wait_for(lambda: selected() == ["spring-welcome-2026"])
+    assert promotions.current_row() is not None
