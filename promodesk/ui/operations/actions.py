@@ -109,8 +109,10 @@ class PanelOperations(QObject):
             track.setStatusTip(tip)
             track.triggered.connect(lambda _=False, op=operation: self.track(op))
             self.track_actions[operation.name] = track
-            menu.insertAction(menu.actions()[0] if menu.actions() else None, track)
-            menu.insertSeparator(menu.actions()[1] if len(menu.actions()) > 1 else None)
+            first = menu.actions()[0] if menu.actions() else None
+            menu.insertAction(first, track)  # at the top of its group, then a line
+            if first is not None:
+                menu.insertSeparator(first)
         menu.addAction(action)
 
     # -- where an operation acts -----------------------------------------------------------------
