@@ -5,7 +5,6 @@ promotion or promocode."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,9 @@ from promodesk.ui.wizards.promotion import CODE_PAGE, REVIEW_PAGE, RUN_PAGE, Pro
 from tests.ui.conftest import close_window, wait_job
 from tests.ui.wizard_support import (
     Sandbox,
-    make_sandbox,
     next_page,
     press,
+    sandbox_fixture,
     type_text,
     wait_for,
     wait_idle,
@@ -30,11 +29,7 @@ from tests.ui.wizard_support import (
 
 @pytest.fixture
 def sandbox(qtbot: Any, window: MainWindow) -> Iterator[Sandbox]:
-    box = make_sandbox()
-    window.wizards.clients = box.client
-    yield box
-    closing = asyncio.ensure_future(box.aclose())
-    qtbot.waitUntil(closing.done, timeout=10_000)
+    yield from sandbox_fixture(qtbot, window)
 
 
 def open_wizard(qtbot: Any, window: MainWindow) -> PromotionWizard:
@@ -60,9 +55,7 @@ def promotions(sandbox: Sandbox, name: str) -> list[dict[str, Any]]:
 
 
 def promocodes_of(sandbox: Sandbox, promotion_id: str) -> list[Any]:
-    return [
-        p for p in sandbox.optimove.state.promocodes.values() if p.promotion_id == promotion_id
-    ]
+    return [p for p in sandbox.optimove.state.promocodes.values() if p.promotion_id == promotion_id]
 
 
 def rows(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -103,9 +96,19 @@ def test_a_global_code_is_created_with_its_promotion(
     [promocode] = promocodes_of(sandbox, promotion_id)
     assert (promocode.type, promocode.code) == ("global", "WINTER10")
     workspace = window.session.path
-    assert rows(workspace, "SELECT name, state FROM optimove_promotions WHERE promotion_id = ?", promotion_id) == [("Winter sale", "draft")]
-    assert rows(workspace, "SELECT global_code FROM optimove_promocodes WHERE promotion_id = ?", promotion_id) == [("WINTER10",)]
-    assert rows(workspace, "SELECT kind, status FROM runs WHERE kind = 'wizard'") == [("wizard", "done")]
+    assert rows(
+        workspace,
+        "SELECT name, state FROM optimove_promotions WHERE promotion_id = ?",
+        promotion_id,
+    ) == [("Winter sale", "draft")]
+    assert rows(
+        workspace,
+        "SELECT global_code FROM optimove_promocodes WHERE promotion_id = ?",
+        promotion_id,
+    ) == [("WINTER10",)]
+    assert rows(workspace, "SELECT kind, status FROM runs WHERE kind = 'wizard'") == [
+        ("wizard", "done")
+    ]
     assert not wizard.run_page.retry_button.isVisible()
     press(qtbot, wizard, QWizard.WizardButton.FinishButton)
     assert window.wizards.open_wizards == []

@@ -111,3 +111,41 @@ def type_text(qtbot: Any, widget: Any, text: str) -> None:
     widget.setFocus()
     widget.clear()
     qtbot.keyClicks(widget, text)
+
+
+def drop_on(widget: Any, paths: list[Any]) -> None:
+    """Drag files from a file manager and drop them on `widget`."""
+    from promodesk.qt import QApplication, QDragEnterEvent, QDropEvent, QMimeData, QUrl
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    point = widget.rect().center()
+    enter = QDragEnterEvent(
+        point,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        point.toPointF(),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, drop)
+    assert drop.isAccepted()
+
+
+def sandbox_fixture(qtbot: Any, window: Any) -> Any:
+    """The body of each wizard test module's `sandbox` fixture (a generator)."""
+    import asyncio
+
+    box = make_sandbox()
+    window.wizards.clients = box.client
+    yield box
+    closing = asyncio.ensure_future(box.aclose())
+    qtbot.waitUntil(closing.done, timeout=10_000)

@@ -241,6 +241,9 @@ class AccountPicker(QComboBox):
         self.setObjectName(f"{vendor.value}Account")
         self.setMinimumContentsLength(24)
         self.ready = False
+        # Item data holds the account's id: a Python object kept in a QVariant outlives the
+        # combo box badly (PySide frees it again at garbage collection).
+        self.accounts: list[Account] = []
         self.currentIndexChanged.connect(self._remember)
         hub.load_accounts(vendor, self._fill)
 
@@ -248,13 +251,14 @@ class AccountPicker(QComboBox):
         last = self.hub.settings_value(f"wizards/account/{self.vendor.value}")
         self.blockSignals(True)
         self.clear()
+        self.accounts = list(accounts)
         for account in accounts:
             text = (
                 f"{account.name} (built-in practice account, no network)"
                 if account.sandbox
                 else account.name
             )
-            self.addItem(text, account)
+            self.addItem(text, account.id)
         chosen = next((n for n, a in enumerate(accounts) if a.id == last), 0)
         self.setCurrentIndex(chosen if accounts else -1)
         self.blockSignals(False)
@@ -268,15 +272,14 @@ class AccountPicker(QComboBox):
             self.hub.set_settings_value(f"wizards/account/{self.vendor.value}", account.id)
 
     def account(self) -> Account | None:
-        data = self.currentData()
-        return data if data is not None else None
+        row = self.currentIndex()
+        return self.accounts[row] if 0 <= row < len(self.accounts) else None
 
     def choose(self, account_id: str) -> bool:
-        for row in range(self.count()):
-            if self.itemData(row).id == account_id:
-                self.setCurrentIndex(row)
-                return True
-        return False
+        row = self.findData(account_id)
+        if row >= 0:
+            self.setCurrentIndex(row)
+        return row >= 0
 
 
 class PathField(QWidget):
