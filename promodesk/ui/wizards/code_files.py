@@ -565,6 +565,7 @@ class UploadPage(WizardPageBase):
         )
 
     def _load_promocodes(self) -> None:
+        self.changed()
         account = self.accounts.account()
         if account is None:
             return

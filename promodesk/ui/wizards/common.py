@@ -69,6 +69,10 @@ def count_words(count: int, noun: str, plural: str = "") -> str:
     return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
+class WizardRefusal(Exception):
+    """What a wizard cannot do, in a marketer's words (a file with too many codes)."""
+
+
 class _Refused:
     def __init__(self, error: BaseException) -> None:
         self.error = error
@@ -82,7 +86,14 @@ def expected_refusals() -> tuple[type[BaseException], ...]:
     from promodesk.services.operations.executor import InputError, NotAllowed
     from promodesk.services.wizard_runs import PlanError
 
-    return (PlanError, InputError, NotAllowed, AllocationExportError, ImpactFileError)
+    return (
+        WizardRefusal,
+        PlanError,
+        InputError,
+        NotAllowed,
+        AllocationExportError,
+        ImpactFileError,
+    )
 
 
 class WizardBase(QWizard):
