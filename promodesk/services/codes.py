@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from promodesk.atomic import temp_path_for
 from promodesk.codefiles.checker import check_files
@@ -405,3 +405,42 @@ def _rewrite_export(
                 f"the export from Optimove is damaged near line {reader.line_num:,} ({error}); "
                 "nothing was written"
             ) from None
+
+
+async def export_live_allocations(
+    executor: Any,
+    account: Any,
+    scope: AllocationScope,
+    target: Path,
+    *,
+    spreadsheet_safe: bool = True,
+    bom: bool = False,
+    cancel: CancelToken | None = None,
+    progress: ProgressFn = ignore_progress,
+) -> int:
+    """Like `export_account_allocations`, with the download made by the `export_allocations`
+    operation through `executor` (services/operations/executor.py), so it is on record like
+    every vendor call the window makes. A refusal or a lost answer raises
+    AllocationExportError with the vendor's words; nothing is written under `target`."""
+    from promodesk.services.operations import operation
+
+    token = cancel or CancelToken()
+    target = Path(target)
+    download = temp_path_for(target)
+    values: dict[str, Any] = {"promocode_id": scope.promocode_id, "target": download}
+    if scope.file_id is not None:
+        values["file_id"] = scope.file_id
+    try:
+        progress(Progress(0, 0, "Downloading the allocations from Optimove"))
+        outcome = await executor.run(
+            account, operation(Vendor.OPTIMOVE, "export_allocations"), values
+        )
+        if not outcome.ok:
+            raise AllocationExportError(outcome.message)
+
+        def rewrite(job_token: CancelToken, report: ProgressFn) -> int:
+            return _rewrite_export(download, target, spreadsheet_safe, bom, job_token, report)
+
+        return await run_blocking(rewrite, progress=progress, cancel=token)
+    finally:
+        download.unlink(missing_ok=True)
