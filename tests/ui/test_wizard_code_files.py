@@ -105,7 +105,7 @@ def test_dropped_files_are_checked_fixed_and_uploaded(
     assert view.files.item(0).text().startswith("!  winter.csv: 7 lines")
     assert view.files.item(1).text().startswith("✓  extra.csv")
     assert view.encoding_row.isVisible() and view.encoding_note.isVisible()
-    assert "winter.csv (Windows-1252" in view.encoding_note.text()
+    assert "winter.csv reads as Windows-1252" in view.encoding_note.text()
     summary = view.summary.text()
     assert "1 duplicate" in summary and "already in the workspace" in summary
     qtmodeltester.check(view.model)
@@ -146,7 +146,7 @@ def test_dropped_files_are_checked_fixed_and_uploaded(
     to_upload(qtbot, wizard, "pc-spring-welcome")
     plan = wizard.plan
     assert plan is not None and plan.finished
-    assert wizard.upload_run_page.steps.texts()[0].startswith("✓  winter-fixed.csv")
+    assert wizard.upload_run_page.steps.texts()[0].startswith("✓  Uploaded winter-fixed.csv to pc-spring-welcome")
     promocode = sandbox.optimove.state.promocodes["pc-spring-welcome"]
     [uploaded] = [f for f in promocode.files.values() if f.file_name == "winter-fixed.csv"]
     assert sorted(uploaded.codes) == sorted(fixed)

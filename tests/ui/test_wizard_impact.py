@@ -68,13 +68,13 @@ def test_one_code_typed_checked_and_created(
     review = wizard.review_page
     assert review.summary.text() == "1 code ready to create."
     row = review.model.rows[0]
-    assert row[1:6] == ("SUMMER-[A-Z]+", "2552842", "1000", "If last click", "Pattern")
-    assert row[6] == "Now" and row[7].endswith("UTC+00:00")  # tests run in UTC
+    assert row[1:7] == ("SUMMER-[A-Z]+", "Ready", "2552842", "1000", "If last click", "Pattern")
+    assert row[7] == "Now" and row[8].endswith("UTC+00:00")  # tests run in UTC
     assert codes_named(sandbox, "SUMMER-[A-Z]+") == []
     next_page(qtbot, wizard)
     assert wizard.currentId() == RUN_PAGE
     wait_idle(qtbot, wizard)
-    assert wizard.run_page.model.rows[0][-1] == "Created"
+    assert wizard.run_page.model.rows[0][2] == "Created"
     assert wizard.run_page.summary.text() == "1 code created."
     [record] = codes_named(sandbox, "SUMMER-[A-Z]+")
     assert (record["Type"], record["CreditPolicy"]) == ("RE", "WINNER")
@@ -113,15 +113,15 @@ def test_codes_from_a_dropped_csv_are_reviewed_then_created_row_by_row(
     )
     rows = {row[1]: row for row in review.model.rows}
     anna = rows["WINTER-ANNA"]
-    assert anna[0] == "2" and anna[4:6] == ("If involved", "Exact match")
-    assert anna[6] == "01 Dec 2026 00:00 UTC+00:00"
-    assert anna[7] == "31 Dec 2026 23:59 UTC+00:00 (ends at the end of that day)"
-    assert rows["WINTER-BAD"][-1] == "the partner ID must be a number (found 'abc')"
-    assert rows["WINTER-[0-9]+"][-1] == "Ready"
+    assert anna[0] == "2" and anna[5:7] == ("If involved", "Exact match")
+    assert anna[7] == "01 Dec 2026 00:00 UTC+00:00"
+    assert anna[8] == "31 Dec 2026 23:59 UTC+00:00 (ends at the end of that day)"
+    assert rows["WINTER-BAD"][2] == "the partner ID must be a number (found 'abc')"
+    assert rows["WINTER-[0-9]+"][2] == "Ready"
     next_page(qtbot, wizard)
     wait_idle(qtbot, wizard)
     outcomes = dict(
-        zip(wizard.run_page.model.column(1), wizard.run_page.model.column(8), strict=True)
+        zip(wizard.run_page.model.column(1), wizard.run_page.model.column(2), strict=True)
     )
     assert outcomes["WINTER-ANNA"] == "Created"
     assert outcomes["WINTER-[0-9]+"] == "Created"

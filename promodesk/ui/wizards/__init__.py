@@ -35,6 +35,14 @@ class Wizards(QObject):
         # Tests (and benchmarks) hand in their own clients: (account) -> awaitable client.
         self.clients: Callable[[Any], Any] | None = None
         self.open_wizards: list[WizardBase] = []
+        window.closed.connect(self.close_all)
+
+    def close_all(self) -> None:
+        """The window is closing: each wizard stops its job and lets go of its files."""
+        for wizard in list(self.open_wizards):
+            if wizard.job is not None:
+                wizard.job.cancel()
+            wizard.done(0)
 
     # -- what the wizards share ----------------------------------------------------------------
 

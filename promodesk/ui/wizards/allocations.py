@@ -20,7 +20,6 @@ from promodesk.qt import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QGroupBox,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -241,23 +240,35 @@ class SavePage(WizardPageBase):
         self.setButtonText(QWizard.WizardButton.CommitButton, "Export")
         self.target = PathField(save=True, name="exportTarget")
         self.target.changed.connect(self._target_changed)
-        self.safe = QCheckBox(
-            "Safe for spreadsheets: a value starting with = + - @ gets a ' in front, so a "
-            "spreadsheet shows it as text instead of running it"
-        )
+        self.safe = QCheckBox("Safe for spreadsheets (recommended)")
         self.safe.setObjectName("spreadsheetSafe")
         self.safe.setChecked(True)
-        self.bom = QCheckBox("Start with a byte order mark (Excel on Windows then reads UTF-8)")
+        self.bom = QCheckBox("For Excel on Windows (a byte order mark)")
         self.bom.setObjectName("withBom")
         self.replace_note = plain_label(secondary=True, name="replaceNote")
-        box = QGroupBox("File")
-        form = QFormLayout(box)
+        form = QFormLayout()
         form.addRow("Save as:", self.target)
         form.addRow("", self.replace_note)
+        form.addRow("", self.safe)
+        form.addRow(
+            "",
+            plain_label(
+                "A value starting with = + - @ gets a ' in front, so a spreadsheet shows it as "
+                "text instead of running it as a formula.",
+                secondary=True,
+            ),
+        )
+        form.addRow("", self.bom)
+        form.addRow(
+            "",
+            plain_label(
+                "Excel on Windows reads the file as UTF-8 only with it; other programs do not "
+                "need it.",
+                secondary=True,
+            ),
+        )
         layout = QVBoxLayout(self)
-        layout.addWidget(box)
-        layout.addWidget(self.safe)
-        layout.addWidget(self.bom)
+        layout.addLayout(form)
         layout.addWidget(
             plain_label(
                 "The file is written under a temporary name and renamed when complete: a "
@@ -292,6 +303,7 @@ class RunPage(WizardPageBase):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Exporting")
+        self.setSubTitle("Written under a temporary name, renamed when complete.")
         self.setFinalPage(True)
         self.progress = ProgressBox()
         self.summary = plain_label(name="exportSummary")
@@ -359,6 +371,7 @@ class RunPage(WizardPageBase):
             rows: int = job.result
             self.wizard_().rows = rows
             self.progress.finish("Done")
+            self.setTitle("Exported")
             self.summary.setText(f"Saved {count_words(rows, 'allocation')} to {target}.")
             self.show_folder.show()
 

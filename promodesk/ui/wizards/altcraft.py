@@ -420,7 +420,7 @@ class ReviewPage(WizardPageBase):
         report, kept = job.result
         wizard.set_report(report)
         wizard.codes = kept
-        self.view.show_report(report)
+        self.view.show_report(report, names=["Your list"])
         self.view.files.hide()
         verdict = report.files[0]
         left_out = verdict.codes - len(kept)
@@ -438,6 +438,7 @@ class RunPage(WizardPageBase):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Adding the codes")
+        self.setSubTitle("What Altcraft did with each code.")
         self.setFinalPage(True)
         self.model = RowsModel(("Code", "Result", "Details"))
         self.view = table_view(self.model, "codeResults", stretch=2)
@@ -501,6 +502,7 @@ class RunPage(WizardPageBase):
         else:
             report: ImportReport = job.result
             self.report = report
+            self.setTitle("Codes added" if not report.stopped else "Stopped")
             self.progress.finish("Done")
             text = report.text().capitalize() + "."
             if report.stopped:

@@ -375,6 +375,7 @@ class FixPage(WizardPageBase):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Fixed file")
+        self.setSubTitle("Your files stay as they are: the fix goes to a new file.")
         self.explanation = plain_label(name="fixExplanation")
         self.fixed = PathField(save=True, name="fixedFile")
         self.with_rejects = QCheckBox("Also save the refused lines, with the reasons, as:")
@@ -384,7 +385,7 @@ class FixPage(WizardPageBase):
         self.with_rejects.toggled.connect(self.rejects.setEnabled)
         self.progress = ProgressBox()
         self.written = plain_label(name="fixWritten")
-        self.form = QGroupBox("Save as")
+        self.form = QGroupBox()
         form = QFormLayout(self.form)
         form.addRow("Fixed file:", self.fixed)
         form.addRow(self.with_rejects)
@@ -600,6 +601,7 @@ class UploadRunPage(WizardPageBase):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Uploading")
+        self.setSubTitle("One part at a time; each is on record as soon as it is uploaded.")
         self.setFinalPage(True)
         self.steps = StepList()
         self.progress = ProgressBox()
@@ -737,6 +739,7 @@ class DonePage(WizardPageBase):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Ready")
+        self.setSubTitle("The fixed codes are saved.")
         self.setFinalPage(True)
         self.summary = plain_label(name="doneSummary")
         self.altcraft_button = QPushButton("Add these codes to an Altcraft program…")

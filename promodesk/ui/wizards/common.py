@@ -219,11 +219,17 @@ class ProgressBox(QWidget):
 
     def follow(self, job: Job) -> None:
         self.show()
+        self.bar.show()
         self.label.setText(job.title + "…")
         self.bar.setRange(0, 0)
-        job.progressed.connect(self._progressed)
+        job.progressed.connect(lambda update, job=job: self._progressed(job, update))
+        self._job = job
 
-    def _progressed(self, update: Progress) -> None:
+    _job: Job | None = None
+
+    def _progressed(self, job: Job, update: Progress) -> None:
+        if job is not self._job or job.done:
+            return  # a later job (or the end) has the word now
         if update.message:
             self.label.setText(update.message)
         fraction = update.fraction
@@ -234,9 +240,11 @@ class ProgressBox(QWidget):
             self.bar.setValue(int(fraction * 1000))
 
     def finish(self, text: str) -> None:
+        """The job ended: `text` says how, and the bar goes (a full bar after a failure
+        would read as success)."""
+        self.show()
         self.label.setText(text)
-        self.bar.setRange(0, 1000)
-        self.bar.setValue(1000)
+        self.bar.hide()
 
 
 class AccountPicker(QComboBox):
@@ -406,19 +414,23 @@ class FileList(QListWidget):
 
 
 STEP_WORDS = {
-    "pending": ("○", "Not done yet"),
-    "running": ("…", "Working on it"),
-    "ok": ("✓", "Done"),
-    "skipped": ("✓", "Done before"),
-    "failed": ("✗", "Failed"),
-    "unknown": ("?", "Not known"),
+    "pending": ("○", "not done yet"),
+    "running": ("…", "working on it"),
+    "ok": ("✓", "done"),
+    "skipped": ("✓", "done"),
+    "failed": ("✗", "failed"),
+    "unknown": ("?", "not known whether it was done"),
 }
 
 
 def step_text(step: Step) -> str:
+    """'✓  Created promotion Winter sale (winter-sale-3fa2)', '?  promocode pc-1: not known
+    whether it was done — Optimove: the service failed (HTTP 500)'."""
     mark, words = STEP_WORDS.get(step.status, ("?", step.status))
+    if step.status in ("ok", "skipped") and step.message:
+        return f"{mark}  {step.message}"
     text = f"{mark}  {step.target}: {words}"
-    if step.message and step.status not in ("running", "pending"):
+    if step.message and step.status in ("failed", "unknown"):
         text += f" — {step.message}"
     return text
 

@@ -53,7 +53,9 @@ if TYPE_CHECKING:
     from promodesk.ui.wizards import Wizards
 
 START_PAGE, ONE_PAGE, FILE_PAGE, REVIEW_PAGE, RUN_PAGE = range(5)
-COLUMNS = ("Line", "Code", "Partner", "Program", "Credit policy", "Match", "Starts", "Ends")
+# What a row says: its line, its code, its check (or outcome), then what will be sent.
+COLUMNS = ("Partner", "Program", "Credit policy", "Match", "Starts", "Ends")
+STATUS = 2
 MATCH_EXPLAINED = {
     "LI": "Exact match: the code as typed",
     "RE": "Pattern: a regular expression that also accepts variants (case, spacing)",
@@ -89,7 +91,7 @@ def when_text(value: Any, *, empty: str) -> str:
     return f"{value.strftime('%d %b %Y %H:%M')} {zone_text(value)}"
 
 
-def row_cells(row: CodeRow) -> tuple[str, ...]:
+def row_cells(row: CodeRow, status: str) -> tuple[str, ...]:
     values = row.values
     ends = when_text(values.get("end_date"), empty="Never")
     if row.notes:
@@ -97,6 +99,7 @@ def row_cells(row: CodeRow) -> tuple[str, ...]:
     return (
         str(row.line) if row.line else "",
         row.code,
+        status,
         str(values.get("partner_id", "")),
         str(values.get("campaign_id", "")),
         CREDIT_SHOWN.get(values.get("credit_policy", "ALWAYS"), ""),
@@ -371,8 +374,8 @@ class ReviewPage(WizardPageBase):
         self.setButtonText(QWizard.WizardButton.CommitButton, "Create")
         self.summary = plain_label(name="impactReview")
         self.progress = ProgressBox()
-        self.model = RowsModel((*COLUMNS, "Check"), numeric=(0, 2, 3))
-        self.view = table_view(self.model, "impactRows", stretch=8)
+        self.model = RowsModel(("Line", "Code", "Check", *COLUMNS), numeric=(0, 3, 4))
+        self.view = table_view(self.model, "impactRows")
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.progress)
@@ -415,10 +418,7 @@ class ReviewPage(WizardPageBase):
 
     def show_rows(self, rows: list[CodeRow]) -> None:
         self.model.set_rows(
-            [
-                (*row_cells(row), "; ".join(row.problems) if row.problems else "Ready")
-                for row in rows
-            ]
+            [row_cells(row, "; ".join(row.problems) if row.problems else "Ready") for row in rows]
         )
         fit_columns(self.view)
         ready = sum(1 for row in rows if row.ready)
@@ -436,9 +436,10 @@ class RunPage(WizardPageBase):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Creating")
+        self.setSubTitle("One code at a time: impact.com takes them one by one.")
         self.setFinalPage(True)
-        self.model = RowsModel((*COLUMNS, "Outcome"), numeric=(0, 2, 3))
-        self.view = table_view(self.model, "impactOutcomes", stretch=8)
+        self.model = RowsModel(("Line", "Code", "Outcome", *COLUMNS), numeric=(0, 3, 4))
+        self.view = table_view(self.model, "impactOutcomes")
         self.progress = ProgressBox()
         self.summary = plain_label(name="impactSummary")
         layout = QVBoxLayout(self)
@@ -459,16 +460,14 @@ class RunPage(WizardPageBase):
         assert account is not None
         rows = wizard.ready_rows()
         executor = wizard.hub.executor()
-        self.model.set_rows([(*row_cells(row), "Waiting") for row in rows])
+        self.model.set_rows([row_cells(row, "Waiting") for row in rows])
         fit_columns(self.view)
         positions = {id(row): number for number, row in enumerate(rows)}
 
         def heard(outcome: RowOutcome) -> None:
             words = OUTCOME_WORDS.get(outcome.status, outcome.status)
             detail = "" if outcome.status == "ok" else f": {outcome.message}"
-            self.model.replace(
-                positions[id(outcome.row)], (*row_cells(outcome.row), words + detail)
-            )
+            self.model.replace(positions[id(outcome.row)], row_cells(outcome.row, words + detail))
 
         async def work(progress: Any) -> list[RowOutcome]:
             return await create_codes(executor, account, rows, progress=progress, on_row=heard)
@@ -482,7 +481,7 @@ class RunPage(WizardPageBase):
 
     def _ended(self, job: Job) -> None:
         wizard = self.wizard_()
-        outcomes = self.model.column(len(COLUMNS))
+        outcomes = self.model.column(STATUS)
         created = sum(1 for text in outcomes if text == "Created")
         refused = sum(1 for text in outcomes if text.startswith("Refused"))
         unknown = sum(1 for text in outcomes if text.startswith("Not known"))
@@ -499,6 +498,7 @@ class RunPage(WizardPageBase):
         if job.error is not None:
             parts.append(f"stopped: {job.error}")
         self.progress.finish("Stopped" if job.cancelled else "Done")
+        self.setTitle("Stopped" if job.cancelled or job.error else "Created")
         self.summary.setText(", ".join(parts) + ".")
         wizard.hub.changed_workspace()
 

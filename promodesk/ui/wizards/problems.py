@@ -40,36 +40,67 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 500
 MAX_PAGES = 40
 
-KIND_WORDS: dict[str, tuple[str, str]] = {  # kind -> (one, many)
-    ProblemKind.UNREADABLE: ("cannot be read", "cannot be read"),
-    ProblemKind.BINARY: ("not a text file", "not a text file"),
-    ProblemKind.NO_CODES: ("no codes", "no codes"),
-    ProblemKind.ENCODING: ("not UTF-8", "not UTF-8"),
-    ProblemKind.BOM: ("byte order mark", "byte order marks"),
-    ProblemKind.CRLF: ("Windows line breaks", "Windows line breaks"),
-    ProblemKind.OVER_CAP: ("over the size limit", "over the size limit"),
+# Problems with the file as a whole: said without a count ("not UTF-8").
+FILE_KINDS = {
+    ProblemKind.UNREADABLE: "cannot be read",
+    ProblemKind.BINARY: "not a text file",
+    ProblemKind.NO_CODES: "no codes",
+    ProblemKind.ENCODING: "not UTF-8",
+    ProblemKind.BOM: "a byte order mark",
+    ProblemKind.CRLF: "Windows line breaks",
+    ProblemKind.OVER_CAP: "over the size limit",
+}
+# Problems of lines, with a count: (one, many).
+LINE_KINDS: dict[str, tuple[str, str]] = {
     ProblemKind.HEADER: ("header row", "header rows"),
     ProblemKind.EMPTY_LINE: ("empty line", "empty lines"),
-    ProblemKind.WHITESPACE: ("spaces around the code", "spaces around codes"),
-    ProblemKind.INVISIBLE: ("invisible character", "invisible characters"),
-    ProblemKind.QUOTED: ("in quotes", "in quotes"),
-    ProblemKind.EXTRA_COLUMNS: ("extra columns", "extra columns"),
-    ProblemKind.TOO_LONG: ("too long", "too long"),
+    ProblemKind.WHITESPACE: ("code with spaces around it", "codes with spaces around them"),
+    ProblemKind.INVISIBLE: ("code with invisible characters", "codes with invisible characters"),
+    ProblemKind.QUOTED: ("code in quotes", "codes in quotes"),
+    ProblemKind.EXTRA_COLUMNS: ("line with extra columns", "lines with extra columns"),
+    ProblemKind.TOO_LONG: ("code too long", "codes too long"),
     ProblemKind.SCIENTIFIC_NOTATION: (
-        "damaged by a spreadsheet (1.23E+05)",
-        "damaged by a spreadsheet (1.23E+05)",
+        "number a spreadsheet turned into 1.23E+05",
+        "numbers a spreadsheet turned into 1.23E+05",
     ),
-    ProblemKind.LEADING_ZEROS_LOST: ("leading zeros lost", "leading zeros lost"),
-    ProblemKind.URL_UNSAFE: ("unsafe in a link", "unsafe in links"),
-    ProblemKind.LOOKALIKE: ("look-alike characters", "look-alike characters"),
+    ProblemKind.LEADING_ZEROS_LOST: (
+        "code that lost its leading zeros",
+        "codes that lost their leading zeros",
+    ),
+    ProblemKind.URL_UNSAFE: ("code unsafe in a link", "codes unsafe in links"),
+    ProblemKind.LOOKALIKE: ("code with look-alike characters", "codes with look-alike characters"),
     ProblemKind.DUPLICATE: ("duplicate", "duplicates"),
     ProblemKind.CASE_DUPLICATE: ("duplicate apart from case", "duplicates apart from case"),
-    ProblemKind.IN_WORKSPACE: ("already in the workspace", "already in the workspace"),
+    ProblemKind.IN_WORKSPACE: ("code already in the workspace", "codes already in the workspace"),
+}
+# The table's "Problem" column: a few words.
+SHORT: dict[str, str] = {
+    ProblemKind.UNREADABLE: "Cannot be read",
+    ProblemKind.BINARY: "Not a text file",
+    ProblemKind.NO_CODES: "No codes",
+    ProblemKind.ENCODING: "Not UTF-8",
+    ProblemKind.BOM: "Byte order mark",
+    ProblemKind.CRLF: "Windows line breaks",
+    ProblemKind.OVER_CAP: "Over the size limit",
+    ProblemKind.HEADER: "Header row",
+    ProblemKind.EMPTY_LINE: "Empty line",
+    ProblemKind.WHITESPACE: "Spaces around",
+    ProblemKind.INVISIBLE: "Invisible characters",
+    ProblemKind.QUOTED: "In quotes",
+    ProblemKind.EXTRA_COLUMNS: "Extra columns",
+    ProblemKind.TOO_LONG: "Too long",
+    ProblemKind.SCIENTIFIC_NOTATION: "Spreadsheet damage",
+    ProblemKind.LEADING_ZEROS_LOST: "Lost leading zeros",
+    ProblemKind.URL_UNSAFE: "Unsafe in links",
+    ProblemKind.LOOKALIKE: "Look-alike characters",
+    ProblemKind.DUPLICATE: "Duplicate",
+    ProblemKind.CASE_DUPLICATE: "Duplicate (case)",
+    ProblemKind.IN_WORKSPACE: "In the workspace",
 }
 EFFECT_WORDS = {
     Effect.REPAIRED: "Kept, cleaned",
-    Effect.DROPPED: "Left out (not a code)",
-    Effect.REFUSED: "Refused (listed in the rejects file)",
+    Effect.DROPPED: "Left out",
+    Effect.REFUSED: "Left out (rejects file)",
 }
 HEADERS = ("Line", "Problem", "Details", "As read", "In the fixed file")
 # "Read as": what a marketer may pick when accents look wrong (None: as detected).
@@ -82,42 +113,50 @@ ENCODINGS = (
 )
 
 
-def kind_words(kind: str, count: int = 1) -> str:
-    one, many = KIND_WORDS.get(kind, (kind, kind))
-    return one if count == 1 else many
+def kind_words(kind: str, count: int) -> str:
+    """'not UTF-8', '1 duplicate', '3 codes with spaces around them'."""
+    if kind in FILE_KINDS:
+        return FILE_KINDS[kind]
+    one, many = LINE_KINDS.get(kind, (kind, kind))
+    return f"{count:,} {one if count == 1 else many}"
 
 
-def summary_text(verdict: FileVerdict) -> str:
-    """'9,950 of 10,000 codes ready; found: 40 duplicates, 10 empty lines.'"""
+def summary_text(verdict: FileVerdict, name: str = "") -> str:
+    """'spring.csv: 9,950 of 10,000 codes ready; found 40 duplicates, Windows line breaks.'"""
+    name = name or verdict.path.name
     if not verdict.usable:
         reasons = "; ".join(problem.detail for problem in verdict.sniffed.problems)
-        return f"{verdict.path.name} cannot be used: {reasons}"
-    found = ", ".join(
-        f"{count:,} {kind_words(kind, count)}" for kind, count in verdict.summary.items()
-    )
+        return f"{name} cannot be used: {reasons}"
+    found = ", ".join(kind_words(kind, count) for kind, count in verdict.summary.items())
     ready = f"{verdict.valid:,} of {count_words(verdict.codes, 'code')} ready"
     encoding = "" if verdict.sniffed.encoding is None else f" Read as {verdict.encoding}."
     if not found:
-        return f"{verdict.path.name}: {ready}; nothing to fix.{encoding}"
-    return f"{verdict.path.name}: {ready}; found {found}.{encoding}"
+        return f"{name}: {ready}; nothing to fix.{encoding}"
+    return f"{name}: {ready}; found {found}.{encoding}"
 
 
 class ProblemsModel(QAbstractTableModel):
     """One file's problems, by line, paged in from the report on a worker thread."""
 
     page_loaded = Signal(int)
-    _delivered = Signal(object)  # (generation, page, rows or None)
 
     def __init__(self, parent: QObject | None = None) -> None:
+        import asyncio
+
         super().__init__(parent)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="problems")
+        # Pages come back through the event loop, never as a Qt signal from the worker: a
+        # model deleted with its window meanwhile is then noticed on the GUI thread, not
+        # raced from another one.
+        self._loop = asyncio.get_event_loop()
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="problems")
+        self._executor = executor
+        self.destroyed.connect(lambda *_: executor.shutdown(wait=False, cancel_futures=True))
         self._report: CheckReport | None = None
         self._file = 0
         self._count = 0
         self._generation = 0
         self._pages: OrderedDict[int, list[Problem]] = OrderedDict()
         self._in_flight: set[int] = set()
-        self._delivered.connect(self._on_delivered, Qt.ConnectionType.QueuedConnection)
 
     def show_file(self, report: CheckReport | None, file: int = 0) -> None:
         self.beginResetModel()
@@ -161,8 +200,10 @@ class ProblemsModel(QAbstractTableModel):
         def delivered(future: Future[list[Problem] | None]) -> None:
             if future.cancelled():
                 return
-            with contextlib.suppress(RuntimeError):  # the model went away with the wizard
-                self._delivered.emit((generation, page, future.result()))
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is looking
+                self._loop.call_soon_threadsafe(
+                    self._on_delivered, (generation, page, future.result())
+                )
 
         try:
             self._executor.submit(read).add_done_callback(delivered)
@@ -170,6 +211,10 @@ class ProblemsModel(QAbstractTableModel):
             self._in_flight.discard(page)
 
     def _on_delivered(self, delivery: tuple[int, int, list[Problem] | None]) -> None:
+        with contextlib.suppress(RuntimeError):  # deleted with its wizard meanwhile
+            self._deliver(delivery)
+
+    def _deliver(self, delivery: tuple[int, int, list[Problem] | None]) -> None:
         generation, page, rows = delivery
         if generation != self._generation:
             return
@@ -223,8 +268,7 @@ class ProblemsModel(QAbstractTableModel):
         if column == 0:
             return f"{problem.line:,}"
         if column == 1:
-            words = kind_words(problem.kind)
-            return words[:1].upper() + words[1:]
+            return SHORT.get(problem.kind, str(problem.kind))
         if column == 2:
             return problem.detail
         if column == 3:
@@ -276,7 +320,7 @@ class CheckView(QWidget):
         self.report: CheckReport | None = None
         self.files = QListWidget()
         self.files.setObjectName("fileVerdicts")
-        self.files.setMaximumHeight(90)
+        self.names: list[str] = []
         self.files.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.files.currentRowChanged.connect(self._file_chosen)
         self.summary = plain_label(name="checkSummary")
@@ -308,8 +352,10 @@ class CheckView(QWidget):
         layout.addWidget(self.encoding_row)
         layout.addWidget(self.table, 1)
 
-    def show_report(self, report: CheckReport | None) -> None:
+    def show_report(self, report: CheckReport | None, *, names: list[str] | None = None) -> None:
+        """`names`: what to call the files (a pasted list has no file name of its own)."""
         self.report = report
+        self.names = list(names or [])
         self.files.clear()
         self.model.show_file(None)
         if report is None:
@@ -323,6 +369,10 @@ class CheckView(QWidget):
             )
             self.files.addItem(text)
             self.files.item(self.files.count() - 1).setToolTip(plain_tooltip(str(verdict.path)))
+        rows = min(max(len(report.files), 1), 3)
+        self.files.setFixedHeight(
+            self.files.sizeHintForRow(0) * rows + 2 * self.files.frameWidth() + 4
+        )
         converted = [
             verdict
             for verdict in report.files
@@ -332,13 +382,13 @@ class CheckView(QWidget):
         self.encoding_row.setVisible(bool(converted) or explicit)
         self.encoding_note.setVisible(bool(converted))
         if converted:
-            names = ", ".join(
-                f"{verdict.path.name} ({verdict.encoding})" for verdict in converted[:3]
+            which = "; ".join(
+                f"{verdict.path.name} reads as {verdict.encoding}" for verdict in converted[:3]
             )
             self.encoding_note.setText(
-                f"Not UTF-8: {names}. The fixed file is converted to UTF-8, which vendors "
-                "expect. If letters in the list below look wrong, choose how to read the files "
-                "and they are checked again."
+                f"Not UTF-8: {which}. The fixed file is converted to UTF-8, which vendors "
+                "expect. If letters below look wrong, choose how to read the files: they are "
+                "checked again."
             )
         self.files.setCurrentRow(0)
 
@@ -346,7 +396,8 @@ class CheckView(QWidget):
         report = self.report
         if report is None or not 0 <= row < len(report.files):
             return
-        self.summary.setText(summary_text(report.files[row]))
+        name = self.names[row] if row < len(self.names) else ""
+        self.summary.setText(summary_text(report.files[row], name))
         self.model.show_file(report, row)
 
     def close_model(self) -> None:

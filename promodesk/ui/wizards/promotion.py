@@ -145,7 +145,7 @@ class PromotionPage(WizardPageBase):
             ),
         )
         form.addRow("Description:", self.description)
-        form.addRow("Promotion ID:", self.promotion_id)
+        form.addRow("Promotion ID (optional):", self.promotion_id)
         form.addRow(
             "",
             plain_label(
@@ -351,6 +351,7 @@ class RunPage(WizardPageBase):
     def __init__(self) -> None:
         super().__init__()
         self.setTitle("Creating")
+        self.setSubTitle("The promotion first, then its promocode.")
         self.setFinalPage(True)
         self.steps = StepList()
         self.progress = ProgressBox()
