@@ -146,7 +146,9 @@ def test_dropped_files_are_checked_fixed_and_uploaded(
     to_upload(qtbot, wizard, "pc-spring-welcome")
     plan = wizard.plan
     assert plan is not None and plan.finished
-    assert wizard.upload_run_page.steps.texts()[0].startswith("✓  Uploaded winter-fixed.csv to pc-spring-welcome")
+    assert wizard.upload_run_page.steps.texts()[0].startswith(
+        "✓  Uploaded winter-fixed.csv to pc-spring-welcome"
+    )
     promocode = sandbox.optimove.state.promocodes["pc-spring-welcome"]
     [uploaded] = [f for f in promocode.files.values() if f.file_name == "winter-fixed.csv"]
     assert sorted(uploaded.codes) == sorted(fixed)

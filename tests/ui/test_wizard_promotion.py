@@ -235,3 +235,48 @@ def test_a_refused_promotion_id_can_be_changed_and_sent_again(
     assert sandbox.optimove.state.promotions["taken-mine"]["name"] == "Taken"
     assert len(promocodes_of(sandbox, "taken-mine")) == 1
     assert rows(window.session.path, "SELECT count(*) FROM runs WHERE kind = 'wizard'") == [(1,)]
+
+
+def test_keyboard_tab_enter_and_escape_that_stops_before_it_closes(
+    qtbot: Any, window: MainWindow, sandbox: Sandbox
+) -> None:
+    from promodesk.qt import QApplication, Qt
+
+    wizard = open_wizard(qtbot, window)
+    wizard.raise_()
+    wizard.activateWindow()
+    qtbot.waitUntil(wizard.isActiveWindow, timeout=5_000)
+    page = wizard.promotion_page
+    page.name.setFocus()
+    qtbot.keyClicks(page.name, "Keyboard sale")
+    order = []
+    for _ in range(3):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        order.append(QApplication.focusWidget())
+    assert order == [page.code, page.description, page.promotion_id]
+    page.code.setFocus()
+    qtbot.keyClicks(page.code, "KEYS1")
+    qtbot.keyClick(page.code, Qt.Key.Key_Return)  # Enter is Next
+    qtbot.waitUntil(lambda: wizard.currentId() == CODE_PAGE, timeout=5_000)
+    type_text(qtbot, wizard.code_page.global_code, "KEYS-10")
+    qtbot.keyClick(wizard.code_page.global_code, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: wizard.currentId() == REVIEW_PAGE, timeout=5_000)
+
+    # The promotion's create waits; Escape stops it, and the wizard stays to say so.
+    sandbox.optimove.faults.configure({"script": ["slow"], "slow_seconds": 0.9})
+    press(qtbot, wizard, QWizard.WizardButton.CommitButton)
+    qtbot.waitUntil(lambda: sandbox.optimove.faults.injected["slow"] == 1, timeout=5_000)
+    assert wizard.busy
+    assert wizard.button(QWizard.WizardButton.CancelButton).text() == "Stop"
+    qtbot.keyClick(wizard, Qt.Key.Key_Escape)
+    wait_for(qtbot, lambda: not wizard.busy and wizard.plan is not None)
+    assert wizard.isVisible()
+    assert wizard.plan is not None and wizard.plan.steps[0].status == "unknown"
+    assert wizard.run_page.summary.text().startswith("Stopped. Whether the promotion")
+    assert wizard.run_page.retry_button.isVisible()
+    assert rows(window.session.path, "SELECT status FROM runs WHERE kind = 'wizard'") == [
+        ("cancelled",)
+    ]
+    qtbot.keyClick(wizard, Qt.Key.Key_Escape)  # nothing runs now: Escape closes
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=5_000)
+    assert window.wizards.open_wizards == []

@@ -163,8 +163,9 @@ class WizardBase(QWizard):
         page = self.currentPage()
         if page is not None:
             page.completeChanged.emit()
+        # Through the wizard: it sets its buttons' texts again on every page change.
+        self.setButtonText(QWizard.WizardButton.CancelButton, "Stop" if self.busy else "Cancel")
         cancel = self.button(QWizard.WizardButton.CancelButton)
-        cancel.setText("Stop" if self.busy else "Cancel")
         cancel.setToolTip(
             "Stop what is running; what is done stays done and can be resumed" if self.busy else ""
         )

@@ -436,18 +436,19 @@ class RunPage(WizardPageBase):
 
     def _ended(self, job: Job) -> None:
         wizard = self.wizard_()
-        if job.error is not None:
-            self.progress.finish("Stopped")
-            self.summary.setText(f"Could not go on: {job.error}")
-            if wizard.run_id is not None:
-                self.load()
+        if job.error is None and not job.cancelled:
+            self.show_plan(job.result)
+            wizard.hub.changed_workspace()
             return
-        if job.cancelled:
-            self.progress.finish("Stopped")
-            self.load(note="Stopped. ")
+        self.progress.finish("Stopped")
+        if wizard.run_id is None:  # stopped while the plan was being written
+            self.summary.setText(
+                "Stopped before anything was sent to Optimove."
+                if job.cancelled
+                else f"Could not start: {job.error}"
+            )
             return
-        self.show_plan(job.result)
-        wizard.hub.changed_workspace()
+        self.load(note="Stopped. " if job.cancelled else f"Could not go on: {job.error}. ")
 
     def load(self, note: str = "") -> None:
         from promodesk.services.wizard_runs import load_plan
