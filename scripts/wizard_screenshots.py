@@ -52,6 +52,22 @@ class Camera:
             print(self.out / readme)
 
 
+async def shown(window, open_it):
+    """The wizard `open_it()` opens, once it shows (its modules load off the GUI thread)."""
+    future = asyncio.get_running_loop().create_future()
+
+    def opened(wizard) -> None:
+        if not future.done():
+            future.set_result(wizard)
+
+    window.wizards.opened.connect(opened)
+    try:
+        open_it()
+        return await future
+    finally:
+        window.wizards.opened.disconnect(opened)
+
+
 async def until(check: Callable[[], Any]) -> None:
     deadline = time.monotonic() + 60
     while not check():
@@ -80,7 +96,7 @@ async def forward(wizard: Any) -> None:
 async def promotion(window: Any, camera: Camera) -> None:
     from promodesk.domain.vendors import Vendor
 
-    wizard = window.wizards.open_promotion()
+    wizard = await shown(window, lambda: window.wizards.open_promotion())
     await until(lambda: wizard.promotion_page.accounts.ready)
     page = wizard.promotion_page
     page.name.setText("Winter sale 2026")
@@ -113,7 +129,7 @@ async def code_files(window: Any, camera: Camera, folder: Path) -> None:
             'WIN-ÉTÉ1\r\n1.23457E+11\r\n"WIN-5T6U"\r\nWIN-0O1I\r\n'
         ).encode("cp1252")
     )
-    wizard = window.wizards.open_code_files()
+    wizard = await shown(window, lambda: window.wizards.open_code_files())
     wizard.source_page.files.add([bad])
     await camera.shoot(wizard, "code_files", "source")
     await forward(wizard)
@@ -128,7 +144,7 @@ async def code_files(window: Any, camera: Camera, folder: Path) -> None:
     await forward(wizard)
     await camera.shoot(wizard, "code_files", "uploaded")
     wizard.accept()
-    generated = window.wizards.open_code_files()
+    generated = await shown(window, lambda: window.wizards.open_code_files())
     generated.source_page.generate.setChecked(True)
     generated.source_page.count.setValue(5000)
     generated.source_page.prefix.setText("WIN-")
@@ -138,7 +154,7 @@ async def code_files(window: Any, camera: Camera, folder: Path) -> None:
 
 
 async def altcraft(window: Any, camera: Camera) -> None:
-    wizard = window.wizards.open_altcraft()
+    wizard = await shown(window, lambda: window.wizards.open_altcraft())
     await until(lambda: wizard.program_page.accounts.ready)
     await camera.shoot(wizard, "altcraft", "program")
     await forward(wizard)
@@ -163,7 +179,7 @@ async def impact(window: Any, camera: Camera, folder: Path) -> None:
         "WINTER-[;2552842;1000;;Pattern;;\n"
         "WINTER-CARL;carl;1000;;;;\n"
     )
-    wizard = window.wizards.open_impact()
+    wizard = await shown(window, lambda: window.wizards.open_impact())
     await until(lambda: wizard.start_page.accounts.ready)
     await camera.shoot(wizard, "impact", "start")
     await forward(wizard)
@@ -187,7 +203,7 @@ async def impact(window: Any, camera: Camera, folder: Path) -> None:
 
 
 async def allocations(window: Any, camera: Camera, folder: Path) -> None:
-    wizard = window.wizards.open_export()
+    wizard = await shown(window, lambda: window.wizards.open_export())
     await until(lambda: wizard.scope_page.promocode.count() > 0)
     wizard.scope_page.promocode.setEditText("pc-summer-sale")
     await camera.shoot(wizard, "allocations", "scope")
@@ -202,7 +218,7 @@ async def allocations(window: Any, camera: Camera, folder: Path) -> None:
 async def resume_list(window: Any, camera: Camera) -> None:
     from promodesk.domain.vendors import Vendor
 
-    wizard = window.wizards.open_promotion()
+    wizard = await shown(window, lambda: window.wizards.open_promotion())
     await until(lambda: wizard.promotion_page.accounts.ready)
     wizard.promotion_page.name.setText("Spring preview")
     wizard.promotion_page.code.setText("SPRING27")

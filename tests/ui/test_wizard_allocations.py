@@ -20,6 +20,7 @@ from tests.helpers import allocation_rows, write_allocations
 from tests.ui.wizard_support import (
     Sandbox,
     next_page,
+    opened,
     sandbox_fixture,
     type_text,
     wait_for,
@@ -33,8 +34,7 @@ def sandbox(qtbot: Any, window: MainWindow) -> Iterator[Sandbox]:
 
 
 def open_wizard(qtbot: Any, window: MainWindow) -> AllocationExportWizard:
-    window.create_menu.actions()[4].trigger()
-    [wizard] = window.wizards.open_wizards
+    wizard = opened(qtbot, window, window.create_menu.actions()[4].trigger)
     assert isinstance(wizard, AllocationExportWizard)
     wait_for(qtbot, lambda: wizard.scope_page.promocode.count() > 0)
     return wizard

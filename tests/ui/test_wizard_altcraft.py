@@ -20,6 +20,7 @@ from tests.ui.wizard_support import (
     Sandbox,
     drop_on,
     next_page,
+    opened,
     press,
     sandbox_fixture,
     type_text,
@@ -37,8 +38,7 @@ def sandbox(qtbot: Any, window: MainWindow) -> Iterator[Sandbox]:
 
 
 def open_wizard(qtbot: Any, window: MainWindow) -> AltcraftWizard:
-    window.create_menu.actions()[1].trigger()
-    [wizard] = window.wizards.open_wizards
+    wizard = opened(qtbot, window, window.create_menu.actions()[1].trigger)
     assert isinstance(wizard, AltcraftWizard)
     wait_for(qtbot, lambda: wizard.program_page.accounts.ready)
     return wizard
@@ -154,8 +154,7 @@ def test_a_code_file_checked_for_altcraft_continues_into_this_wizard(
 ) -> None:
     source = tmp_path / "loyalty.csv"
     source.write_text("ALT-1\nALT-1\nALT-2\n")
-    window.create_menu.actions()[3].trigger()
-    [files] = window.wizards.open_wizards
+    files = opened(qtbot, window, window.create_menu.actions()[3].trigger)
     assert isinstance(files, CodeFileWizard)
     files.source_page.vendor.setCurrentIndex(files.source_page.vendor.findData("altcraft"))
     files.source_page.files.add([source])
@@ -165,7 +164,6 @@ def test_a_code_file_checked_for_altcraft_continues_into_this_wizard(
     press(qtbot, files, QWizard.WizardButton.NextButton)  # writes the fixed file
     wait_for(qtbot, lambda: files.currentId() == DONE_PAGE)
     assert "loyalty-fixed.csv: 2 codes, ready for Altcraft" in files.done_page.summary.text()
-    qtbot.mouseClick(files.done_page.altcraft_button, LEFT)
-    [wizard] = window.wizards.open_wizards
+    wizard = opened(qtbot, window, lambda: qtbot.mouseClick(files.done_page.altcraft_button, LEFT))
     assert isinstance(wizard, AltcraftWizard)
     wait_for(qtbot, lambda: wizard.codes_page.codes() == ["ALT-1", "ALT-2"])

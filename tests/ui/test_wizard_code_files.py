@@ -29,6 +29,7 @@ from tests.ui.wizard_support import (
     Sandbox,
     drop_on,
     next_page,
+    opened,
     press,
     sandbox_fixture,
     type_text,
@@ -45,9 +46,8 @@ def sandbox(qtbot: Any, window: MainWindow) -> Iterator[Sandbox]:
     yield from sandbox_fixture(qtbot, window)
 
 
-def open_wizard(window: MainWindow) -> CodeFileWizard:
-    window.create_menu.actions()[3].trigger()
-    [wizard] = window.wizards.open_wizards
+def open_wizard(qtbot: Any, window: MainWindow) -> CodeFileWizard:
+    wizard = opened(qtbot, window, window.create_menu.actions()[3].trigger)
     assert isinstance(wizard, CodeFileWizard)
     return wizard
 
@@ -92,7 +92,7 @@ def test_dropped_files_are_checked_fixed_and_uploaded(
     )
     clean = tmp_path / "extra.csv"
     clean.write_text("WIN-1001\nWIN-1002\n")
-    wizard = open_wizard(window)
+    wizard = open_wizard(qtbot, window)
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
     drop_on(wizard.source_page, [legacy, clean])
     assert wizard.source_page.files.paths() == [legacy, clean]
@@ -158,7 +158,7 @@ def test_dropped_files_are_checked_fixed_and_uploaded(
 def test_generated_codes_are_new_to_the_workspace_and_uploaded(
     qtbot: Any, window: MainWindow, sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    wizard = open_wizard(window)
+    wizard = open_wizard(qtbot, window)
     source = wizard.source_page
     source.generate.click()
     source.count.setValue(300)
@@ -194,7 +194,7 @@ def test_a_stopped_upload_resumes_after_the_wizard_was_closed_without_duplicates
         path = tmp_path / name
         path.write_text("".join(f"{name[6].upper()}-{n:04d}\n" for n in range(40)))
         parts.append(path)
-    wizard = open_wizard(window)
+    wizard = open_wizard(qtbot, window)
     wizard.source_page.files.add(parts)
     next_page(qtbot, wizard)
     wait_idle(qtbot, wizard)
@@ -221,8 +221,7 @@ def test_a_stopped_upload_resumes_after_the_wizard_was_closed_without_duplicates
     wait_for(qtbot, lambda: dialog.model.rowCount() == 1)
     assert dialog.model.rows[0][0] == "Code file upload"
     assert dialog.model.rows[0][3] == "1 of 3 done"
-    qtbot.mouseClick(dialog.resume_button, LEFT)
-    [resumed] = window.wizards.open_wizards
+    resumed = opened(qtbot, window, lambda: qtbot.mouseClick(dialog.resume_button, LEFT))
     assert isinstance(resumed, CodeFileWizard) and resumed.currentId() == UPLOAD_RUN_PAGE
     wait_for(qtbot, lambda: resumed.plan is not None and not resumed.busy)
     qtbot.mouseClick(resumed.upload_run_page.retry_button, LEFT)
@@ -238,7 +237,7 @@ def test_problems_are_paged_from_the_report_not_loaded(
 ) -> None:
     repeated = tmp_path / "repeated.csv"
     repeated.write_text("SAME-CODE\n" * 20_000)
-    wizard = open_wizard(window)
+    wizard = open_wizard(qtbot, window)
     wizard.source_page.files.add([repeated])
     next_page(qtbot, wizard)
     wait_idle(qtbot, wizard)

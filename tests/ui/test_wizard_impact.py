@@ -19,6 +19,7 @@ from tests.ui.wizard_support import (
     Sandbox,
     drop_on,
     next_page,
+    opened,
     press,
     sandbox_fixture,
     type_text,
@@ -33,8 +34,7 @@ def sandbox(qtbot: Any, window: MainWindow) -> Iterator[Sandbox]:
 
 
 def open_wizard(qtbot: Any, window: MainWindow) -> ImpactWizard:
-    window.create_menu.actions()[2].trigger()
-    [wizard] = window.wizards.open_wizards
+    wizard = opened(qtbot, window, window.create_menu.actions()[2].trigger)
     assert isinstance(wizard, ImpactWizard)
     wait_for(qtbot, lambda: wizard.start_page.accounts.ready)
     return wizard

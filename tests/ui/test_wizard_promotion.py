@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from promodesk.qt import QWizard
+from promodesk.qt import QApplication, QWizard
 from promodesk.store.db import connect
 from promodesk.ui.main_window import MainWindow
 from promodesk.ui.wizards.promotion import CODE_PAGE, REVIEW_PAGE, RUN_PAGE, PromotionWizard
@@ -19,6 +19,7 @@ from tests.ui.conftest import close_window, wait_job
 from tests.ui.wizard_support import (
     Sandbox,
     next_page,
+    opened,
     press,
     sandbox_fixture,
     type_text,
@@ -33,8 +34,7 @@ def sandbox(qtbot: Any, window: MainWindow) -> Iterator[Sandbox]:
 
 
 def open_wizard(qtbot: Any, window: MainWindow) -> PromotionWizard:
-    window.create_menu.actions()[0].trigger()
-    [wizard] = window.wizards.open_wizards
+    wizard = opened(qtbot, window, window.create_menu.actions()[0].trigger)
     assert isinstance(wizard, PromotionWizard) and wizard.isVisible()
     wait_for(qtbot, lambda: wizard.promotion_page.accounts.ready)
     return wizard
@@ -153,8 +153,7 @@ def test_a_failure_after_the_promotion_is_retried_without_a_second_promotion(
     assert [s.attempts for s in wizard.plan.steps] == [1, 2]
     # A unique promocode continues into its code files.
     assert page.files_button.isVisible()
-    qtbot.mouseClick(page.files_button, qtbot_left())
-    [files] = window.wizards.open_wizards
+    files = opened(qtbot, window, lambda: qtbot.mouseClick(page.files_button, qtbot_left()))
     assert files.objectName() == "codeFileWizard"
     assert files.promocode_id == promocode.promocode_id
     files.reject()
@@ -192,8 +191,8 @@ def test_an_unfinished_promotion_resumes_after_the_window_was_closed(
     again.show()
     assert wait_job(qtbot, again.open_workspace(workspace)).error is None
     again.wizards.clients = sandbox.client
-    again.resume_requested.emit(run_id, "wizard")  # what the History view does
-    [resumed] = again.wizards.open_wizards
+    # What the History view does:
+    resumed = opened(qtbot, again, lambda: again.resume_requested.emit(run_id, "wizard"))
     assert isinstance(resumed, PromotionWizard) and resumed.currentId() == RUN_PAGE
     wait_for(qtbot, lambda: resumed.plan is not None and not resumed.busy)
     page = resumed.run_page
@@ -280,3 +279,22 @@ def test_keyboard_tab_enter_and_escape_that_stops_before_it_closes(
     qtbot.keyClick(wizard, Qt.Key.Key_Escape)  # nothing runs now: Escape closes
     qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=5_000)
     assert window.wizards.open_wizards == []
+
+
+def test_a_wizard_closed_before_its_accounts_load_is_no_error(
+    qtbot: Any, window: MainWindow, sandbox: Sandbox
+) -> None:
+    from promodesk.qt import QEvent
+
+    started: list[Any] = []
+    window.runner.job_started.connect(started.append)
+    wizard = opened(qtbot, window, window.create_menu.actions()[0].trigger)
+    assert not wizard.promotion_page.accounts.ready  # still loading off the GUI thread
+    wizard.reject()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)  # the picker is gone
+    for job in started:
+        wait_job(qtbot, job)
+    # Each job ended cleanly: the late answer found no picker and was dropped.
+    assert [job._task.exception() for job in started if job._task is not None] == [None] * len(
+        started
+    )

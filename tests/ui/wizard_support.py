@@ -149,3 +149,13 @@ def sandbox_fixture(qtbot: Any, window: Any) -> Any:
     yield box
     closing = asyncio.ensure_future(box.aclose())
     qtbot.waitUntil(closing.done, timeout=10_000)
+
+
+def opened(qtbot: Any, window: Any, action: Callable[[], Any]) -> Any:
+    """Do what opens a wizard (a menu, a button), and the wizard once it shows: the modules
+    behind it load off the GUI thread first."""
+    with qtbot.waitSignal(window.wizards.opened, timeout=15_000) as blocker:
+        action()
+    wizard = blocker.args[0]
+    assert wizard.isVisible() and wizard in window.wizards.open_wizards
+    return wizard

@@ -8,11 +8,12 @@ wizard's module (and the services behind it) loads when a wizard is first opened
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from promodesk.qt import QAction, QMenu, QObject
+from promodesk.qt import QAction, QMenu, QObject, Signal
 
 if TYPE_CHECKING:
     import sqlite3
@@ -25,9 +26,22 @@ if TYPE_CHECKING:
     from promodesk.ui.wizards.common import WizardBase
 
 
+# The Qt-free modules behind each wizard, loaded off the GUI thread before it opens.
+_SERVICES = ("promodesk.services.live",)
+PRELOAD: dict[str, tuple[str, ...]] = {
+    "promotion": ("promodesk.services.operations", "promodesk.services.wizard_runs", *_SERVICES),
+    "altcraft": ("promodesk.services.codes", "promodesk.services.code_import", *_SERVICES),
+    "impact": ("promodesk.services.impact_batch", *_SERVICES),
+    "code_files": ("promodesk.services.codes", "promodesk.services.wizard_runs", *_SERVICES),
+    "allocations": ("promodesk.services.codes", *_SERVICES),
+}
+
+
 class Wizards(QObject):
     """Opens the wizards for one window and gives them what they share: the runner, the
     open workspace, the accounts, an executor."""
+
+    opened = Signal(object)  # the wizard, once it shows
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -76,7 +90,7 @@ class Wizards(QObject):
             ]
 
         def loaded(job: Job) -> None:
-            done(job.result if job.error is None and not job.cancelled else [])
+            deliver(done, job.result if job.error is None and not job.cancelled else [])
 
         return self.runner.start(
             "Reading accounts", work, cancellable=False, background=True, on_done=loaded
@@ -118,7 +132,7 @@ class Wizards(QObject):
             return await asyncio.to_thread(run)
 
         def finished(job: Job) -> None:
-            done(job.result if job.error is None and not job.cancelled else None)
+            deliver(done, job.result if job.error is None and not job.cancelled else None)
 
         return self.runner.start(
             "Reading the workspace",
@@ -148,36 +162,65 @@ class Wizards(QObject):
             return False
         return True
 
-    def _show(self, wizard: WizardBase) -> WizardBase:
-        self.open_wizards.append(wizard)
-        wizard.open()
-        return wizard
+    def _open(self, kind: str, build: Callable[[], WizardBase]) -> None:
+        """Build and show a wizard once the Qt-free modules behind it are loaded: they load
+        in a worker thread (the operation tables alone take ~80 ms), so opening a wizard
+        never holds up the window; the wizard shows a moment later."""
+        if not self._ready():
+            return
+        missing = [name for name in PRELOAD[kind] if name not in sys.modules]
+
+        def show(_job: Job | None = None) -> None:
+            if self.workspace is None:  # the window closed meanwhile
+                return
+            wizard = build()
+            self.open_wizards.append(wizard)
+            wizard.open()
+            self.opened.emit(wizard)
+
+        if not missing:
+            show()
+            return
+
+        async def load(_progress: Any) -> None:
+            import asyncio
+            import importlib
+
+            for name in missing:
+                await asyncio.to_thread(importlib.import_module, name)
+
+        self.runner.start(
+            "Opening the wizard", load, cancellable=False, background=True, on_done=show
+        )
 
     def closed(self, wizard: WizardBase) -> None:
         if wizard in self.open_wizards:
             self.open_wizards.remove(wizard)
         wizard.deleteLater()
 
-    def open_promotion(self, *, run_id: int | None = None) -> WizardBase | None:
-        if not self._ready():
-            return None
-        from promodesk.ui.wizards.promotion import PromotionWizard
+    def open_promotion(self, *, run_id: int | None = None) -> None:
+        def build() -> WizardBase:
+            from promodesk.ui.wizards.promotion import PromotionWizard
 
-        return self._show(PromotionWizard(self, run_id=run_id))
+            return PromotionWizard(self, run_id=run_id)
 
-    def open_altcraft(self, *, codes_file: Path | None = None) -> WizardBase | None:
-        if not self._ready():
-            return None
-        from promodesk.ui.wizards.altcraft import AltcraftWizard
+        self._open("promotion", build)
 
-        return self._show(AltcraftWizard(self, codes_file=codes_file))
+    def open_altcraft(self, *, codes_file: Path | None = None) -> None:
+        def build() -> WizardBase:
+            from promodesk.ui.wizards.altcraft import AltcraftWizard
 
-    def open_impact(self) -> WizardBase | None:
-        if not self._ready():
-            return None
-        from promodesk.ui.wizards.impact import ImpactWizard
+            return AltcraftWizard(self, codes_file=codes_file)
 
-        return self._show(ImpactWizard(self))
+        self._open("altcraft", build)
+
+    def open_impact(self) -> None:
+        def build() -> WizardBase:
+            from promodesk.ui.wizards.impact import ImpactWizard
+
+            return ImpactWizard(self)
+
+        self._open("impact", build)
 
     def open_code_files(
         self,
@@ -186,27 +229,23 @@ class Wizards(QObject):
         account_id: str | None = None,
         promocode_id: str | None = None,
         run_id: int | None = None,
-    ) -> WizardBase | None:
-        if not self._ready():
-            return None
-        from promodesk.ui.wizards.code_files import CodeFileWizard
+    ) -> None:
+        def build() -> WizardBase:
+            from promodesk.ui.wizards.code_files import CodeFileWizard
 
-        return self._show(
-            CodeFileWizard(
-                self,
-                paths=paths,
-                account_id=account_id,
-                promocode_id=promocode_id,
-                run_id=run_id,
+            return CodeFileWizard(
+                self, paths=paths, account_id=account_id, promocode_id=promocode_id, run_id=run_id
             )
-        )
 
-    def open_export(self) -> WizardBase | None:
-        if not self._ready():
-            return None
-        from promodesk.ui.wizards.allocations import AllocationExportWizard
+        self._open("code_files", build)
 
-        return self._show(AllocationExportWizard(self))
+    def open_export(self) -> None:
+        def build() -> WizardBase:
+            from promodesk.ui.wizards.allocations import AllocationExportWizard
+
+            return AllocationExportWizard(self)
+
+        self._open("allocations", build)
 
     def open_resume_list(self) -> Any:
         if not self._ready():
@@ -218,14 +257,24 @@ class Wizards(QObject):
         dialog.reload()
         return dialog
 
-    def resume(self, run_id: int, kind: str) -> WizardBase | None:
+    def resume(self, run_id: int, kind: str) -> None:
         """Reopen an unfinished wizard ("wizard") or code-file upload ("upload")."""
         if kind == "upload":
-            return self.open_code_files(run_id=run_id)
-        if kind == "wizard":
-            return self.open_promotion(run_id=run_id)
-        self.window.show_message("info", f"There is nothing to resume for a {kind} run.")
-        return None
+            self.open_code_files(run_id=run_id)
+        elif kind == "wizard":
+            self.open_promotion(run_id=run_id)
+        else:
+            self.window.show_message("info", f"There is nothing to resume for a {kind} run.")
+
+
+def deliver(done: Callable[[Any], None], value: Any) -> None:
+    """Hand a background read to the widget that asked, unless it was closed meanwhile (a
+    wizard closed while its accounts were still loading)."""
+    try:
+        done(value)
+    except RuntimeError as error:
+        if "already deleted" not in str(error):
+            raise
 
 
 def _help_menu_action(window: MainWindow) -> QAction | None:

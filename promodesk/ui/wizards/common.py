@@ -78,22 +78,28 @@ class _Refused:
         self.error = error
 
 
-def expected_refusals() -> tuple[type[BaseException], ...]:
-    """What a wizard's work may refuse in words (the window's runner already knows vendor,
-    file and workspace errors)."""
-    from promodesk.services.codes import AllocationExportError
-    from promodesk.services.impact_batch import ImpactFileError
-    from promodesk.services.operations.executor import InputError, NotAllowed
-    from promodesk.services.wizard_runs import PlanError
+# What a wizard's work may refuse in words (the window's runner already knows vendor, file and
+# workspace errors), by module and class: an error of a module not loaded yet cannot be one of
+# them, so checking costs no import (the operation tables take ~80 ms to import).
+REFUSALS = (
+    ("promodesk.services.wizard_runs", "PlanError"),
+    ("promodesk.services.operations.executor", "InputError"),
+    ("promodesk.services.operations.executor", "NotAllowed"),
+    ("promodesk.services.codes", "AllocationExportError"),
+    ("promodesk.services.impact_batch", "ImpactFileError"),
+)
 
-    return (
-        WizardRefusal,
-        PlanError,
-        InputError,
-        NotAllowed,
-        AllocationExportError,
-        ImpactFileError,
-    )
+
+def is_refusal(error: BaseException) -> bool:
+    import sys
+
+    if isinstance(error, WizardRefusal):
+        return True
+    for module, name in REFUSALS:
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(error, getattr(loaded, name)):
+            return True
+    return False
 
 
 class WizardBase(QWizard):
@@ -132,12 +138,13 @@ class WizardBase(QWizard):
         """Run `work` as the wizard's job (one at a time); `on_done(job)` when it ends. A
         refusal in words (a plan that cannot run, inputs a model refuses, an export that
         cannot be made) ends the job with `job.error` set, like a vendor's refusal."""
-        refusals = expected_refusals()
 
         async def guarded(report: Callable[[Progress], None]) -> Any:
             try:
                 return await work(report)
-            except refusals as error:
+            except Exception as error:
+                if not is_refusal(error):
+                    raise
                 return _Refused(error)
 
         def done(job: Job) -> None:
