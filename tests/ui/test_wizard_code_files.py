@@ -146,6 +146,7 @@ def test_dropped_files_are_checked_fixed_and_uploaded(
     to_upload(qtbot, wizard, "pc-spring-welcome")
     plan = wizard.plan
     assert plan is not None and plan.finished
+    assert not wizard.button(QWizard.WizardButton.NextButton).isVisible()  # the last page
     assert wizard.upload_run_page.steps.texts()[0].startswith(
         "✓  Uploaded winter-fixed.csv to pc-spring-welcome"
     )

@@ -692,18 +692,23 @@ class UploadRunPage(WizardPageBase):
     def show_plan(self, plan: Plan, note: str = "") -> None:
         wizard = self.wizard_()
         wizard.plan = plan
+        self.progress.hide()  # the steps and the summary say how it went
         self.steps.set_steps(plan.steps)
         done = [step for step in plan.steps if step.done]
         codes = sum(int(step.inputs.get("codes", 0)) for step in done)
         promocode = plan.steps[0].inputs.get("promocode_id", "") if plan.steps else ""
         if plan.finished:
             self.setTitle("Uploaded")
-            self.progress.finish("Done")
+            what = (
+                Path(plan.steps[0].inputs["path"]).name + " is"
+                if len(plan.steps) == 1
+                else f"All {len(plan.steps):,} files are"
+            )
             self.summary.setText(
-                f"{note}All {count_words(len(plan.steps), 'file')} are in promocode "
-                f"{promocode}: {count_words(codes, 'code')}."
+                f"{note}{what} in promocode {promocode}: {count_words(codes, 'code')}."
             )
             return
+        self.setTitle("Not finished yet")
         self.retry_button.show()
         self.summary.setText(
             f"{note}{len(done)} of {count_words(len(plan.steps), 'file')} uploaded to "
@@ -733,6 +738,9 @@ class UploadRunPage(WizardPageBase):
 
     def ready(self) -> bool:
         return True
+
+    def nextId(self) -> int:
+        return -1  # the last page of an upload (the "Ready" page is for other vendors)
 
 
 class DonePage(WizardPageBase):

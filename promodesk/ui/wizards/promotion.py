@@ -472,6 +472,7 @@ class RunPage(WizardPageBase):
     def show_plan(self, plan: Plan, *, note: str = "") -> None:
         wizard = self.wizard_()
         wizard.plan = plan
+        self.progress.hide()  # the steps and the summary say how it went
         self.steps.set_steps(plan.steps)
         promotion = plan.step("create_promotion")
         if promotion is not None and promotion.status in ("ok", "skipped", "unknown"):
@@ -485,6 +486,7 @@ class RunPage(WizardPageBase):
                 wizard.unique() and wizard.code_page.then_files.isChecked()
             )
         else:
+            self.setTitle("Not finished yet")
             self.retry_button.show()
             self.retry_button.setDefault(True)
             editable = any(step.status == "failed" for step in plan.steps) and not any(
