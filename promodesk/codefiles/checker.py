@@ -394,4 +394,3 @@ def _dominant_width(widths: Counter[int] | None) -> int:
     if numeric < _ZEROS_MIN_CODES or count < _ZEROS_MIN_SHARE * numeric:
         return 0
     return width if any(other < width for other in widths) else 0
-

@@ -102,7 +102,7 @@ def build_indexes(
             while upto < top:
                 token.raise_if_cancelled()
                 progress(Progress(done, total, "Indexing codes for search"))
-                upto = _interruptible(token, _index_chunk, conn, spec, upto, top)
+                upto, top = _interruptible(token, _index_chunk, conn, spec, upto)
                 done += FTS_CHUNK_ROWS
         progress(Progress(total, total, "Search index ready"))
     finally:
@@ -119,10 +119,22 @@ def _interruptible(token: CancelToken, fn, *args):  # type: ignore[no-untyped-de
         raise
 
 
-def _index_chunk(conn: sqlite3.Connection, spec: TableSpec, upto: int, top: int) -> int:
-    last = min(top, upto + FTS_CHUNK_ROWS)
+def _index_chunk(conn: sqlite3.Connection, spec: TableSpec, upto: int) -> tuple[int, int]:
+    """Feed the next chunk of rows above `upto`; returns (watermark now, table's top id).
+
+    Both are read again inside the chunk's transaction: another connection may have moved
+    them since the last chunk (a removal lowers the watermark to the rows that are left;
+    another builder raises it), and the watermark must never pass rows that are gone, or
+    rows that later reuse their ids would count as indexed and never be found."""
     columns = ", ".join(spec.search_columns)
     with transaction(conn):
+        current = indexed_upto(conn, spec)
+        top = int(conn.execute(f"SELECT coalesce(max(id), 0) FROM {spec.name}").fetchone()[0])
+        if current != upto:
+            return current, top
+        last = min(top, upto + FTS_CHUNK_ROWS)
+        if last <= upto:
+            return upto, top
         conn.execute(
             f"INSERT INTO {spec.fts_table}(rowid, {columns}) "
             f"SELECT id, {columns} FROM {spec.name} WHERE id > ? AND id <= ?",
@@ -133,4 +145,4 @@ def _index_chunk(conn: sqlite3.Connection, spec: TableSpec, upto: int, top: int)
             "ON CONFLICT(table_name) DO UPDATE SET indexed_upto = excluded.indexed_upto",
             (spec.name, last),
         )
-    return last
+    return last, top
