@@ -6,7 +6,7 @@ so that they sort correctly as text in SQLite whatever offset the vendor used.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 CANONICAL_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -31,20 +31,23 @@ def is_canonical_utc(text: str) -> bool:
     )
 
 
-def parse_datetime(text: str) -> datetime:
-    """Parse an ISO 8601 date or datetime; one without an offset is taken as UTC.
+def parse_datetime(text: str, *, assume: tzinfo = UTC) -> datetime:
+    """Parse an ISO 8601 date or datetime; one without an offset is taken as being in
+    `assume` (UTC unless the caller knows better, e.g. a file's time zone).
 
     Raises ValueError with a short reason that can be shown to a user.
     """
     value = text.strip()
     if not value:
         raise ValueError("empty date")
+    if value[-4:].upper() in (" UTC", " GMT"):  # as shops and CRMs write it
+        value = value[:-4] + "Z"
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"not an ISO 8601 date: {value[:40]!r}") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        parsed = parsed.replace(tzinfo=assume)
     return parsed.astimezone(UTC)
 
 

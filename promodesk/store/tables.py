@@ -321,4 +321,38 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     IMPACT_CODES,
 )
 
-TABLES_BY_NAME = {spec.name: spec for spec in ALL_TABLES}
+# Every code of every vendor and account in one table (All codes), derived from the tables
+# above by store/inventory.py. Not a vendor table: merges and imports never write it.
+# Its search goes through the vendor tables' own trigram indexes (query.py), so the codes are
+# not indexed twice.
+CODE_INVENTORY = TableSpec(
+    name="code_inventory",
+    columns=(
+        ID,
+        Column("account_id", "Source", "int", sortable=False),
+        Column("vendor", "Vendor"),
+        Column("code", "Code"),
+        Column("status", "Status"),
+        Column("vendor_state", "Vendor's state", sortable=False),
+        Column("program", "Promotion / program"),
+        Column("pool", "Pool"),
+        Column("holder", "Customer / partner"),
+        Column("given_at", "Given", "datetime"),
+        Column("used_at", "Used", "datetime", sortable=False),
+        Column("expires_at", "Expires", "datetime"),
+        Column("source", "Table", "int", sortable=False, visible=False),
+        Column("source_id", "Row", "int", sortable=False, visible=False),
+        Column("code_key", "Same as", sortable=False, visible=False),
+    ),
+    search_columns=("code",),
+    prefix_search_columns=("holder",),
+    filter_columns=("account_id", "vendor", "status", "program", "pool", "code_key"),
+    default_sort="code",
+    key_columns=("code",),
+)
+
+# Tables derived from the vendor tables: the index builder keeps them and their indexes.
+DERIVED_TABLES: tuple[TableSpec, ...] = (CODE_INVENTORY,)
+INDEXED_TABLES: tuple[TableSpec, ...] = ALL_TABLES + DERIVED_TABLES
+
+TABLES_BY_NAME = {spec.name: spec for spec in INDEXED_TABLES}
