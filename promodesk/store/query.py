@@ -329,13 +329,14 @@ def _table_rows(conn: sqlite3.Connection, spec: TableSpec) -> int:
         total = _kept_count(conn, RowQuery(spec))
         if total is not None:
             return total
-    try:
-        row = conn.execute(
-            "SELECT stat FROM sqlite_stat1 WHERE tbl = ? AND stat IS NOT NULL LIMIT 1",
-            (spec.name,),
-        ).fetchone()
-    except sqlite3.OperationalError:  # never analysed: no statistics table
+    analysed = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+    ).fetchone()
+    if analysed is None:
         return 0
+    row = conn.execute(
+        "SELECT stat FROM sqlite_stat1 WHERE tbl = ? AND stat IS NOT NULL LIMIT 1", (spec.name,)
+    ).fetchone()
     if row is None:
         return 0
     first = str(row[0]).split(" ", 1)[0]
