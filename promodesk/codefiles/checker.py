@@ -35,6 +35,7 @@ _ZEROS_MIN_CODES = 10
 _ZEROS_MIN_SHARE = 0.8
 _KEY_BITS = 32  # workspace look-up keys: file index << 32 | line
 
+
 class KnownPlace(Protocol):
     @property
     def key(self) -> int: ...  # the key the code was added with
@@ -353,4 +354,3 @@ def _dominant_width(widths: Counter[int] | None) -> int:
     if numeric < _ZEROS_MIN_CODES or count < _ZEROS_MIN_SHARE * numeric:
         return 0
     return width if any(other < width for other in widths) else 0
-

@@ -7,8 +7,9 @@ the workspace look-up (store, in SQL) and the generator all fold codes with this
 Three stronger sameness tests build on it:
 - a code's *skeleton*: folded, with 0/O, 1/l/I and Cyrillic/Greek letters drawn like Latin
   ones mapped to one character (the code-file checker's look-alike test);
-- its *match key* (`match_key`): folded, without whitespace or invisible characters, which is
-  how a redemption typed into a shop's checkout is matched with the code that was handed out;
+- its *match key* (`match_key`): folded, without invisible characters and the whitespace
+  around it, which is how a redemption typed into a shop's checkout is matched with the code
+  that was handed out;
 - its *collision key* (`collision_key`): the skeleton of the code without invisible
   characters and with compatibility forms (fullwidth Ａ, ligatures) replaced by the plain
   ones: two live codes with the same collision key are one code to a customer.
@@ -88,8 +89,9 @@ def _visible(code: str) -> str:
 
 
 def match_key(code: str) -> str:
-    """The code as a shop compares it: case, whitespace and invisible characters ignored."""
-    return fold_code("".join(_visible(code).split()))
+    """The code as a shop compares it: case, the whitespace around it and invisible
+    characters ignored."""
+    return fold_code(_visible(code).strip())
 
 
 def collision_key(code: str) -> str:

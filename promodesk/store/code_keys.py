@@ -1,9 +1,14 @@
 """`domain.codes.match_key` and `collision_key` as SQL expressions.
 
-Most codes are plain printable ASCII: for them both keys are a few of SQLite's own string
-functions, in C. The others (a non-ASCII letter, a space, an invisible character: more bytes
-than characters, or a character outside '!'..'~') go through the Python function itself,
-registered on the connection, so the two sides can never disagree.
+Most codes are plain ASCII: for them both keys are a few of SQLite's own string functions, in
+C. The others go through the Python function itself, registered on the connection.
+
+- collision key: exact. Any text with a character outside '!'..'~' (non-ASCII, a space, a
+  control character) takes the Python path.
+- match key: runs over every allocation of a reconciliation, so its test is the cheapest
+  there is (more bytes than characters: non-ASCII). ASCII text is `lower(trim(x))`, which is
+  `match_key` unless a tab, a line break or another control character is in the code (no one
+  types those at a checkout; the code-file checker refuses them before upload).
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ def _not_plain(expression: str) -> str:
 
 def match_key_sql(expression: str) -> str:
     return (
-        f"CASE WHEN {_not_plain(expression)} THEN {_MATCH_FUNCTION}({expression}) "
-        f"ELSE lower({expression}) END"
+        f"CASE WHEN length({expression}) = length(CAST({expression} AS BLOB)) "
+        f"THEN lower(trim({expression})) ELSE {_MATCH_FUNCTION}({expression}) END"
     )
 
 

@@ -8,11 +8,12 @@ Two kinds of pool:
 - an Altcraft loyalty program: codes left = its available codes, handed out =
   `altcraft_codes.attached`.
 
-Allocations are counted per quarter hour in SQL (one pass), then put on days of the vendor's
-time zone in Python (a few thousand buckets, whatever the number of codes), so a day is the
-vendor's day. The pace is the average over the last `window` whole days before the data's
-"as of" day; the trend compares the last week with the week before. The per-day series and
-the projection of codes left are returned for the chart.
+Allocations are counted per hour in SQL (one pass; per quarter hour for zones with half-hour
+offsets), then put on days of the vendor's time zone in Python (a few thousand buckets,
+whatever the number of codes), so a day is the vendor's day. The pace is the average over
+the last `window` whole days before the data's "as of" day; the trend compares the last week
+with the week before. The per-day series and the projection of codes left are returned for
+the chart.
 """
 
 from __future__ import annotations
@@ -22,18 +23,18 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from promodesk.domain.dates import DEFAULT_ZONE, zone_named
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
 from promodesk.domain.values import parse_datetime
 from promodesk.domain.vendors import Vendor
+from promodesk.store.timeline import bucket_sql
+from promodesk.store.timeline import per_day as days_of
 
 DEFAULT_THRESHOLD_DAYS = 14
 DEFAULT_WINDOW_DAYS = 14
 _PROJECTION_MAX_DAYS = 365
-# A quarter hour: every time zone's offset is a whole number of them.
-_BUCKET = "substr({t}, 1, 14) || printf('%02d', (CAST(substr({t}, 15, 2) AS INTEGER) / 15) * 15)"
 
 
 @dataclass(frozen=True)
@@ -108,10 +109,11 @@ def pool_runways(
         pools = _optimove_pools(conn) + _altcraft_pools(conn)
         token.raise_if_cancelled()
         progress(Progress(1, 3, "Counting allocations per day"))
-        buckets = _optimove_buckets(conn)
+        in_zones = [zone_named(name) for name in {*(zones or {}).values(), DEFAULT_ZONE}]
+        buckets = _optimove_buckets(conn, bucket_sql("allocated_at", *in_zones))
         token.raise_if_cancelled()
         progress(Progress(2, 3, "Counting attachments per day"))
-        buckets.update(_altcraft_buckets(conn))
+        buckets.update(_altcraft_buckets(conn, bucket_sql("attached", *in_zones)))
     except sqlite3.OperationalError:
         token.raise_if_cancelled()
         raise
@@ -230,9 +232,8 @@ def _account_as_of(conn: sqlite3.Connection, account_id: int, own: str) -> str:
 Buckets = dict[tuple[int, str, str], dict[str, int]]
 
 
-def _optimove_buckets(conn: sqlite3.Connection) -> Buckets:
+def _optimove_buckets(conn: sqlite3.Connection, bucket: str) -> Buckets:
     found: Buckets = defaultdict(dict)
-    bucket = _BUCKET.format(t="allocated_at")
     for account_id, promocode, at, count in conn.execute(
         f"SELECT account_id, promocode_id, {bucket}, count(*) FROM optimove_allocations "
         "GROUP BY 1, 2, 3"
@@ -241,9 +242,8 @@ def _optimove_buckets(conn: sqlite3.Connection) -> Buckets:
     return found
 
 
-def _altcraft_buckets(conn: sqlite3.Connection) -> Buckets:
+def _altcraft_buckets(conn: sqlite3.Connection, bucket: str) -> Buckets:
     found: Buckets = defaultdict(dict)
-    bucket = _BUCKET.format(t="attached")
     for account_id, loyalty_id, at, count in conn.execute(
         f"SELECT account_id, loyalty_id, {bucket}, count(*) FROM altcraft_codes "
         "WHERE attached <> '' GROUP BY 1, 2, 3"
@@ -261,10 +261,7 @@ def _runway(
     window_days: int,
 ) -> Runway:
     zone = zone_named(zone_name)
-    by_day: dict[date, int] = defaultdict(int)
-    for bucket, count in buckets.items():
-        moment = datetime.strptime(bucket, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
-        by_day[moment.astimezone(zone).date()] += count
+    by_day = days_of(buckets, zone)
     as_of_day = (
         parse_datetime(pool.as_of).astimezone(zone).date()
         if pool.as_of
