@@ -50,19 +50,17 @@ def zone_problem(name: str) -> str:
     return ""
 
 
-def local_zone() -> tzinfo:
-    zone = datetime.now().astimezone().tzinfo
-    return zone if zone is not None else UTC
+LOCAL: None = None  # the computer's own clock (summer time as it was on each date)
 
 
-def _zone_label(moment: datetime, zone: tzinfo) -> str:
+def _zone_label(moment: datetime, zone: tzinfo | None) -> str:
     if zone is UTC or getattr(zone, "key", "") == "UTC":
         return "UTC"
     return moment.tzname() or str(zone)
 
 
-def show(utc_text: str, zone: tzinfo) -> str:
-    """'2026-11-20 12:30 MSK' for a stored date ('' stays '')."""
+def show(utc_text: str, zone: tzinfo | None) -> str:
+    """'2026-11-20 12:30 MSK' for a stored date ('' stays ''); zone LOCAL: the computer's."""
     if not utc_text:
         return ""
     moment = parse_datetime(utc_text).astimezone(zone)
@@ -88,7 +86,7 @@ def shown_date(utc_text: str, vendor_zone: str = DEFAULT_ZONE) -> ShownDate:
     zone = zone_named(vendor_zone)
     return ShownDate(
         utc=show(utc_text, UTC),
-        local=show(utc_text, local_zone()),
+        local=show(utc_text, LOCAL),
         vendor=show(utc_text, zone),
         vendor_zone=zone.key,
     )

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from promodesk.atomic import atomic_write
+from promodesk.domain.dates import zone_problem
 from promodesk.domain.vendors import Vendor
 from promodesk.services.paths import config_dir
 from promodesk.services.secrets import KeychainStatus, SecretStore, secret_problem
@@ -74,6 +75,8 @@ def check_settings(vendor: Vendor, settings: Mapping[str, str]) -> list[str]:
             problems.append(f"{field.label} must be a number")
         elif value and field.kind == "choice" and value not in field.choices:
             problems.append(f"{field.label} must be one of {', '.join(field.choices)}")
+        elif value and field.kind == "zone" and zone_problem(value):
+            problems.append(f"{field.label}: {zone_problem(value)}")
     return problems
 
 
