@@ -31,9 +31,10 @@ def is_canonical_utc(text: str) -> bool:
     )
 
 
-def parse_datetime(text: str, *, assume: tzinfo = UTC) -> datetime:
+def parse_datetime(text: str, *, assume: tzinfo | None = UTC) -> datetime:
     """Parse an ISO 8601 date or datetime; one without an offset is taken as being in
-    `assume` (UTC unless the caller knows better, e.g. a file's time zone).
+    `assume` (UTC unless the caller knows better, e.g. a file's time zone; None: the
+    computer's own time zone, for what a user types).
 
     Raises ValueError with a short reason that can be shown to a user.
     """
@@ -47,7 +48,7 @@ def parse_datetime(text: str, *, assume: tzinfo = UTC) -> datetime:
     except ValueError:
         raise ValueError(f"not an ISO 8601 date: {value[:40]!r}") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=assume)
+        parsed = parsed.replace(tzinfo=assume) if assume is not None else parsed.astimezone()
     return parsed.astimezone(UTC)
 
 

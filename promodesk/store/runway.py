@@ -64,7 +64,7 @@ class Runway:
         what = f"{self.kind} {self.pool}"
         fallback = f" and customers get the fallback code {self.fallback}" if self.fallback else ""
         if self.left is None:
-            return f"{what}: codes left unknown ({self.left_from})"
+            return f"{what}: codes left {self.left_from}"
         if self.left <= 0:
             return f"{what} has no codes left{fallback}"
         if self.days_left is None:
@@ -182,7 +182,7 @@ def _optimove_pools(conn: sqlite3.Connection) -> list[_PoolRow]:
             left_from = "pool size less the allocations in the workspace"
         else:
             left = None
-            left_from = "refresh the account (Optimove says how many codes are left)"
+            left_from = "unknown offline: refresh the account, Optimove says how many are left"
         pools.append(
             _PoolRow(
                 Vendor.OPTIMOVE,

@@ -120,7 +120,10 @@ def test_optimove_promocodes(workspace: sqlite3.Connection) -> None:
     assert not slow.under_threshold
     unknown = pools["pc-unknown"]
     assert unknown.left is None and unknown.runway_days is None
-    assert "refresh the account" in unknown.message
+    assert unknown.message == (
+        "promocode pc-unknown: codes left unknown offline: refresh the account, Optimove says "
+        "how many are left"
+    )
     assert [r.pool for r in under_threshold(pool_runways(workspace, today=date(2026, 11, 22)))] == [
         "pc-fast"
     ]
