@@ -106,8 +106,12 @@ def where_clause(
     params: dict[str, Any] = {}
     sort = query.sort_column
 
+    # With `walk`, a filter column is only checked (unary +: its index is not used), unless
+    # it is the sort column or has an index of its own in the default order.
+    indexed = set(spec.sorted_filters) if sort == spec.default_sort else set()
+
     def column_term(column: str) -> str:
-        return f"+{column}" if walk and column != sort else column
+        return f"+{column}" if walk and column != sort and column not in indexed else column
 
     for number, (column, value) in enumerate(query.equals):
         parts.append(f"{column_term(column)} = :eq{number}")

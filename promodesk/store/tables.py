@@ -37,6 +37,10 @@ class TableSpec:
     fts: bool = False
     # Columns that identify a row for humans (copy, details title).
     key_columns: tuple[str, ...] = field(default=())
+    # Filters served in the default order by an index of their own (filter, default sort):
+    # the first page of a filter whose rows cluster somewhere in that order (a vendor's codes
+    # share a prefix) is then one index range, not a walk past the other rows.
+    sorted_filters: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -53,7 +57,7 @@ class TableSpec:
         return f"fts_{self.name}"
 
     def derived_indexes(self) -> dict[str, str]:
-        """Index name -> column, for every sortable or filterable column.
+        """Index name -> column(s), for every sortable or filterable column.
 
         Built after the data lands (see store.indexer) so that a million-row import does not pay
         for them row by row; SQLite keeps them current afterwards.
@@ -65,7 +69,10 @@ class TableSpec:
         for name in (*self.filter_columns, *self.prefix_search_columns):
             if name not in wanted:
                 wanted.append(name)
-        return {f"ix_{self.name}__{name}": name for name in wanted}
+        indexes = {f"ix_{self.name}__{name}": name for name in wanted}
+        for name in self.sorted_filters:
+            indexes[f"ix_{self.name}__{name}__{self.default_sort}"] = f"{name}, {self.default_sort}"
+        return indexes
 
 
 def _count(name: str, label: str) -> Column:
@@ -349,6 +356,7 @@ CODE_INVENTORY = TableSpec(
     filter_columns=("account_id", "vendor", "status", "program", "pool", "code_key"),
     default_sort="code",
     key_columns=("code",),
+    sorted_filters=("account_id", "vendor", "status"),
 )
 
 # Tables derived from the vendor tables: the index builder keeps them and their indexes.
