@@ -19,7 +19,7 @@ from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_prog
 from promodesk.store import inventory
 from promodesk.store.db import transaction
 from promodesk.store.query import indexed_upto
-from promodesk.store.tables import CODE_INVENTORY, INDEXED_TABLES, TableSpec
+from promodesk.store.tables import CODE_INVENTORY, DERIVED_TABLES, INDEXED_TABLES, TableSpec
 
 FTS_CHUNK_ROWS = 25_000
 
@@ -93,35 +93,53 @@ def build_indexes(
     if work.empty:
         return work
     total = work.units
-    done = 0
     unregister = token.on_cancel(conn.interrupt)
     try:
-        done = _feed_inventory(conn, work, token, progress, total)
-        missing = _missing_indexes(conn) if work.inventory_backlog else work.missing_indexes
-        total += (len(missing) - len(work.missing_indexes)) * 100_000
-        for spec, index_name, column in missing:
-            token.raise_if_cancelled()
-            progress(Progress(done, total, f"Indexing {spec.name.replace('_', ' ')} for sorting"))
-            _interruptible(
-                token,
-                conn.execute,
-                f"CREATE INDEX IF NOT EXISTS {index_name} ON {spec.name}({column})",
-            )
-            done += 100_000
-        if missing:
-            # Fresh statistics so the planner picks these indexes for filtered sorts.
-            conn.execute("PRAGMA analysis_limit = 2000")
-            _interruptible(token, conn.execute, "ANALYZE")
+        # What the vendor panels wait for first: their sort indexes, then their search
+        # index; then the inventory of all codes: its new rows, then its own indexes.
+        derived = {spec.name for spec in DERIVED_TABLES}
+        vendor_indexes = [entry for entry in work.missing_indexes if entry[0].name not in derived]
+        done = _create_indexes(conn, vendor_indexes, token, progress, 0, total)
         for spec, upto, top in work.fts_backlog:
             while upto < top:
                 token.raise_if_cancelled()
                 progress(Progress(done, total, "Indexing codes for search"))
                 upto = _interruptible(token, _index_chunk, conn, spec, upto, top)
                 done += FTS_CHUNK_ROWS
+        done += _feed_inventory(conn, work, token, progress, done, total)
+        inventory_indexes = [entry for entry in _missing_indexes(conn) if entry[0].name in derived]
+        total += (len(vendor_indexes) + len(inventory_indexes) - len(work.missing_indexes)) * (
+            100_000
+        )
+        done = _create_indexes(conn, inventory_indexes, token, progress, done, total)
+        if vendor_indexes or inventory_indexes:
+            # Fresh statistics so the planner picks these indexes for filtered sorts.
+            conn.execute("PRAGMA analysis_limit = 2000")
+            _interruptible(token, conn.execute, "ANALYZE")
         progress(Progress(total, total, "Search index ready"))
     finally:
         unregister()
     return work
+
+
+def _create_indexes(
+    conn: sqlite3.Connection,
+    indexes: list[tuple[TableSpec, str, str]],
+    token: CancelToken,
+    progress: ProgressFn,
+    done: int,
+    total: int,
+) -> int:
+    for spec, index_name, column in indexes:
+        token.raise_if_cancelled()
+        progress(Progress(done, total, f"Indexing {spec.name.replace('_', ' ')} for sorting"))
+        _interruptible(
+            token,
+            conn.execute,
+            f"CREATE INDEX IF NOT EXISTS {index_name} ON {spec.name}({column})",
+        )
+        done += 100_000
+    return done
 
 
 def _feed_inventory(
@@ -129,6 +147,7 @@ def _feed_inventory(
     work: IndexWork,
     token: CancelToken,
     progress: ProgressFn,
+    start: int,
     total: int,
 ) -> int:
     """The rows the vendor tables gained, into the inventory, a chunk per transaction. When
@@ -143,7 +162,7 @@ def _feed_inventory(
         upto = feed.fed_upto
         while upto < feed.top:
             token.raise_if_cancelled()
-            progress(Progress(done, total, "Adding codes to All codes"))
+            progress(Progress(start + done, total, "Adding codes to All codes"))
             with transaction(conn):
                 last = _interruptible(token, inventory.feed_chunk, conn, feed.table, upto, feed.top)
             done += last - upto

@@ -44,6 +44,8 @@ COLUMNS: tuple[str, ...] = (
     "used_at",
     "expires_at",
 )
+# What a change of a vendor row can change in its inventory row.
+_FOLLOWED = tuple(column for column in COLUMNS if column not in ("source", "source_id"))
 # Rows fed per transaction: short enough that a concurrent import waits little.
 FEED_CHUNK_ROWS = 100_000
 
@@ -321,27 +323,52 @@ def follow_changes(conn: sqlite3.Connection, table: str, ids_sql: str, *params: 
     fresh = ", ".join(f"f.{column}" for column in COLUMNS)
     current = ", ".join(f"i.{column}" for column in COLUMNS)
     conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS inventory_stale(id INTEGER PRIMARY KEY, kept INTEGER)"
+        "CREATE TEMP TABLE IF NOT EXISTS inventory_stale(id INTEGER PRIMARY KEY, "
+        "source INTEGER, source_id INTEGER, fresh INTEGER)"
     )
     conn.execute("DELETE FROM temp.inventory_stale")
-    # The inventory rows in question, and whether each still says what the vendor row says.
+    # The inventory rows in question that no longer say what the vendor row says, and
+    # whether the vendor row still holds a code (fresh) or no longer does.
     conn.execute(
-        f"INSERT INTO temp.inventory_stale(id, kept) SELECT i.id, EXISTS (SELECT 1 FROM "
-        f"temp.inventory_fresh f WHERE f.source = i.source AND f.source_id = i.source_id "
-        f"AND ({fresh}) IS ({current})) FROM main.{INVENTORY} i WHERE {old}",
+        "INSERT INTO temp.inventory_stale(id, source, source_id, fresh) SELECT i.id, i.source, "
+        "i.source_id, EXISTS (SELECT 1 FROM temp.inventory_fresh f WHERE f.source = i.source "
+        f"AND f.source_id = i.source_id) FROM main.{INVENTORY} i WHERE {old} AND NOT EXISTS "
+        "(SELECT 1 FROM temp.inventory_fresh f WHERE f.source = i.source "
+        f"AND f.source_id = i.source_id AND ({fresh}) IS ({current}))",
         params,
     )
-    changed = "id IN (SELECT id FROM temp.inventory_stale WHERE kept = 0)"
-    _move_counts(conn, _grouped(changed), -1)
-    conn.execute(f"DELETE FROM main.{INVENTORY} WHERE {changed}")
-    # What is left of them is unchanged; the fresh rows not among them are new or changed
-    # (a changed row comes back under a new id: it is a handful of rows per write).
+    stale = "id IN (SELECT id FROM temp.inventory_stale)"
+    _move_counts(conn, _grouped(stale), -1)
+    conn.execute(
+        f"DELETE FROM main.{INVENTORY} WHERE id IN (SELECT id FROM temp.inventory_stale "
+        "WHERE fresh = 0)"
+    )
+    # Changed rows are updated in place, setting only the columns that differ somewhere: an
+    # update rewrites the index entries of the columns it sets, and the inventory has an
+    # index for most columns (a state change touches the status indexes, not fifteen).
+    pairs = (
+        "FROM temp.inventory_stale s JOIN temp.inventory_fresh f ON f.source = s.source "
+        f"AND f.source_id = s.source_id JOIN main.{INVENTORY} i ON i.id = s.id WHERE s.fresh = 1"
+    )
+    differing = conn.execute(
+        f"SELECT {', '.join(f'max(i.{c} IS NOT f.{c})' for c in _FOLLOWED)} {pairs}"
+    ).fetchone()
+    columns = [column for column, differs in zip(_FOLLOWED, differing, strict=True) if differs]
+    if columns:
+        conn.execute(
+            f"UPDATE main.{INVENTORY} SET ({', '.join(columns)}) = (SELECT "
+            f"{', '.join(f'f.{c}' for c in columns)} FROM temp.inventory_fresh f "
+            f"WHERE f.source = {INVENTORY}.source AND f.source_id = {INVENTORY}.source_id) "
+            f"WHERE id IN (SELECT s.id {pairs})"
+        )
     before = int(conn.execute(f"SELECT coalesce(max(id), 0) FROM {INVENTORY}").fetchone()[0])
     conn.execute(
         f"INSERT INTO main.{INVENTORY}({', '.join(COLUMNS)}) SELECT {fresh} "
         f"FROM temp.inventory_fresh f WHERE NOT EXISTS (SELECT 1 FROM main.{INVENTORY} i "
         "WHERE i.source = f.source AND i.source_id = f.source_id)"
     )
+    # The changed rows as they are now, and the new ones.
+    _move_counts(conn, _grouped(stale), 1)
     _move_counts(conn, _grouped("id > ?"), 1, before)
 
 
