@@ -88,9 +88,10 @@ def workspace_with(allocations: int, redemptions: int) -> tuple[Path, float]:
         import_file(conn, export)
         build_indexes(conn)
         shop = Path(folder) / "orders.csv"
-        with export.open(newline="", encoding="utf-8") as source, shop.open(
-            "w", newline="", encoding="utf-8"
-        ) as target:
+        with (
+            export.open(newline="", encoding="utf-8") as source,
+            shop.open("w", newline="", encoding="utf-8") as target,
+        ):
             rows = csv.reader(source)
             next(rows)
             writer = csv.writer(target)

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Take the README screenshots: the real window on a fresh demo workspace, one per vendor.
+"""Take the README screenshots: the real window on a fresh demo workspace, one per vendor,
+the Accounts dialog and the import history, at the size a first start gets on a 1366x768
+laptop screen (the window sizes itself to the screen).
 
-xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py [--out DIR]
+QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1366x768x24" \
+    .venv/bin/python scripts/screenshots.py [--out DIR]
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ async def shoot(out: Path) -> None:
     scratch = Path(tempfile.mkdtemp())
     settings = QSettings(str(scratch / "s.ini"), QSettings.Format.IniFormat)
     window = MainWindow(TaskRunner(), settings, accounts_path=scratch / "accounts.json")
-    window.resize(1500, 880)
     window.show()
     path = await ensure_demo_workspace(scratch / "Demo.promodesk")
     await window.open_workspace(path).as_future()
@@ -55,7 +57,9 @@ async def shoot(out: Path) -> None:
         target = out / f"{vendor.value}.png"
         window.grab().save(str(target))
         print(target)
+        window.message_bar.dismiss()  # the Demo's note shows in the first shot only
     await shoot_accounts(window, out)
+    await shoot_import_history(window, out)
     window.close()
     await window.shutdown()
 
@@ -87,6 +91,21 @@ async def shoot_accounts(window: Any, out: Path) -> None:
     dialog.grab().save(str(out / "accounts.png"))
     print(out / "accounts.png")
     dialog.hide()
+
+
+async def shoot_import_history(window: Any, out: Path) -> None:
+    from promodesk.qt import QApplication
+
+    window.message_bar.dismiss()
+    dialog = window.show_import_history()
+    await dialog.reload().as_future()
+    dialog.move(window.geometry().center() - dialog.rect().center())
+    dialog.view.selectRow(1)
+    await asyncio.sleep(0.3)
+    QApplication.processEvents()
+    dialog.grab().save(str(out / "import-history.png"))
+    print(out / "import-history.png")
+    dialog.close()
 
 
 def main() -> None:

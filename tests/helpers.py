@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
-from collections.abc import Iterable, Sequence
+import os
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from promodesk.domain.records import ALLOCATION_COLUMNS
@@ -96,3 +99,24 @@ def write_json(path: Path, value: object) -> Path:
 
 def count(conn, table: str) -> int:
     return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+@contextlib.contextmanager
+def named_pipe(path: Path) -> Iterator[Path]:
+    """A FIFO at `path`. Should something block reading it, a watchdog writes to it after 30 s,
+    so that a test fails instead of hanging forever."""
+    os.mkfifo(path)
+    done = threading.Event()
+
+    def unblock() -> None:
+        if not done.wait(30):
+            with open(path, "wb") as writer:
+                writer.write(b"watchdog\n")
+
+    watchdog = threading.Thread(target=unblock, daemon=True)
+    watchdog.start()
+    try:
+        yield path
+    finally:
+        done.set()
+        watchdog.join()

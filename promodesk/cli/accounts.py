@@ -16,7 +16,8 @@ import os
 import sys
 from typing import Any
 
-from promodesk.cli.common import error, printable
+from promodesk.cli.common import error
+from promodesk.domain.text import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

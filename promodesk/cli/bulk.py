@@ -22,9 +22,10 @@ from promodesk.cli.common import (
     ProgressLine,
     add_workspace_argument,
     error,
-    printable,
+    tsv,
     workspace_of,
 )
+from promodesk.domain.text import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -61,8 +62,38 @@ def register(commands: Any) -> None:
     bulk.set_defaults(run=_bulk)
 
 
+# A plan is a list of targets (codes, ids): a few MB holds hundreds of thousands of them.
+MAX_PLAN_BYTES = 32 * 1024 * 1024
+
+
+def _plan_text(source: Path) -> str:
+    """The plan file's text, refused with the line when it is not a plan: not a regular file
+    (a FIFO would never end), too large, not UTF-8, or holding control characters."""
+    from promodesk.domain.text import control_character_at, describe_control_character, file_label
+    from promodesk.store.importers.base import open_regular
+
+    with open_regular(source) as handle:
+        data = handle.read(MAX_PLAN_BYTES + 1)
+    name = file_label(source)
+    if len(data) > MAX_PLAN_BYTES:
+        raise ValueError(f"{name}: larger than {MAX_PLAN_BYTES >> 20} MB; split it into parts")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as problem:
+        line = data.count(b"\n", 0, problem.start) + 1
+        raise ValueError(
+            f"{name}: line {line}: the text is not UTF-8 (byte 0x{data[problem.start]:02X}); "
+            "save it as UTF-8"
+        ) from None
+    for number, line in enumerate(text.split("\n"), start=1):
+        at = control_character_at(line.removesuffix("\r"), allow_tab=True)
+        if at >= 0:
+            raise ValueError(f"{name}: line {number}: {describe_control_character(line, at)}")
+    return text
+
+
 def _items(source: Path, operation: Any, shared: dict[str, str]) -> list[dict[str, Any]]:
-    text = source.read_text(encoding="utf-8-sig")
+    text = _plan_text(source)
     lines = [line for line in text.splitlines() if line.strip()]
     fields = set(operation.inputs.model_fields)
     header = next(csv.reader(lines[:1])) if lines else []
@@ -82,6 +113,7 @@ def _bulk(args: argparse.Namespace) -> int:
     from promodesk.services.live import LiveWork, UnknownAccount
     from promodesk.services.operations.executor import InputError, NotAllowed
     from promodesk.services.workspace_session import EXPECTED_ERRORS
+    from promodesk.store.importers.base import ImportFileError
 
     workspace = workspace_of(args)
     if not workspace.exists():
@@ -113,7 +145,7 @@ def _bulk(args: argparse.Namespace) -> int:
             shared = dict(item.split("=", 1) for item in args.set if "=" in item)
             try:
                 items = _items(args.source, chosen, shared)
-            except (OSError, ValueError) as problem:
+            except (OSError, ValueError, ImportFileError) as problem:
                 error(str(problem))
                 return EXIT_USAGE
             run_id = await runner.plan(account, chosen, items)
@@ -155,7 +187,7 @@ async def _execute(
 ) -> int:
     def show(item: Any) -> None:
         print(
-            printable(f"{item.position}\t{item.status}\t{item.target}\t{item.message}"),
+            tsv(item.position, item.status, item.target, item.message),
             flush=True,
         )
 
@@ -238,6 +270,6 @@ async def _status(runner: Any, run_id: int, *, as_json: bool) -> int:
         )
     else:
         for item in items:
-            print(printable(f"{item.position}\t{item.status}\t{item.target}\t{item.message}"))
+            print(tsv(item.position, item.status, item.target, item.message))
         print(printable(f"bulk run {run_id}: {summary.text()}"), file=sys.stderr)
     return EXIT_OK

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from promodesk.domain.jobs import Progress
+from promodesk.domain.text import printable as _printable
 
 
 class ProgressLine:
@@ -62,16 +63,27 @@ def workspace_of(args: argparse.Namespace) -> Path:
 
 
 def printable(text: object) -> str:
-    """Text safe for a terminal: control characters (ESC, CR, ...) from data shown escaped,
-    so a file name or a vendor message cannot move the cursor or recolour the screen."""
-    return "".join(
-        char if char.isprintable() or char in "\n\t" else f"\\x{ord(char):02x}"
-        for char in str(text)
-    )
+    """Any object as text for a terminal: promodesk.domain.text.printable of str(text), which
+    escapes control characters, line breaks and tabs included (a file name or a vendor
+    message must not move the cursor, recolour the screen or forge a line of output)."""
+    return _printable(str(text))
+
+
+def say(label: str, text: object) -> None:
+    """One line on stderr, e.g. "error: bad.csv: line 3: ...". Text from files and vendors
+    (names, values, messages) is shown escaped: an ESC, a carriage return or a line break in
+    it must not reach the terminal (it could rewrite the screen, or forge a line of output)."""
+    print(f"{label}: {printable(text)}" if label else printable(text), file=sys.stderr)
 
 
 def error(text: str) -> None:
-    print(f"error: {printable(text)}", file=sys.stderr)
+    say("error", text)
+
+
+def tsv(*fields: object) -> str:
+    """One tab-separated line of output; a tab or line break inside a field is escaped, so
+    that it cannot add a column or a line."""
+    return "\t".join(printable(field) for field in fields)
 
 
 def add_workspace_choice(parser: argparse.ArgumentParser, *, what: str) -> None:

@@ -19,9 +19,9 @@ from promodesk.cli.common import (
     ProgressLine,
     add_workspace_argument,
     error,
-    printable,
     workspace_of,
 )
+from promodesk.domain.text import printable
 
 T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
@@ -48,7 +48,7 @@ def register(commands: Any) -> None:
         "arguments. A create repeated after a lost answer never makes a second one.",
         add_help=False,
     )
-    do.add_argument("account", metavar="ACCOUNT")
+    do.add_argument("account", metavar="ACCOUNT", nargs="?")
     do.add_argument("--list", action="store_true", help="list the operations and their fields")
     _add_do_options(do)
     do.add_argument("operation", metavar="OPERATION", nargs="?")
@@ -135,9 +135,11 @@ def _do(args: argparse.Namespace) -> int:
 
     if args.operation == "--list" or "--list" in args.fields:
         args.list = True
-    if args.help and not args.operation:
+    if "-h" in args.fields or "--help" in args.fields:
+        args.help = True
+    if not args.account or (args.help and not args.operation):
         args.parser.print_help()
-        return EXIT_OK
+        return EXIT_OK if args.help else EXIT_USAGE
     if args.fields and args.workspace is None:
         # --workspace given after the operation's fields
         for number, word in enumerate(args.fields[:-1]):
@@ -145,7 +147,7 @@ def _do(args: argparse.Namespace) -> int:
                 args.workspace = Path(args.fields[number + 1])
 
     async def work() -> int:
-        live = _live(args, create=bool(args.operation) and not args.list)
+        live = _live(args, create=bool(args.operation) and not (args.list or args.help))
         try:
             account = await live.find_account(args.account)
             if args.list or not args.operation:
@@ -158,7 +160,7 @@ def _do(args: argparse.Namespace) -> int:
             except KeyError as problem:
                 error(str(problem.args[0]))
                 return EXIT_USAGE
-            field_parser = _field_parser(chosen, account.name)
+            field_parser = _field_parser(chosen, args.account)
             parsed = vars(field_parser.parse_args(args.fields))
             args.json = args.json or parsed.pop("json")
             if args.help or parsed.pop("help"):

@@ -145,14 +145,14 @@ def _run(args: argparse.Namespace) -> int:
 def since_moment(text: str) -> str:
     """--since as canonical UTC: '7d' / '24h' ago, or a date/time typed in local time (or
     with its own offset), through the one date parser."""
-    from promodesk.domain.values import CANONICAL_FORMAT, parse_datetime
+    from promodesk.domain.values import CANONICAL_FORMAT, parse_instant
 
     value = text.strip().lower()
     if value[:-1].isdigit() and value[-1:] in ("d", "h"):
         amount = int(value[:-1])
         delta = timedelta(days=amount) if value.endswith("d") else timedelta(hours=amount)
         return (datetime.now(UTC) - delta).strftime(CANONICAL_FORMAT)
-    return parse_datetime(text, assume=None).strftime(CANONICAL_FORMAT)
+    return parse_instant(text, assume=None).strftime(CANONICAL_FORMAT)
 
 
 class Document:

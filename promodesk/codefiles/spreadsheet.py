@@ -94,8 +94,8 @@ def write_csv(
             written += len(batch)
             if on_rows is not None and len(batch) == every:
                 on_rows(written)
-    if on_rows is not None:
-        on_rows(written)
+        if on_rows is not None:
+            on_rows(written)  # inside the block: a cancel now still abandons the file
     return written
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from promodesk.domain.values import parse_datetime
+from promodesk.domain.values import parse_instant
 
 DEFAULT_ZONE = "UTC"
 _SHOWN = "%Y-%m-%d %H:%M"
@@ -63,7 +63,7 @@ def show(utc_text: str, zone: tzinfo | None) -> str:
     """'2026-11-20 12:30 MSK' for a stored date ('' stays ''); zone LOCAL: the computer's."""
     if not utc_text:
         return ""
-    moment = parse_datetime(utc_text).astimezone(zone)
+    moment = parse_instant(utc_text).astimezone(zone)
     return f"{moment.strftime(_SHOWN)} {_zone_label(moment, zone)}"
 
 
@@ -98,7 +98,7 @@ def date_only_expiry(utc_text: str, vendor_zone: str = DEFAULT_ZONE) -> str:
     day in that zone, not at its end. Says when, in words; '' for any other expiry."""
     if not utc_text:
         return ""
-    moment = parse_datetime(utc_text)
+    moment = parse_instant(utc_text)
     zone = zone_named(vendor_zone)
     vendor_is_utc = zone.key == "UTC"
     for clock in (zone,) if vendor_is_utc else (zone, UTC):

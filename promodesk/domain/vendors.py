@@ -14,11 +14,24 @@ class Vendor(StrEnum):
     def display_name(self) -> str:
         return _DISPLAY_NAMES[self]
 
+    @property
+    def max_code_length(self) -> int:
+        """The longest promo code promodesk accepts from this vendor (files and answers)."""
+        return _MAX_CODE_LENGTHS[self]
+
 
 _DISPLAY_NAMES = {
     Vendor.OPTIMOVE: "Optimove",
     Vendor.ALTCRAFT: "Altcraft",
     Vendor.IMPACT: "impact.com",
+}
+# impact.com documents 255 characters for every string. Optimove and Altcraft document no
+# limit for codes; theirs are a few dozen characters, so the same bound is generous and keeps
+# a hostile file from putting a 100 MB "code" in a table cell.
+_MAX_CODE_LENGTHS = {
+    Vendor.OPTIMOVE: 255,
+    Vendor.ALTCRAFT: 255,
+    Vendor.IMPACT: 255,
 }
 
 

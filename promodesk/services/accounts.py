@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import stat
 import time
 import uuid
 from collections.abc import Mapping
@@ -14,14 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+import httpx
+from pydantic import BaseModel, Field, ValidationError
 
 from promodesk.atomic import atomic_write
 from promodesk.domain.dates import zone_problem
 from promodesk.domain.vendors import Vendor
 from promodesk.services.paths import config_dir
+from promodesk.services.reachability import why_unreachable
 from promodesk.services.secrets import KeychainStatus, SecretStore, secret_problem
-from promodesk.vendors.errors import VendorError
+from promodesk.vendors.errors import NetworkError, VendorError
 from promodesk.vendors.fake_support import SandboxTransport
 from promodesk.vendors.http import PROBE_TIMEOUT
 from promodesk.vendors.registry import VENDORS, VendorClient
@@ -32,6 +35,8 @@ CHECK_WITHIN_S = PROBE_TIMEOUT
 _CHECK_SLACK_S = 2.0
 
 SANDBOX_PREFIX = "sandbox-"
+# accounts.json holds a few settings per account: anything this big is not it.
+_MAX_SETTINGS_BYTES = 10 * 1024 * 1024
 
 
 class Account(BaseModel):
@@ -88,27 +93,76 @@ class AccountStore:
         self.notice = ""  # set when a damaged file was put aside (the dialog shows it)
 
     def load(self) -> list[Account]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        """The user's accounts; [] when there are none or the file is damaged (then it is
+        kept aside and `notice` says so). Never raises for what is in the file."""
+        data = self._read()
+        if data is None:
             return []
         try:
-            data = json.loads(text)
-            return [Account.model_validate(item) for item in data["accounts"]]
-        except (ValueError, KeyError, TypeError) as error:
-            self._put_aside(error)
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data.count(b"\n", 0, error.start) + 1
+            self._put_aside(f"line {line}: byte 0x{data[error.start]:02X} is not UTF-8 text")
             return []
+        try:
+            parsed = json.loads(text)
+            return [Account.model_validate(item) for item in parsed["accounts"]]
+        except json.JSONDecodeError as error:
+            self._put_aside(f"line {error.lineno}: {error.msg}")
+        except RecursionError:
+            self._put_aside("it is nested too deeply to be promodesk's settings")
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "an account"
+            self._put_aside(f"{where}: {first['msg']}")
+        except (KeyError, TypeError):  # valid JSON, but not {"accounts": [...]}
+            self._put_aside("it does not hold an account list")
+        return []
 
-    def _put_aside(self, error: Exception) -> None:
+    def _read(self) -> bytes | None:
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self.notice = self._unreadable(error)
+            return None
+        if not stat.S_ISREG(status.st_mode):  # a folder (or a pipe) where the file should be
+            self._put_aside("it is a folder or a special file, not a settings file")
+            return None
+        if status.st_size > _MAX_SETTINGS_BYTES:
+            self._put_aside(f"it is {status.st_size:,} bytes, far too large for account settings")
+            return None
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            self.notice = self._unreadable(error)
+            return None
+
+    def _unreadable(self, error: OSError) -> str:
+        return (
+            f"{self.path} could not be read ({error.strerror}); only the built-in sandbox "
+            "accounts are listed until it can be."
+        )
+
+    def _put_aside(self, problem: str) -> None:
         """Keep a damaged file (never overwrite what a user may want back) and start afresh."""
-        where = (
-            f"line {error.lineno}: {error.msg}" if isinstance(error, json.JSONDecodeError) else ""
-        )
-        problem = where or (str(error).splitlines()[0] if str(error) else type(error).__name__)
-        kept = self.path.with_name(
-            f"{self.path.stem}.damaged-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        )
-        os.replace(self.path, kept)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        kept = self.path.with_name(f"{self.path.stem}.damaged-{stamp}.json")
+        number = 1
+        while kept.exists():
+            number += 1
+            kept = self.path.with_name(f"{self.path.stem}.damaged-{stamp}-{number}.json")
+        try:
+            os.replace(self.path, kept)
+        except OSError as error:
+            self.notice = (
+                f"{self.path} could not be read ({problem}) nor moved aside ({error.strerror}); "
+                "only the built-in sandbox accounts are listed."
+            )
+            return
         self.notice = (
             f"{self.path} could not be read ({problem}). It was kept as {kept.name}; "
             "the account list starts empty."
@@ -138,6 +192,7 @@ class ConnectionCheck:
     ok: bool
     message: str
     seconds: float
+    details: str = ""  # the technical detail (the error as the system or vendor said it)
 
 
 class Connections:
@@ -189,8 +244,24 @@ class Connections:
             async with asyncio.timeout(self.check_within + _CHECK_SLACK_S):
                 client = await self.client(account, secret=secret)
                 await client.ping(within=self.check_within)
+        except NetworkError as error:
+            # The call never reached the vendor: say which step failed (the name, the port)
+            # in words, within what is left of the time a verdict may take.
+            seconds = time.perf_counter() - start
+            details = "\n".join(filter(None, [str(error), error.details]))
+            base_url = account.settings.get("base_url", "")
+            # Only a call that never got a connection: one that connected and then heard
+            # nothing has its own words, and a second connection would be a second try.
+            never_connected = isinstance(
+                error.__context__, httpx.ConnectError | httpx.ConnectTimeout
+            )
+            if not never_connected or account.sandbox or not base_url:
+                return ConnectionCheck(False, str(error), seconds, details)
+            left = max(1.0, self.check_within + _CHECK_SLACK_S - seconds)
+            said = await why_unreachable(base_url, step_timeout=left / 2)
+            return ConnectionCheck(False, said or str(error), time.perf_counter() - start, details)
         except VendorError as error:
-            return ConnectionCheck(False, str(error), time.perf_counter() - start)
+            return ConnectionCheck(False, str(error), time.perf_counter() - start, error.details)
         except TimeoutError:
             return ConnectionCheck(
                 False,

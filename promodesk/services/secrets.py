@@ -90,11 +90,31 @@ def _system_keychain() -> tuple[Any, KeychainStatus]:
     import keyring.backends.null
 
     backend = keyring.get_keyring()
-    name = type(backend).__module__.replace("keyring.backends.", "") + "." + type(backend).__name__
     unusable = (keyring.backends.fail.Keyring, keyring.backends.null.Keyring)
     if isinstance(backend, unusable) or getattr(backend, "priority", 1) <= 0:
-        return None, KeychainStatus(False, name, "no keychain on this computer")
-    return backend, KeychainStatus(True, name)
+        return None, KeychainStatus(False, NO_KEYCHAIN, "no keychain on this computer")
+    return backend, KeychainStatus(True, keychain_name(backend))
+
+
+NO_KEYCHAIN = "no keychain"
+# keyring's backends by module, in the words their users know them by.
+_KEYCHAIN_NAMES = {
+    "keyring.backends.macOS": "the macOS Keychain",
+    "keyring.backends.Windows": "Windows Credential Manager",
+    "keyring.backends.SecretService": "the Secret Service (GNOME Keyring, KeePassXC…)",
+    "keyring.backends.kwallet": "KWallet",
+    "keyring.backends.libsecret": "the Secret Service (libsecret)",
+    "keyring.backends.chainer": "the system keychain",
+}
+
+
+def keychain_name(backend: Any) -> str:
+    """ "the macOS Keychain", not "macOS.Keyring"; a third-party backend by its class name."""
+    module = type(backend).__module__
+    for prefix, name in _KEYCHAIN_NAMES.items():
+        if module == prefix or module.startswith(prefix + "."):
+            return name
+    return f"{type(backend).__name__} ({module})"
 
 
 class SecretStore:
@@ -109,7 +129,9 @@ class SecretStore:
             if os.environ.get("PROMODESK_KEYRING") == "memory":
                 self._backend = _MemoryKeychain()
                 self._status = KeychainStatus(
-                    False, _MemoryKeychain.name, "in-memory keychain (PROMODESK_KEYRING)"
+                    False,
+                    _MemoryKeychain.name,
+                    "promodesk was started with a keychain that forgets on exit",
                 )
             else:
                 try:
@@ -117,7 +139,7 @@ class SecretStore:
                 except Exception as error:  # any failure means "not available"
                     self._backend = None
                     self._status = KeychainStatus(
-                        False, "none", f"the keychain could not be opened ({error})"
+                        False, NO_KEYCHAIN, f"the keychain could not be opened ({error})"
                     )
         return self._status
 

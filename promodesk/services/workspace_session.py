@@ -14,12 +14,17 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from promodesk.atomic import remove_leftovers
 from promodesk.domain.jobs import CancelToken, JobCancelled, Progress, ProgressFn, ignore_progress
+from promodesk.domain.text import file_label
 from promodesk.domain.vendors import Vendor
 from promodesk.services.jobs import run_blocking
+from promodesk.services.paths import workspaces_dir
 from promodesk.store.db import connect
 from promodesk.store.importers.base import ImportFileError, ImportHints
+from promodesk.store.imports import ImportNotRemovable
 from promodesk.store.indexer import build_indexes
 from promodesk.store.reader import StoreReader
 from promodesk.store.schema import WorkspaceFormatError
@@ -34,6 +39,9 @@ from promodesk.store.workspace import (
 )
 from promodesk.vendors.errors import VendorError
 
+if TYPE_CHECKING:
+    from promodesk.store.imports import ImportRecord, RemovalResult
+
 log = logging.getLogger("promodesk.workspace")
 
 # Failures a user can understand and act on (a bad file, a file from a newer version, a full
@@ -45,6 +53,7 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     sqlite3.DatabaseError,
     VendorError,  # a vendor refused or could not be reached
     TimeoutError,  # e.g. a locked keychain that did not answer
+    ImportNotRemovable,  # an import made before the workspace kept row provenance
 )
 
 
@@ -85,7 +94,12 @@ class WorkspaceSession:
 
     @classmethod
     async def open(cls, path: Path) -> WorkspaceSession:
-        info = await run_blocking(lambda _token, _progress: read_info(path))
+        def work(_token: CancelToken, _progress: ProgressFn) -> WorkspaceInfo:
+            info = read_info(path)
+            remove_stale_temporaries([workspaces_dir(), Path(path).parent])
+            return info
+
+        info = await run_blocking(work)
         session = cls(info)
         session.start_indexing()  # finishes what an interrupted run left, if anything
         return session
@@ -144,6 +158,35 @@ class WorkspaceSession:
         finally:
             self.start_indexing()
 
+    async def list_imports(self) -> list[ImportRecord]:
+        """Every import into this workspace, newest first (read on the reader thread)."""
+        from promodesk.store.imports import list_imports
+
+        return await asyncio.wrap_future(self.reader.submit(list_imports))
+
+    async def remove_import(
+        self, import_id: int, *, progress: ProgressFn = ignore_progress
+    ) -> RemovalResult:
+        """Take an import back with the rows it added, all or nothing (Cancel rolls back)."""
+        from promodesk.store.imports import remove_import
+
+        def work(token: CancelToken, report: ProgressFn) -> RemovalResult:
+            conn = connect(self.path)
+            try:
+                return remove_import(conn, import_id, cancel=token, progress=report)
+            finally:
+                conn.close()
+
+        await self.stop_indexing()
+        try:
+            async with self._write_lock:
+                removed = await run_blocking(work, progress=progress)
+        finally:
+            self.start_indexing()
+        log.info("removed the import %s (%d rows)", removed.file_name, removed.rows_removed)
+        await self.refresh_info()
+        return removed
+
     async def rename(self, label: str) -> None:
         def work(_token: CancelToken, _report: ProgressFn) -> None:
             conn = connect(self.path)
@@ -199,6 +242,18 @@ class WorkspaceSession:
         await asyncio.get_running_loop().run_in_executor(None, self.reader.close)
 
 
+def remove_stale_temporaries(folders: Sequence[Path]) -> list[Path]:
+    """Delete what interrupted saves left in the folders promodesk writes workspaces to (a
+    killed save-as leaves a hidden copy of the user's data beside its target). Runs when a
+    workspace opens, which at start-up is after the first paint, on a worker thread."""
+    removed: list[Path] = []
+    for folder in dict.fromkeys(Path(folder).resolve() for folder in folders):
+        removed += remove_leftovers(folder)
+    for path in removed:
+        log.info("removed %s, left by an interrupted save", path)
+    return removed
+
+
 def import_into(
     workspace: Path,
     paths: Sequence[Path],
@@ -220,7 +275,7 @@ def import_into(
     return ImportOutcome(
         summaries=[result.summary() for result in batch.results],
         warnings=[
-            f"{result.path.name}: {warning}"
+            f"{file_label(result.path)}: {warning}"
             for result in batch.results
             for warning in result.warnings
         ],
@@ -249,3 +304,13 @@ class ImportOutcome:
     @property
     def imported_any(self) -> bool:
         return bool(self.summaries)
+
+    @classmethod
+    def combined(cls, outcomes: Sequence[ImportOutcome]) -> ImportOutcome:
+        """One outcome for imports run one after another (files that needed other hints)."""
+        return cls(
+            summaries=[line for outcome in outcomes for line in outcome.summaries],
+            warnings=[line for outcome in outcomes for line in outcome.warnings],
+            errors=[line for outcome in outcomes for line in outcome.errors],
+            rows_added=sum(outcome.rows_added for outcome in outcomes),
+        )

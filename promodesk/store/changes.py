@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
-from promodesk.domain.values import CANONICAL_FORMAT, parse_datetime
+from promodesk.domain.values import CANONICAL_FORMAT, parse_instant
 from promodesk.domain.vendors import CodeStatus, Vendor
 from promodesk.store.tables import Column, TableSpec
 
@@ -225,7 +225,7 @@ def last_run(conn: sqlite3.Connection) -> int:
 def since_ranges(conn: sqlite3.Connection, since: str) -> list[RunRange]:
     """Everything that changed from `since` (an ISO date or time; one without an offset is
     UTC: callers convert the user's local time first) to now, every source."""
-    moment = parse_datetime(since).strftime(CANONICAL_FORMAT)
+    moment = parse_instant(since).strftime(CANONICAL_FORMAT)
     return [RunRange(run_at(conn, moment), last_run(conn))]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,8 +29,15 @@ def connect(
     `shared`: the connection may be used from several threads, one at a time (a job that
     hops between worker threads, awaiting each step)."""
     path = Path(path)
-    if not create and not path.exists():
-        raise FileNotFoundError(f"{path}: no such workspace file")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if not create:
+            raise FileNotFoundError(f"{path}: no such workspace file") from None
+    else:
+        # A FIFO would block SQLite's first read forever; a folder or a device is no file.
+        if not stat.S_ISREG(mode):
+            raise WorkspaceFormatError("this is a folder or a special file, not a workspace file")
     # The header is not read with open(): on POSIX, closing any descriptor of a file drops
     # every lock this process holds on it, so another process would take our connections'
     # locks as gone and checkpoint or delete the WAL under them. SQLite reads it instead.
@@ -93,6 +102,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     Nested inside another transaction it becomes a savepoint: an error undoes just the inner
     part and propagates, and the outer transaction decides what happens to the rest.
     """
+    # After some errors (a full disk, an I/O error) SQLite has already rolled the whole
+    # transaction back; rolling back again would fail and hide the error that matters.
     if conn.in_transaction:
         # SQLite resolves a reused savepoint name to the innermost one, so one name serves
         # any depth of nesting.
@@ -101,8 +112,9 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         try:
             yield conn
         except BaseException:
-            conn.execute(f"ROLLBACK TO {name}")
-            conn.execute(f"RELEASE {name}")
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
             raise
         conn.execute(f"RELEASE {name}")
         return
@@ -110,7 +122,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
 

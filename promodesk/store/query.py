@@ -15,6 +15,7 @@ after a short walk), sort when they are few.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # sqlite3 itself loads with the workspace, not with the windo
 
 Row = tuple[Any, ...]
 SortKey = tuple[Any, Any]
+Span = tuple[int, int]  # positions [start, end) in a query's order
 
 # Shorter search text cannot use a trigram index; it is answered by a scan.
 MIN_TRIGRAM = 3
@@ -217,7 +219,7 @@ class Pager:
         if self._total is None:
             self._total = _kept_count(conn, self.query)
         if self._total is None:
-            where, params = self._where(conn)
+            where, params = self.where(conn)
             sql = f"SELECT count(*) FROM {self.query.spec.name} WHERE {where}"
             self._total = int(conn.execute(sql, params).fetchone()[0])
         return self._total
@@ -248,12 +250,14 @@ class Pager:
             self._remember(start + len(rows) - 1, rows[-1])
         return rows
 
-    def _where(self, conn: sqlite3.Connection, *, walk: bool = False) -> tuple[str, dict[str, Any]]:
+    def where(self, conn: sqlite3.Connection, *, walk: bool = False) -> tuple[str, dict[str, Any]]:
+        """The query's WHERE text and parameters (the trigram index's reach read once);
+        `walk`: for a walk of the sort index (see `walks`)."""
         if self._fts_upto is None:
             self._fts_upto = indexed_upto(conn, self.query.spec)
         return where_clause(self.query, self._fts_upto, walk=walk)
 
-    def _walk(self, conn: sqlite3.Connection, rows_wanted: int) -> bool:
+    def walks(self, conn: sqlite3.Connection, rows_wanted: int) -> bool:
         """Whether to walk the sort index rather than sort the filtered rows: a walk reads
         about rows_wanted * table / matching rows, a sort reads all matching ones."""
         query = self.query
@@ -276,7 +280,7 @@ class Pager:
         spec = self.query.spec
         sort = self.query.sort_column
         ascending = forward != self.query.descending
-        where, params = self._where(conn, walk=self._walk(conn, limit + skip))
+        where, params = self.where(conn, walk=self.walks(conn, limit + skip))
         if key is not None:
             where += " AND " + _after_key(sort, key, ascending, spec.column(sort).nullable)
             params = {**params, "key_value": key[0], "key_id": key[1]}
@@ -293,6 +297,67 @@ class Pager:
             self._anchors.clear()
         names = self.query.spec.column_names
         self._anchors[position] = (row[names.index(self.query.sort_column)], row[names.index("id")])
+
+
+@dataclass(frozen=True)
+class RowSet:
+    """Rows of one table: those at `spans` (positions in `query`'s order), or, when `spans`
+    is None, every row matching `query` (a select-all, whatever its size)."""
+
+    query: RowQuery
+    spans: tuple[Span, ...] | None
+    count: int
+
+    @property
+    def everything(self) -> bool:
+        return self.spans is None
+
+    def positions(self) -> tuple[Span, ...]:
+        return self.spans if self.spans is not None else ((0, 2**62),)
+
+
+def stream_rows(
+    conn: sqlite3.Connection,
+    query: RowQuery,
+    spans: Sequence[Span],
+    *,
+    select: Sequence[str] = (),
+    chunk: int = 5_000,
+    pager: Pager | None = None,
+) -> Iterator[list[Row]]:
+    """The rows of `query` at the positions in `spans` (ascending, not overlapping), `chunk`
+    rows at a time, each row being the `select` expressions (default: every column).
+
+    One statement per span, walking the sort index from the row before the span's start:
+    copying or exporting a million rows is one ordered scan with no Python per row, and a
+    selection of scattered rows costs one short walk per span, not per position."""
+    pager = pager or Pager(query)
+    spec = query.spec
+    sort = query.sort_column
+    direction = "DESC" if query.descending else "ASC"
+    names = spec.column_names
+    columns = ", ".join(select) if select else select_list(spec)
+    total = pager.count(conn)
+    for start, end in spans:
+        start, end = max(0, start), min(end, total)
+        if start >= end:
+            continue
+        where, params = pager.where(conn, walk=pager.walks(conn, end - start))
+        if start > 0:
+            before = pager.fetch(conn, start - 1, 1)
+            if not before:
+                continue
+            key = (before[0][names.index(sort)], before[0][names.index("id")])
+            ascending = not query.descending
+            where += " AND " + _after_key(sort, key, ascending, spec.column(sort).nullable)
+            params = {**params, "key_value": key[0], "key_id": key[1]}
+        sql = (
+            f"SELECT {columns} FROM {spec.name} WHERE {where} "
+            f"ORDER BY {sort} {direction}, id {direction} LIMIT :limit"
+        )
+        cursor = conn.execute(sql, {**params, "limit": end - start})
+        while rows := cursor.fetchmany(chunk):
+            yield rows
 
 
 # Tables whose rows are counted, by some columns, in a table of counts: (counts table, the

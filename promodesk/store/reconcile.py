@@ -28,7 +28,7 @@ from typing import Any
 
 from promodesk.domain.dates import DEFAULT_ZONE, zone_named
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
-from promodesk.domain.values import CANONICAL_FORMAT, now_utc_text, parse_datetime
+from promodesk.domain.values import CANONICAL_FORMAT, now_utc_text, parse_instant
 from promodesk.store.code_keys import collision_key_sql, match_key_sql, register_key_functions
 from promodesk.store.tables import Column, TableSpec
 from promodesk.store.timeline import bucket_sql, per_day
@@ -138,7 +138,7 @@ def reconcile(
         _match(conn, options)
         token.raise_if_cancelled()
         as_of = options.as_of or _latest_redemption(conn, options) or now_utc_text()
-        cutoff = (parse_datetime(as_of) - timedelta(days=options.unredeemed_after_days)).strftime(
+        cutoff = (parse_instant(as_of) - timedelta(days=options.unredeemed_after_days)).strftime(
             CANONICAL_FORMAT
         )
         summary = ReconcileSummary(options, as_of, cutoff)

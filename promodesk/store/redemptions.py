@@ -9,7 +9,7 @@ Like every importer: one transaction, all or nothing; a bad row stops the import
 file, the line and the problem in words; the same redemption imported twice is one row; the
 import is a run, listed in the import history and removable with its rows. Codes are stored
 with their match key (`domain.codes.match_key`: case, whitespace and invisible characters do
-not count), customers likewise, times as canonical UTC (`domain.values.parse_datetime`).
+not count), customers likewise, times as canonical UTC (`domain.values.parse_instant`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 from promodesk.domain.codes import match_key
 from promodesk.domain.dates import zone_named, zone_problem
 from promodesk.domain.jobs import CancelToken, JobCancelled, ProgressFn, ignore_progress
-from promodesk.domain.values import CANONICAL_FORMAT, now_utc_text, parse_datetime
+from promodesk.domain.values import CANONICAL_FORMAT, now_utc_text, parse_instant
 from promodesk.store.db import transaction
 from promodesk.store.importers.base import (
     ImportFileError,
@@ -385,7 +385,7 @@ def _rows(
             redeemed_at = ""
             if time_at is not None and row[time_at].strip():
                 try:
-                    redeemed_at = parse_datetime(row[time_at], assume=zone).strftime(
+                    redeemed_at = parse_instant(row[time_at], assume=zone).strftime(
                         CANONICAL_FORMAT
                     )
                 except ValueError as error:

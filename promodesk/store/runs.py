@@ -13,7 +13,7 @@ from typing import Literal
 
 from promodesk.domain.values import now_utc_text
 
-RunKind = Literal["import", "sync", "operation", "bulk", "merge"]
+RunKind = Literal["import", "sync", "operation", "bulk", "merge", "wizard", "upload"]
 RunStatus = Literal["running", "done", "failed", "cancelled"]
 
 

@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 
 from promodesk.domain.dates import DEFAULT_ZONE, zone_named
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
-from promodesk.domain.values import parse_datetime
+from promodesk.domain.values import parse_instant
 from promodesk.domain.vendors import Vendor
 from promodesk.store.timeline import bucket_sql
 from promodesk.store.timeline import per_day as days_of
@@ -263,7 +263,7 @@ def _runway(
     zone = zone_named(zone_name)
     by_day = days_of(buckets, zone)
     as_of_day = (
-        parse_datetime(pool.as_of).astimezone(zone).date()
+        parse_instant(pool.as_of).astimezone(zone).date()
         if pool.as_of
         else (max(by_day) + timedelta(days=1) if by_day else datetime.now(zone).date())
     )

@@ -455,15 +455,33 @@ def check_and_migrate(conn: sqlite3.Connection, *, create: bool) -> None:
     if app_id == 0 and version == 0 and not has_tables:
         if not create:
             raise WorkspaceFormatError("the file is empty, not a promodesk workspace")
-    elif app_id != APPLICATION_ID:
-        raise WorkspaceFormatError("this SQLite database is not a promodesk workspace")
-    elif version > SCHEMA_VERSION:
-        raise WorkspaceFormatError(
+    else:
+        problem = schema_problem(conn)
+        if problem:
+            raise WorkspaceFormatError(problem)
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        _apply(conn, target)
+
+
+def schema_problem(conn: sqlite3.Connection) -> str:
+    """Why an existing database cannot be used (or migrated) as a workspace, or ""."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if app_id != APPLICATION_ID:
+        return "this SQLite database is not a promodesk workspace"
+    if version > SCHEMA_VERSION:
+        return (
             f"this workspace was saved by a newer promodesk (format {version}; "
             f"this version reads up to {SCHEMA_VERSION}); update promodesk to open it"
         )
-    for target in range(version + 1, SCHEMA_VERSION + 1):
-        _apply(conn, target)
+    if version == 0:
+        # Marked as a workspace but with no format version: every workspace gets both at
+        # once, so another program changed it (a "user_version" reset, a partial copy).
+        return (
+            "this workspace file has lost its format version (another program changed it), "
+            "so promodesk cannot tell how to read it safely"
+        )
+    return ""
 
 
 def _apply(conn: sqlite3.Connection, target: int) -> None:

@@ -307,7 +307,7 @@ IMPACT_CODES = TableSpec(
         Column("as_of", "As of", "datetime", visible=False),
     ),
     search_columns=("code",),
-    prefix_search_columns=("partner_name",),
+    prefix_search_columns=("partner_name", "partner_id"),
     filter_columns=("account_id", "campaign_id", "status"),
     default_sort="code",
     fts=True,

@@ -31,9 +31,14 @@ from promodesk.ui.widgets.message_bar import MessageBar
 if TYPE_CHECKING:
     from promodesk.qt import QCloseEvent, QDragEnterEvent, QDropEvent, QFileDialog
     from promodesk.services.accounts import AccountsService
-    from promodesk.services.workspace_session import ImportOutcome, WorkspaceSession
+    from promodesk.services.workspace_session import WorkspaceSession
     from promodesk.ui.dialogs.accounts import AccountsDialog
+    from promodesk.ui.dialogs.import_history import ImportHistoryDialog
+    from promodesk.ui.importing import ImportFlow
     from promodesk.ui.panels.base import VendorPanel
+    from promodesk.ui.row_transfer import RowTransfer
+    from promodesk.ui.widgets.message_bar import Action
+    from promodesk.ui.workspaces import Workspaces
 
 # The services (asyncio, SQLite, the store) and the panels are imported where they are first
 # used, so the window's frame paints before they load. The panels need Qt's enum namespace,
@@ -51,6 +56,25 @@ EXPORT_FILTER = (
 )
 WORKSPACE_FILTER = f"promodesk workspaces (*{WORKSPACE_SUFFIX});;All files (*)"
 TAB_ORDER = (Vendor.OPTIMOVE, Vendor.ALTCRAFT, Vendor.IMPACT)
+
+
+DEFAULT_SIZE = (1400, 860)
+FRAME_ALLOWANCE = (16, 48)  # what a window manager's borders and title bar may add
+
+
+def first_size() -> tuple[int, int]:
+    """The size of a first start: the default, or less on a screen it would not fit
+    (1400x860 left a 1366x768 laptop's status bar off-screen)."""
+    from promodesk.qt import QGuiApplication
+
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return DEFAULT_SIZE
+    room = screen.availableGeometry()
+    return (
+        min(DEFAULT_SIZE[0], room.width() - FRAME_ALLOWANCE[0]),
+        min(DEFAULT_SIZE[1], room.height() - FRAME_ALLOWANCE[1]),
+    )
 
 
 def _panel_type(vendor: Vendor) -> type[VendorPanel]:
@@ -96,9 +120,14 @@ class MainWindow(QMainWindow):
         self._account_names: dict[int, str] = {}
         self.setWindowTitle("promodesk")
         self.setAcceptDrops(True)
-        self.resize(1400, 860)
+        self.resize(*first_size())
 
         self.message_bar = MessageBar()
+        self._row_transfer: RowTransfer | None = None
+        self._workspaces: Workspaces | None = None
+        self._importing: ImportFlow | None = None
+        self.opening: Job | None = None  # the workspace being opened, if any
+        self.import_history: ImportHistoryDialog | None = None
         self.panels: dict[Vendor, VendorPanel] = {}
         self.tabs = QTabWidget()
         self.tabs.setObjectName("vendorTabs")
@@ -110,14 +139,18 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
-        layout.addWidget(self.message_bar)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        self.message_bar.float_over(central)  # never moves the tables under the pointer
         self._drop_hint: QLabel | None = None
 
-        self.offline_label = QLabel()
+        # Plain labels in the first frame; elided ones (a long workspace name never widens
+        # the window) once a workspace is open: their resize handling would load PySide's
+        # event types before the first paint (see _elided_status_labels).
+        self.offline_label: QLabel = QLabel("Offline")
         self.offline_label.setObjectName("offlineLabel")
-        self.workspace_label = QLabel()
+        self.workspace_caption = QLabel("Workspace:")
+        self.workspace_label: QLabel = QLabel()
         self.workspace_label.setObjectName("workspaceLabel")
         self.index_label = QLabel()
         self.index_label.setObjectName("indexLabel")
@@ -125,7 +158,8 @@ class MainWindow(QMainWindow):
         self.job_status = JobStatus()
         status = self.statusBar()
         status.addWidget(self.offline_label)
-        status.addWidget(self.workspace_label)
+        status.addWidget(self.workspace_caption)
+        status.addWidget(self.workspace_label, 1)
         status.addPermanentWidget(self.index_label)
         status.addPermanentWidget(self.job_status)
         self.runner.job_started.connect(self._job_started)
@@ -164,6 +198,12 @@ class MainWindow(QMainWindow):
                 "them on the window)"
             ),
         )
+        self.new_workspace_action = self._action(
+            "&New workspace…",
+            lambda: self.workspaces.choose_new(),
+            QKeySequence.StandardKey.New,
+            tip="Start an empty workspace for your own exports (the Demo stays as it is)",
+        )
         self.open_workspace_action = self._action(
             "Open &workspace…",
             self.choose_workspace,
@@ -176,6 +216,11 @@ class MainWindow(QMainWindow):
             QKeySequence.StandardKey.SaveAs,
             tip="Write the whole workspace to one file you can keep, send or open elsewhere",
         )
+        self.import_history_action = self._action(
+            "Import &history…",
+            self.show_import_history,
+            tip="Every file imported into this workspace; remove a wrong one with its rows",
+        )
         self.demo_action = self._action("Open the &demo workspace", self.open_demo)
         self.accounts_action = self._action(
             "&Accounts…",
@@ -184,11 +229,14 @@ class MainWindow(QMainWindow):
             tip="Add, edit and test your Optimove, Altcraft and impact.com accounts",
         )
         file_menu.addAction(self.open_export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.new_workspace_action)
         file_menu.addAction(self.open_workspace_action)
         self.recent_menu = QMenu("Open &recent", self)
         self.recent_menu.setObjectName("recentMenu")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addMenu(self.recent_menu)
+        file_menu.addAction(self.import_history_action)
         file_menu.addSeparator()
         file_menu.addAction(self.save_as_action)
         file_menu.addAction(self.demo_action)
@@ -200,11 +248,18 @@ class MainWindow(QMainWindow):
         edit_menu = menus.addMenu("&Edit")
         self.copy_action = self._action(
             "&Copy rows",
-            lambda: self.current_panel().copy(),
+            lambda: self.row_transfer.copy(self.current_panel().active_browser()),
             QKeySequence.StandardKey.Copy,
             tip="Copy the selected rows, with a header row, to paste into a spreadsheet",
         )
+        self.export_rows_action = self._action(
+            "&Export rows…",
+            lambda: self.row_transfer.choose_export(self.current_panel().active_browser()),
+            "Ctrl+E",
+            tip="Save the selected rows, or every row the table shows, as a CSV file",
+        )
         edit_menu.addAction(self.copy_action)
+        edit_menu.addAction(self.export_rows_action)
         edit_menu.addAction(
             self._action(
                 "&Find…",
@@ -234,6 +289,9 @@ class MainWindow(QMainWindow):
     def _make_panel(self, vendor: Vendor) -> VendorPanel:
         panel = _panel_type(vendor)()
         panel.message.connect(self.show_message)
+        panel.rows_requested.connect(
+            lambda browser, what, rows: self.row_transfer.handle(browser, what, rows)
+        )
         self.panels[vendor] = panel
         self._restore_panel_layout(vendor, panel)
         panel.set_account_names(self._account_names)
@@ -263,13 +321,19 @@ class MainWindow(QMainWindow):
 
     # -- workspaces ----------------------------------------------------------------------------
 
-    def start(self, workspace: Path | None) -> Job:
-        """Open what the user asked for, else the last workspace, else the demo."""
+    def start(self, workspace: Path | None) -> Job | None:
+        """Open what the user asked for, else the last workspace, else the user's own
+        workspace (the one `promodesk import` fills), else the demo. A file that went
+        missing is not skipped silently: the user is asked what to do."""
+        from promodesk.services.paths import default_workspace
+
         if workspace is not None:
             return self.open_workspace(workspace)
         last = self.settings.value("workspace/last", "", str)
-        if last and Path(last).exists():
+        if last:
             return self.open_workspace(Path(last))
+        if default_workspace().exists():
+            return self.open_workspace(default_workspace())
         return self.open_demo()
 
     def open_demo(self) -> Job:
@@ -282,24 +346,62 @@ class MainWindow(QMainWindow):
 
         if not demo_workspace_path().exists():
             self.show_message("info", "Preparing the demo workspace from sample exports…")
-        return self.runner.start("Opening the demo workspace", work, on_done=self._opened)
+        return self.track_opening(
+            self.runner.start("Opening the demo workspace", work, on_done=self.opened)
+        )
 
-    def open_workspace(self, path: Path) -> Job:
+    def open_workspace(self, path: Path) -> Job | None:
+        """Open a workspace file; one that is not there gets a question, not an error."""
         from promodesk.services.workspace_session import WorkspaceSession
+
+        path = Path(path)
+        if not path.exists():
+            self.workspaces.missing(path)
+            return None
 
         async def work(_progress: ProgressFn) -> WorkspaceSession:
             return await WorkspaceSession.open(path)
 
-        return self.runner.start(
-            f"Opening {Path(path).name}", work, cancellable=False, on_done=self._opened
+        return self.track_opening(
+            self.runner.start(f"Opening {path.name}", work, cancellable=False, on_done=self.opened)
         )
 
-    def _opened(self, job: Job) -> None:
+    def track_opening(self, job: Job) -> Job:
+        """Imports asked for while a workspace opens wait for it (see ui/importing)."""
+        self.opening = job
+        job.finished.connect(lambda: self._opening_done(job))
+        return job
+
+    def _opening_done(self, job: Job) -> None:
+        if self.opening is job:
+            self.opening = None
+
+    @property
+    def workspaces(self) -> Workspaces:
+        if self._workspaces is None:
+            from promodesk.ui.workspaces import Workspaces
+
+            self._workspaces = Workspaces(self)
+        return self._workspaces
+
+    @property
+    def importing(self) -> ImportFlow:
+        if self._importing is None:
+            from promodesk.ui.importing import ImportFlow
+
+            self._importing = ImportFlow(self)
+        return self._importing
+
+    def opened(self, job: Job) -> None:
         from promodesk.services.demo import DEMO_LABEL
 
         if job.error is not None or job.cancelled:
             if job.error is not None:
-                self.show_message("error", f"Could not open the workspace: {job.error}")
+                self.show_message(
+                    "error",
+                    f"Could not open the workspace: {job.error}",
+                    action=None if self.session is not None else ("Open the Demo", self.open_demo),
+                )
             return
         session: WorkspaceSession = job.result
         previous, self.session = self.session, session
@@ -316,21 +418,23 @@ class MainWindow(QMainWindow):
             panel.set_account_names(self._account_names)
             panel.set_reader(session.reader)
         self.settings.setValue("workspace/last", str(session.path))
-        self._remember_recent(session.path)
+        self.remember_recent(session.path)
         self._update_status()
-        if (
-            session.info.label == DEMO_LABEL
-            and self.message_bar.isVisible()
-            and "demo" in self.message_bar.text.text()
-        ):
+        if session.info.label == DEMO_LABEL:
             self.show_message(
                 "info",
-                "This is the Demo workspace, built from sample exports. Open your own exports with "
-                "File ▸ Open saved export… or drop them here.",
+                "This is the Demo workspace, built from sample exports to look around in. Your "
+                "own exports go in a workspace of your own: open or drop them and promodesk "
+                "offers one, or make one now.",
+                action=("New workspace…", self.workspaces.choose_new),
             )
+        elif self.message_bar.isVisible() and self.message_bar.action_button.text() == (
+            "New workspace…"
+        ):
+            self.message_bar.dismiss()  # the Demo's note, about a workspace no longer open
         self.workspace_opened.emit(session)
 
-    def _file_dialog(self, name: str, title: str, start: Path, filters: str) -> QFileDialog:
+    def file_dialog(self, name: str, title: str, start: Path, filters: str) -> QFileDialog:
         from promodesk.qt import QFileDialog  # loaded when first asked for, not at start-up
 
         dialog = QFileDialog(self, title, str(start), filters)
@@ -338,7 +442,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def choose_workspace(self) -> None:
-        dialog = self._file_dialog(
+        dialog = self.file_dialog(
             "openWorkspaceDialog", "Open workspace", self._last_folder(), WORKSPACE_FILTER
         )
         dialog.setFileMode(dialog.FileMode.ExistingFile)
@@ -351,7 +455,7 @@ class MainWindow(QMainWindow):
         suggested = (
             self._last_folder() / f"{self.session.info.label or 'workspace'}{WORKSPACE_SUFFIX}"
         )
-        dialog = self._file_dialog(
+        dialog = self.file_dialog(
             "saveWorkspaceDialog", "Save workspace as", suggested, WORKSPACE_FILTER
         )
         dialog.setAcceptMode(dialog.AcceptMode.AcceptSave)
@@ -384,6 +488,37 @@ class MainWindow(QMainWindow):
 
         return self.runner.start(f"Saving {Path(target).name}", work, on_done=saved)
 
+    @property
+    def row_transfer(self) -> RowTransfer:
+        """Copy and export of rows (made on first use: it loads the workspace code)."""
+        if self._row_transfer is None:
+            from promodesk.ui.row_transfer import RowTransfer
+
+            self._row_transfer = RowTransfer(
+                self.runner,
+                self.message_bar,
+                lambda: self.session.path if self.session is not None else None,
+                self.settings,
+                self,
+            )
+        return self._row_transfer
+
+    def show_import_history(self) -> ImportHistoryDialog | None:
+        from promodesk.ui.dialogs.import_history import ImportHistoryDialog
+
+        session = self.session
+        if session is None:
+            return None
+        if self.import_history is not None:
+            self.import_history.close()
+            self.import_history.deleteLater()
+        dialog = ImportHistoryDialog(session, self.runner, self)
+        dialog.removed.connect(lambda _result: self.refresh())
+        self.import_history = dialog
+        dialog.open()
+        dialog.reload()
+        return dialog
+
     # -- accounts ------------------------------------------------------------------------------
 
     @property
@@ -407,7 +542,7 @@ class MainWindow(QMainWindow):
     # -- importing -----------------------------------------------------------------------------
 
     def choose_exports(self) -> None:
-        dialog = self._file_dialog(
+        dialog = self.file_dialog(
             "openExportDialog", "Open saved export", self._last_folder(), EXPORT_FILTER
         )
         dialog.setFileMode(dialog.FileMode.ExistingFiles)
@@ -417,73 +552,7 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def import_paths(self, paths: Sequence[Path]) -> Job | None:
-        session = self.session
-        if session is None or not paths:
-            self.show_message("warning", "Wait until the workspace has opened, then import again.")
-            return None
-        self.settings.setValue("files/last_folder", str(Path(paths[0]).parent))
-        for path in paths:
-            self._remember_recent(Path(path))
-        title = (
-            f"Importing {Path(paths[0]).name}"
-            if len(paths) == 1
-            else f"Importing {len(paths)} files"
-        )
-
-        async def work(progress: ProgressFn) -> ImportOutcome:
-            return await session.import_files(list(paths), progress=progress)
-
-        return self.runner.start(title, work, on_done=self._imported)
-
-    def _imported(self, job: Job) -> None:
-        if job.cancelled:
-            self.show_message(
-                "warning", "Import cancelled. Nothing from it was kept; the workspace is as it was."
-            )
-            return
-        if job.error is not None:
-            self.show_message("error", f"Import failed: {job.error}")
-            return
-        outcome: ImportOutcome = job.result
-        if outcome.imported_any:
-            self.refresh()
-        details = "\n".join(outcome.summaries + outcome.warnings + outcome.errors)
-        if outcome.errors and not outcome.imported_any:
-            text = (
-                outcome.errors[0]
-                if len(outcome.errors) == 1
-                else f"None of the {len(outcome.errors)} files could be imported."
-            )
-            text += " The workspace was not changed."
-            self.show_message(
-                "error", text, details if len(outcome.errors) > 1 or outcome.warnings else ""
-            )
-        elif outcome.errors:
-            self.show_message(
-                "warning",
-                f"Imported {len(outcome.summaries)} file(s); {len(outcome.errors)} could not be "
-                f"imported "
-                "and were left out (see details).",
-                details,
-            )
-        else:
-            text = (
-                outcome.summaries[0]
-                if len(outcome.summaries) == 1
-                else (
-                    f"Imported {len(outcome.summaries)} files: {outcome.rows_added:,} new or "
-                    f"updated rows."
-                )
-            )
-            level = "warning" if outcome.warnings else "info"
-            self.show_message(
-                level,
-                text,
-                "\n".join(outcome.summaries + outcome.warnings)
-                if (outcome.warnings or len(outcome.summaries) > 1)
-                else "",
-            )
-        self.imported.emit(outcome)
+        return self.importing.start(paths)
 
     def refresh(self) -> None:
         session = self.session
@@ -551,8 +620,10 @@ class MainWindow(QMainWindow):
 
     # -- status --------------------------------------------------------------------------------
 
-    def show_message(self, level: str, text: str, details: str = "") -> None:
-        self.message_bar.show_message(level, text, details)  # type: ignore[arg-type]
+    def show_message(
+        self, level: str, text: str, details: str = "", action: Action | None = None
+    ) -> None:
+        self.message_bar.show_message(level, text, details, action)  # type: ignore[arg-type]
 
     def _job_started(self, job: Job) -> None:
         if not job.background:
@@ -574,9 +645,11 @@ class MainWindow(QMainWindow):
         vendor = TAB_ORDER[max(self.tabs.currentIndex(), 0)]
         if session is None:
             self.offline_label.setText("Offline")
+            self.workspace_caption.hide()
             self.workspace_label.setText("")
             self.setWindowTitle("promodesk")
             return
+        self._elided_status_labels()
         from promodesk.store.tables import Column
         from promodesk.ui.models.formatting import display
 
@@ -591,9 +664,31 @@ class MainWindow(QMainWindow):
             "Everything shown comes from the workspace on this computer; no network is used."
         )
         label = session.info.label
-        self.workspace_label.setText(f"Workspace: <b>{label}</b>")
+        from promodesk.services.demo import DEMO_LABEL
+
+        self.workspace_caption.show()
+        # Plain text: a label "<font…>" reads as written. The Demo says what it is.
+        self.workspace_label.setText(f"{label} (sample data)" if label == DEMO_LABEL else label)
         self.workspace_label.setToolTip(str(session.path))
         self.setWindowTitle(f"{label} — promodesk")
+
+    def _elided_status_labels(self) -> None:
+        """The status bar's labels become elided ones (done once, after the first paint)."""
+        from promodesk.ui.widgets.elided_label import ElidedLabel
+
+        if isinstance(self.offline_label, ElidedLabel):
+            return
+        status = self.statusBar()
+        for name, position, stretch in (("offline_label", 0, 0), ("workspace_label", 2, 1)):
+            old: QLabel = getattr(self, name)
+            new = ElidedLabel()
+            new.setObjectName(old.objectName())
+            status.removeWidget(old)
+            old.deleteLater()
+            status.insertWidget(position, new, stretch)
+            setattr(self, name, new)
+        # Bold by style sheet: QFont and its eight enums need not load for it.
+        self.workspace_label.setStyleSheet("font-weight: bold;")
 
     # -- settings ------------------------------------------------------------------------------
 
@@ -601,7 +696,7 @@ class MainWindow(QMainWindow):
         folder = self.settings.value("files/last_folder", "", str)
         return Path(folder) if folder and Path(folder).is_dir() else Path.home()
 
-    def _remember_recent(self, path: Path) -> None:
+    def remember_recent(self, path: Path) -> None:
         recent = [entry for entry in self._recent() if entry != str(path)]
         recent.insert(0, str(path))
         self.settings.setValue("files/recent", recent[:MAX_RECENT])
@@ -613,15 +708,20 @@ class MainWindow(QMainWindow):
         return [str(entry) for entry in value or []]
 
     def _fill_recent_menu(self) -> None:
+        from promodesk.services.paths import default_workspace
+
         self.recent_menu.clear()
         entries = [entry for entry in self._recent() if Path(entry).exists()]
+        mine = default_workspace()
+        if mine.exists() and str(mine) not in entries:
+            entries.append(str(mine))  # the user's own workspace, also filled by the CLI
         if not entries:
             placeholder = self.recent_menu.addAction("No recent files")
             placeholder.setEnabled(False)
             return
         for entry in entries:
             path = Path(entry)
-            action = self.recent_menu.addAction(path.name)
+            action = self.recent_menu.addAction(path.name.replace("&", "&&"))  # not a mnemonic
             action.setToolTip(entry)
             action.setStatusTip(entry)
             if path.suffix == WORKSPACE_SUFFIX:
@@ -646,7 +746,7 @@ class MainWindow(QMainWindow):
         for number, splitter in enumerate(panel.splitters):
             sizes = self.settings.value(f"layout/{vendor.value}/{number}")
             if isinstance(sizes, QByteArray):
-                splitter.restoreState(sizes)
+                panel.layout_restored = splitter.restoreState(sizes) or panel.layout_restored
         for browser in panel.browsers:
             header = self.settings.value(f"columns/{browser.spec.name}")
             if isinstance(header, QByteArray):

@@ -57,8 +57,10 @@ async def _check_sandbox_accounts(scratch: Path, lines: list[str]) -> str:
     service = AccountsService(AccountStore(scratch / "accounts.json"))
     try:
         keychain = await service.keychain()
-        state = "stores secrets" if keychain.persistent else f"session only: {keychain.reason}"
-        lines.append(f"Keychain: {keychain.backend} ({state})")
+        if keychain.persistent:
+            lines.append(f"Secrets are stored in {keychain.backend}")
+        else:
+            lines.append(f"Secrets are kept for the session only: {keychain.reason}")
         for entry in await service.entries():
             check = await service.check(entry.account)
             if not check.ok:

@@ -89,6 +89,16 @@ class TaskRunner(QObject):
         job = Job(title, cancellable=cancellable, background=background)
         self._jobs.add(job)
 
+        def finish() -> None:
+            job.done = True
+            self._jobs.discard(job)
+            try:
+                if on_done is not None:
+                    on_done(job)
+            finally:
+                job.finished.emit()
+                self.job_finished.emit(job)
+
         async def run() -> None:
             try:
                 job.result = await work(job.report)
@@ -101,16 +111,16 @@ class TaskRunner(QObject):
                 log.exception("job %r failed", title)
                 sys.excepthook(type(error), error, error.__traceback__)
             finally:
-                job.done = True
-                self._jobs.discard(job)
-                try:
-                    if on_done is not None:
-                        on_done(job)
-                finally:
-                    job.finished.emit()
-                    self.job_finished.emit(job)
+                finish()
+
+        def never_started(task: asyncio.Task[None]) -> None:
+            # A task cancelled before its first step never enters run(): it still ends.
+            if not job.done:
+                job.cancelled = True
+                finish()
 
         job._task = asyncio.get_event_loop().create_task(run())
+        job._task.add_done_callback(never_started)
         self.job_started.emit(job)
         return job
 
@@ -126,3 +136,22 @@ class TaskRunner(QObject):
         tasks = [job._task for job in list(self._jobs) if job._task is not None]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def dialog_finished(dialog: Any) -> int:
+    """Wait, inside a coroutine, until an `open()`ed dialog is closed; its result code.
+    (Never `exec()` a dialog from a coroutine: it would run a nested event loop.)"""
+    import asyncio
+
+    future: asyncio.Future[int] = asyncio.get_event_loop().create_future()
+
+    def done(result: int) -> None:
+        if not future.done():
+            future.set_result(result)
+
+    dialog.finished.connect(done)
+    try:
+        return await future
+    finally:
+        if not future.done() or future.cancelled():
+            dialog.close()

@@ -846,6 +846,19 @@ async def test_an_input_the_model_refuses_is_never_sent(live: Live) -> None:
     assert live.audit() == []
 
 
+async def test_control_characters_in_inputs_are_refused_before_sending(live: Live) -> None:
+    for inputs, field in (
+        ({"loyalty_id": 5, "code": "AB\x1b[2JC", "profile_id": "p1"}, "code"),
+        ({"loyalty_id": 5, "code": "AB\tC", "profile_id": "p1"}, "code"),
+        ({"loyalty_id": 5, "code": "ABC", "profile_id": "p\r\n1"}, "profile_id"),
+    ):
+        with pytest.raises(InputError) as problem:
+            await live.run(Vendor.ALTCRAFT, "attach", inputs)
+        assert problem.value.problems[0][0] == field
+        assert "invisible control character" in problem.value.problems[0][1]
+    assert live.audit() == []  # nothing was sent: no outcome on record
+
+
 async def test_a_lost_create_answer_never_makes_a_second_code(live: Live) -> None:
     fake = live.fakes[Vendor.IMPACT]
     fake.faults.configure({"script": ["lost", "500"], "slow_seconds": 2.0})
@@ -997,6 +1010,44 @@ async def test_bulk_with_faults_ends_every_item_once_and_retry_failed_finishes(l
     assert sorted(set(retried.values())) == [1, 2]
     assert live.one("SELECT count(*) FROM impact_codes WHERE status = 'inactive'") == 20
     assert len([e for e in live.audit() if e.outcome == "ok"]) == 20
+
+
+async def test_a_cancelled_bulk_run_keeps_what_is_done_and_resumes_the_rest(live: Live) -> None:
+    import asyncio
+
+    fake = live.fakes[Vendor.IMPACT]
+    await live.run(Vendor.IMPACT, "list_all", {})
+    runner = BulkRunner(live.executor)
+    ids = sorted(fake.state.codes)[:12]
+    account = live.accounts[Vendor.IMPACT]
+    run_id = await runner.plan(
+        account, operation(Vendor.IMPACT, "expire"), [{"promo_code_id": i} for i in ids]
+    )
+    finished: list[int] = []
+    task: asyncio.Task[Any] | None = None
+
+    def heard(item: Any) -> None:
+        finished.append(item.position)
+        if len(finished) == 4 and task is not None:
+            task.cancel()  # the user presses Cancel
+
+    task = asyncio.ensure_future(runner.run(account, run_id, concurrency=1, on_item=heard))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    summary = await runner.summary(run_id)
+    assert summary.cancelled and summary.pending > 0
+    assert summary.ok + summary.unknown + summary.pending == 12
+    assert [info.id for info in await runner.unfinished()] == [run_id]
+    done = {
+        item.inputs["promo_code_id"] for item in await runner.items(run_id) if item.status == "ok"
+    }
+    assert all(fake.state.codes[i]["State"] == "INACTIVE" for i in done)
+
+    resumed = await runner.run(account, run_id)
+    assert (resumed.ok + resumed.skipped, resumed.pending) == (12, 0)
+    assert all(item.attempts == 1 for item in await runner.items(run_id) if item.status == "ok")
+    assert all(fake.state.codes[i]["State"] == "INACTIVE" for i in ids)
+    assert await runner.unfinished() == []
 
 
 async def test_bulk_refuses_an_operation_that_is_not_bulk_and_bad_items_up_front(

@@ -127,6 +127,9 @@ def window(qtbot: Any, windows: Any, demo_copy: Path) -> Iterator[MainWindow]:
     main.show()
     job = wait_job(qtbot, main.open_workspace(demo_copy))
     assert job.error is None, job.error
+    # These tests import into their copy of the Demo; the question the Demo asks first
+    # ("your own workspace instead?") has tests of its own.
+    main.importing.demo_confirmed = True
     for panel in main.panels.values():
         for browser in panel.browsers:
             qtbot.waitUntil(

@@ -274,3 +274,64 @@ def test_a_damaged_accounts_file_is_kept_aside_and_said_so(
     assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == damaged
     assert kept[0].name in notice
     assert items(dialog) == ["Optimove · Sandbox", "Altcraft · Sandbox", "impact.com · Sandbox"]
+
+
+def test_an_address_that_does_not_resolve_is_said_in_words_with_details_a_click_away(
+    qtbot: Any, main: MainWindow
+) -> None:
+    dialog = open_accounts(qtbot, main)
+    dialog.add_actions[Vendor.IMPACT].trigger()
+    type_into(qtbot, dialog, "base_url", "https://api.nowhere.invalid")  # RFC 2606: never
+    type_into(qtbot, dialog, "account_sid", "IRabc123")
+    type_into(qtbot, dialog, "auth_token", "some-token-for-the-test")
+    qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "✗" in dialog.test_result.text(), timeout=30_000)
+    assert dialog.test_result.text() == (
+        "✗ Could not reach api.nowhere.invalid: the name does not resolve — check the "
+        "address or your connection"
+    )
+    assert dialog.test_details_button.isVisible() and not dialog.test_details.isVisible()
+    qtbot.mouseClick(dialog.test_details_button, Qt.MouseButton.LeftButton)
+    assert dialog.test_details.isVisible()
+    assert "could not connect" in dialog.test_details.text()  # what httpx said, verbatim
+
+
+def test_the_form_speaks_plainly_and_can_be_read(qtbot: Any, main: MainWindow) -> None:
+    from promodesk.qt import QColor, QComboBox, QLabel, QPalette
+    from promodesk.ui.widgets.style import contrast
+
+    dialog = open_accounts(qtbot, main)
+    dialog.add_actions[Vendor.ALTCRAFT].trigger()
+    captions = [label.text() for label in dialog.form_host.findChildren(QLabel)]
+    assert "Response format:" in captions and "Answers in:" not in captions
+    combo = dialog._inputs["response_format"]
+    assert isinstance(combo, QComboBox)
+    assert [combo.itemText(n) for n in range(combo.count())] == ["JSON", "XML"]
+    combo.setCurrentIndex(1)
+    assert dialog.form_account()[0].settings["response_format"] == "xml"  # stored as before
+    background = dialog.palette().color(QPalette.ColorRole.Window)
+    helps = [
+        label
+        for label in dialog.form_host.findChildren(QLabel)
+        if label.objectName().startswith("help_")
+    ]
+    assert helps
+    for label in helps:
+        color = QColor(label.styleSheet().split(":")[1].strip(" ;"))
+        assert contrast(color, background) >= 4.5, label.text()
+
+
+def test_saved_with_a_session_only_secret_is_not_shown_as_an_error(
+    qtbot: Any, main: MainWindow
+) -> None:
+    from promodesk.qt import QColor
+
+    dialog = open_accounts(qtbot, main)
+    dialog.add_actions[Vendor.OPTIMOVE].trigger()
+    type_into(qtbot, dialog, "base_url", "https://api.example.com")
+    type_into(qtbot, dialog, "api_key", "a-key-for-the-test")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.test_result.text().startswith("Saved"), timeout=10_000)
+    assert "only until promodesk closes" in dialog.test_result.text()
+    color = QColor(dialog.test_result.styleSheet().split(":")[1].strip(" ;"))
+    assert not (color.red() > 2 * color.green()), "shown in red, as if it had failed"

@@ -15,7 +15,6 @@ from promodesk.qt import (
     QDragEnterEvent,
     QDropEvent,
     QFileDialog,
-    QGuiApplication,
     QMimeData,
     QPoint,
     Qt,
@@ -24,7 +23,7 @@ from promodesk.qt import (
 from promodesk.store.db import connect
 from promodesk.ui.main_window import MainWindow
 from promodesk.ui.panels.table_browser import TableBrowser
-from tests.helpers import allocation_rows, write_allocations
+from tests.helpers import allocation_rows, named_pipe, write_allocations
 from tests.ui.conftest import close_window, make_window, wait_job
 
 
@@ -130,7 +129,7 @@ def test_state_filter_and_selection_narrow_the_codes(qtbot: Any, window: MainWin
     assert combo is not None
     with qtbot.waitSignal(panel.codes.model.query_applied, timeout=10_000):
         combo.setCurrentIndex(combo.findData("activated"))
-    assert set(column_values(panel.codes, "status")) == {"activated"}
+    assert set(column_values(panel.codes, "status")) == {"Activated"}
     with qtbot.waitSignal(panel.codes.model.query_applied, timeout=10_000):
         qtbot.mouseClick(
             panel.programs.view.viewport(),
@@ -139,7 +138,7 @@ def test_state_filter_and_selection_narrow_the_codes(qtbot: Any, window: MainWin
         )
     loyalty = panel.programs.model.data(panel.programs.model.index(0, 0))
     assert set(column_values(panel.codes, "loyalty_id")) == {loyalty}
-    assert set(column_values(panel.codes, "status")) == {"activated"}
+    assert set(column_values(panel.codes, "status")) == {"Activated"}
     assert panel.codes.scope_label.isVisible()
     with qtbot.waitSignal(panel.codes.model.query_applied, timeout=10_000):
         qtbot.mouseClick(panel.codes.scope_clear, Qt.MouseButton.LeftButton)
@@ -194,26 +193,6 @@ def test_scrolling_to_the_end_loads_the_last_rows(qtbot: Any, window: MainWindow
     assert allocations.model.data(last).startswith(("SPRW", "SUMS", "VIPW"))
 
 
-def test_copy_selected_rows_as_a_table(qtbot: Any, window: MainWindow) -> None:
-    codes = show_panel(window, Vendor.IMPACT).codes
-    codes.view.setFocus()
-    codes.view.selectRow(0)
-    qtbot.keyClick(codes.view, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.keyClick(codes.view, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
-    with qtbot.waitSignal(codes.message, timeout=5_000):
-        window.copy_action.trigger()
-    lines = QGuiApplication.clipboard().text().splitlines()
-    assert lines[0].split("\t")[:3] == ["Code", "State", "Partner"]
-    assert len(lines) == 4
-    assert lines[1].split("\t")[0] == codes.model.data(codes.model.index(0, 0))
-    # Select everything (rows never scrolled to are read from the workspace) and copy.
-    codes.view.selectAll()
-    with qtbot.waitSignal(codes.message, timeout=10_000) as copied:
-        window.copy_action.trigger()
-    assert copied.args[1] == "Copied 300 rows to the clipboard."
-    assert len(QGuiApplication.clipboard().text().splitlines()) == 301
-
-
 def test_dropping_files_imports_them(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
     path = write_allocations(
         tmp_path / "new_export.csv",
@@ -260,9 +239,27 @@ def test_good_and_bad_files_together(qtbot: Any, window: MainWindow, tmp_path: P
     with qtbot.waitSignal(window.imported, timeout=30_000):
         drop_files(window, [good, bad])
     assert window.message_bar.level == "warning"
-    assert "1 could not be imported" in window.message_bar.text.text()
+    assert "1 file could not be imported" in window.message_bar.text.text()
     assert "picture.csv: this is a PNG image" in window.message_bar.details.toPlainText()
     assert counts(window.session.path)["optimove_allocations"] == 20_003
+
+
+def test_a_named_pipe_is_refused_and_the_window_keeps_working(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    # Opening a FIFO blocks until someone writes to it: the import thread hung, Cancel could
+    # not stop it and the app could not exit. It is refused before it is opened.
+    before = counts(window.session.path)
+    with named_pipe(tmp_path / "export.csv") as fifo:
+        job = window.import_paths([fifo])
+        assert job is not None
+        wait_job(qtbot, job)
+    assert window.message_bar.level == "error"
+    assert "export.csv: this is a named pipe (FIFO)" in window.message_bar.text.text()
+    assert counts(window.session.path) == before
+    good = write_allocations(tmp_path / "good.csv", allocation_rows(3, promocode="pc-after"))
+    assert wait_job(qtbot, window.import_paths([good])).error is None
+    assert counts(window.session.path)["optimove_allocations"] == before["optimove_allocations"] + 3
 
 
 def test_cancelling_an_import_changes_nothing(
@@ -380,6 +377,7 @@ async def test_import_job_resolves_a_future_in_a_coroutine(demo_copy: Path, tmp_
     main.show()
     opened = await main.open_workspace(demo_copy).as_future()
     assert opened.error is None
+    main.importing.demo_confirmed = True
     path = write_allocations(tmp_path / "async.csv", allocation_rows(12, promocode="pc-async"))
     job = await main.import_paths([path]).as_future()
     assert job.result.rows_added == 12

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,32 @@ def test_the_app_opens_a_workspace_and_shows_its_rows(demo_copy: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("rows "), done.stdout
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_start_up_removes_what_interrupted_saves_left(demo_copy: Path) -> None:
+    # A save-as killed half-way leaves a hidden copy of the user's data (and its journal)
+    # beside the target. The next start removes old ones, in the folder of the workspace it
+    # opens and in the workspaces folder, after the first paint: by the time rows show.
+    from promodesk.atomic import temp_path_for
+    from promodesk.services.paths import workspaces_dir
+
+    workspaces_dir().mkdir(parents=True, exist_ok=True)
+    stale = [
+        temp_path_for(demo_copy.with_name("Copy.promodesk")),
+        Path(f"{temp_path_for(demo_copy.with_name('Other.promodesk'))}-journal"),
+        temp_path_for(workspaces_dir() / "My workspace.promodesk"),
+    ]
+    running = temp_path_for(demo_copy.with_name("Now.promodesk"))  # a save going on now
+    users = demo_copy.with_name(".notes.promodesk-tmp.txt")
+    hour_ago = time.time() - 7200
+    for path in [*stale, running, users]:
+        path.write_bytes(b"SQLite format 3\x00 a copy of the user's data")
+    for path in [*stale, users]:
+        os.utime(path, (hour_ago, hour_ago))
+    done = run(["-m", "promodesk", "--workspace", str(demo_copy), "--exit-after", "rows"])
+    assert done.returncode == 0, done.stderr
+    assert [path for path in stale if path.exists()] == []
+    assert running.exists() and users.exists()
 
 
 def test_a_deferred_window_builds_the_shown_panel_first(

@@ -131,9 +131,88 @@ def test_selftest_opens_the_window_and_checks_every_panel() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "selftest: ok" in done.stdout
+    assert "Secrets are" in done.stdout and ".Keyring" not in done.stdout  # not "fail.Keyring"
     for table in (
         "Optimove · Allocations: 20,000 rows",
         "Altcraft · Promo codes: 500 rows",
         "impact.com · Promo codes: 300 rows",
     ):
         assert table in done.stdout
+
+
+def test_file_names_and_data_reach_the_terminal_escaped(tmp_path: Path) -> None:
+    workspace = tmp_path / "cli.promodesk"
+    name = "evil\x1b]0;owned\x07\rname\n.csv"
+    path = write_allocations(tmp_path / name, allocation_rows(3))
+    codes = tmp_path / os.fsdecode(b"codes-\xff\x1b[2J.txt")
+    codes.write_text("GOOD1\nBAD\x1b[31mCODE\n")
+    done = promodesk("import", str(path), str(codes), "--workspace", str(workspace))
+    assert done.returncode == 1, done.stderr
+    assert "\x1b" not in done.stderr and "\r" not in done.stderr and "\x07" not in done.stderr
+    assert "imported evil\\x1b]0;owned\\x07\\rname\\n.csv: 3 new allocations" in done.stderr
+    assert "error: codes-\\xff\\x1b[2J.txt: line 2: an invisible control character" in (done.stderr)
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert all(
+        line.startswith(("imported ", "error: ", "workspace: ", "created ")) or "%" in line
+        for line in lines
+    ), lines
+
+
+def test_a_file_name_that_is_not_utf8_imports_without_a_traceback(tmp_path: Path) -> None:
+    workspace = tmp_path / "cli.promodesk"
+    export = tmp_path / os.fsdecode(b"caf\xe9-loyalty-3.json")
+    export.write_text('{"data": [{"code": "A1"}], "error": 0}', encoding="utf-8")
+    done = promodesk("import", str(export), "--workspace", str(workspace))
+    assert done.returncode == 0, done.stderr
+    assert "imported caf\\xe9-loyalty-3.json: 1 new codes" in done.stderr
+    assert rows(workspace, "altcraft_codes") == 1
+
+
+def test_impossible_dates_and_huge_ids_are_messages_not_tracebacks(tmp_path: Path) -> None:
+    workspace = tmp_path / "cli.promodesk"
+    late = tmp_path / "late.json"
+    late.write_text(
+        '{"data": [{"code": "A1", "created": "9999-12-31T23:30:00-05:00"}], "error": 0}'
+    )
+    early = tmp_path / "early.csv"
+    early.write_text(
+        "customerId,promocodeId,promotionId,fileId,uniqueCode,timestamp,occurenceId,seriesId,"
+        "actionId\nC1,pc,p,f,X,0001-01-01T00:00:00+01:00,1,1,1\n"
+    )
+    ids = tmp_path / "ids.json"
+    ids.write_text('{"PromoCodes": [{"Id": "99999999999999999999", "Code": "X"}]}')
+    done = promodesk("import", str(late), str(early), str(ids), "--workspace", str(workspace))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "late.json: record 1, near line 1: created: " in done.stderr
+    assert "after the year 9999" in done.stderr
+    assert "early.csv: line 2: timestamp: " in done.stderr and "before the year 1" in done.stderr
+    assert "ids.json: record 1, near line 1: Id: " in done.stderr
+    assert "too large for an impact.com id" in done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "export.csv"
+    os.mkfifo(fifo)
+    done = promodesk("import", str(fifo), "--workspace", str(tmp_path / "w.promodesk"), timeout=60)
+    assert done.returncode == 1
+    assert "export.csv: this is a named pipe (FIFO), not a saved file" in done.stderr
+    as_workspace = promodesk(
+        "import",
+        str(DEMO_DIR / "impact_promocodes_2pages.json"),
+        "--workspace",
+        str(fifo),
+        timeout=60,
+    )
+    assert as_workspace.returncode == 1
+    assert "not a workspace file" in as_workspace.stderr
+
+
+def test_a_loyalty_id_with_control_characters_is_a_usage_error(tmp_path: Path) -> None:
+    export = tmp_path / "export.json"
+    export.write_text('{"data": [{"code": "A1"}], "error": 0}', encoding="utf-8")
+    done = promodesk("import", str(export), "--loyalty-id", "5\x1b[2J")
+    assert done.returncode == 2
+    assert "a loyalty program id is a number" in done.stderr

@@ -259,3 +259,63 @@ def test_a_killed_bulk_run_resumes_without_repeating_what_succeeded(
     assert len(audited) == 20 and all(count == 1 for _, count in audited)
     states = {str(r["Id"]): r["State"] for r in sandbox_state(base)["codes"]}
     assert all(states[str(7_000_001 + n)] == "INACTIVE" for n in range(20))
+
+
+def test_a_bulk_plan_that_is_no_plan_is_refused_with_its_line(
+    impact_cli: Cli, tmp_path: Path
+) -> None:
+    from promodesk.store.workspace import create_workspace
+
+    create_workspace(impact_cli.workspace, label="shop")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(b"7000001\n70000\xe902\n")
+    escape = tmp_path / "escape.txt"
+    escape.write_text("7000001\n7000002\x1b[2J\n", encoding="utf-8")
+    for plan, words in (
+        (latin, "latin.txt: line 2: the text is not UTF-8 (byte 0xE9)"),
+        (escape, "escape.txt: line 2: an invisible control character (U+001B, ESC)"),
+        (Path("/dev/zero"), "zero: this is a device, not a saved file"),
+    ):
+        done = impact_cli("bulk", "Shop impact", "expire", "--from", str(plan))
+        assert done.returncode == 2, done.stderr
+        assert words in done.stderr, done.stderr
+        assert "\x1b" not in done.stderr
+    fifo = tmp_path / "plan.txt"
+    os.mkfifo(fifo)
+    done = impact_cli("bulk", "Shop impact", "expire", "--from", str(fifo))
+    assert done.returncode == 2 and "plan.txt: this is a named pipe (FIFO)" in done.stderr
+
+
+def test_an_export_imported_for_an_account_and_its_sync_are_the_same_rows(
+    impact_cli: Cli, sandbox, tmp_path: Path
+) -> None:
+    impact = sandbox["impact"]
+    request = urllib.request.Request(  # noqa: S310
+        f"{impact['base_url']}/Advertisers/{impact['account_sid']}/PromoCodes?PageSize=1000",
+        headers={
+            "Accept": "application/json",
+            "Authorization": "Basic "
+            + __import__("base64")
+            .b64encode(f"{impact['account_sid']}:{impact['auth_token']}".encode())
+            .decode(),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        saved = tmp_path / "impact_export.json"
+        saved.write_bytes(answer.read())
+    imported = impact_cli("import", str(saved), "--account", "Shop impact")
+    assert imported.returncode == 0, imported.stderr
+    synced = impact_cli("sync", "Shop impact")
+    assert synced.returncode == 0, synced.stderr
+    assert "nothing changed" in synced.stderr
+    conn = connect(impact_cli.workspace, readonly=True)
+    try:
+        sources = conn.execute(
+            "SELECT a.name, count(*) FROM impact_codes c JOIN accounts a ON a.id = c.account_id "
+            "GROUP BY a.name"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert sources == [("Shop impact", 25)]
+    unknown = impact_cli("import", str(saved), "--account", "Nobody")
+    assert unknown.returncode == 2 and "no account called" in unknown.stderr

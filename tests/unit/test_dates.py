@@ -19,7 +19,7 @@ from promodesk.domain.dates import (
     zone_named,
     zone_problem,
 )
-from promodesk.domain.values import parse_datetime
+from promodesk.domain.values import parse_instant
 from promodesk.domain.vendors import Vendor
 from promodesk.services.accounts import Account, AccountStore, check_settings
 from promodesk.services.dates import DateRenderer, account_zones, renderer_for
@@ -49,13 +49,13 @@ def test_zone_names_are_checked_against_the_zone_database() -> None:
 
 def test_the_one_parser_takes_a_zone_for_times_without_an_offset() -> None:
     moscow = ZoneInfo("Europe/Moscow")
-    assert parse_datetime("2026-11-20 12:00:00", assume=moscow) == datetime(
+    assert parse_instant("2026-11-20 12:00:00", assume=moscow) == datetime(
         2026, 11, 20, 9, tzinfo=UTC
     )
     # An offset written in the text wins over the assumed zone.
-    assert parse_datetime("2026-11-20T12:00:00+01:00", assume=moscow).hour == 11
-    assert parse_datetime("2026-11-20 12:00:00 UTC", assume=moscow).hour == 12
-    assert parse_datetime("2026-11-20").hour == 0
+    assert parse_instant("2026-11-20T12:00:00+01:00", assume=moscow).hour == 11
+    assert parse_instant("2026-11-20 12:00:00 UTC", assume=moscow).hour == 12
+    assert parse_instant("2026-11-20").hour == 0
 
 
 def test_a_date_on_three_clocks(in_new_york: None) -> None:

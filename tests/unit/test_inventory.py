@@ -414,7 +414,7 @@ def test_search_finds_codes_the_search_index_has_not_reached(tmp_path: Path) -> 
 
 
 def plan(conn: sqlite3.Connection, pager: Pager, walk: bool) -> str:
-    where, params = pager._where(conn, walk=walk)
+    where, params = pager.where(conn, walk=walk)
     return " ".join(
         row[3]
         for row in conn.execute(
@@ -431,7 +431,7 @@ def test_a_filter_over_many_rows_walks_the_sort_index(demo: sqlite3.Connection) 
     many = Pager(RowQuery(CODE_INVENTORY, equals=(("program", "spring-welcome-2026"),)))
     few = Pager(RowQuery(CODE_INVENTORY, equals=(("program", "5"),)))
     assert many.count(demo) == 9_000 and few.count(demo) == 300
-    assert many._walk(demo, 200) and not few._walk(demo, 200)
+    assert many.walks(demo, 200) and not few.walks(demo, 200)
     walked = plan(demo, many, walk=True)
     assert "TEMP B-TREE" not in walked and "ix_code_inventory__code" in walked
     assert "ix_code_inventory__program" in plan(demo, few, walk=False)

@@ -16,9 +16,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic import Field as PydanticField
 
+from promodesk.domain.text import refuse_control_characters
 from promodesk.domain.vendors import CodeStatus, Vendor
 from promodesk.store.writes import WriteOutcome
 
@@ -28,9 +29,19 @@ Allowed = Callable[[Row], str | None]
 
 
 class Inputs(BaseModel):
-    """Base of every operation's input model: strict about unknown fields, trims text."""
+    """Base of every operation's input model: strict about unknown fields, trims text, and
+    refuses control characters (a tab only outside code values), as every importer does."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        exact = info.field_name in code_fields(cls)
+        for text in value if isinstance(value, list | tuple) else (value,):
+            if isinstance(text, str):
+                refuse_control_characters(text, allow_tab=not exact)
+        return value
 
 
 def CodeField(default: Any = ..., *, title: str, description: str = "", **extra: Any) -> Any:

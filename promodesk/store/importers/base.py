@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
-from promodesk.domain.values import CANONICAL_FORMAT
+from promodesk.domain.text import file_label, storable
+from promodesk.domain.values import CANONICAL_FORMAT, now_utc_text
 from promodesk.domain.vendors import Vendor
 
 
@@ -69,7 +72,53 @@ class ImportFileError(Exception):
         self.problem = problem
         self.line = line
         where = f"line {line:,}: " if line else ""
-        super().__init__(f"{self.path.name}: {where}{problem}")
+        super().__init__(f"{file_label(self.path)}: {where}{problem}")
+
+
+_NOT_A_FILE = (
+    (stat.S_ISDIR, "this is a folder, not a file"),
+    (stat.S_ISFIFO, "this is a named pipe (FIFO), not a saved file: it would never end"),
+    (stat.S_ISSOCK, "this is a socket, not a saved file"),
+    (stat.S_ISCHR, "this is a device, not a saved file"),
+    (stat.S_ISBLK, "this is a disk device, not a saved file"),
+)
+
+
+def _refuse_unless_regular(path: Path, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    for test, problem in _NOT_A_FILE:
+        if test(mode):
+            raise ImportFileError(path, problem)
+    raise ImportFileError(path, "this is not a regular file")
+
+
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+
+
+def open_regular(path: Path) -> io.FileIO:
+    """Open a file to read it, refusing anything that is not a regular file before reading a
+    byte of it: a FIFO blocks the reader until someone writes to it (forever, often), and a
+    device never ends. Checked on the path first, then on what was actually opened (which
+    does not block: O_NONBLOCK), in case the path changed in between."""
+    path = Path(path)
+    try:
+        _refuse_unless_regular(path, os.stat(path).st_mode)
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _O_BINARY)
+    except FileNotFoundError:
+        raise ImportFileError(path, "the file does not exist (moved or deleted?)") from None
+    except PermissionError:
+        raise ImportFileError(path, "promodesk is not allowed to read this file") from None
+    except OSError as error:
+        raise ImportFileError(path, f"the file cannot be read ({error.strerror})") from None
+    try:
+        _refuse_unless_regular(path, os.fstat(descriptor).st_mode)
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(descriptor, True)
+        return io.FileIO(descriptor, "rb", closefd=True)
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 @dataclass
@@ -88,7 +137,7 @@ class ImportResult:
             noun = "rows"
         elif self.kind is ImportKind.REDEMPTIONS:
             noun = "redemptions"
-        text = f"{self.path.name}: {self.rows_added:,} new {noun}"
+        text = f"{file_label(self.path)}: {self.rows_added:,} new {noun}"
         if self.rows_updated:
             text += f", {self.rows_updated:,} updated"
         unchanged = self.rows_read - self.rows_added - self.rows_updated
@@ -147,12 +196,13 @@ class SourceFile:
     ) -> None:
         self.path = Path(path)
         self._as_of = as_of
-        self.size = self.path.stat().st_size
-        self._handle: io.BufferedReader = self.path.open("rb")
+        self._handle = open_regular(self.path)
+        self.size = os.fstat(self._handle.fileno()).st_size
+        self._limits: ChunkCheck | None = None
         self._sha = hashlib.sha256()
         self._cancel = cancel or CancelToken()
         self._progress = progress
-        self._label = label or f"Importing {self.path.name}"
+        self._label = label or f"Importing {file_label(self.path)}"
         self.bytes_read = 0
         self.newlines = 0
         self._next_report = 0
@@ -163,6 +213,8 @@ class SourceFile:
         count = self._handle.readinto(buffer) or 0
         if count:
             chunk = bytes(memoryview(buffer)[:count])
+            if self._limits is not None:
+                self._limits.check(chunk)
             self._sha.update(chunk)
             self.newlines += chunk.count(b"\n")
             self.bytes_read += count
@@ -172,16 +224,20 @@ class SourceFile:
         return count
 
     @contextmanager
-    def fast_text(self, encoding: str) -> Iterator[io.TextIOWrapper]:
+    def fast_text(self, encoding: str, limits: ChunkCheck) -> Iterator[io.TextIOWrapper]:
         """The file as text through Python's C I/O stack, for parsers whose per-row work is all
-        in C (csv.reader into executemany): no Python call per chunk.
+        in C (csv.reader into executemany): Python runs once per 64 KiB chunk, to apply
+        `limits` to it, and never per row.
 
         Progress comes from a watcher thread that reads the file position; the hash from a
         second thread over its own handle (hashlib releases the GIL, so it runs on another
         core). Cancelling works through the SQLite interrupt the importer registers.
         """
-        handle = self.path.open(encoding=encoding, newline="")
-        descriptor = handle.buffer.raw.fileno()  # type: ignore[attr-defined]
+        raw = open_regular(self.path)
+        handle = io.TextIOWrapper(checked_reader(raw, limits), encoding=encoding, newline="")
+        # Reads of 64 KiB, not 8: one limits check (a Python call) per 64 KiB.
+        handle._CHUNK_SIZE = _CHUNK  # type: ignore[attr-defined]
+        descriptor = raw.fileno()
         stop = threading.Event()
 
         def watch() -> None:
@@ -190,33 +246,40 @@ class SourceFile:
                 self._progress(Progress(position, self.size, self._label))
 
         def hash_file() -> None:
-            with self.path.open("rb") as separate:
-                for chunk in iter(lambda: separate.read(1 << 20), b""):
+            with open_regular(self.path) as separate:
+                while not stop.is_set() and (chunk := separate.read(1 << 20)):
                     self._sha.update(chunk)
 
         watcher = threading.Thread(target=watch, name="import-progress", daemon=True)
         hasher = threading.Thread(target=hash_file, name="import-hash", daemon=True)
         watcher.start()
         hasher.start()
+        completed = False
         try:
             yield handle
+            completed = True
         finally:
+            if not completed:  # refused or cancelled: the hash is not needed
+                stop.set()
+            hasher.join()
             stop.set()
             watcher.join()
-            hasher.join()
             handle.close()
             self._hashed_separately = True
             self.bytes_read = self.size
             self._progress(Progress(self.size, self.size, self._label))
 
-    def buffered(self) -> io.BufferedReader:
-        """A reader for parsers. Closing it (as text wrappers do) leaves this file open."""
-        return io.BufferedReader(_RawView(self), buffer_size=1 << 16)
+    def buffered(self, limits: ChunkCheck | None = None) -> io.BufferedReader:
+        """A reader for parsers, with `limits` applied to every chunk before the parser gets
+        it. Closing it (as text wrappers do) leaves this file open."""
+        self._limits = limits
+        return io.BufferedReader(_RawView(self), buffer_size=_CHUNK)
 
     def hexdigest_of_whole_file(self) -> str:
         """The file's SHA-256; reads whatever the parser did not need, to hash it all."""
         if self._hashed_separately:
             return self._sha.hexdigest()
+        self._limits = None  # the rest is hashed, not parsed
         spare = bytearray(1 << 16)
         while self.read_into(spare):
             pass
@@ -229,8 +292,47 @@ class SourceFile:
         """When this data is from: what the caller said, else when the file was saved."""
         if self._as_of:
             return self._as_of
-        stamp = self.path.stat().st_mtime
-        return datetime.fromtimestamp(stamp, UTC).strftime(CANONICAL_FORMAT)
+        stamp = os.fstat(self._handle.fileno()).st_mtime
+        try:
+            return datetime.fromtimestamp(stamp, UTC).strftime(CANONICAL_FORMAT)
+        except (OverflowError, ValueError, OSError):  # a modification time in year 60,000
+            return now_utc_text()
+
+
+_CHUNK = 1 << 16
+
+
+class ChunkCheck(Protocol):
+    """What limits.py provides: a check of each chunk, in order, raising ImportFileError."""
+
+    def check(self, chunk: bytes) -> None: ...
+
+
+def checked_reader(raw: io.FileIO, limits: ChunkCheck) -> io.BufferedReader:
+    """`raw` read in 64 KiB chunks, each passing `limits` before the reader returns it."""
+    return io.BufferedReader(_CheckedRaw(raw, limits), buffer_size=_CHUNK)
+
+
+class _CheckedRaw(io.RawIOBase):
+    """A raw file whose chunks pass `limits` before any reader above it sees them."""
+
+    def __init__(self, raw: io.FileIO, limits: ChunkCheck) -> None:
+        super().__init__()
+        self._raw = raw
+        self._limits = limits
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        count = self._raw.readinto(buffer) or 0
+        if count:
+            self._limits.check(bytes(memoryview(buffer)[:count]))
+        return count
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 class _RawView(io.RawIOBase):
@@ -291,7 +393,7 @@ def record_import(
     size: int,
     as_of: str,
 ) -> None:
-    now = datetime.now(UTC).strftime(CANONICAL_FORMAT)
+    now = now_utc_text()
     result.already_imported = previous_import(conn, sha256)
     conn.execute(
         "INSERT INTO import_history(account_id, run_id, kind, file_name, file_path, sha256, "
@@ -300,8 +402,8 @@ def record_import(
             account_id,
             run_id,
             result.kind.value,
-            result.path.name,
-            str(result.path),
+            file_label(result.path),
+            storable(str(result.path)),
             sha256,
             size,
             result.rows_read,

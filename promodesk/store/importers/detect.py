@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import codecs
+import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from promodesk.domain.records import ALLOCATION_COLUMNS
 from promodesk.store.db import is_sqlite_file
-from promodesk.store.importers.base import ImportFileError, ImportKind
+from promodesk.store.importers.base import ImportFileError, ImportKind, open_regular
 
 HEAD_BYTES = 64 * 1024
 
@@ -47,16 +49,9 @@ class Detected:
 
 def detect(path: Path) -> Detected:
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            head = handle.read(HEAD_BYTES)
-    except IsADirectoryError:
-        raise ImportFileError(path, "this is a folder, not a file") from None
-    except FileNotFoundError:
-        raise ImportFileError(path, "the file does not exist (moved or deleted?)") from None
-    except PermissionError:
-        raise ImportFileError(path, "promodesk is not allowed to read this file") from None
+    with open_regular(path) as handle:  # a folder, a FIFO or a device is refused unopened
+        size = os.fstat(handle.fileno()).st_size
+        head = handle.read(HEAD_BYTES)
     if size == 0:
         raise ImportFileError(path, "the file is empty (0 bytes)")
     if is_sqlite_file(head):
@@ -84,6 +79,14 @@ def detect(path: Path) -> Detected:
         return _detect_json(path, stripped, encoding)
     if stripped[0] == "<":
         return _detect_xml(path, stripped, encoding)
+    if len(head) < size and "\n" not in text and "\r" not in text:
+        raise ImportFileError(
+            path,
+            f"the first line is longer than {HEAD_BYTES // 1024} KB: this is not an export "
+            "promodesk reads (an allocation export starts with its column names, a code file "
+            "with a code)",
+            line=1,
+        )
     return _detect_text(path, text, encoding)
 
 
@@ -135,7 +138,7 @@ def locate_bad_bytes(path: Path) -> ImportFileError:
     """The exact line of the first byte that is not UTF-8 (read again, on the error path)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         while chunk := handle.read(1 << 20):
             try:
                 decoder.decode(chunk)
@@ -203,11 +206,12 @@ def _detect_text(path: Path, text: str, encoding: str) -> Detected:
 def check_allocation_header(path: Path, found: list[str]) -> None:
     wanted = {name.lower(): name for name in ALLOCATION_COLUMNS}
     lowered = [name.lower() for name in found]
-    missing = [name for key, name in wanted.items() if key not in lowered]
+    present = set(lowered)
+    missing = [name for key, name in wanted.items() if key not in present]
     if len(missing) == len(ALLOCATION_COLUMNS):
         raise ImportFileError(
             path,
-            f"a table with the columns {', '.join(found[:12])}: not an Optimove allocation "
+            f"a table with the columns {_listed(found)}: not an Optimove allocation "
             f"export (its columns are {', '.join(ALLOCATION_COLUMNS)}) nor a unique-code file "
             "(one code per line, no header)",
             line=1,
@@ -221,10 +225,14 @@ def check_allocation_header(path: Path, found: list[str]) -> None:
     extra = [name for name in found if name.lower() not in wanted]
     if extra:
         raise ImportFileError(
-            path,
-            f"unexpected column(s) {', '.join(extra)} in an Optimove allocation export",
-            line=1,
+            path, f"unexpected column(s) {_listed(extra)} in an Optimove allocation export", line=1
         )
-    duplicates = sorted({name for name in lowered if lowered.count(name) > 1})
+    duplicates = sorted(name for name, times in Counter(lowered).items() if times > 1)
     if duplicates:
         raise ImportFileError(path, f"the column(s) {', '.join(duplicates)} appear twice", line=1)
+
+
+def _listed(names: list[str], most: int = 12) -> str:
+    """Names for a message: the first few, shortened, and how many more there are."""
+    shown = ", ".join(name[:40] if name.isprintable() else repr(name[:40]) for name in names[:most])
+    return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")

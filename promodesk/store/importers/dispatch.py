@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from promodesk.domain.jobs import CancelToken, JobCancelled, Progress, ProgressFn, ignore_progress
+from promodesk.domain.text import file_label
 from promodesk.store.db import transaction
 from promodesk.store.importers.base import (
     ImportFileError,
@@ -140,9 +141,7 @@ def import_files(
     except sqlite3.OperationalError as error:
         if token.cancelled:
             raise JobCancelled() from None
-        raise ImportFileError(
-            Path(paths[0]), f"the workspace could not be written ({error})"
-        ) from error
+        raise ImportFileError(Path(paths[0]), _write_failure(error)) from error
     finally:
         unregister()
         for schema in attached.values():
@@ -150,6 +149,18 @@ def import_files(
         for folder in temp_dirs:
             shutil.rmtree(folder, ignore_errors=True)
     return batch
+
+
+def _write_failure(error: sqlite3.OperationalError) -> str:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        return (
+            "the disk is full: nothing was imported; free some space (the import needs about "
+            "twice the size of the files) and import again"
+        )
+    if code == sqlite3.SQLITE_READONLY:
+        return "the workspace is read-only here: nothing was imported"
+    return f"the workspace could not be written ({error})"
 
 
 def _files_of_open_workspace(conn: sqlite3.Connection) -> list[Path]:
@@ -202,7 +213,7 @@ def _import(
     account_id = source_account(conn, vendor, hints.source)
     target = ImportTarget(
         account_id,
-        start_run(conn, "import", account_id=account_id, title=f"Import {path.name}"),
+        start_run(conn, "import", account_id=account_id, title=f"Import {file_label(path)}"),
     )
     source = SourceFile(path, cancel=token, progress=progress, as_of=hints.as_of)
     try:
@@ -233,7 +244,7 @@ def _merge(
     progress: ProgressFn,
 ) -> ImportResult:
     result = ImportResult(path=path, kind=ImportKind.WORKSPACE)
-    run_id = start_run(conn, "merge", account_id=None, title=f"Merge {path.name}")
+    run_id = start_run(conn, "merge", account_id=None, title=f"Merge {file_label(path)}")
     merge_workspace(conn, schema, result, run_id=run_id, cancel=token, progress=progress)
     newest = conn.execute(f"SELECT coalesce(max(as_of), '') FROM {schema}.accounts").fetchone()[0]
     record_import(

@@ -14,6 +14,7 @@ import xml.sax
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from xml.sax.expatreader import ExpatLocator
 from xml.sax.handler import ContentHandler
 from xml.sax.xmlreader import Locator
 
@@ -21,17 +22,31 @@ import defusedxml
 import defusedxml.sax
 import ijson
 
-from promodesk.store.importers.base import ImportFileError, SourceFile
+from promodesk.store.importers.base import (
+    ChunkCheck,
+    ImportFileError,
+    SourceFile,
+    checked_reader,
+    open_regular,
+)
 from promodesk.store.importers.detect import bad_encoding
+from promodesk.store.importers.limits import (
+    MAX_DEPTH,
+    MAX_RECORD_VALUES,
+    MAX_TOKEN_BYTES,
+    JsonLimits,
+    XmlLimits,
+)
 
-# An error found by the streaming parser is located exactly by re-reading a file this small.
-_LOCATE_LIMIT = 64 * 1024 * 1024
 
-
-def file_sha256(path: Path) -> str:
+def file_sha256(path: Path, limits: ChunkCheck | None = None) -> str:
+    """The file's SHA-256; with `limits`, a file that breaks them is refused on the way
+    (rather than hashed to its end, which for a damaged file can be gigabytes)."""
     digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
+    with open_regular(path) as handle:
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            if limits is not None:
+                limits.check(chunk)
             digest.update(chunk)
     return digest.hexdigest()
 
@@ -39,9 +54,15 @@ def file_sha256(path: Path) -> str:
 # -- JSON ------------------------------------------------------------------------------------
 
 
+def _record_depth(prefix: str) -> int:
+    # "data.item": the root object, the "data" list, then the records, at depth 3.
+    return len(prefix.split(".")) + 1
+
+
 def json_records(source: SourceFile, prefix: str, *, bom: bool) -> Iterator[dict[str, Any]]:
-    """Each JSON value at `prefix` (ijson syntax); several concatenated documents allowed."""
-    stream = source.buffered()
+    """Each JSON value at `prefix` (ijson syntax); several concatenated documents allowed.
+    The bytes pass JsonLimits on their way to ijson."""
+    stream = source.buffered(JsonLimits(source.path, record_depth=_record_depth(prefix)))
     if bom:
         stream.read(3)
     try:
@@ -57,31 +78,65 @@ def json_records(source: SourceFile, prefix: str, *, bom: bool) -> Iterator[dict
         raise locate_json_error(source.path, str(error), near_line=source.newlines + 1) from None
 
 
-def json_scalar(path: Path, prefix: str, *, bom: bool) -> Any:
-    """The first value at `prefix` (a second, cheap pass for envelope fields like `error`)."""
-    with Path(path).open("rb") as handle:
+_OPENING = frozenset(("start_map", "start_array"))
+_CLOSING = frozenset(("end_map", "end_array"))
+_SCALARS = frozenset(("null", "boolean", "integer", "double", "number", "string"))
+
+
+def json_envelope(path: Path, keys: tuple[str, ...], *, bom: bool, prefix: str) -> dict[str, Any]:
+    """The scalar values of `keys` at the top of the document (the first one of each, when
+    several documents are concatenated): a second pass for envelope fields like `error`.
+
+    Events, not ijson.items(): items would build whatever the key holds, and a hostile file
+    can hang a gigabyte list there.
+    """
+    found: dict[str, Any] = {}
+    limits = JsonLimits(path, record_depth=_record_depth(prefix))
+    with open_regular(path) as raw, checked_reader(raw, limits) as stream:
         if bom:
-            handle.read(3)
+            stream.read(3)
+        depth = 0
+        key = None
         try:
-            for value in ijson.items(handle, prefix, use_float=True, multiple_values=True):
-                return value
+            for event, value in ijson.basic_parse(stream, use_float=True, multiple_values=True):
+                if event in _OPENING:
+                    depth += 1
+                elif event in _CLOSING:
+                    depth -= 1
+                elif depth == 1:
+                    if event == "map_key":
+                        key = value
+                    elif key in keys and key not in found and event in _SCALARS:
+                        found[key] = value
         except ijson.JSONError:
-            return None
-    return None
+            pass  # the records pass reported it
+    return found
+
+
+# Past this size a broken file is not read again whole to name the exact line.
+_LOCATE_LIMIT = 16 * 1024 * 1024
 
 
 def locate_json_error(path: Path, raw_message: str, *, near_line: int) -> ImportFileError:
     """Turn a streaming parser's complaint into 'line N: what is wrong'."""
     first = raw_message.strip().splitlines()[0] if raw_message.strip() else "broken JSON"
+    if "integer overflow" in first:  # valid JSON, but no id is that large (Python would take it)
+        return ImportFileError(
+            path, "a number in it is too large (more than 64 bits): not a real id", line=near_line
+        )
     if Path(path).stat().st_size <= _LOCATE_LIMIT:
-        data = Path(path).read_bytes()
+        with open_regular(path) as handle:
+            data = handle.read()
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
             return bad_encoding(path, data, error.start)
-        decoder = json.JSONDecoder()
+        del data
+        # Objects are dropped as soon as they are parsed: only the position of the error
+        # matters, and building a 16 MB document would take ten times that in memory.
+        decoder = json.JSONDecoder(object_pairs_hook=_discard)
         position = 0
         try:
             while True:
@@ -95,18 +150,27 @@ def locate_json_error(path: Path, raw_message: str, *, near_line: int) -> Import
             if error.pos >= len(text.rstrip()):
                 problem = f"the JSON ends early ({error.msg}); the file looks truncated"
             return ImportFileError(path, f"broken JSON: {problem}", line=error.lineno)
+        except RecursionError:  # nested too deep for Python's parser: say where ijson was
+            pass
     if "premature EOF" in first:
         return ImportFileError(
             path, "the JSON ends early; the file looks truncated", line=near_line
         )
-    return ImportFileError(path, f"broken JSON near here: {first}", line=near_line)
+    return ImportFileError(path, f"broken JSON near here: {first[:200]}", line=near_line)
+
+
+def _discard(_pairs: Any) -> None:
+    return None
 
 
 # -- XML -------------------------------------------------------------------------------------
 
 
 class _RecordCollector(ContentHandler):
-    """Collects the direct children of each record element as name -> text."""
+    """Collects the direct children of each record element as name -> text, within bounds:
+    MAX_DEPTH levels, MAX_RECORD_VALUES children per record (and in the envelope), and
+    MAX_TOKEN_BYTES characters of text per element (expat streams text, so a huge one would
+    otherwise be gathered here)."""
 
     def __init__(self, path: Path, root: str, record_path: tuple[str, ...]) -> None:
         super().__init__()
@@ -120,6 +184,7 @@ class _RecordCollector(ContentHandler):
         self._record: dict[str, str] | None = None
         self._record_line = 0
         self._text: list[str] = []
+        self._text_length = 0
 
     def setDocumentLocator(self, locator: Locator) -> None:
         self.locator = locator
@@ -132,13 +197,29 @@ class _RecordCollector(ContentHandler):
             raise ImportFileError(
                 self.path, f"expected <{self.root}> as the root element", line=self.line()
             )
+        if len(self.stack) >= MAX_DEPTH:
+            raise ImportFileError(
+                self.path,
+                f"the XML is nested more than {MAX_DEPTH} levels deep (an export has 3 or 4): "
+                "the file is damaged or not an export",
+                line=self.line(),
+            )
         self.stack.append(name)
         self._text = []
+        self._text_length = 0
         if tuple(self.stack) == self.record_path:
             self._record = {}
             self._record_line = self.line()
 
     def characters(self, content: str) -> None:
+        self._text_length += len(content)
+        if self._text_length > MAX_TOKEN_BYTES:
+            raise ImportFileError(
+                self.path,
+                f"<{self.stack[-1][:40]}> holds more than {MAX_TOKEN_BYTES // 1024} KB of text "
+                "(codes, ids and names are far shorter): the file is damaged or not an export",
+                line=self.line(),
+            )
         self._text.append(content)
 
     def endElement(self, name: str) -> None:
@@ -146,14 +227,25 @@ class _RecordCollector(ContentHandler):
         record_depth = len(self.record_path)
         text = "".join(self._text).strip()
         if self._record is not None and depth == record_depth + 1:
-            self._record[name] = text
+            self._keep(self._record, name, text)
         elif self._record is not None and depth == record_depth:
             self.records.append((self._record_line, self._record))
             self._record = None
         elif depth == 2:
-            self.envelope[name] = text
+            self._keep(self.envelope, name, text)
         self._text = []
+        self._text_length = 0
         self.stack.pop()
+
+    def _keep(self, fields: dict[str, str], name: str, text: str) -> None:
+        if name not in fields and len(fields) >= MAX_RECORD_VALUES:
+            raise ImportFileError(
+                self.path,
+                f"an element with more than {MAX_RECORD_VALUES:,} fields (a promo code has a "
+                "few dozen): the file is damaged or not an export",
+                line=self.line(),
+            )
+        fields[name] = text
 
 
 def xml_records(
@@ -168,9 +260,12 @@ def xml_records(
     parser.setContentHandler(collector)
     parser.setFeature(xml.sax.handler.feature_external_ges, False)
     parser.setFeature(xml.sax.handler.feature_external_pes, False)
+    # Only parse() hands the handler a locator; fed a chunk at a time, it must be given one
+    # (without it every line was reported as 0).
+    collector.setDocumentLocator(ExpatLocator(parser))
 
     def records() -> Iterator[tuple[int, dict[str, str]]]:
-        stream = source.buffered()
+        stream = source.buffered(XmlLimits(source.path))
         try:
             while chunk := stream.read(1 << 16):
                 parser.feed(chunk)
@@ -201,7 +296,7 @@ def xml_records(
     return records(), collector.envelope
 
 
-_LOYALTY_IN_NAME = re.compile(r"loyalty[ _\-]?(?:id)?[ _=\-]?(\d+)", re.IGNORECASE)
+_LOYALTY_IN_NAME = re.compile(r"loyalty[ _\-]?(?:id)?[ _=\-]?([0-9]+)", re.IGNORECASE)
 
 
 def loyalty_id_from_name(path: Path) -> str | None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from promodesk.domain.records import AltcraftCodeRecord, ImpactPromoCodeRecord
+from promodesk.domain.text import storable
+from promodesk.domain.values import fits_int64
 from promodesk.store.importers.base import (
     ImportFileError,
     ImportHints,
@@ -22,11 +24,12 @@ from promodesk.store.importers.base import (
     ImportResult,
     ImportTarget,
     SourceFile,
+    open_regular,
 )
 from promodesk.store.importers.detect import Detected
 from promodesk.store.importers.streams import (
+    json_envelope,
     json_records,
-    json_scalar,
     loyalty_id_from_name,
     xml_records,
 )
@@ -52,8 +55,10 @@ def _validated(
     records: Iterator[tuple[int | None, dict[str, Any]]],
     source: SourceFile,
     result: ImportResult,
+    keepable: Callable[[Any], str] = lambda _record: "",
 ) -> Iterator[Any]:
-    """Each record through its pydantic model; the first bad one stops the import.
+    """Each record through its pydantic model, then `keepable` (which says what about a
+    valid record the workspace cannot keep, or ""); the first bad one stops the import.
 
     XML records carry their exact line; JSON ones do not (ijson builds them in C), so the
     message says which record it is and roughly where the parser had got to.
@@ -61,16 +66,25 @@ def _validated(
     for number, (line, item) in enumerate(records, start=1):
         try:
             record = model.model_validate(item)
+            problem = keepable(record)
         except ValidationError as error:
             first = error.errors()[0]
             field = ".".join(str(part) for part in first["loc"]) or "record"
-            message = str(first["msg"]).removeprefix("Value error, ")
+            problem = f"{field}: {str(first['msg']).removeprefix('Value error, ')}"
+        if problem:
             where = f"record {number:,}"
             if line is None:
                 where += f", near line {source.newlines + 1:,}"
-            raise ImportFileError(source.path, f"{where}: {field}: {message}", line=line) from None
+            raise ImportFileError(source.path, f"{where}: {problem}", line=line) from None
         result.rows_read += 1
         yield record
+
+
+def _impact_id_problem(record: ImpactPromoCodeRecord) -> str:
+    # Stored as an SQLite INTEGER; the API client refuses such an answer in its own words.
+    if fits_int64(record.id):
+        return ""
+    return f"Id: {record.id[:30]} is too large for an impact.com id"
 
 
 def _json_items(
@@ -78,6 +92,24 @@ def _json_items(
 ) -> Iterator[tuple[int | None, dict[str, Any]]]:
     for item in json_records(source, prefix, bom=bom):
         yield None, item
+
+
+def _envelope(
+    source: SourceFile,
+    result: ImportResult,
+    xml_envelope: dict[str, str] | None,
+    keys: tuple[str, ...],
+    prefix: str,
+    bom: bool,
+) -> dict[str, Any]:
+    """The envelope's fields (where a saved response says it is an error): collected while
+    reading XML; for JSON, a second pass, made only when no record was found, since neither
+    vendor sends records in an error answer (and the pass costs as much as the first)."""
+    if xml_envelope is not None:
+        return {key: xml_envelope[key] for key in keys if key in xml_envelope}
+    if result.rows_read:
+        return {}
+    return json_envelope(source.path, keys, bom=bom, prefix=prefix)
 
 
 # -- Altcraft ----------------------------------------------------------------------------------
@@ -95,15 +127,21 @@ def import_altcraft(
 ) -> None:
     as_of = source.as_of()
     named_loyalty = hints.loyalty_id or loyalty_id_from_name(source.path)
-    envelope: dict[str, str] = {}
+    if named_loyalty is not None and not (named_loyalty.isascii() and named_loyalty.isdigit()):
+        raise ImportFileError(
+            source.path, f"the loyalty program id must be a number, not {named_loyalty[:40]!r}"
+        )
+    unknown_program = f"? {storable(source.path.stem)}"  # filed under the file's name
+    envelope: dict[str, str] | None = None
     bom = detected.encoding == "utf-8-sig"
+    prefix = ""
     if detected.kind is ImportKind.ALTCRAFT_XML:
         items, envelope = xml_records(source, root="xml", record_path=("xml", "data"))
         records: Iterator[tuple[int | None, dict[str, Any]]] = (
             (line, fields) for line, fields in items
         )
     else:
-        with source.path.open("rb") as handle:
+        with open_regular(source.path) as handle:
             shape = _DATA_SHAPE.search(handle.read(1 << 16))
         prefix = "data" if shape and shape.group(1) == b"{" else "data.item"
         records = _json_items(source, prefix, bom)
@@ -111,18 +149,17 @@ def import_altcraft(
     def rows() -> Iterator[tuple[Any, ...]]:
         for record in _validated(AltcraftCodeRecord, records, source, result):
             loyalty = named_loyalty or (str(record.loyalty_id) if record.loyalty_id else None)
-            yield altcraft_row(record, loyalty or _unknown_program(source))
+            yield altcraft_row(record, loyalty or unknown_program)
 
     _write(conn, ALTCRAFT_CODES, target, rows(), as_of, result)
-    error = envelope.get("error") if envelope else json_scalar(source.path, "error", bom=bom)
+    fields = _envelope(source, result, envelope, ("error", "error_text"), prefix, bom)
+    error = fields.get("error")
     if error not in (None, "", "0", 0):
-        text = (
-            envelope.get("error_text")
-            if envelope
-            else json_scalar(source.path, "error_text", bom=bom)
-        )
+        text = fields.get("error_text")
         raise ImportFileError(
-            source.path, f"this saved response is an Altcraft error ({error}: {text or 'no text'})"
+            source.path,
+            f"this saved response is an Altcraft error ({str(error)[:40]}: "
+            f"{str(text or 'no text')[:200]})",
         )
     if result.rows_read == 0:
         result.warnings.append("the export lists no promo codes")
@@ -131,10 +168,6 @@ def import_altcraft(
             "the file does not say which loyalty program it is from (Altcraft exports do not); "
             "put the program id in its name, e.g. 'loyalty-5.json', to file it under that program"
         )
-
-
-def _unknown_program(source: SourceFile) -> str:
-    return f"? {source.path.stem}"
 
 
 # -- impact.com --------------------------------------------------------------------------------
@@ -150,7 +183,8 @@ def import_impact(
 ) -> None:
     as_of = source.as_of()
     bom = detected.encoding == "utf-8-sig"
-    envelope: dict[str, str] = {}
+    envelope: dict[str, str] | None = None
+    prefix = ""
     if detected.kind is ImportKind.IMPACT_XML:
         items, envelope = xml_records(
             source,
@@ -161,21 +195,18 @@ def import_impact(
             (line, fields) for line, fields in items
         )
     else:
-        with source.path.open("rb") as handle:
+        with open_regular(source.path) as handle:
             head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
         # One page, several pages concatenated, or a JSON array of pages.
         prefix = "item.PromoCodes.item" if head.startswith(b"[") else "PromoCodes.item"
         records = _json_items(source, prefix, bom)
 
-    rows = map(impact_row, _validated(ImpactPromoCodeRecord, records, source, result))
+    valid = _validated(ImpactPromoCodeRecord, records, source, result, _impact_id_problem)
+    rows = map(impact_row, valid)
     _write(conn, IMPACT_CODES, target, rows, as_of, result)
-    status = envelope.get("Status") if envelope else json_scalar(source.path, "Status", bom=bom)
-    if str(status or "").upper() == "ERROR":
-        message = (
-            envelope.get("Message") if envelope else json_scalar(source.path, "Message", bom=bom)
-        )
-        raise ImportFileError(
-            source.path, f"this saved response is an impact.com error: {message or 'no message'}"
-        )
+    fields = _envelope(source, result, envelope, ("Status", "Message"), prefix, bom)
+    if str(fields.get("Status") or "").upper() == "ERROR":
+        message = str(fields.get("Message") or "no message")[:200]
+        raise ImportFileError(source.path, f"this saved response is an impact.com error: {message}")
     if result.rows_read == 0:
         result.warnings.append("the export lists no promo codes")

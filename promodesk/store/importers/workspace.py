@@ -13,7 +13,7 @@ from promodesk.store.bulk import DEDUPE_KEYS, bulk_load
 from promodesk.store.db import connect
 from promodesk.store.importers.base import ImportFileError, ImportResult, ensure_account
 from promodesk.store.rollups import recount_all
-from promodesk.store.schema import SCHEMA_VERSION, WorkspaceFormatError
+from promodesk.store.schema import SCHEMA_VERSION, WorkspaceFormatError, schema_problem
 from promodesk.store.tables import ALL_TABLES
 from promodesk.store.writes import GONE_TABLES, RECORD_TABLES, RecordTable, Staging
 
@@ -36,7 +36,8 @@ _RUN_COLUMNS = {
 
 def attachable_copy(path: Path) -> tuple[Path, Path | None]:
     """A file at the current schema version to ATTACH: the file itself, or a migrated copy
-    (the user's file is never modified). Returns (path to attach, temp dir to delete)."""
+    (the user's file is never modified). Returns (path to attach, temp dir to delete); on a
+    refusal nothing is left behind."""
     try:
         probe = connect(path, readonly=True)
     except WorkspaceFormatError as error:
@@ -46,20 +47,27 @@ def attachable_copy(path: Path) -> tuple[Path, Path | None]:
     try:
         version = probe.execute("PRAGMA user_version").fetchone()[0]
         check = probe.execute("PRAGMA quick_check").fetchone()[0]
+        problem = schema_problem(probe)
     finally:
         probe.close()
     if check != "ok":
         raise ImportFileError(path, f"the workspace file is damaged ({check})")
-    if version > SCHEMA_VERSION:
-        raise ImportFileError(
-            path, "this workspace was saved by a newer promodesk; update promodesk"
-        )
+    if problem:
+        raise ImportFileError(path, problem)
     if version == SCHEMA_VERSION:
         return path, None
     folder = Path(tempfile.mkdtemp(prefix="promodesk-merge-"))
-    copy = folder / path.name
-    shutil.copyfile(path, copy)
-    connect(copy).close()  # migrates the copy
+    copy = folder / "workspace.promodesk"
+    try:
+        shutil.copyfile(path, copy)
+        connect(copy).close()  # migrates the copy
+    except BaseException as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(error, OSError | sqlite3.DatabaseError | WorkspaceFormatError):
+            raise ImportFileError(
+                path, f"the workspace could not be brought up to date ({error})"
+            ) from None
+        raise
     return copy, folder
 
 

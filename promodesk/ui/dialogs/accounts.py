@@ -39,7 +39,9 @@ from promodesk.services.accounts import (
     ConnectionCheck,
     SavedAccount,
 )
+from promodesk.ui.widgets.elided_label import WrappedLabel
 from promodesk.ui.widgets.message_bar import MessageBar
+from promodesk.ui.widgets.style import secondary_text_style
 from promodesk.vendors.registry import VENDORS, Field
 
 if TYPE_CHECKING:
@@ -48,8 +50,17 @@ if TYPE_CHECKING:
 
 _ACCOUNT_ROLE = Qt.ItemDataRole.UserRole
 _OK_STYLE = "color: #1f6b2e;"
+_NOTE_STYLE = "color: #7a5200;"  # done, with a caveat: not an error, so not red
 _PROBLEM_STYLE = "color: #a11a1a;"
-_HELP_STYLE = "color: palette(mid); font-size: 11px;"
+
+# How settings the registry names for the API read in the form (the stored values stay).
+FIELD_WORDS: dict[str, tuple[str, str]] = {
+    "response_format": (
+        "Response format",
+        "How the vendor writes its answers. Both work; JSON is quicker to read.",
+    ),
+}
+CHOICE_WORDS = {"json": "JSON", "xml": "XML"}
 
 
 class AccountsDialog(QDialog):
@@ -99,7 +110,7 @@ class AccountsDialog(QDialog):
         self.remove_button.clicked.connect(self.confirm_remove)
         self.list_hint = QLabel("Save or revert your changes to switch accounts.")
         self.list_hint.setWordWrap(True)
-        self.list_hint.setStyleSheet(_HELP_STYLE)
+        self.list_hint.setStyleSheet(secondary_text_style(self))
         self.list_hint.hide()
         list_buttons = QHBoxLayout()
         list_buttons.addWidget(self.add_button)
@@ -112,6 +123,7 @@ class AccountsDialog(QDialog):
 
         self.title = QLabel()
         self.title.setObjectName("accountTitle")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # an account's name is data
         title_font = QFont(self.title.font())
         title_font.setPointSizeF(title_font.pointSizeF() * 1.25)
         title_font.setBold(True)
@@ -129,12 +141,28 @@ class AccountsDialog(QDialog):
         self.problems = QLabel()
         self.problems.setObjectName("accountProblems")
         self.problems.setWordWrap(True)
+        self.problems.setTextFormat(Qt.TextFormat.PlainText)
         self.problems.setStyleSheet(_PROBLEM_STYLE)
         self.problems.hide()
         self.test_result = QLabel()
         self.test_result.setObjectName("testResult")
         self.test_result.setWordWrap(True)
+        self.test_result.setTextFormat(Qt.TextFormat.PlainText)  # vendors' words are data
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The technical detail of a failed test, one click away.
+        self.test_details_button = QToolButton()
+        self.test_details_button.setObjectName("testDetailsButton")
+        self.test_details_button.setText("Details")
+        self.test_details_button.setCheckable(True)
+        self.test_details_button.hide()
+        self.test_details = QLabel()
+        self.test_details.setObjectName("testDetails")
+        self.test_details.setTextFormat(Qt.TextFormat.PlainText)
+        self.test_details.setWordWrap(True)
+        self.test_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.test_details.setStyleSheet(secondary_text_style(self))
+        self.test_details.hide()
+        self.test_details_button.toggled.connect(self.test_details.setVisible)
         self.test_button = QPushButton("Test connection")
         self.test_button.setObjectName("testConnectionButton")
         self.test_button.clicked.connect(self.test_connection)
@@ -152,13 +180,18 @@ class AccountsDialog(QDialog):
         self.empty_state = QLabel("Loading accounts…")
         self.empty_state.setObjectName("accountsEmptyState")
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_state.setStyleSheet("color: palette(mid);")
+        self.empty_state.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty_state.setStyleSheet(secondary_text_style(self))
         right = QVBoxLayout()
         right.addWidget(self.title)
         right.addWidget(self.sandbox_note)
         right.addWidget(self.form_host)
         right.addWidget(self.problems)
-        right.addWidget(self.test_result)
+        result_row = QHBoxLayout()
+        result_row.addWidget(self.test_result, 1)
+        result_row.addWidget(self.test_details_button, 0, Qt.AlignmentFlag.AlignTop)
+        right.addLayout(result_row)
+        right.addWidget(self.test_details)
         right.addStretch(1)
         right.addLayout(form_buttons)
         self.editor = QWidget()
@@ -280,7 +313,7 @@ class AccountsDialog(QDialog):
             self.form.removeRow(0)
         self._inputs.clear()
         self.problems.hide()
-        self.test_result.clear()
+        self._clear_result()
         account = self.editing
         self.editor.setVisible(account is not None)
         self.empty_state.setVisible(account is None)
@@ -309,7 +342,8 @@ class AccountsDialog(QDialog):
         entry = self.entry(account.id)
         for field in info.fields:
             widget = self._input_for(field, account, entry)
-            self._add_row(field.key, field.label, widget, field.help, read_only)
+            label, help_text = FIELD_WORDS.get(field.key, (field.label, field.help))
+            self._add_row(field.key, label, widget, help_text, read_only)
         self._set_dirty(False)
 
     def _input_for(
@@ -317,10 +351,11 @@ class AccountsDialog(QDialog):
     ) -> QLineEdit | QComboBox:
         if field.kind == "choice":
             combo = QComboBox()
-            combo.addItems(list(field.choices))
+            for choice in field.choices:
+                combo.addItem(CHOICE_WORDS.get(choice, choice), choice)
             value = account.settings.get(field.key) or field.choices[0]
-            combo.setCurrentText(value)
-            combo.currentTextChanged.connect(lambda _text: self._set_dirty(True))
+            combo.setCurrentIndex(max(0, combo.findData(value)))
+            combo.currentIndexChanged.connect(lambda _index: self._set_dirty(True))
             return combo
         line = QLineEdit()
         line.setClearButtonEnabled(not account.sandbox)
@@ -362,17 +397,23 @@ class AccountsDialog(QDialog):
         column.setSpacing(2)
         column.addWidget(widget)
         if help_text:
-            hint = QLabel(help_text)
-            hint.setWordWrap(True)
-            hint.setStyleSheet(_HELP_STYLE)
+            hint = WrappedLabel(help_text)
+            hint.setObjectName(f"help_{key}")
+            hint.setStyleSheet(secondary_text_style(self))
             column.addWidget(hint)
         caption = QLabel(f"{label}:")
         caption.setBuddy(widget)
         self.form.addRow(caption, column)
 
+    def _clear_result(self) -> None:
+        self.test_result.clear()
+        self.test_details.clear()
+        self.test_details_button.setChecked(False)
+        self.test_details_button.hide()
+
     def value(self, key: str) -> str:
         widget = self._inputs[key]
-        text = widget.currentText() if isinstance(widget, QComboBox) else widget.text()
+        text = str(widget.currentData()) if isinstance(widget, QComboBox) else widget.text()
         return text.strip()
 
     def form_account(self) -> tuple[Account, str | None]:
@@ -392,7 +433,7 @@ class AccountsDialog(QDialog):
     def _set_dirty(self, dirty: bool) -> None:
         self.dirty = dirty and self.editing is not None and not self.editing.sandbox
         if self.dirty:
-            self.test_result.clear()
+            self._clear_result()
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -458,7 +499,7 @@ class AccountsDialog(QDialog):
 
     def _after_save(self, saved: SavedAccount) -> None:
         if saved.secret_persistent is False:
-            self.test_result.setStyleSheet(_PROBLEM_STYLE)
+            self.test_result.setStyleSheet(_NOTE_STYLE)
             self.test_result.setText(
                 "Saved. The secret is kept only until promodesk closes (no keychain)."
             )
@@ -484,13 +525,17 @@ class AccountsDialog(QDialog):
     def _tested(self, job: Job) -> None:
         self._update_buttons()
         if job.cancelled:
-            self.test_result.clear()
+            self._clear_result()
             return
         check: ConnectionCheck | None = job.result
         ok = check is not None and check.ok
         text = check.message if check is not None else f"Could not connect: {job.error}"
         self.test_result.setStyleSheet(_OK_STYLE if ok else _PROBLEM_STYLE)
         self.test_result.setText(("✓ " if ok else "✗ ") + text)
+        details = check.details if check is not None else ""
+        self.test_details.setText(details)
+        self.test_details_button.setChecked(False)
+        self.test_details_button.setVisible(bool(details) and not ok)
 
     def confirm_remove(self) -> QMessageBox | None:
         account = self.editing
@@ -500,6 +545,7 @@ class AccountsDialog(QDialog):
         box.setObjectName("confirmRemoveAccount")
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Remove account")
+        box.setTextFormat(Qt.TextFormat.PlainText)
         box.setText(f"Remove the {account.vendor.display_name} account “{account.name}”?")
         box.setInformativeText(
             "Its settings and its stored secret are deleted from this computer. Nothing changes "

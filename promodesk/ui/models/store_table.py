@@ -27,7 +27,7 @@ from promodesk.qt import (
 )
 from promodesk.store.query import Pager, Row, RowQuery
 from promodesk.store.tables import Column, TableSpec
-from promodesk.ui.models.formatting import display, is_numeric, tooltip
+from promodesk.ui.models.formatting import display, is_numeric, plain_tooltip, tooltip
 
 if TYPE_CHECKING:
     import sqlite3
@@ -50,6 +50,11 @@ class StoreTableModel(QAbstractTableModel):
     SortValueRole = Qt.ItemDataRole.UserRole + 3  # the raw stored value
 
     query_applied = Signal()  # the new query's count and first rows are showing
+    # Emitted just before the rows on screen are replaced or reordered. Views drop their
+    # selection here: Qt's selection model otherwise expands a selection of a million rows
+    # into ten million persistent indexes (flags, rowCount, columnCount for each) on a
+    # layout change, which froze the window for over a minute.
+    rows_about_to_change = Signal()
     page_loaded = Signal(int)
     busy_changed = Signal(bool)
     failed = Signal(str)
@@ -73,6 +78,9 @@ class StoreTableModel(QAbstractTableModel):
         self._in_flight: set[int] = set()
         self._busy = False
         self._callbacks: dict[int, Callable[[list[Row] | None], None]] = {}
+        # Column -> stored value -> what to show instead (e.g. a local file's name for its
+        # internal id); set by the panel from other tables.
+        self._value_names: dict[str, dict[Any, str]] = {}
         self._delivered.connect(self._on_delivered, Qt.ConnectionType.QueuedConnection)
 
     # -- what to show -----------------------------------------------------------------------
@@ -80,6 +88,11 @@ class StoreTableModel(QAbstractTableModel):
     @property
     def query(self) -> RowQuery:
         return self._query
+
+    @property
+    def shown_query(self) -> RowQuery:
+        """The query whose rows are on screen (a newer one may still be loading)."""
+        return self._pager.query if self._pager is not None else self._query
 
     @property
     def busy(self) -> bool:
@@ -96,6 +109,7 @@ class StoreTableModel(QAbstractTableModel):
         self._generation += 1
         self._pager = None
         if reader is None:
+            self.rows_about_to_change.emit()
             self.beginResetModel()
             self._count = 0
             self._pages.clear()
@@ -161,9 +175,10 @@ class StoreTableModel(QAbstractTableModel):
             return None
         value = row[self._value_at[index.column()]]
         if role == Qt.ItemDataRole.DisplayRole:
-            return display(column, value)
+            return self.shown_text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return tooltip(column, value)
+            named = self._value_names.get(column.name, {}).get(value)
+            return plain_tooltip(f"{named}\n({value})") if named else tooltip(column, value)
         if role == self.SortValueRole:
             return value
         if role == self.RowRole:
@@ -219,6 +234,19 @@ class StoreTableModel(QAbstractTableModel):
 
     def value(self, row: Row, column: str) -> Any:
         return row[self._names.index(column)]
+
+    def shown_text(self, row: Row, column: Column) -> str:
+        """What the cell shows: the value in words, or the name it is known by."""
+        value = row[self._names.index(column.name)]
+        named = self._value_names.get(column.name, {}).get(value)
+        return named if named is not None else display(column, value)
+
+    def set_value_names(self, column: str, names: dict[Any, str]) -> None:
+        if names != self._value_names.get(column, {}):
+            self._value_names[column] = dict(names)
+            if self._count:
+                at = [c.name for c in self.columns].index(column)
+                self.dataChanged.emit(self.index(0, at), self.index(self._count - 1, at))
 
     def loaded_rows(self, rows: list[int]) -> dict[int, Row]:
         found = {}
@@ -332,6 +360,7 @@ class StoreTableModel(QAbstractTableModel):
             return
         if what == "query":
             count, rows, pager = result
+            self.rows_about_to_change.emit()
             if count == self._count and count > 0:
                 # Same number of rows in another order (a sort, a refresh): a layout change
                 # costs Qt half of what a reset does at a million rows. Selections would now

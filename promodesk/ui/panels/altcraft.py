@@ -19,8 +19,9 @@ class AltcraftPanel(VendorPanel):
             TableBrowser(
                 tables.ALTCRAFT_PROGRAMS,
                 title="Loyalty programs",
-                noun="programs",
+                noun="program",
                 search_placeholder="Search programs",
+                search_help="Finds loyalty programs whose ID contains the text",
                 empty_hint=EMPTY_HINT.format(noun="loyalty programs"),
             ),
             title_column="loyalty_id",
@@ -29,8 +30,11 @@ class AltcraftPanel(VendorPanel):
             TableBrowser(
                 tables.ALTCRAFT_CODES,
                 title="Promo codes",
-                noun="codes",
-                search_placeholder="Code contains… or profile ID starts with…",
+                noun="code",
+                search_placeholder="Search code or profile ID",
+                search_help=(
+                    "Finds codes containing the text, or attached to a profile ID starting with it"
+                ),
                 empty_hint=EMPTY_HINT.format(noun="Altcraft promo codes")
                 + "\n(Save an export_all response as JSON or XML.)",
                 status_filter=(

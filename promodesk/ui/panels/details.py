@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import re
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from promodesk.qt import Qt, QTextBrowser, QWidget, Signal
+from promodesk.qt import Qt, QTextBrowser, QTextOption, QWidget, Signal
 from promodesk.store.query import fetch_row
 from promodesk.store.tables import TableSpec
 from promodesk.ui.models.formatting import display, utc_text
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 
     from promodesk.store.reader import StoreReader
 
-_HIDDEN = {"id", "account_id", "details"}
+# Bookkeeping, not data: which import added a row is in File ▸ Import history.
+_HIDDEN = {"id", "account_id", "details", "added_run", "gone_run"}
 
 
 class DetailsView(QTextBrowser):
@@ -29,7 +31,9 @@ class DetailsView(QTextBrowser):
         super().__init__(parent)
         self.setObjectName("detailsView")
         self.setOpenLinks(False)
-        self.setMinimumWidth(220)
+        self.setMinimumWidth(160)
+        # Wrap between words only ("DiscountPercen t" was a word cut in two).
+        self.setWordWrapMode(QTextOption.WrapMode.WordWrap)
         self._reader: StoreReader | None = None
         self._wanted: tuple[str, int] | None = None
         self._accounts: dict[int, str] = {}
@@ -81,6 +85,32 @@ class DetailsView(QTextBrowser):
         self.shown.emit()
 
 
+_ACRONYMS = {"id": "ID", "uri": "URI", "url": "URL", "utc": "UTC", "api": "API"}
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def field_label(name: str) -> str:
+    """A vendor's field name in words: "DiscountPercent" -> "Discount percent",
+    "deal_id" -> "Deal ID", "Uri" -> "URI"."""
+    words = [_ACRONYMS.get(word.lower(), word.lower()) for word in _WORD.findall(name)]
+    if not words:
+        return name
+    first = words[0]
+    return " ".join([first if first.isupper() else first.capitalize(), *words[1:]])
+
+
+_CONSTANT = re.compile(r"[A-Z][A-Z_]*[A-Z]")
+
+
+def vendor_word(value: Any) -> str:
+    """A vendor's constant in words ("FIXED" -> "Fixed", "FREE_SHIPPING" -> "Free
+    shipping"); anything else as it is."""
+    text = "" if value is None else str(value)
+    if _CONSTANT.fullmatch(text):
+        return text.replace("_", " ").capitalize()
+    return text
+
+
 def _row(label: str, value_html: str) -> str:
     return (
         f"<tr><td style='color:gray; padding-right:10px'>{html.escape(label)}</td>"
@@ -96,7 +126,7 @@ def render(spec: TableSpec, record: dict[str, Any], title: str, accounts: dict[i
         if name in _HIDDEN:
             continue
         column = labels.get(name)
-        label = column.label if column else name.replace("_", " ").capitalize()
+        label = column.label if column else field_label(name)
         text = display(column, value) if column else ("" if value is None else str(value))
         if not text:
             rows.append(_row(label, "<span style='color:gray'>—</span>"))
@@ -112,6 +142,6 @@ def render(spec: TableSpec, record: dict[str, Any], title: str, accounts: dict[i
     except ValueError:
         extra = {}
     for key, value in sorted(extra.items()):
-        rows.append(_row(key, html.escape(str(value))))
+        rows.append(_row(field_label(key), html.escape(vendor_word(value))))
     heading = f"<h3 style='margin:0 0 6px 0'>{html.escape(title)}</h3>" if title else ""
     return heading + "<table cellspacing='0' cellpadding='2'>" + "".join(rows) + "</table>"

@@ -19,8 +19,9 @@ class ImpactPanel(VendorPanel):
             TableBrowser(
                 tables.IMPACT_PROGRAMS,
                 title="Programs",
-                noun="programs",
+                noun="program",
                 search_placeholder="Search programs",
+                search_help="Finds programs whose ID or name contains the text",
                 empty_hint=EMPTY_HINT.format(noun="programs"),
             ),
             title_column="name",
@@ -29,8 +30,12 @@ class ImpactPanel(VendorPanel):
             TableBrowser(
                 tables.IMPACT_CODES,
                 title="Promo codes",
-                noun="codes",
-                search_placeholder="Code contains… or partner starts with…",
+                noun="code",
+                search_placeholder="Search code or partner",
+                search_help=(
+                    "Finds codes containing the text, or of a partner whose name or ID starts "
+                    "with it"
+                ),
                 empty_hint=EMPTY_HINT.format(noun="impact.com promo codes")
                 + "\n(Save a PromoCodes list response as JSON or XML.)",
                 status_filter=("status", status_choices(CodeStatus.ACTIVE, CodeStatus.INACTIVE)),

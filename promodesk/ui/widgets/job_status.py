@@ -10,7 +10,11 @@ from promodesk.ui.tasks import Job
 class JobStatus(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.label = QLabel()
+        # Becomes an elided plain-text label with the first job (not in the first frame):
+        # a job's title names a file, and a long or odd one (say "<font size=7>…") neither
+        # widens the window nor reads as markup.
+        self.label: QLabel = QLabel()
+        self.label.setObjectName("jobTitle")
         self.bar = QProgressBar()
         self.bar.setFixedWidth(180)
         self.bar.setTextVisible(True)
@@ -26,6 +30,14 @@ class JobStatus(QWidget):
         self.hide()
 
     def track(self, job: Job) -> None:
+        from promodesk.ui.widgets.elided_label import ElidedLabel
+
+        if not isinstance(self.label, ElidedLabel):
+            elided = ElidedLabel()
+            elided.setObjectName(self.label.objectName())
+            self.layout().replaceWidget(self.label, elided)
+            self.label.deleteLater()
+            self.label = elided
         self._jobs.append(job)
         job.progressed.connect(lambda update, job=job: self._progressed(job, update))
         job.finished.connect(lambda job=job: self._finished(job))
