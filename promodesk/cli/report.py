@@ -138,7 +138,8 @@ def _run(args: argparse.Namespace) -> int:
         json.dump(document.data, sys.stdout, indent=1, ensure_ascii=False, default=str)
         sys.stdout.write("\n")
     elif not args.csv:
-        print(printable("\n".join(document.lines)))
+        for line in document.lines:
+            print(printable(line))
     return EXIT_OK
 
 
