@@ -32,9 +32,11 @@ from promodesk.store.importers.base import (
     ImportKind,
     ImportResult,
     SourceFile,
+    open_regular,
     record_import,
 )
 from promodesk.store.importers.detect import locate_bad_bytes
+from promodesk.store.importers.limits import TextLineLimits
 from promodesk.store.runs import start_run
 
 _SNIFF_BYTES = 64 * 1024
@@ -150,13 +152,8 @@ def header_signature(header: Sequence[str]) -> str:
 def read_shape(path: Path) -> CsvShape:
     """The file's encoding, delimiter and header row (what a mapping step shows)."""
     path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
-    except FileNotFoundError:
-        raise ImportFileError(path, "the file does not exist (moved or deleted?)") from None
-    except IsADirectoryError:
-        raise ImportFileError(path, "this is a folder, not a file") from None
+    with open_regular(path) as handle:  # (a FIFO or a device is refused before it blocks)
+        head = handle.read(_SNIFF_BYTES)
     if not head.strip():
         raise ImportFileError(path, "the file is empty")
     if b"\x00" in head:
@@ -362,7 +359,10 @@ def _rows(
     assert code_at is not None
     needed = max(index for index in (code_at, customer_at, time_at) if index is not None) + 1
     zone = zone_named(mapping.time_zone)
-    text = io.TextIOWrapper(reading.buffered(), encoding=shape.encoding, newline="")
+    # Like every CSV import: no line past the bounds, no control characters (a bad byte is
+    # refused with its line before the CSV parser holds it).
+    limits = TextLineLimits(path, encoding=shape.encoding, allow_tab=True)
+    text = io.TextIOWrapper(reading.buffered(limits), encoding=shape.encoding, newline="")
     reader = csv.reader(text, delimiter=shape.delimiter, strict=True)
     try:
         next(reader)  # the header

@@ -6,6 +6,7 @@ or never redeemed."""
 from __future__ import annotations
 
 import csv
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,6 +191,15 @@ def test_the_second_export_needs_no_mapping(shop: sqlite3.Connection, tmp_path: 
     assert shop.execute("SELECT count(*) FROM redemptions").fetchone() == (7,)
 
 
+def test_a_fifo_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    _path, conn = new_workspace(tmp_path)
+    fifo = tmp_path / "orders.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(ImportFileError, match="orders.csv"):
+        import_redemptions(conn, fifo, source_name="Shop", mapping=MAPPING)
+    conn.close()
+
+
 def test_a_new_export_without_a_mapping_gets_a_suggestion(tmp_path: Path) -> None:
     _path, conn = new_workspace(tmp_path)
     file = write_csv(tmp_path / "crm.csv", ["client_id", "Coupon", "Redeemed At"], [["1", "X", ""]])
@@ -213,6 +223,7 @@ def test_a_new_export_without_a_mapping_gets_a_suggestion(tmp_path: Path) -> Non
             RedemptionMapping("Discount Code", time_zone="Mars/Base"),
             "'Mars/Base' is not a time zone name",
         ),
+        ([["1", "A\x1b[2J", "x", ""]], MAPPING, "line 2: an invisible control character"),
     ],
 )
 def test_bad_files_are_refused_whole_with_the_line(
