@@ -226,7 +226,7 @@ def _match(conn: sqlite3.Connection, options: ReconcileOptions) -> None:
     )
     conn.execute(
         "INSERT OR IGNORE INTO temp.rec_redeemed SELECT aid, account_id, promocode_id, file_id, "
-        "allocated_at FROM temp.rec_match"
+        "allocated_at FROM temp.rec_match ORDER BY aid"  # (appended in order: no page splits)
     )
 
 
@@ -339,12 +339,14 @@ def _list(conn: sqlite3.Connection, options: ReconcileOptions, cutoff: str) -> N
         "WHERE m.has_customer AND NOT m.same ORDER BY r.code_key",
         {"finding": OTHER_CUSTOMER},
     )
+    # Redemptions no allocation took: found walking the redemptions' key index, in the order
+    # of the matches' key (each look-up next to the last), then read.
     conn.execute(
         f"{insert} SELECT :finding, r.code, r.customer_id, r.redeemed_at, '', '', '', '', 0, "
-        f"{_known_as(conn)} FROM main.redemptions r "
-        "WHERE NOT EXISTS (SELECT 1 FROM temp.rec_match m WHERE m.code_key = r.code_key "
-        "AND m.rid = r.id)"
-        f"{_source_filter(options, 'r')} ORDER BY r.code_key",
+        f"{_known_as(conn)} FROM main.redemptions r WHERE r.id IN (SELECT x.id FROM "
+        "main.redemptions x INDEXED BY ux_redemptions WHERE x.code_key > '' AND NOT EXISTS "
+        "(SELECT 1 FROM temp.rec_match m WHERE m.code_key = x.code_key AND m.rid = x.id)"
+        f"{_source_filter(options, 'x')}) ORDER BY r.code_key",
         {"finding": NEVER_ALLOCATED},
     )
 
