@@ -67,7 +67,8 @@ class TableSpec:
             if column.sortable and column.name != "id":
                 wanted.append(column.name)
         for name in (*self.filter_columns, *self.prefix_search_columns):
-            if name not in wanted:
+            # (a filter with an index of its own in the default order needs no other one)
+            if name not in wanted and name not in self.sorted_filters:
                 wanted.append(name)
         indexes = {f"ix_{self.name}__{name}": name for name in wanted}
         for name in self.sorted_filters:
