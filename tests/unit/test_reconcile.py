@@ -195,8 +195,9 @@ def test_a_fifo_is_refused_before_it_is_read(tmp_path: Path) -> None:
     _path, conn = new_workspace(tmp_path)
     fifo = tmp_path / "orders.csv"
     os.mkfifo(fifo)
-    with pytest.raises(ImportFileError, match="orders.csv"):
+    with pytest.raises(ImportFileError) as raised:
         import_redemptions(conn, fifo, source_name="Shop", mapping=MAPPING)
+    assert str(raised.value).startswith("orders.csv: ")
     conn.close()
 
 
