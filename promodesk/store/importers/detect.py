@@ -234,5 +234,7 @@ def check_allocation_header(path: Path, found: list[str]) -> None:
 
 def _listed(names: list[str], most: int = 12) -> str:
     """Names for a message: the first few, shortened, and how many more there are."""
-    shown = ", ".join(name[:40] if name.isprintable() else repr(name[:40]) for name in names[:most])
+    shown = ", ".join(
+        name[:40] if name.isprintable() else repr(name[:40]) for name in names[:most]
+    )
     return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")

@@ -31,6 +31,7 @@ def status_choices(*statuses: CodeStatus) -> list[tuple[str, str]]:
     return [(status.value.capitalize(), status.value) for status in statuses]
 
 
+
 class VendorPanel(QWidget):
     vendor: Vendor
     message = Signal(str, str)
@@ -184,6 +185,7 @@ class VendorPanel(QWidget):
 
     def focus_search(self) -> None:
         self.active_browser().focus_search()
+
 
     def _show_details(
         self, browser: TableBrowser, row: Row | None, title_column: str | tuple[str, ...]
