@@ -10,7 +10,9 @@ They own what keeps a workspace consistent:
 - the counts shown on parent rows (programs, promotions, promocodes), adjusted by the rows
   written and never recounted from the account's rows,
 - provenance (`added_run`) and state events (old -> new state, per run), from which "what
-  changed" and "remove this import" are derived.
+  changed" and "remove this import" are derived,
+- the inventory of all codes (`store.inventory`): rows it already holds follow their changes
+  and removals here; new rows are fed in by the background index builder.
 
 A write goes through a TEMP staging table: rows are appended to it (executemany, in C), then a
 handful of set-based statements merge it into the table. The cost is O(rows written) plus,
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promodesk.domain.vendors import CodeStatus
-from promodesk.store import tables
+from promodesk.store import inventory, tables
 from promodesk.store.query import indexed_upto
 from promodesk.store.tables import TableSpec
 
@@ -427,6 +429,8 @@ def _merge(
             (run_id, name),
         )
     _reindex_changed_text(conn, table, changes)
+    if updated or gone:
+        inventory.follow_changes(conn, name, f"SELECT row_id FROM {changes}")
     _apply_rollups(conn, table, account, changes, top, run_id)
     if table.after is not None and (updated or added or gone):
         table.after(conn, account)
@@ -562,6 +566,7 @@ def _add_to_parents(
     for link, counts in deltas.items():
         sets = [f"{column} = {column} + ?" for column, delta in counts.items() if delta]
         values: list[Any] = [delta for delta in counts.values() if delta]
+        # A removal, or a program whose codes carry no name, has none to set.
         found = names.get(link, [None] * len(rollup.names))
         for (_, parent_column), value in zip(rollup.names, found, strict=True):
             if value:
@@ -618,9 +623,10 @@ def remove_added_by(
 
 
 def delete_rows(conn: sqlite3.Connection, spec: TableSpec, ids_sql: str, *params: Any) -> int:
-    """Delete the rows whose ids `ids_sql` selects, with their search index entries and state
-    events, in the caller's transaction. If the highest rows go, the search index's watermark
-    comes down with them, so a new row that reuses an id is indexed and found."""
+    """Delete the rows whose ids `ids_sql` selects, with their search index entries, state
+    events and inventory rows, in the caller's transaction. If the highest rows go, the
+    search index's (and the inventory's) watermark comes down with them, so a new row that
+    reuses an id is indexed and found."""
     if spec.fts:
         upto = indexed_upto(conn, spec)
         columns = ", ".join(spec.search_columns)
@@ -634,7 +640,10 @@ def delete_rows(conn: sqlite3.Connection, spec: TableSpec, ids_sql: str, *params
         f"DELETE FROM state_events WHERE table_name = ? AND row_id IN ({ids_sql})",
         (spec.name, *params),
     )
+    inventory.forget(conn, spec.name, ids_sql, *params)
     removed = conn.execute(f"DELETE FROM {spec.name} WHERE id IN ({ids_sql})", params).rowcount
+    if removed:
+        inventory.after_delete(conn, spec.name)
     if spec.fts and removed:
         conn.execute(
             f"UPDATE search_index_state SET indexed_upto = min(indexed_upto, "

@@ -366,6 +366,32 @@ def test_removing_an_allocation_import_restores_every_count(tmp_path: Path) -> N
         conn.close()
 
 
+def test_removing_an_impact_import_takes_its_codes_and_programs(tmp_path: Path) -> None:
+    """impact.com programs carry names from their codes; a removal carries none (it used to
+    stop on that: "zip() argument 2 is shorter")."""
+    _path, conn = new_workspace(tmp_path)
+    try:
+        kept = import_file(conn, DEMO_DIR / "impact_promocodes_2pages.json")
+        before = counts(conn)
+        extra = write_json(
+            tmp_path / "more.json",
+            impact_page(
+                [
+                    impact_code(n, Id=str(9_000_000 + n), CampaignId="555", CampaignName="New")
+                    for n in range(9)
+                ]
+            ),
+        )
+        import_file(conn, extra)
+        result = remove_import(conn, list_imports(conn)[0].id)
+        assert result.rows_removed == 9 + 1  # its codes and the program they made
+        assert counts(conn) == before
+        assert conn.execute("SELECT count(*) FROM impact_codes").fetchone() == (kept.rows_added,)
+        assert_counts_match_a_recount(conn)
+    finally:
+        conn.close()
+
+
 def test_an_export_imported_for_an_account_is_the_rows_its_sync_writes(tmp_path: Path) -> None:
     _path, conn = new_workspace(tmp_path)
     try:
