@@ -192,6 +192,11 @@ def _do(args: argparse.Namespace) -> int:
                 print(printable(f"note: {chosen.confirm}"), file=sys.stderr)
             outcome = await live.run(account, chosen.name, _read_values(chosen, values))
             _print_outcome(outcome, as_json=args.json)
+            if outcome.written.added:
+                # New rows join the search index and All codes now, as after an import.
+                from promodesk.services.workspace_session import build_workspace_indexes
+
+                await asyncio.to_thread(build_workspace_indexes, live.workspace)
             return EXIT_OK if outcome.ok else EXIT_FAILED
         finally:
             await live.aclose()
