@@ -33,8 +33,7 @@ class AltcraftPanel(VendorPanel):
                 noun="code",
                 search_placeholder="Search code or profile ID",
                 search_help=(
-                    "Finds codes containing the text, or attached to a profile ID starting "
-                    "with it"
+                    "Finds codes containing the text, or attached to a profile ID starting with it"
                 ),
                 empty_hint=EMPTY_HINT.format(noun="Altcraft promo codes")
                 + "\n(Save an export_all response as JSON or XML.)",

@@ -31,7 +31,6 @@ def status_choices(*statuses: CodeStatus) -> list[tuple[str, str]]:
     return [(status.value.capitalize(), status.value) for status in statuses]
 
 
-
 class VendorPanel(QWidget):
     vendor: Vendor
     message = Signal(str, str)
@@ -185,7 +184,6 @@ class VendorPanel(QWidget):
 
     def focus_search(self) -> None:
         self.active_browser().focus_search()
-
 
     def _show_details(
         self, browser: TableBrowser, row: Row | None, title_column: str | tuple[str, ...]
