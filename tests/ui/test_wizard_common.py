@@ -70,3 +70,24 @@ def test_step_lines_say_what_was_done_or_what_is_left() -> None:
         "?  promocode pc-9: not known whether it was done — Optimove: the service failed (HTTP 500)"
     )
     assert step_text(step("failed", "refused")) == "✗  promocode pc-9: failed — refused"
+
+
+def test_an_account_asked_for_before_the_accounts_load_is_chosen_when_they_do(
+    qtbot: Any, window: MainWindow
+) -> None:
+    from promodesk.domain.vendors import Vendor
+    from promodesk.services.accounts import Account
+    from promodesk.ui.wizards.common import AccountPicker
+
+    shop = Account(
+        vendor=Vendor.OPTIMOVE, name="Shop", settings={"base_url": "https://api.example.test"}
+    )
+    window.accounts.store.put(shop)
+    picker = AccountPicker(window.wizards, Vendor.OPTIMOVE)
+    assert not picker.ready
+    picker.choose(shop.id)  # e.g. the account a resumed upload was planned with
+    qtbot.waitUntil(lambda: picker.ready, timeout=10_000)
+    assert [account.name for account in picker.accounts] == ["Sandbox", "Shop"]
+    chosen = picker.account()
+    assert chosen is not None and chosen.id == shop.id
+    picker.deleteLater()

@@ -549,10 +549,7 @@ class UploadPage(WizardPageBase):
     def initializePage(self) -> None:
         wizard = self.wizard_()
         if wizard.account_id is not None:
-            if self.accounts.ready:
-                self.accounts.choose(wizard.account_id)
-            else:
-                self.accounts.loaded.connect(lambda: self.accounts.choose(wizard.account_id or ""))
+            self.accounts.choose(wizard.account_id)
         if wizard.promocode_id is not None:
             self.promocode.setEditText(wizard.promocode_id)
         parts = wizard.parts

@@ -327,7 +327,7 @@ class AccountPicker(QComboBox):
         hub.load_accounts(vendor, self._fill)
 
     def _fill(self, accounts: list[Account]) -> None:
-        last = self.hub.settings_value(f"wizards/account/{self.vendor.value}")
+        last = self.wanted or self.hub.settings_value(f"wizards/account/{self.vendor.value}")
         self.blockSignals(True)
         self.clear()
         self.accounts = list(accounts)
@@ -355,10 +355,16 @@ class AccountPicker(QComboBox):
         return self.accounts[row] if 0 <= row < len(self.accounts) else None
 
     def choose(self, account_id: str) -> bool:
+        """Select an account; asked before the accounts are loaded, it is chosen then."""
+        if not self.ready:
+            self.wanted = account_id
+            return True
         row = self.findData(account_id)
         if row >= 0:
             self.setCurrentIndex(row)
         return row >= 0
+
+    wanted = ""
 
 
 class PathField(QWidget):
