@@ -32,8 +32,8 @@ os.environ.setdefault("PROMODESK_KEYRING", "memory")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-async def until(condition, timeout: float = 600.0) -> None:
-    deadline = time.monotonic() + timeout
+async def until(condition, seconds: float = 600.0) -> None:
+    deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError("the window did not get there")
@@ -96,10 +96,10 @@ async def measure(path: Path, rows: int, codes: int, bulk: int) -> dict[str, obj
     for on_screen in ("optimove", "impact"):
         window.tabs.setCurrentWidget(impact)
         codes_table = impact.codes
-        await until(lambda: not codes_table.model.busy)
+        await until(lambda table=codes_table: not table.model.busy)
         # Select the first `bulk` active codes (one span, as a shift-click does).
         codes_table.status_combo.setCurrentIndex(codes_table.status_combo.findData("active"))
-        await until(lambda: not codes_table.model.busy)
+        await until(lambda table=codes_table: not table.model.busy)
         model = codes_table.model
         selection = QItemSelection(model.index(0, 0), model.index(bulk - 1, 0))
         codes_table.view.selectionModel().select(
@@ -109,13 +109,13 @@ async def measure(path: Path, rows: int, codes: int, bulk: int) -> dict[str, obj
         )
         operations = impact.live_panel.operations
         dialog = operations.start_bulk(operations.by_name["expire"], codes_table)
-        await until(lambda: dialog.start_button.isEnabled())
+        await until(lambda d=dialog: d.start_button.isEnabled())
         window.tabs.setCurrentWidget(optimove if on_screen == "optimove" else impact)
         stall.worst, stall.phase = 0.0, f"bulk, {on_screen} on screen"
         started = time.perf_counter()
         dialog.start()
         dialog.confirm_box.findChild(object, "confirmYes").click()
-        await until(lambda: dialog.job is not None and dialog.job.done)
+        await until(lambda d=dialog: d.job is not None and d.job.done)
         summary = dialog.model.counts()
         assert summary.get("ok") == bulk, summary
         results[f"bulk_expire_{on_screen}_on_screen_seconds"] = round(

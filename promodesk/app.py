@@ -35,14 +35,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from promodesk.cli import COMMANDS
+
     parser = argparse.ArgumentParser(
         prog=APP_NAME,
         description="Promotions and promo codes on Optimove, Altcraft and impact.com.",
-        epilog="Commands: 'promodesk import FILE... [--workspace PATH]', "
-        "'promodesk sandbox serve [--port N] [--json]', "
-        "'promodesk check-codes FILE... --vendor V', 'promodesk generate-codes --count N -o OUT', "
-        "'promodesk export-allocations --promocode ID -o OUT.csv'. "
-        "Run one with --help for details.",
+        epilog="Commands: "
+        + ", ".join(sorted(COMMANDS))
+        + ". Run 'promodesk COMMAND --help' for one's details.",
     )
     parser.add_argument("--workspace", type=Path, help="open this workspace file")
     parser.add_argument(

@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "check-codes": "check_codes",
     "generate-codes": "generate_codes",
     "export-allocations": "export_allocations",
+    "report": "report",
+    "import-redemptions": "redemptions",
 }
 
 

@@ -57,7 +57,9 @@ def register(commands: Any) -> None:
     bulk.add_argument("--retry-failed", type=int, metavar="RUN")
     bulk.add_argument("--status", type=int, metavar="RUN")
     bulk.add_argument("--json", action="store_true", help="--status as JSON")
-    bulk.add_argument("--concurrency", type=int, default=4, help="items in flight (default 4)")
+    bulk.add_argument(
+        "--concurrency", type=_at_least_one, default=4, help="items in flight (default 4)"
+    )
     add_workspace_argument(bulk, what="to record the results in")
     bulk.set_defaults(run=_bulk)
 
@@ -90,6 +92,16 @@ def _plan_text(source: Path) -> str:
         if at >= 0:
             raise ValueError(f"{name}: line {number}: {describe_control_character(line, at)}")
     return text
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
 
 
 def _items(source: Path, operation: Any, shared: dict[str, str]) -> list[dict[str, Any]]:
@@ -242,6 +254,9 @@ async def _again(live: Any, runner: Any, args: argparse.Namespace, progress: Pro
 
 
 async def _status(runner: Any, run_id: int, *, as_json: bool) -> int:
+    if not any(info.id == run_id for info in await runner.runs()):
+        error(f"there is no bulk run {run_id} in this workspace")
+        return EXIT_USAGE
     summary = await runner.summary(run_id)
     items = await runner.items(run_id)
     if as_json:

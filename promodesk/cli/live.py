@@ -48,7 +48,7 @@ def register(commands: Any) -> None:
         "arguments. A create repeated after a lost answer never makes a second one.",
         add_help=False,
     )
-    do.add_argument("account", metavar="ACCOUNT")
+    do.add_argument("account", metavar="ACCOUNT", nargs="?")
     do.add_argument("--list", action="store_true", help="list the operations and their fields")
     _add_do_options(do)
     do.add_argument("operation", metavar="OPERATION", nargs="?")
@@ -101,9 +101,10 @@ def _sync(args: argparse.Namespace) -> int:
     progress = ProgressLine()
 
     async def work() -> int:
-        live = _live(args)
+        live = _live(args, create=False)
         try:
             account = await live.find_account(args.account)
+            _live(args)  # the workspace, made only once the account is known
             outcome = await live.sync(account, progress=progress)
         finally:
             await live.aclose()
@@ -120,12 +121,31 @@ def _sync(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         progress.done()
-        print("cancelled: nothing from this sync was kept", file=sys.stderr)
+        if _last_sync_done(workspace_of(args)):
+            # Ctrl+C came while it was saving, which always runs to its end.
+            print("cancelled, but the sync had already saved everything it read", file=sys.stderr)
+        else:
+            print("cancelled: nothing from this sync was kept", file=sys.stderr)
         return EXIT_CANCELLED
     except EXPECTED_ERRORS as problem:
         progress.done()
         error(printable(str(problem)))
         return EXIT_FAILED
+
+
+def _last_sync_done(workspace: Path) -> bool:
+    from promodesk.store.db import connect
+
+    if not workspace.exists():
+        return False
+    conn = connect(workspace, readonly=True)
+    try:
+        row = conn.execute(
+            "SELECT status FROM runs WHERE kind = 'sync' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    return bool(row and row[0] == "done")
 
 
 def _do(args: argparse.Namespace) -> int:
@@ -135,9 +155,11 @@ def _do(args: argparse.Namespace) -> int:
 
     if args.operation == "--list" or "--list" in args.fields:
         args.list = True
-    if args.help and not args.operation:
+    if "-h" in args.fields or "--help" in args.fields:
+        args.help = True
+    if not args.account or (args.help and not args.operation):
         args.parser.print_help()
-        return EXIT_OK
+        return EXIT_OK if args.help else EXIT_USAGE
     if args.fields and args.workspace is None:
         # --workspace given after the operation's fields
         for number, word in enumerate(args.fields[:-1]):
@@ -145,7 +167,7 @@ def _do(args: argparse.Namespace) -> int:
                 args.workspace = Path(args.fields[number + 1])
 
     async def work() -> int:
-        live = _live(args, create=bool(args.operation) and not args.list)
+        live = _live(args, create=bool(args.operation) and not (args.list or args.help))
         try:
             account = await live.find_account(args.account)
             if args.list or not args.operation:
@@ -158,7 +180,7 @@ def _do(args: argparse.Namespace) -> int:
             except KeyError as problem:
                 error(str(problem.args[0]))
                 return EXIT_USAGE
-            field_parser = _field_parser(chosen, account.name)
+            field_parser = _field_parser(chosen, args.account)
             parsed = vars(field_parser.parse_args(args.fields))
             args.json = args.json or parsed.pop("json")
             if args.help or parsed.pop("help"):
@@ -170,6 +192,11 @@ def _do(args: argparse.Namespace) -> int:
                 print(printable(f"note: {chosen.confirm}"), file=sys.stderr)
             outcome = await live.run(account, chosen.name, _read_values(chosen, values))
             _print_outcome(outcome, as_json=args.json)
+            if outcome.written.added:
+                # New rows join the search index and All codes now, as after an import.
+                from promodesk.services.workspace_session import build_workspace_indexes
+
+                await asyncio.to_thread(build_workspace_indexes, live.workspace)
             return EXIT_OK if outcome.ok else EXIT_FAILED
         finally:
             await live.aclose()
@@ -325,8 +352,14 @@ def _history(args: argparse.Namespace) -> int:
         error(f"no workspace at {workspace}")
         return EXIT_FAILED
     since = args.since
-    if since and len(since) == 10:
-        since += "T00:00:00Z"
+    if since:
+        from promodesk.domain.values import canonical_utc
+
+        try:
+            since = canonical_utc(since + "T00:00:00Z" if len(since) == 10 else since)
+        except ValueError as problem:
+            error(f"--since: {problem} (give a date like 2026-11-30)")
+            return EXIT_USAGE
     where = audit.AuditFilter(
         account=args.account, operation=args.operation, target=args.target, since=since
     )

@@ -16,7 +16,7 @@ from typing import Protocol
 from promodesk.codefiles.problems import Effect, Problem, ProblemKind
 from promodesk.codefiles.reading import LONGEST_LINE, LineChunk
 from promodesk.codefiles.rules import CodeRules
-from promodesk.domain.codes import fold_code
+from promodesk.domain.codes import fold_code, is_invisible
 
 # Characters that stay themselves in a link (RFC 3986 "unreserved"). Every other ASCII
 # character is escaped, cut off or reinterpreted somewhere: `%` starts an escape, `/` a path,
@@ -30,8 +30,6 @@ _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # (a tab separates col
 # makes such a line dirty, so plain chunks need no look for it.
 _SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?[eE]\+[0-9]{1,3}")
 _SEPARATORS = (",", ";", "\t")
-# Characters that show as nothing (or as blank) but are not whitespace to str.strip().
-_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 # A first line like these is a column title, not a code.
 HEADER_WORDS = frozenset(
     {
@@ -112,9 +110,9 @@ def analyse(raw: str, line: int, rules: CodeRules) -> tuple[str | None, list[Pro
     if ascii_only:
         invisible = _ASCII_CONTROL.findall(text)
     else:
-        invisible = [character for character in text if _is_invisible(character)]
+        invisible = [character for character in text if is_invisible(character)]
     if invisible:
-        text = "".join(character for character in text if not _is_invisible(character))
+        text = "".join(character for character in text if not is_invisible(character))
         note(
             ProblemKind.INVISIBLE,
             f"invisible character{'s' if len(invisible) > 1 else ''} removed: "
@@ -186,14 +184,6 @@ def analyse(raw: str, line: int, rules: CodeRules) -> tuple[str | None, list[Pro
         note(ProblemKind.LOOKALIKE, lookalike, Effect.REFUSED)
         refused = True
     return (None if refused else text), problems
-
-
-def _is_invisible(character: str) -> bool:
-    if character == "\t":
-        return False  # a column separator, dealt with as such
-    if character in _BLANK_LOOKING:
-        return True
-    return unicodedata.category(character) in ("Cf", "Cc")
 
 
 def _describe(character: str) -> str:

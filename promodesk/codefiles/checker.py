@@ -25,7 +25,7 @@ from promodesk.codefiles.problems import Effect, Problem, ProblemKind
 from promodesk.codefiles.reading import Encoding, LineChunk, read_lines, sniff
 from promodesk.codefiles.report import CheckReport, FileVerdict
 from promodesk.codefiles.rules import CodeRules
-from promodesk.domain.codes import fold_code
+from promodesk.domain.codes import fold_code, skeletons
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
 
 # Input bytes whose skeletons share one in-memory set (~1.5M codes of 10 characters).
@@ -34,39 +34,6 @@ PARTITION_BYTES = 16_000_000
 _ZEROS_MIN_CODES = 10
 _ZEROS_MIN_SHARE = 0.8
 _KEY_BITS = 32  # workspace look-up keys: file index << 32 | line
-
-_SKELETON = str.maketrans(
-    {
-        "o": "0",
-        "l": "1",
-        "i": "1",
-        # Cyrillic and Greek lower-case letters drawn like Latin ones (codes are folded first).
-        "а": "a",
-        "в": "b",
-        "е": "e",
-        "к": "k",
-        "м": "m",
-        "н": "h",
-        "о": "0",
-        "р": "p",
-        "с": "c",
-        "т": "t",
-        "у": "y",
-        "х": "x",
-        "і": "1",
-        "α": "a",
-        "β": "b",
-        "ε": "e",
-        "ι": "1",
-        "κ": "k",
-        "μ": "m",
-        "ν": "v",
-        "ο": "0",
-        "ρ": "p",
-        "τ": "t",
-        "χ": "x",
-    }
-)
 
 
 class KnownPlace(Protocol):
@@ -87,13 +54,6 @@ class KnownCodes(Protocol):
     def add(self, entries: Iterable[tuple[int, str]]) -> None: ...
 
     def matches(self) -> Iterator[KnownPlace]: ...
-
-
-def skeletons(codes: Sequence[str]) -> list[str]:
-    """One string operation over the whole batch (C speed), not a Python call per code."""
-    if not codes:
-        return []
-    return fold_code("\n".join(codes)).translate(_SKELETON).split("\n")
 
 
 @dataclass

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from promodesk.codefiles.analysis import URL_SAFE_ASCII
-from promodesk.codefiles.checker import skeletons
+from promodesk.domain.codes import skeletons
 
 # Upper-case letters and digits without 0/O and 1/I/L: nothing to misread on a printed coupon.
 SAFE = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

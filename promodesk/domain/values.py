@@ -7,7 +7,7 @@ so that they sort correctly as text in SQLite whatever offset the vendor used.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 CANONICAL_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -49,26 +49,30 @@ def is_canonical_utc(text: str) -> bool:
     return True
 
 
-def parse_instant(text: str) -> datetime:
+def parse_instant(text: str, *, assume: tzinfo | None = UTC) -> datetime:
     """The one date parser of promodesk: an ISO 8601 date and time as an aware UTC datetime.
 
-    Without an offset the time is taken as UTC; a date alone is midnight UTC. Refuses, with
-    a short reason a user can act on, anything else: words ("now"), numbers (Julian days),
-    impossible dates (February 30, month 13, year 0) and offsets that move the moment out of
-    the years 1 to 9999.
+    Without an offset the time is taken as being in `assume`: UTC unless the caller knows
+    better (a file's time zone; None: the computer's own, for what a user types); a date
+    alone is midnight there. " UTC" or " GMT" at the end, as shops and CRMs write it, is Z.
+    Refuses, with a short reason a user can act on, anything else: words ("now"), numbers
+    (Julian days), impossible dates (February 30, month 13, year 0) and offsets that move the
+    moment out of the years 1 to 9999.
     """
     value = text.strip()
     if not value:
         raise ValueError("empty date")
+    if value[-4:].upper() in (" UTC", " GMT"):
+        value = value[:-4] + "Z"
     if _ISO_SHAPE.fullmatch(value) is None:
         raise ValueError(f"not an ISO 8601 date and time: {value[:40]!r}")
     try:
         moment = datetime.fromisoformat(value)  # C speed, for the forms it knows
     except ValueError:
         moment = _from_parts(value)  # the rest of the grammar, or the precise reason
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
     try:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=assume) if assume is not None else moment.astimezone()
         return moment.astimezone(UTC)
     except OverflowError:
         behind_utc = (moment.utcoffset() or timedelta(0)) < timedelta(0)

@@ -19,6 +19,7 @@ import httpx
 from pydantic import BaseModel, Field, ValidationError
 
 from promodesk.atomic import atomic_write
+from promodesk.domain.dates import zone_problem
 from promodesk.domain.vendors import Vendor
 from promodesk.services.paths import config_dir
 from promodesk.services.reachability import why_unreachable
@@ -79,6 +80,8 @@ def check_settings(vendor: Vendor, settings: Mapping[str, str]) -> list[str]:
             problems.append(f"{field.label} must be a number")
         elif value and field.kind == "choice" and value not in field.choices:
             problems.append(f"{field.label} must be one of {', '.join(field.choices)}")
+        elif value and field.kind == "zone" and zone_problem(value):
+            problems.append(f"{field.label}: {zone_problem(value)}")
     return problems
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +33,8 @@ from promodesk.services.operations.executor import (
 )
 from promodesk.store.db import transaction
 from promodesk.store.runs import RunInfo, RunStatus, finish_run, run_info, start_run
+
+log = logging.getLogger("promodesk.bulk")
 
 # In flight at once; the client's limiter keeps them within the vendor's rate.
 CONCURRENCY = 4
@@ -158,6 +161,8 @@ class BulkRunner:
         """Run the items not done yet, `concurrency` at a time; `on_item` hears of each one
         as it ends. Cancelling stops starting new ones; those in flight end as done or
         unknown; the rest stay for a resume."""
+        if concurrency < 1:
+            raise ValueError("run at least one item at a time")
         operation = find_operation(account_ref(account).vendor, await self._operation_of(run_id))
         items = [item for item in await self.items(run_id) if item.status in LEFT]
         total = (await self.summary(run_id)).total
@@ -184,6 +189,10 @@ class BulkRunner:
                 except (sqlite3.Error, OSError) as error:
                     # Sent, but its result could not be recorded: say so, never guess.
                     status, message = "unknown", f"could not record the result ({error})"
+                    await self._mark(journal, status, message)
+                except Exception as error:  # a bug: the item ends, the run goes on
+                    log.exception("bulk run %s, item %s", run_id, item.position)
+                    status, message = "unknown", f"an unexpected problem ({error})"
                     await self._mark(journal, status, message)
                 if on_item is not None:
                     on_item(replace(item, status=status, message=message))
@@ -266,6 +275,18 @@ class BulkRunner:
             )
 
         result: BulkSummary = await self.executor.in_workspace(read)
+        return result
+
+    async def runs(self) -> list[RunInfo]:
+        """Every bulk run of the workspace, oldest first."""
+
+        def read(conn: sqlite3.Connection) -> list[RunInfo]:
+            ids = [
+                r for (r,) in conn.execute("SELECT id FROM runs WHERE kind = 'bulk' ORDER BY id")
+            ]
+            return [info for info in (run_info(conn, run_id) for run_id in ids) if info]
+
+        result: list[RunInfo] = await self.executor.in_workspace(read)
         return result
 
     async def unfinished(self) -> list[RunInfo]:

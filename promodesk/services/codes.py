@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from promodesk.atomic import temp_path_for
 from promodesk.codefiles.checker import check_files
@@ -24,38 +23,20 @@ from promodesk.codefiles.reading import encoding_named
 from promodesk.codefiles.report import CheckReport
 from promodesk.codefiles.rules import rules_for
 from promodesk.codefiles.spreadsheet import safe_cell_sql, write_code_list, write_csv
-from promodesk.domain.jobs import CancelToken, JobCancelled, Progress, ProgressFn, ignore_progress
+from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
 from promodesk.domain.records import ALLOCATION_COLUMNS
 from promodesk.domain.vendors import Vendor
 from promodesk.services.jobs import run_blocking
+from promodesk.services.reading import reading
 from promodesk.store.allocation_export import (
     AllocationScope,
     allocation_rows,
     check_scope,
     count_allocations,
 )
-from promodesk.store.db import connect
 from promodesk.store.known_codes import KnownCodesProbe
 
 _GENERATE_BATCH = 50_000
-
-
-@contextlib.contextmanager
-def _reading(workspace: Path, token: CancelToken) -> Iterator[sqlite3.Connection]:
-    """A read-only connection whose running statement a cancel interrupts."""
-    conn = connect(workspace, readonly=True)
-    # These reads stream through tables once: a small page cache keeps memory low.
-    conn.execute("PRAGMA cache_size = -8192")
-    unregister = token.on_cancel(conn.interrupt)
-    try:
-        yield conn
-    except sqlite3.OperationalError:
-        if token.cancelled:
-            raise JobCancelled() from None
-        raise
-    finally:
-        unregister()
-        conn.close()
 
 
 @contextlib.contextmanager
@@ -63,7 +44,7 @@ def _probe(workspace: Path | None, token: CancelToken) -> Iterator[KnownCodesPro
     if workspace is None:
         yield None
         return
-    with _reading(workspace, token) as conn:
+    with reading(workspace, token) as conn:
         probe = KnownCodesProbe(conn)
         try:
             yield probe
@@ -277,7 +258,7 @@ def export_workspace_allocations(
     """The allocations of a promocode (or one of its code files) in the workspace, as the
     vendor's nine-column CSV, streamed and written atomically. Returns the rows written."""
     token = cancel or CancelToken()
-    with _reading(workspace, token) as conn:
+    with reading(workspace, token) as conn:
         try:
             check_scope(conn, scope)
         except LookupError as error:
@@ -405,3 +386,42 @@ def _rewrite_export(
                 f"the export from Optimove is damaged near line {reader.line_num:,} ({error}); "
                 "nothing was written"
             ) from None
+
+
+async def export_live_allocations(
+    executor: Any,
+    account: Any,
+    scope: AllocationScope,
+    target: Path,
+    *,
+    spreadsheet_safe: bool = True,
+    bom: bool = False,
+    cancel: CancelToken | None = None,
+    progress: ProgressFn = ignore_progress,
+) -> int:
+    """Like `export_account_allocations`, with the download made by the `export_allocations`
+    operation through `executor` (services/operations/executor.py), so it is on record like
+    every vendor call the window makes. A refusal or a lost answer raises
+    AllocationExportError with the vendor's words; nothing is written under `target`."""
+    from promodesk.services.operations import operation
+
+    token = cancel or CancelToken()
+    target = Path(target)
+    download = temp_path_for(target)
+    values: dict[str, Any] = {"promocode_id": scope.promocode_id, "target": download}
+    if scope.file_id is not None:
+        values["file_id"] = scope.file_id
+    try:
+        progress(Progress(0, 0, "Downloading the allocations from Optimove"))
+        outcome = await executor.run(
+            account, operation(Vendor.OPTIMOVE, "export_allocations"), values
+        )
+        if not outcome.ok:
+            raise AllocationExportError(outcome.message)
+
+        def rewrite(job_token: CancelToken, report: ProgressFn) -> int:
+            return _rewrite_export(download, target, spreadsheet_safe, bom, job_token, report)
+
+        return await run_blocking(rewrite, progress=progress, cancel=token)
+    finally:
+        download.unlink(missing_ok=True)

@@ -26,7 +26,8 @@ from promodesk.services.operations.executor import AccountRef, account_ref, work
 from promodesk.store.db import connect, retry_busy, transaction
 from promodesk.store.records import altcraft_row, fingerprint, impact_row
 from promodesk.store.runs import finish_run, start_run
-from promodesk.store.writes import ALTCRAFT_CODES, IMPACT_CODES, Staging, WriteOutcome
+from promodesk.store.writes import ALTCRAFT_CODES, IMPACT_CODES, Staging, WriteOutcome, top_id
+from promodesk.vendors.errors import ForbiddenError, NotFoundError
 
 # Rows handed to the staging table at a time (one thread hop each).
 STAGE_BATCH = 2_000
@@ -54,7 +55,8 @@ class SyncOutcome:
             parts.append(f"{written.gone:,} gone at the vendor")
         if not (written.added or written.changed or written.gone):
             parts.append("nothing changed")
-        return f"{self.account} ({self.vendor.display_name}): {', '.join(parts)}"
+        text = f"{self.account} ({self.vendor.display_name}): {', '.join(parts)}"
+        return "; ".join([text, *self.warnings])
 
 
 class SyncJob:
@@ -75,6 +77,9 @@ class SyncJob:
         self._turn = threading.Lock()
 
     async def db(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
+        """`work(conn)` on a worker thread. A thread cannot be stopped: when the job is
+        cancelled meanwhile, this waits for the step to end before the cancel goes on, so
+        nothing else ever touches the connection while the step still uses it."""
         assert self.conn is not None
         conn = self.conn
 
@@ -82,7 +87,12 @@ class SyncJob:
             with self._turn:
                 return retry_busy(lambda: work(conn))
 
-        return await asyncio.to_thread(step)
+        running = asyncio.ensure_future(asyncio.to_thread(step))
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            await _until_done(running)
+            raise
 
     async def open(self) -> None:
         self.conn = await asyncio.to_thread(connect, self.workspace, shared=True)
@@ -123,7 +133,17 @@ class SyncJob:
                 )
             return written
 
-        written: WriteOutcome = await self.db(commit)
+        # Saving is not cancelled half way: once it starts it ends (it is one short
+        # transaction), and a cancel that arrives meanwhile finds the sync done.
+        assert self.conn is not None
+        conn = self.conn
+        saving = asyncio.ensure_future(asyncio.to_thread(lambda: retry_busy(lambda: commit(conn))))
+        cancelled = await _until_done(saving)
+        written: WriteOutcome = saving.result()
+        if cancelled:
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
         return SyncOutcome(
             self.account.name,
             self.account.vendor,
@@ -156,6 +176,19 @@ class SyncJob:
                     conn.close()
 
             await asyncio.to_thread(shut)
+
+
+async def _until_done(step: asyncio.Future[Any]) -> bool:
+    """Wait for a worker-thread step to end, whatever cancels arrive; True if any did."""
+    cancelled = False
+    while not step.done():
+        try:
+            await asyncio.shield(step)
+        except asyncio.CancelledError:
+            cancelled = True
+        except BaseException:
+            break  # the step's own error is for the caller to read from it
+    return cancelled
 
 
 Syncer = Callable[[SyncJob, Any], Awaitable[SyncOutcome]]
@@ -222,6 +255,8 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
     known: dict[Any, int] = await job.db(
         lambda conn: _fingerprints(conn, "impact_codes", "promo_code_id", job.account_id)
     )
+    # Codes written after this (created while the list is read) were not in it.
+    upto: int = await job.db(lambda conn: top_id(conn, IMPACT_CODES))
     staging: Staging = await job.db(lambda conn: Staging(conn, IMPACT_CODES, job.account_id))
 
     async def stage(rows: list[tuple[Any, ...]], seen: list[tuple[Any, ...]]) -> None:
@@ -257,7 +292,10 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
     await stage(rows, same)
     job.progress(Progress(count, max(total, count), f"Read {count:,} codes from impact.com"))
     return await job.finish(
-        lambda _conn: staging.write(run_id=job.run_id, as_of=job.as_of, gone_scope={}), count
+        lambda _conn: staging.write(
+            run_id=job.run_id, as_of=job.as_of, gone_scope={}, gone_upto=upto
+        ),
+        count,
     )
 
 
@@ -286,8 +324,10 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         }
 
     known = await job.db(known_codes)
+    upto: int = await job.db(lambda conn: top_id(conn, ALTCRAFT_CODES))
     exported: list[tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]]] = []
     seen = 0
+    warnings: list[str] = []
     loyalty_ids = await job.db(programs)
     for number, loyalty_id in enumerate(loyalty_ids, start=1):
         job.progress(
@@ -296,7 +336,14 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         program = str(loyalty_id)
         rows: list[tuple[Any, ...]] = []
         same: list[tuple[Any, ...]] = []
-        for item in await client.export_items(loyalty_id=loyalty_id):
+        try:
+            items = await client.export_items(loyalty_id=loyalty_id)
+        except (NotFoundError, ForbiddenError) as error:
+            # One program this token cannot read (a mistyped id in an import, a program
+            # deleted in Altcraft) does not stop the others; its codes are left as they are.
+            warnings.append(f"loyalty program {loyalty_id} was not read: {error}")
+            continue
+        for item in items:
             print_ = fingerprint(item) if isinstance(item, dict) else 0
             code = item.get("code") if isinstance(item, dict) else None
             if isinstance(code, str) and known.get((program, code)) == print_:
@@ -314,12 +361,17 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
             staging.add_seen(same)
             total.add(
                 staging.write(
-                    run_id=job.run_id, as_of=job.as_of, gone_scope={"loyalty_id": str(loyalty_id)}
+                    run_id=job.run_id,
+                    as_of=job.as_of,
+                    gone_scope={"loyalty_id": str(loyalty_id)},
+                    gone_upto=upto,
                 )
             )
         return total
 
-    return await job.finish(write, seen)
+    outcome = await job.finish(write, seen)
+    outcome.warnings += warnings
+    return outcome
 
 
 # Asked at once; the client's limiter keeps them within Optimove's 50 requests per 10 s.
@@ -344,8 +396,8 @@ async def _sync_optimove(job: SyncJob, client: Any) -> SyncOutcome:
             return [
                 str(value)
                 for (value,) in conn.execute(
-                    f"SELECT {column} FROM {table} WHERE account_id = ? AND gone_run = 0 "
-                    f"ORDER BY {column}",
+                    # Gone ones too: one misrouted 404 must not lose a promotion for good.
+                    f"SELECT {column} FROM {table} WHERE account_id = ? ORDER BY {column}",
                     (job.account_id,),
                 )
             ]

@@ -16,6 +16,7 @@ from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_prog
 from promodesk.domain.vendors import Vendor
 from promodesk.store import tables
 from promodesk.store.db import transaction
+from promodesk.store.redemptions import remove_run as remove_redemptions
 from promodesk.store.rollups import add_allocation_counts
 from promodesk.store.writes import (
     ALTCRAFT_CODES,
@@ -143,6 +144,7 @@ def _remove_run_rows(
             removed += _remove_empty_parents(conn, "impact_programs", account_id, run_id)
         else:
             removed += _remove_optimove(conn, account_id, run_id)
+    removed += remove_redemptions(conn, run_id)  # (a redemption export belongs to no account)
     progress(Progress(1, 1, "Removed"))
     return removed
 

@@ -5,6 +5,12 @@ pure keyset pagination (each page starts after the last key seen); a jump (dragg
 scroll bar, End) starts from the nearest known key or from whichever end of the result is
 closer, reading backwards when that is shorter. That keeps every page fetch to a bounded
 walk of an index, whatever the table size.
+
+A filtered query can be read two ways: walk the sort column's index and skip the rows the
+filter refuses, or find the filter's rows by their own index and sort them. Which one is fast
+depends on how many rows match, which SQLite's statistics cannot tell for one value; the pager
+knows (it counts first) and picks: walk when the matching rows are many (a page is found
+after a short walk), sort when they are few.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from promodesk.store.tables import TableSpec
+from promodesk.store.tables import CODE_INVENTORY, TableSpec
 
 if TYPE_CHECKING:  # sqlite3 itself loads with the workspace, not with the window
     import sqlite3
@@ -34,12 +40,13 @@ class RowQuery:
     search: str = ""
     sort: str = ""
     descending: bool = False
-    # (column, from, until): from <= value < until; either end None for open (date ranges).
+    # (column, from, until): from <= value < until; None leaves that side open. For dates
+    # (canonical UTC text sorts as time) and numbers.
     ranges: tuple[tuple[str, Any, Any], ...] = ()
 
     def __post_init__(self) -> None:
         names = self.spec.column_names
-        for column in [name for name, _ in self.equals] + [name for name, *_ in self.ranges]:
+        for column in (*(c for c, _ in self.equals), *(c for c, _, _ in self.ranges)):
             if column not in names:
                 raise ValueError(f"{self.spec.name} has no column {column!r} to filter on")
         if self.sort and self.sort not in names:
@@ -54,11 +61,11 @@ class RowQuery:
 
     def same_rows_as(self, other: RowQuery) -> bool:
         """True when the two differ only in order (so they have the same count)."""
-        return (self.spec, set(self.equals), self.search.strip(), set(self.ranges)) == (
+        return (self.spec, set(self.equals), set(self.ranges), self.search.strip()) == (
             other.spec,
             set(other.equals),
-            other.search.strip(),
             set(other.ranges),
+            other.search.strip(),
         )
 
     def filtered(self, column: str, value: Any) -> RowQuery:
@@ -68,11 +75,12 @@ class RowQuery:
             kept = (*kept, (column, value))
         return replace(self, equals=kept)
 
-    def ranged(self, column: str, low: Any, high: Any) -> RowQuery:
-        """This query with `low <= column < high` (without that range when both are None)."""
+    def between(self, column: str, start: Any, end: Any) -> RowQuery:
+        """This query with start <= column < end (None: open on that side; both None: no
+        range on the column)."""
         kept = tuple(entry for entry in self.ranges if entry[0] != column)
-        if low is not None or high is not None:
-            kept = (*kept, (column, low, high))
+        if start is not None or end is not None:
+            kept = (*kept, (column, start, end))
         return replace(self, ranges=kept)
 
 
@@ -90,22 +98,35 @@ def indexed_upto(conn: sqlite3.Connection, spec: TableSpec) -> int:
     return int(row[0]) if row else 0
 
 
-def where_clause(query: RowQuery, fts_upto: int, hashed: str = "") -> tuple[str, dict[str, Any]]:
+def where_clause(
+    query: RowQuery, fts_upto: int, hashed: str = "", *, walk: bool = False
+) -> tuple[str, dict[str, Any]]:
     """The WHERE text (without the keyword) and its parameters; '1' when unfiltered.
-    `hashed`: the search text's audit hash, also looked for in the spec's hashed column."""
+    `hashed`: the search text's audit hash, also looked for in the spec's hashed column.
+    `walk`: the filters are only checked, not looked up by their indexes (see the module's
+    doc)."""
     spec = query.spec
     parts: list[str] = []
     params: dict[str, Any] = {}
+    sort = query.sort_column
+
+    # With `walk`, a filter column is only checked (unary +: its index is not used), unless
+    # it is the sort column or has an index of its own in the default order.
+    indexed = set(spec.sorted_filters) if sort == spec.default_sort else set()
+
+    def column_term(column: str) -> str:
+        return f"+{column}" if walk and column != sort and column not in indexed else column
+
     for number, (column, value) in enumerate(query.equals):
-        parts.append(f"{column} = :eq{number}")
+        parts.append(f"{column_term(column)} = :eq{number}")
         params[f"eq{number}"] = value
-    for number, (column, low, high) in enumerate(query.ranges):
-        if low is not None:
-            parts.append(f"{column} >= :low{number}")
-            params[f"low{number}"] = low
-        if high is not None:
-            parts.append(f"{column} < :high{number}")
-            params[f"high{number}"] = high
+    for number, (column, start, end) in enumerate(query.ranges):
+        if start is not None:
+            parts.append(f"{column_term(column)} >= :from{number}")
+            params[f"from{number}"] = start
+        if end is not None:
+            parts.append(f"{column_term(column)} < :until{number}")
+            params[f"until{number}"] = end
     text = query.search.strip()
     if text:
         parts.append(_search_clause(spec, text, fts_upto, params, hashed))
@@ -115,6 +136,8 @@ def where_clause(query: RowQuery, fts_upto: int, hashed: str = "") -> tuple[str,
 def _search_clause(
     spec: TableSpec, text: str, fts_upto: int, params: dict[str, Any], hashed: str = ""
 ) -> str:
+    if spec.name == CODE_INVENTORY.name:
+        return _inventory_search_clause(text, params)
     params["like"] = f"%{escape_like(text)}%"
     exact = [f"{column} LIKE :like ESCAPE '\\'" for column in spec.search_columns]
     if hashed and spec.hashed_search:
@@ -147,6 +170,44 @@ def _search_clause(
     return f"(id IN ({' UNION ALL '.join(candidates)}) AND {matches})"
 
 
+def _inventory_search_clause(text: str, params: dict[str, Any]) -> str:
+    """Codes of All codes are found through the vendor tables' own trigram indexes (each
+    inventory row knows its vendor row), so they are not indexed twice; codes of the small
+    tables, and vendor rows the search index has not reached, are checked directly."""
+    from promodesk.store.inventory import SOURCES
+
+    params["like"] = f"%{escape_like(text)}%"
+    params["prefix_lo"] = text
+    params["prefix_hi"] = text + "\U0010ffff"
+    exact = "(code LIKE :like ESCAPE '\\' OR (holder >= :prefix_lo AND holder < :prefix_hi))"
+    if len(text) < MIN_TRIGRAM:
+        return exact
+    params["fts_like"] = f"%{text}%"
+    candidates = []
+    small = []
+    for source in SOURCES:
+        if not source.search_index:
+            small.append(str(source.number))
+            continue
+        fts = f"fts_{source.table}"
+        upto = (
+            "(SELECT coalesce(max(indexed_upto), 0) FROM search_index_state "
+            f"WHERE table_name = '{source.table}')"
+        )
+        candidates.append(
+            f"SELECT id FROM code_inventory WHERE source = {source.number} AND source_id IN "
+            f"(SELECT rowid FROM {fts} WHERE {source.search_index} LIKE :fts_like)"
+        )
+        candidates.append(
+            f"SELECT id FROM code_inventory WHERE source = {source.number} AND source_id > {upto}"
+        )
+    candidates.append(f"SELECT id FROM code_inventory WHERE source IN ({', '.join(small)})")
+    candidates.append(
+        "SELECT id FROM code_inventory WHERE holder >= :prefix_lo AND holder < :prefix_hi"
+    )
+    return f"(id IN ({' UNION ALL '.join(candidates)}) AND {exact})"
+
+
 def select_list(spec: TableSpec) -> str:
     return ", ".join(spec.column_names)
 
@@ -159,6 +220,7 @@ class Pager:
     _total: int | None = None
     _fts_upto: int | None = None
     _hashed: str | None = None
+    _table_rows: int | None = None
     _anchors: dict[int, SortKey] = field(default_factory=dict)
 
     def count(self, conn: sqlite3.Connection) -> int:
@@ -196,13 +258,25 @@ class Pager:
             self._remember(start + len(rows) - 1, rows[-1])
         return rows
 
-    def where(self, conn: sqlite3.Connection) -> tuple[str, dict[str, Any]]:
-        """The query's WHERE text and parameters (the trigram index's reach read once)."""
+    def where(self, conn: sqlite3.Connection, *, walk: bool = False) -> tuple[str, dict[str, Any]]:
+        """The query's WHERE text and parameters (the trigram index's reach read once);
+        `walk`: for a walk of the sort index (see `walks`)."""
         if self._fts_upto is None:
             self._fts_upto = indexed_upto(conn, self.query.spec)
         if self._hashed is None:
             self._hashed = _hashed_search(conn, self.query)
-        return where_clause(self.query, self._fts_upto, self._hashed)
+        return where_clause(self.query, self._fts_upto, self._hashed, walk=walk)
+
+    def walks(self, conn: sqlite3.Connection, rows_wanted: int) -> bool:
+        """Whether to walk the sort index rather than sort the filtered rows: a walk reads
+        about rows_wanted * table / matching rows, a sort reads all matching ones."""
+        query = self.query
+        if not (query.equals or query.ranges) or query.search.strip():
+            return False
+        if self._table_rows is None:
+            self._table_rows = _table_rows(conn, query.spec)
+        matching = self.count(conn)
+        return self._table_rows > 0 and matching * matching >= rows_wanted * self._table_rows
 
     def _read(
         self,
@@ -216,7 +290,7 @@ class Pager:
         spec = self.query.spec
         sort = self.query.sort_column
         ascending = forward != self.query.descending
-        where, params = self.where(conn)
+        where, params = self.where(conn, walk=self.walks(conn, limit + skip))
         if key is not None:
             where += " AND " + _after_key(sort, key, ascending, spec.column(sort).nullable)
             params = {**params, "key_value": key[0], "key_id": key[1]}
@@ -278,7 +352,7 @@ def stream_rows(
         start, end = max(0, start), min(end, total)
         if start >= end:
             continue
-        where, params = pager.where(conn)
+        where, params = pager.where(conn, walk=pager.walks(conn, end - start))
         if start > 0:
             before = pager.fetch(conn, start - 1, 1)
             if not before:
@@ -306,20 +380,56 @@ def _hashed_search(conn: sqlite3.Connection, query: RowQuery) -> str:
     return hash_code(audit_salt(conn), text)
 
 
+# Tables whose rows are counted, by some columns, in a table of counts: (counts table, the
+# count column, the columns it is kept by).
+_KEPT_COUNTS = {
+    "optimove_allocations": (
+        "optimove_allocation_counts",
+        "allocations",
+        {"account_id", "promocode_id", "file_id"},
+    ),
+    "code_inventory": ("code_inventory_counts", "codes", {"account_id", "vendor", "status"}),
+}
+
+
 def _kept_count(conn: sqlite3.Connection, query: RowQuery) -> int | None:
-    """Allocations counted without reading them: the import keeps per promocode/file counts
-    (a million-row count(*) is 25 ms; this is a lookup). None when the query needs the rows."""
-    if query.spec.name != "optimove_allocations" or query.search.strip() or query.ranges:
+    """Rows counted without reading them: allocations per promocode/file are kept by the
+    import, all codes per account/vendor/status by the inventory (a million-row count(*) is
+    25 ms; this is a lookup). None when the query needs the rows."""
+    kept = _KEPT_COUNTS.get(query.spec.name)
+    if kept is None or query.search.strip() or query.ranges:
         return None
+    counts_table, count_column, by = kept
     filters = dict(query.equals)
-    if not set(filters) <= {"account_id", "promocode_id", "file_id"}:
+    if len(filters) != len(query.equals) or not set(filters) <= by:
         return None
     where = " AND ".join(f"{column} = :{column}" for column in filters) or "1"
     row = conn.execute(
-        f"SELECT coalesce(sum(allocations), 0) FROM optimove_allocation_counts WHERE {where}",
+        f"SELECT coalesce(sum({count_column}), 0) FROM {counts_table} WHERE {where}",
         filters,
     ).fetchone()
     return int(row[0])
+
+
+def _table_rows(conn: sqlite3.Connection, spec: TableSpec) -> int:
+    """About how many rows the table holds (0: not known), without counting them: the kept
+    counts, or what ANALYZE last found."""
+    if spec.name in _KEPT_COUNTS:
+        total = _kept_count(conn, RowQuery(spec))
+        if total is not None:
+            return total
+    analysed = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+    ).fetchone()
+    if analysed is None:
+        return 0
+    row = conn.execute(
+        "SELECT stat FROM sqlite_stat1 WHERE tbl = ? AND stat IS NOT NULL LIMIT 1", (spec.name,)
+    ).fetchone()
+    if row is None:
+        return 0
+    first = str(row[0]).split(" ", 1)[0]
+    return int(first) if first.isdigit() else 0
 
 
 def _after_key(sort: str, key: SortKey, ascending: bool, nullable: bool) -> str:

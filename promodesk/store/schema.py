@@ -362,8 +362,84 @@ INSERT INTO meta(key, value) VALUES ('audit_salt', lower(hex(randomblob(16))))
     ON CONFLICT(key) DO NOTHING;
 """
 
+# Version 3: what the marketer's questions across vendors need.
+# - code_inventory: every code of every vendor and account in one table (All codes), derived
+#   from the vendor tables by store/inventory.py: new rows are fed in by the background index
+#   builder (by watermark, like the search index), changed and removed rows are kept exact by
+#   the one writer in the same transaction. Its sort indexes are derived ones (tables.py).
+# - redemptions from the user's own shop or CRM, and each source's column mapping, for
+#   matching allocations with redemptions (store/reconcile.py).
+_V3 = """
+CREATE TABLE code_inventory (
+    id           INTEGER PRIMARY KEY,
+    source       INTEGER NOT NULL,   -- which table (and which of its codes): store/inventory.py
+    source_id    INTEGER NOT NULL,   -- the row there
+    account_id   INTEGER NOT NULL REFERENCES accounts(id),
+    vendor       TEXT NOT NULL,
+    code         TEXT NOT NULL,
+    code_key     TEXT NOT NULL,      -- domain.codes.collision_key(code)
+    status       TEXT NOT NULL,      -- domain.status.Status
+    vendor_state TEXT NOT NULL,
+    program      TEXT NOT NULL DEFAULT '',   -- promotion / loyalty program / impact program
+    pool         TEXT NOT NULL DEFAULT '',   -- promocode / code file / program the code is in
+    holder       TEXT NOT NULL DEFAULT '',   -- customer / profile / partner
+    given_at     TEXT NOT NULL DEFAULT '',
+    used_at      TEXT NOT NULL DEFAULT '',
+    expires_at   TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX ux_code_inventory ON code_inventory(source, source_id);
+
+-- Codes per account, vendor and status, moved by every inventory write: the counts at the
+-- top of All codes and the count of a filtered page never need a pass over the codes.
+CREATE TABLE code_inventory_counts (
+    account_id INTEGER NOT NULL,
+    vendor     TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    codes      INTEGER NOT NULL,
+    PRIMARY KEY (account_id, vendor, status)
+) WITHOUT ROWID;
+
+-- Rows of each vendor table with id <= fed_upto are in the inventory.
+CREATE TABLE inventory_state (
+    table_name TEXT PRIMARY KEY,
+    fed_upto   INTEGER NOT NULL DEFAULT 0
+);
+
+-- A shop's or CRM's redemption export: which columns hold what, so its next file needs no
+-- mapping. `header` is the file's header row (lower case, tab-separated): a file with the
+-- same header is the same source.
+CREATE TABLE redemption_sources (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL UNIQUE,
+    header          TEXT NOT NULL DEFAULT '',
+    code_column     TEXT NOT NULL,
+    customer_column TEXT NOT NULL DEFAULT '',
+    time_column     TEXT NOT NULL DEFAULT '',
+    time_zone       TEXT NOT NULL DEFAULT 'UTC',   -- for times written without an offset
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX ix_redemption_sources_header ON redemption_sources(header);
+
+-- code_key / customer_key: domain.codes.match_key of the code, and the customer id trimmed
+-- and folded; the same redemption imported twice is one row.
+CREATE TABLE redemptions (
+    id           INTEGER PRIMARY KEY,
+    source_id    INTEGER NOT NULL REFERENCES redemption_sources(id),
+    added_run    INTEGER NOT NULL DEFAULT 0,
+    code         TEXT NOT NULL,
+    code_key     TEXT NOT NULL,
+    customer_id  TEXT NOT NULL DEFAULT '',
+    customer_key TEXT NOT NULL DEFAULT '',
+    redeemed_at  TEXT NOT NULL DEFAULT '',
+    line         INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX ux_redemptions ON redemptions(code_key, customer_key, redeemed_at, source_id);
+CREATE INDEX ix_redemptions_run ON redemptions(added_run);
+"""
+
 # Each entry moves the schema from version N-1 to N. Never edit a released entry: add one.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

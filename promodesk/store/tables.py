@@ -40,6 +40,10 @@ class TableSpec:
     # A column holding hashed promo codes (the audit log's target): a search also finds the
     # rows that name the hash of the text typed (store.audit.hash_code).
     hashed_search: str = ""
+    # Filters served in the default order by an index of their own (filter, default sort):
+    # the first page of a filter whose rows cluster somewhere in that order (a vendor's codes
+    # share a prefix) is then one index range, not a walk past the other rows.
+    sorted_filters: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -56,7 +60,7 @@ class TableSpec:
         return f"fts_{self.name}"
 
     def derived_indexes(self) -> dict[str, str]:
-        """Index name -> column, for every sortable or filterable column.
+        """Index name -> column(s), for every sortable or filterable column.
 
         Built after the data lands (see store.indexer) so that a million-row import does not pay
         for them row by row; SQLite keeps them current afterwards.
@@ -66,9 +70,13 @@ class TableSpec:
             if column.sortable and column.name != "id":
                 wanted.append(column.name)
         for name in (*self.filter_columns, *self.prefix_search_columns):
-            if name not in wanted:
+            # (a filter with an index of its own in the default order needs no other one)
+            if name not in wanted and name not in self.sorted_filters:
                 wanted.append(name)
-        return {f"ix_{self.name}__{name}": name for name in wanted}
+        indexes = {f"ix_{self.name}__{name}": name for name in wanted}
+        for name in self.sorted_filters:
+            indexes[f"ix_{self.name}__{name}__{self.default_sort}"] = f"{name}, {self.default_sort}"
+        return indexes
 
 
 def _count(name: str, label: str) -> Column:
@@ -348,4 +356,39 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     IMPACT_CODES,
 )
 
-TABLES_BY_NAME = {spec.name: spec for spec in ALL_TABLES}
+# Every code of every vendor and account in one table (All codes), derived from the tables
+# above by store/inventory.py. Not a vendor table: merges and imports never write it.
+# Its search goes through the vendor tables' own trigram indexes (query.py), so the codes are
+# not indexed twice.
+CODE_INVENTORY = TableSpec(
+    name="code_inventory",
+    columns=(
+        ID,
+        Column("account_id", "Source", "int", sortable=False),
+        Column("vendor", "Vendor"),
+        Column("code", "Code"),
+        Column("status", "Status"),
+        Column("vendor_state", "Vendor's state", sortable=False),
+        Column("program", "Promotion / program"),
+        Column("pool", "Pool"),
+        Column("holder", "Customer / partner"),
+        Column("given_at", "Given", "datetime"),
+        Column("used_at", "Used", "datetime", sortable=False),
+        Column("expires_at", "Expires", "datetime"),
+        Column("source", "Table", "int", sortable=False, visible=False),
+        Column("source_id", "Row", "int", sortable=False, visible=False),
+        Column("code_key", "Same as", sortable=False, visible=False),
+    ),
+    search_columns=("code",),
+    prefix_search_columns=("holder",),
+    filter_columns=("account_id", "vendor", "status", "program", "pool", "code_key"),
+    default_sort="code",
+    key_columns=("code",),
+    sorted_filters=("account_id", "vendor", "status"),
+)
+
+# Tables derived from the vendor tables: the index builder keeps them and their indexes.
+DERIVED_TABLES: tuple[TableSpec, ...] = (CODE_INVENTORY,)
+INDEXED_TABLES: tuple[TableSpec, ...] = ALL_TABLES + DERIVED_TABLES
+
+TABLES_BY_NAME = {spec.name: spec for spec in INDEXED_TABLES}

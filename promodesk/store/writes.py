@@ -10,7 +10,9 @@ They own what keeps a workspace consistent:
 - the counts shown on parent rows (programs, promotions, promocodes), adjusted by the rows
   written and never recounted from the account's rows,
 - provenance (`added_run`) and state events (old -> new state, per run), from which "what
-  changed" and "remove this import" are derived.
+  changed" and "remove this import" are derived,
+- the inventory of all codes (`store.inventory`): rows it already holds follow their changes
+  and removals here; new rows are fed in by the background index builder.
 
 A write goes through a TEMP staging table: rows are appended to it (executemany, in C), then a
 handful of set-based statements merge it into the table. The cost is O(rows written) plus,
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promodesk.domain.vendors import CodeStatus
-from promodesk.store import tables
+from promodesk.store import inventory, tables
 from promodesk.store.query import indexed_upto
 from promodesk.store.tables import TableSpec
 
@@ -86,8 +88,19 @@ class RecordTable:
             names += [child for child, _ in rollup.link]
         if self.state:
             names.append(self.state)
+        elif self.name in GONE_TABLES:
+            names.append("gone_run")  # a row without a state counts as 'gone' by its mark
         names += list(self.searched_fields)
         return tuple(dict.fromkeys(names))
+
+    def state_sql(self, alias: str, *, old: bool = False) -> str:
+        """The row's state for counting: its state column, or 'gone'/'' from its gone mark."""
+        prefix = f"{alias}.old_" if old else f"{alias}."
+        if self.state:
+            return f"{prefix}{self.state}"
+        if self.name in GONE_TABLES:
+            return f"CASE WHEN {prefix}gone_run != 0 THEN '{GONE}' ELSE '' END"
+        return "''"
 
 
 @dataclass
@@ -195,17 +208,31 @@ class Staging:
         self.count += self.conn.total_changes - before
 
     def write(
-        self, *, run_id: int, as_of: str, gone_scope: Mapping[str, Any] | None = None
+        self,
+        *,
+        run_id: int,
+        as_of: str,
+        gone_scope: Mapping[str, Any] | None = None,
+        gone_upto: int | None = None,
     ) -> WriteOutcome:
         """Merge the staged records into the table. With `gone_scope` (column -> value, {} for
         the whole account), rows of that scope that were neither staged nor seen are marked
-        gone: the records are everything the vendor has there."""
+        gone: the records are everything the vendor has there. `gone_upto`: only rows with
+        ids up to it can be gone (the table's top id when the vendor's list was asked for:
+        a row written meanwhile, e.g. a code just created, was not in that list)."""
         # The staged records stay until the merge succeeded: a transaction retried after a
         # busy error must see them again (an empty stage would mark everything gone).
-        outcome = _merge(self, run_id=run_id, as_of=as_of, gone_scope=gone_scope)
+        outcome = _merge(
+            self, run_id=run_id, as_of=as_of, gone_scope=gone_scope, gone_upto=gone_upto
+        )
         self.conn.execute(f"DELETE FROM temp.{self.name}")
         self.conn.execute(f"DELETE FROM temp.{self.seen_name}")
         return outcome
+
+
+def top_id(conn: sqlite3.Connection, table: RecordTable) -> int:
+    """The table's highest row id now (see `Staging.write(gone_upto=)`)."""
+    return int(conn.execute(f"SELECT coalesce(max(id), 0) FROM {table.name}").fetchone()[0])
 
 
 def upsert(
@@ -291,7 +318,12 @@ def _key_match(table: RecordTable, alias: str, stage: str) -> str:
 
 
 def _merge(
-    staging: Staging, *, run_id: int, as_of: str, gone_scope: Mapping[str, Any] | None
+    staging: Staging,
+    *,
+    run_id: int,
+    as_of: str,
+    gone_scope: Mapping[str, Any] | None,
+    gone_upto: int | None = None,
 ) -> WriteOutcome:
     conn, table, account = staging.conn, staging.table, staging.account_id
     name, stage = table.name, f"temp.{staging.name}"
@@ -323,7 +355,9 @@ def _merge(
         values = ", ".join(
             (
                 *(f"s.{column}" for column in table.fields),
-                *(f"coalesce(s.{column}, main.{name}.{column})" for column in table.bookkeeping),
+                # Values changed without bookkeeping (an operation's write): what the vendor
+                # last sent no longer describes the row, so the next sync reads it again.
+                *(f"coalesce(s.{column}, 0)" for column in table.bookkeeping),
             )
         )
         gone_reset = ", gone_run = 0" if _has_gone(table) else ""
@@ -340,9 +374,9 @@ def _merge(
             f"UPDATE main.{name} SET {column} = (SELECT s.{column} FROM {stage} s WHERE "
             f"{_key_match(table, 's', 'main.' + name)}) WHERE id IN (SELECT t.id FROM {stage} s "
             f"CROSS JOIN main.{name} t ON t.account_id = ? AND {match} WHERE s.{column} IS NOT "
-            f"NULL AND t.{column} IS NOT s.{column} "
+            f"NULL AND t.{column} IS NOT s.{column} AND coalesce(s.as_of, ?) >= t.as_of "
             f"AND t.id NOT IN (SELECT row_id FROM {changes}))",
-            (account,),
+            (account, as_of),
         )
     top = conn.execute(f"SELECT coalesce(max(id), 0) FROM main.{name}").fetchone()[0]
     columns = ", ".join((*table.columns, *table.bookkeeping))
@@ -371,7 +405,7 @@ def _merge(
             f"AND t.id <= ? AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match}) "
             f"AND NOT EXISTS (SELECT 1 FROM temp.{staging.seen_name} k "
             f"WHERE {_key_match(table, 't', 'k')})",
-            (account, *gone_scope.values(), top),
+            (account, *gone_scope.values(), top if gone_upto is None else min(top, gone_upto)),
         )
         state_set = f", {table.state} = '{GONE}'" if table.state else ""
         gone = conn.execute(
@@ -395,6 +429,8 @@ def _merge(
             (run_id, name),
         )
     _reindex_changed_text(conn, table, changes)
+    if updated or gone:
+        inventory.follow_changes(conn, name, f"SELECT row_id FROM {changes}")
     _apply_rollups(conn, table, account, changes, top, run_id)
     if table.after is not None and (updated or added or gone):
         table.after(conn, account)
@@ -471,8 +507,8 @@ def _apply_rollups(
     (parent, state), +1 for its new one, +1 for each added row."""
     for rollup in table.rollups:
         links = [child for child, _ in rollup.link]
-        state = f"t.{table.state}" if table.state else "''"
-        old_state = f"c.old_{table.state}" if table.state else "''"
+        state = table.state_sql("t")
+        old_state = table.state_sql("c", old=True)
         old_links = ", ".join(f"c.old_{child} AS {child}" for child in links)
         new_links = ", ".join(f"t.{child}" for child in links)
         names = [child for child, _ in rollup.names]
@@ -530,7 +566,9 @@ def _add_to_parents(
     for link, counts in deltas.items():
         sets = [f"{column} = {column} + ?" for column, delta in counts.items() if delta]
         values: list[Any] = [delta for delta in counts.values() if delta]
-        for (_, parent_column), value in zip(rollup.names, names.get(link, []), strict=True):
+        # A removal, or a program whose codes carry no name, has none to set.
+        found = names.get(link, [None] * len(rollup.names))
+        for (_, parent_column), value in zip(rollup.names, found, strict=True):
             if value:
                 sets.append(f"{parent_column} = ?")
                 values.append(value)
@@ -571,7 +609,7 @@ def remove_added_by(
     # Counts: every removed row takes -1 off its old parent and state.
     for rollup in table.rollups:
         links = [child for child, _ in rollup.link]
-        old_state = f"old_{table.state}" if table.state else "''"
+        old_state = table.state_sql(changes, old=True)
         rows = conn.execute(
             f"SELECT {', '.join(f'old_{c}' for c in links)}, {old_state}, -count(*)"
             f"{''.join(', NULL' for _ in rollup.names)} FROM {changes} "
@@ -585,9 +623,10 @@ def remove_added_by(
 
 
 def delete_rows(conn: sqlite3.Connection, spec: TableSpec, ids_sql: str, *params: Any) -> int:
-    """Delete the rows whose ids `ids_sql` selects, with their search index entries and state
-    events, in the caller's transaction. If the highest rows go, the search index's watermark
-    comes down with them, so a new row that reuses an id is indexed and found."""
+    """Delete the rows whose ids `ids_sql` selects, with their search index entries, state
+    events and inventory rows, in the caller's transaction. If the highest rows go, the
+    search index's (and the inventory's) watermark comes down with them, so a new row that
+    reuses an id is indexed and found."""
     if spec.fts:
         upto = indexed_upto(conn, spec)
         columns = ", ".join(spec.search_columns)
@@ -601,7 +640,10 @@ def delete_rows(conn: sqlite3.Connection, spec: TableSpec, ids_sql: str, *params
         f"DELETE FROM state_events WHERE table_name = ? AND row_id IN ({ids_sql})",
         (spec.name, *params),
     )
+    inventory.forget(conn, spec.name, ids_sql, *params)
     removed = conn.execute(f"DELETE FROM {spec.name} WHERE id IN ({ids_sql})", params).rowcount
+    if removed:
+        inventory.after_delete(conn, spec.name)
     if spec.fts and removed:
         conn.execute(
             f"UPDATE search_index_state SET indexed_upto = min(indexed_upto, "

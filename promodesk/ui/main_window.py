@@ -27,6 +27,7 @@ from promodesk.store import WORKSPACE_SUFFIX
 from promodesk.ui.tasks import Job, TaskRunner
 from promodesk.ui.widgets.job_status import JobStatus
 from promodesk.ui.widgets.message_bar import MessageBar
+from promodesk.ui.wizards import install_wizards
 
 if TYPE_CHECKING:
     from promodesk.qt import QCloseEvent, QDragEnterEvent, QDropEvent, QFileDialog
@@ -177,6 +178,7 @@ class MainWindow(QMainWindow):
         self.runner.job_started.connect(self._job_started)
 
         self._build_menus()
+        install_wizards(self)
         self._restore_layout()
         self._update_status()
         self._ready = True

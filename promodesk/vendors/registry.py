@@ -32,7 +32,7 @@ class VendorClient(Protocol):
 class Field:
     key: str
     label: str
-    kind: Literal["text", "url", "int", "choice"] = "text"
+    kind: Literal["text", "url", "int", "choice", "zone"] = "text"  # zone: an IANA time zone
     required: bool = True
     secret: bool = False
     placeholder: str = ""
@@ -133,6 +133,20 @@ def _fake_impact() -> Any:
     return FakeImpact()
 
 
+# Every vendor runs its own clock: dates can be shown in it (View ▸ Dates), and a date-only
+# expiry takes effect at midnight there.
+_TIME_ZONE = Field(
+    "time_zone",
+    "Time zone",
+    "zone",
+    required=False,
+    placeholder="e.g. Europe/Berlin",
+    default="UTC",
+    help="The time zone this vendor account runs on, as an IANA name (Europe/Berlin, "
+    "America/New_York...). Dates can be shown in it, and an expiry given without a time "
+    "takes effect at midnight there. Empty: UTC.",
+)
+
 # The sandbox credentials are public on purpose (printed by `promodesk sandbox serve`).
 SANDBOX_CREDENTIALS = {
     Vendor.OPTIMOVE: {"api_key": "sandbox-optimove-key"},
@@ -169,6 +183,7 @@ VENDORS: dict[Vendor, VendorInfo] = {
                 placeholder="https://api4.optimove.net",
                 help="Only for the older GetPromoCodes/AddPromotions functions.",
             ),
+            _TIME_ZONE,
             Field(
                 "api_key", "API key", secret=True, help="Settings ▸ API Key Management in Optimove."
             ),
@@ -199,6 +214,7 @@ VENDORS: dict[Vendor, VendorInfo] = {
                 help="Needed to attach codes to profiles.",
             ),
             Field("response_format", "Answers in", "choice", choices=("json", "xml")),
+            _TIME_ZONE,
             Field(
                 "token",
                 "API token",
@@ -233,6 +249,7 @@ VENDORS: dict[Vendor, VendorInfo] = {
                 help="The impact.com API version promodesk asks for, so that answers do not "
                 "change when your account is upgraded. Keep 14 unless impact.com says otherwise.",
             ),
+            _TIME_ZONE,
             Field(
                 "auth_token",
                 "Auth token",

@@ -1078,3 +1078,187 @@ async def test_a_bulk_item_already_done_is_skipped_not_failed(live: Live) -> Non
     assert (summary.ok, summary.skipped) == (1, 1)
     [skipped] = [item for item in await runner.items(run_id) if item.status == "skipped"]
     assert "already expired" in skipped.message
+
+
+# -- regressions found in review -----------------------------------------------------------------
+
+
+async def test_a_vendor_undoing_an_operation_is_seen_by_the_next_sync(live: Live) -> None:
+    client = live.clients[Vendor.ALTCRAFT]
+    account = live.accounts[Vendor.ALTCRAFT]
+    await sync_account(live.workspace, account, client)
+    await live.run(Vendor.ALTCRAFT, "attach", {"code": "LOY5-0001", "email": "ann@example.com"})
+    await client.detach("LOY5-0001", email="ann@example.com", loyalty_id=5)  # in Altcraft's UI
+    outcome = await sync_account(live.workspace, account, client)
+    assert outcome.written.changed == 1
+    assert live.one("SELECT status FROM altcraft_codes WHERE code = 'LOY5-0001'") == "available"
+    assert live.one("SELECT available_count, attached_count FROM altcraft_programs") == (40, 0)
+
+
+async def test_a_code_created_while_a_sync_reads_is_not_marked_gone_by_it(live: Live) -> None:
+    import asyncio
+
+    client = live.clients[Vendor.IMPACT]
+    account = live.accounts[Vendor.IMPACT]
+    await sync_account(live.workspace, account, client)
+    read_all, created = asyncio.Event(), asyncio.Event()
+    real = client.iter_items
+
+    async def pages(**filters: Any) -> Any:
+        async for item in real(**filters):
+            yield item
+        read_all.set()
+        await created.wait()  # the user's create lands before the sync saves
+
+    client.iter_items = pages
+    sync = asyncio.ensure_future(sync_account(live.workspace, account, client))
+    await read_all.wait()
+    made = await live.run(
+        Vendor.IMPACT, "create", {"partner_id": 2001, "campaign_id": 1000, "code": "MIDSYNC-1"}
+    )
+    assert made.ok
+    created.set()
+    await sync
+    assert live.one("SELECT status FROM impact_codes WHERE code = 'MIDSYNC-1'") == "active"
+
+
+async def test_a_cancel_while_a_change_is_read_back_keeps_it_on_record(live: Live) -> None:
+    import asyncio
+
+    client = live.clients[Vendor.ALTCRAFT]
+    await live.run(Vendor.ALTCRAFT, "export_all", {})
+    runner = BulkRunner(live.executor)
+    update = operation(Vendor.ALTCRAFT, "update")
+    items = [
+        {"code": code, "expire_date": "2027-01-01T00:00:00Z"} for code in ("LOY5-0001", "LOY5-0002")
+    ]
+    run_id = await runner.plan(live.accounts[Vendor.ALTCRAFT], update, items)
+    real_get = client.get
+    reading = asyncio.Event()
+
+    async def slow_get(code: str, **options: Any) -> Any:
+        reading.set()
+        await asyncio.sleep(30)  # the read-back is slow; the user presses Cancel meanwhile
+        return await real_get(code, **options)
+
+    client.get = slow_get
+    task = asyncio.ensure_future(runner.run(live.accounts[Vendor.ALTCRAFT], run_id, concurrency=1))
+    await reading.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    client.get = real_get
+    first = (await runner.items(run_id))[0]
+    assert first.status == "ok"  # the change was made at Altcraft: on record, never re-sent
+    assert [e.outcome for e in live.audit()] == ["ok"]
+    await runner.run(live.accounts[Vendor.ALTCRAFT], run_id)
+    assert [item.attempts for item in await runner.items(run_id)] == [1, 1]
+
+
+async def test_codes_nested_in_inputs_are_hashed_in_the_audit_log(live: Live) -> None:
+    await live.run(
+        Vendor.OPTIMOVE,
+        "add_promotions",
+        {"promotions": [{"promo_code": "NESTED-1", "promotion_name": "N"}]},
+    )
+    await live.run(
+        Vendor.OPTIMOVE,
+        "promocode_transaction",
+        {
+            "promocode_id": "pc-welcome-2025",
+            "commands": [{"command": "setGlobalCode", "code": "NESTED-2"}],
+        },
+    )
+    logged = repr(live.audit())
+    assert "NESTED-1" not in logged and "NESTED-2" not in logged
+    assert live.audit()[0].inputs["promotions"][0]["promo_code"].startswith("#")
+
+
+async def test_a_promotion_create_repeated_after_a_lost_answer_makes_one(live: Live) -> None:
+    fake = live.fakes[Vendor.OPTIMOVE]
+    fake.faults.configure({"script": ["drop-after"] * 5})
+    inputs = {"name": "Black Friday", "code": "BF-2026"}
+    first = await live.run(Vendor.OPTIMOVE, "create_promotion", inputs)
+    assert first.status == "unknown"
+    again = await live.run(Vendor.OPTIMOVE, "create_promotion", inputs)
+    assert again.ok, again.message
+    assert [p for p in fake.state.promotions.values() if p["code"] == "BF-2026"] == [
+        fake.state.promotions[again.result.promotion_id]
+    ]
+    # The same inputs after that promotion was archived: said plainly, nothing made.
+    await live.run(Vendor.OPTIMOVE, "archive", {"promotion_id": again.result.promotion_id})
+    archived = await live.run(Vendor.OPTIMOVE, "create_promotion", inputs)
+    assert archived.status == "failed" and "archived" in archived.message
+
+
+async def test_an_unreadable_program_does_not_stop_an_altcraft_sync(live: Live) -> None:
+    from promodesk.store.importers.base import ImportHints
+    from promodesk.store.importers.dispatch import import_file
+
+    stray = live.workspace.parent / "codes.json"
+    stray.write_text('{"data": [{"code": "X-1"}], "error": 0, "error_text": ""}')
+    conn = connect(live.workspace)
+    try:
+        from promodesk.store.importers.base import SourceRef
+
+        source = SourceRef(Vendor.ALTCRAFT, key="acc-altcraft", name="Shop Altcraft")
+        import_file(conn, stray, hints=ImportHints(loyalty_id="55", source=source))
+    finally:
+        conn.close()
+    outcome = await sync_account(
+        live.workspace, live.accounts[Vendor.ALTCRAFT], live.clients[Vendor.ALTCRAFT]
+    )
+    assert outcome.written.added == 40
+    assert any("loyalty program 55" in warning for warning in outcome.warnings)
+    assert live.one("SELECT status FROM altcraft_codes WHERE code = 'X-1'") == "available"
+
+
+async def test_inputs_the_client_refuses_are_bad_inputs_and_a_bulk_run_ends(live: Live) -> None:
+    with pytest.raises(InputError, match="several ways"):
+        await live.run(
+            Vendor.ALTCRAFT,
+            "detach",
+            {"code": "LOY5-0001", "profile_id": "p1", "phone": "+1"},
+            check_state=False,
+        )
+    await live.run(Vendor.ALTCRAFT, "export_all", {})
+    await live.run(Vendor.ALTCRAFT, "attach", {"code": "LOY5-0001", "email": "ann@example.com"})
+    runner = BulkRunner(live.executor)
+    run_id = await runner.plan(
+        live.accounts[Vendor.ALTCRAFT],
+        operation(Vendor.ALTCRAFT, "detach"),
+        [{"code": "LOY5-0001", "profile_id": "p1", "phone": "+1"}],
+    )
+    summary = await runner.run(live.accounts[Vendor.ALTCRAFT], run_id)
+    assert (summary.failed, summary.pending) == (1, 0)
+
+
+async def test_a_cancel_while_a_sync_saves_finishes_the_save_and_says_so(live: Live) -> None:
+    import asyncio
+
+    fake = live.fakes[Vendor.IMPACT]
+    for number in range(20_000):
+        fake.state.add(
+            {"Code": f"BULK{number:06d}", "AssignedPartnerId": "7", "CampaignId": "1000"}
+        )
+    saving = asyncio.Event()
+
+    def progress(update: Any) -> None:
+        if update.message.startswith("Saving"):
+            saving.set()
+
+    task = asyncio.ensure_future(
+        sync_account(
+            live.workspace,
+            live.accounts[Vendor.IMPACT],
+            live.clients[Vendor.IMPACT],
+            progress=progress,
+        )
+    )
+    await saving.wait()
+    task.cancel()  # Cancel pressed while "Saving what … has" shows
+    outcome = await task  # saving is one short transaction: it ends, and the sync is done
+    assert outcome.written.added == 20_025
+    assert live.one("SELECT count(*) FROM impact_codes") == 20_025
+    assert live.one("SELECT status FROM runs WHERE kind = 'sync'") == "done"
+    assert live.one("PRAGMA integrity_check") == "ok"

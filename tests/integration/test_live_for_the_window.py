@@ -52,9 +52,9 @@ async def test_the_audit_log_pages_filters_by_date_and_finds_a_code_by_its_value
     assert len(audit_rows(live, RowQuery(AUDIT_LOG, search="7000002"))) == 1  # ids as they are
     # Date ranges: from (inclusive) .. until (exclusive), in the log's UTC text.
     at = everything[0][names.index("at")]
-    assert len(audit_rows(live, RowQuery(AUDIT_LOG).ranged("at", at, None))) >= 1
-    assert audit_rows(live, RowQuery(AUDIT_LOG).ranged("at", None, "2000-01-01T00:00:00Z")) == []
-    narrowed = RowQuery(AUDIT_LOG).filtered("vendor", "impact").ranged("at", None, "2999-01-01")
+    assert len(audit_rows(live, RowQuery(AUDIT_LOG).between("at", at, None))) >= 1
+    assert audit_rows(live, RowQuery(AUDIT_LOG).between("at", None, "2000-01-01T00:00:00Z")) == []
+    narrowed = RowQuery(AUDIT_LOG).filtered("vendor", "impact").between("at", None, "2999-01-01")
     assert [row[names.index("vendor")] for row in audit_rows(live, narrowed)] == ["impact"]
     conn = connect(live.workspace, readonly=True)
     try:

@@ -111,7 +111,7 @@ def test_any_window_matches_the_reference(
         if indexed:
             build_indexes(conn)
         query = RowQuery(OPTIMOVE_ALLOCATIONS, search=search, sort=sort, descending=descending)
-        query = query.filtered("promocode_id", promocode).ranged("allocated_at", since, until)
+        query = query.filtered("promocode_id", promocode).between("allocated_at", since, until)
         expected = reference(conn, query)
         pager = Pager(query)
         assert pager.count(conn) == len(expected)

@@ -3,6 +3,7 @@ exactness, counts kept by deltas (checked against a full recount) and state even
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 from pathlib import Path
@@ -365,6 +366,32 @@ def test_removing_an_allocation_import_restores_every_count(tmp_path: Path) -> N
         conn.close()
 
 
+def test_removing_an_impact_import_takes_its_codes_and_programs(tmp_path: Path) -> None:
+    """impact.com programs carry names from their codes; a removal carries none (it used to
+    stop on that: "zip() argument 2 is shorter")."""
+    _path, conn = new_workspace(tmp_path)
+    try:
+        kept = import_file(conn, DEMO_DIR / "impact_promocodes_2pages.json")
+        before = counts(conn)
+        extra = write_json(
+            tmp_path / "more.json",
+            impact_page(
+                [
+                    impact_code(n, Id=str(9_000_000 + n), CampaignId="555", CampaignName="New")
+                    for n in range(9)
+                ]
+            ),
+        )
+        import_file(conn, extra)
+        result = remove_import(conn, list_imports(conn)[0].id)
+        assert result.rows_removed == 9 + 1  # its codes and the program they made
+        assert counts(conn) == before
+        assert conn.execute("SELECT count(*) FROM impact_codes").fetchone() == (kept.rows_added,)
+        assert_counts_match_a_recount(conn)
+    finally:
+        conn.close()
+
+
 def test_an_export_imported_for_an_account_is_the_rows_its_sync_writes(tmp_path: Path) -> None:
     _path, conn = new_workspace(tmp_path)
     try:
@@ -430,3 +457,75 @@ def test_a_format_1_workspace_is_migrated_and_its_old_imports_are_not_removable(
             remove_import(conn, record.id)
     finally:
         conn.close()
+
+
+def test_removing_an_impact_import_and_codes_without_a_program_name(tmp_path: Path) -> None:
+    _path, conn = new_workspace(tmp_path)
+    try:
+        nameless = write_json(
+            tmp_path / "nameless.json",
+            impact_page([impact_code(n, CampaignName="", CampaignId="1001") for n in range(3)]),
+        )
+        assert import_file(conn, nameless).rows_added == 3
+        imported = import_file(conn, DEMO_DIR / "impact_promocodes_2pages.json")
+        assert_counts_match_a_recount(conn)
+        history = list_imports(conn)
+        result = remove_import(conn, history[0].id)
+        assert result.rows_removed >= imported.rows_added
+        assert conn.execute("SELECT count(*) FROM impact_codes").fetchone() == (3,)
+        assert_counts_match_a_recount(conn)
+    finally:
+        conn.close()
+
+
+def test_a_code_file_gone_at_the_vendor_no_longer_counts_for_its_promocode(workspace) -> None:
+    from promodesk.store.records import optimove_code_file_row
+    from promodesk.store.writes import OPTIMOVE_CODE_FILES
+
+    conn = workspace
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.OPTIMOVE, key="o", name="O", kind="live")
+        files = [
+            optimove_code_file_row(file_id=f, promocode_id="pc-1", code_count=10)
+            for f in ("f1", "f2")
+        ]
+        staging = Staging(conn, OPTIMOVE_CODE_FILES, account)
+        staging.add(files)
+        staging.write(
+            run_id=new_run(conn, account), as_of=AS_OF, gone_scope={"promocode_id": "pc-1"}
+        )
+        staging = Staging(conn, OPTIMOVE_CODE_FILES, account)
+        staging.add(files[1:])
+        outcome = staging.write(
+            run_id=new_run(conn, account), as_of=LATER, gone_scope={"promocode_id": "pc-1"}
+        )
+    assert outcome.gone == 1
+    assert conn.execute("SELECT file_count FROM optimove_promocodes").fetchone() == (1,)
+    assert_counts_match_a_recount(conn)
+
+
+def test_the_index_builder_never_raises_its_watermark_over_removed_rows(tmp_path: Path) -> None:
+    from promodesk.domain.jobs import Progress
+    from promodesk.store.query import indexed_upto
+
+    _path, builder = new_workspace(tmp_path)
+    other = connect(_path)  # another process removing the import between two chunks
+    try:
+        big = tmp_path / "altcraft_loyalty-5.json"
+        big.write_text(json.dumps({"data": [{"code": f"OLD{n:06d}"} for n in range(60_000)]}))
+        import_file(builder, big)
+        removed: list[object] = []
+
+        def progress(update: Progress) -> None:
+            if update.message == "Indexing codes for search" and update.done > 0 and not removed:
+                removed.append(remove_import(other, list_imports(other)[0].id))
+
+        build_indexes(builder, progress=progress)
+        assert removed and indexed_upto(other, ALTCRAFT_SPEC) == 0
+        small = tmp_path / "altcraft_loyalty-6.json"
+        small.write_text(json.dumps({"data": [{"code": f"NEW{n:06d}"} for n in range(10)]}))
+        import_file(other, small)
+        assert search(other, ALTCRAFT_SPEC, "NEW000003") == ["NEW000003"]
+    finally:
+        other.close()
+        builder.close()

@@ -231,125 +231,98 @@ def _first_code(_inputs: Any, records: Sequence[AltcraftCodeRecord]) -> str:
     return records[0].code if records else "the code"
 
 
-OPERATIONS: tuple[Operation, ...] = (
-    Operation(
+def _altcraft_op(name: str, label: str, inputs: type[Inputs], **options: Any) -> Operation:
+    """An Altcraft operation with what they all share: the account's program filled in, every
+    call safe to repeat (the client looks before sending a write again), and the codes it
+    touched read back and written to the workspace."""
+    options.setdefault("group", "Codes")
+    options.setdefault("refresh", _get_code)
+    options.setdefault("write", _with_program)
+    options.setdefault("result_json", _json)
+    if options.get("target", CODE) is not None:
+        options.setdefault("target", CODE)
+        options.setdefault("allowed", _program_known)
+    return Operation(
         Vendor.ALTCRAFT,
+        name,
+        label,
+        inputs,
+        kind=options.pop("kind", "change"),
+        complete=_with_account_program,
+        repeat_safe=True,
+        **options,
+    )
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    _altcraft_op(
         "import_codes",
         "Add codes to the program…",
         ImportCodes,
         kind="create",
-        group="Codes",
-        complete=_with_account_program,
+        target=None,
         description="Adds codes to a loyalty program. Codes it has already are counted as "
         "duplicated; codes over the program's limit are discarded.",
-        repeat_safe=True,  # the client checks what landed before sending a batch again
         refresh=_get_imported,
-        write=_with_program,
         summary=lambda inputs, records: (
             f"{len(records):,} of {len(inputs.codes):,} code(s) are in the program now"
         ),
-        result_json=_json,
     ),
-    Operation(
-        Vendor.ALTCRAFT,
+    _altcraft_op(
         "get",
         "Reload from Altcraft",
         OneCode,
         kind="read",
-        group="Codes",
-        complete=_with_account_program,
-        target=CODE,
-        allowed=_program_known,
-        repeat_safe=True,
         call=lambda client, inputs: _get_code(client, inputs, None),
-        write=_with_program,
+        refresh=None,
         summary=lambda _inputs, records: (
             f"{_first_code(_inputs, records)} is "
             f"{records[0].status.value if records else 'not found'}"
         ),
-        result_json=_json,
     ),
-    Operation(
-        Vendor.ALTCRAFT,
+    _altcraft_op(
         "activate",
         "Activate code",
         OneCode,
-        kind="change",
-        group="Codes",
-        complete=_with_account_program,
         description="Marks the code as used. Only a code attached to a profile can be.",
-        target=CODE,
         allowed=_attached,
-        repeat_safe=True,
         bulk=True,
-        refresh=_get_code,
-        write=_with_program,
         summary=lambda inputs, _records: f"Activated {inputs.code}",
-        result_json=_json,
     ),
-    Operation(
-        Vendor.ALTCRAFT,
+    _altcraft_op(
         "update",
         "Change expiry or activation…",
         UpdateCode,
-        kind="change",
-        group="Codes",
-        complete=_with_account_program,
-        target=CODE,
-        allowed=_program_known,
-        repeat_safe=True,
         bulk=True,
-        refresh=_get_code,
-        write=_with_program,
         summary=lambda inputs, _records: f"Updated {inputs.code}",
-        result_json=_json,
     ),
-    Operation(
-        Vendor.ALTCRAFT,
+    _altcraft_op(
         "attach",
         "Attach to a profile…",
         AttachCode,
-        kind="change",
         group="Profiles",
-        complete=_with_account_program,
         description="Gives a code to a customer profile.",
-        target=CODE,
-        allowed=_program_known,
-        repeat_safe=True,  # the client checks the profile before sending it again
-        refresh=_get_code,
-        write=_with_program,
         summary=lambda _inputs, records: f"Attached {_first_code(_inputs, records)}",
-        result_json=_json,
     ),
-    Operation(
-        Vendor.ALTCRAFT,
+    _altcraft_op(
         "detach",
         "Detach from a profile…",
         DetachCode,
-        kind="change",
         group="Profiles",
-        complete=_with_account_program,
-        target=CODE,
         allowed=_detachable,
-        repeat_safe=True,
         bulk=True,
-        refresh=_get_code,
-        write=_with_program,
         summary=lambda inputs, _records: f"Detached {inputs.code}",
-        result_json=_json,
     ),
-    Operation(
-        Vendor.ALTCRAFT,
+    _altcraft_op(
         "export_all",
         "Reload the whole program",
         Program,
         kind="read",
-        group="Codes",
-        complete=_with_account_program,
+        target=None,
         description="Fetches every code of the program; codes Altcraft no longer lists are "
         "marked gone.",
-        repeat_safe=True,
         call=_export,
+        refresh=None,
         write=_write_program,
         summary=lambda _inputs, export: (
             f"{len(export.records):,} code(s) in program {export.loyalty_id}"

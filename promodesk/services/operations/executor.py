@@ -103,10 +103,33 @@ def validate_inputs(operation: Operation, values: Mapping[str, Any] | BaseModel)
         ) from None
 
 
+# Keys that hold promo-code values inside nested inputs (transaction commands, lists of
+# legacy promotions), in the spellings the vendors and our models use.
+NESTED_CODE_KEYS = frozenset(
+    {"code", "codes", "defaultCode", "default_code", "promoCode", "promo_code", "promo_codes"}
+)
+
+
+def _walk_codes(value: Any, *, is_code: bool, visit: Callable[[str], Any]) -> Any:
+    """`value` with `visit` applied to every code value in it (nested ones by their key)."""
+    if isinstance(value, str):
+        return visit(value) if is_code else value
+    if isinstance(value, list):
+        return [_walk_codes(item, is_code=is_code, visit=visit) for item in value]
+    if isinstance(value, dict):
+        return {
+            key: _walk_codes(item, is_code=is_code or key in NESTED_CODE_KEYS, visit=visit)
+            for key, item in value.items()
+        }
+    return value
+
+
 def hashed_inputs(operation: Operation, inputs: Inputs, salt: bytes) -> dict[str, Any]:
     codes = code_fields(operation.inputs)
     return {
-        name: audit.hashed(salt, value) if name in codes else value
+        name: _walk_codes(
+            value, is_code=name in codes, visit=lambda code: audit.hash_code(salt, code)
+        )
         for name, value in inputs.model_dump(mode="json").items()
         if value is not None
     }
@@ -140,13 +163,9 @@ def target_text(operation: Operation, inputs: Inputs, salt: bytes) -> str:
 def codes_mentioned(operation: Operation, inputs: Inputs, result: Any) -> set[str]:
     """Every promo-code value the inputs or the result hold (to keep them out of the log)."""
     found: set[str] = set()
-    values = inputs.model_dump()
-    for name in code_fields(operation.inputs):
-        value = values.get(name)
-        if isinstance(value, str):
-            found.add(value)
-        elif isinstance(value, list):
-            found.update(item for item in value if isinstance(item, str))
+    codes = code_fields(operation.inputs)
+    for name, value in inputs.model_dump(mode="json").items():
+        _walk_codes(value, is_code=name in codes, visit=found.add)
     items = result if isinstance(result, list) else getattr(result, "records", [result])
     for item in items if isinstance(items, list) else [items]:
         code = getattr(item, "code", None)
@@ -249,6 +268,10 @@ class Executor:
                 raise NotAllowed(reason)
         try:
             result = await operation.invoke(client, inputs)
+        except ValueError as error:
+            # The client refused the inputs before sending anything (a rule the input model
+            # does not know): bad inputs, like InputError.
+            raise InputError([("", str(error))]) from None
         except VendorError as error:
             status: Status = "unknown" if outcome_unknown(error) else "failed"
             outcome = OperationOutcome(
@@ -276,6 +299,18 @@ class Executor:
                 # Done at the vendor; only reading it back failed. The next refresh shows it.
                 refreshed, read_back = None, False
                 note = f" (done, but reading it back failed: {error})"
+            except asyncio.CancelledError:
+                # Cancelled after the vendor made the change: it is on record as done (not
+                # read back), so a resumed bulk run does not send it again.
+                done = OperationOutcome(
+                    operation,
+                    inputs,
+                    "ok",
+                    f"{operation.label} (done; cancelled before it was read back)",
+                    result=None,
+                )
+                await asyncio.shield(self._record_success(ref, done, journal, write=False))
+                raise
         outcome = OperationOutcome(
             operation,
             inputs,

@@ -9,6 +9,8 @@ rate limit of 50 requests per 10 s makes a second call per code in bulk expensiv
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,6 +47,7 @@ from promodesk.store.writes import (
     update_fields,
     upsert,
 )
+from promodesk.vendors.errors import ConflictError
 
 PROMOTION = Target(
     "optimove_promotions", {"promotion_id": "promotion_id"}, noun="promotion", label_column="name"
@@ -362,7 +365,7 @@ class LegacyTargetGroup(Inputs):
 
 class LegacyPromotionItem(BaseModel):
     model_config = ConfigDict(frozen=True)
-    promo_code: str = Field(title="Promo code", min_length=1)
+    promo_code: str = CodeField(title="Promo code", min_length=1)
     promotion_name: str = Field(title="Promotion name", min_length=1)
 
 
@@ -429,6 +432,52 @@ PROMOCODE_CHANGES = (
 
 
 # -- calls and writes --------------------------------------------------------------------------
+
+
+def _stable_id(prefix: str, *parts: Any) -> str:
+    """An id decided by the create's own inputs: the same create asked for again (after an
+    answer that never came, even from another run of promodesk) names the same promotion or
+    promocode, which Optimove then refuses as existing instead of making a second one."""
+    digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
+    slug = re.sub(r"[^a-z0-9]+", "-", str(parts[0]).lower()).strip("-")[:32] if parts else ""
+    return f"{slug or prefix}-{digest[:10]}"
+
+
+def _promotion_id_for(_client: Any, inputs: CreatePromotion) -> CreatePromotion:
+    if inputs.promotion_id is not None:
+        return inputs
+    chosen = _stable_id("promotion", inputs.code, inputs.name)
+    return inputs.model_copy(update={"promotion_id": chosen})
+
+
+def _promocode_id_for(_client: Any, inputs: CreatePromocode) -> CreatePromocode:
+    if inputs.promocode_id is not None:
+        return inputs
+    chosen = _stable_id(
+        "promocode",
+        inputs.promotion_id or "promocode",
+        inputs.promocode_type,
+        inputs.code,
+        inputs.default_code,
+        inputs.allocation_method,
+    )
+    return inputs.model_copy(update={"promocode_id": chosen})
+
+
+async def _create_promotion(client: Any, inputs: CreatePromotion) -> Any:
+    promotion = await client.create_promotion(
+        inputs.name, inputs.code, description=inputs.description, promotion_id=inputs.promotion_id
+    )
+    if promotion.state == "archived":
+        # The same create was made before and that promotion has since been archived.
+        raise ConflictError(
+            "Optimove",
+            f"a promotion with code {inputs.code} and this name was created before and is "
+            f"archived ({promotion.promotion_id}): duplicate it to use its details again, or "
+            "give another promotion ID",
+            operation="create promotion",
+        )
+    return promotion
 
 
 def _promotion_row(promotion: Any) -> tuple[Any, ...]:
@@ -753,7 +802,9 @@ OPERATIONS: tuple[Operation, ...] = (
         kind="create",
         group="Promotions",
         description="A draft promotion; add tiers, then activate it.",
-        repeat_safe=True,  # the client chooses the id: a repeat finds the first one
+        repeat_safe=True,  # the id comes from the inputs: a repeat finds the first one
+        complete=_promotion_id_for,
+        call=_create_promotion,
         write=_promotion_result,
         summary=lambda _inputs, promotion: (
             f"Created promotion {promotion.name} ({promotion.promotion_id})"
@@ -890,6 +941,7 @@ OPERATIONS: tuple[Operation, ...] = (
         group="Promocodes",
         description="A global code everyone types, or a pool of unique codes from files.",
         repeat_safe=True,
+        complete=_promocode_id_for,
         write=_promocode_result,
         summary=lambda _inputs, promocode: f"Created promocode {promocode.promocode_id}",
         result_json=_json,

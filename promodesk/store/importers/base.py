@@ -31,6 +31,9 @@ class ImportKind(StrEnum):
     IMPACT_JSON = "impact-json"
     IMPACT_XML = "impact-xml"
     WORKSPACE = "workspace"
+    # A shop's or CRM's redemption export (store/redemptions.py): never told from content,
+    # imported on its own command with a column mapping.
+    REDEMPTIONS = "redemptions"
 
     @property
     def description(self) -> str:
@@ -49,6 +52,7 @@ _DESCRIPTIONS = {
     ImportKind.IMPACT_JSON: "impact.com promo codes (JSON)",
     ImportKind.IMPACT_XML: "impact.com promo codes (XML)",
     ImportKind.WORKSPACE: "promodesk workspace",
+    ImportKind.REDEMPTIONS: "redemption export (CSV)",
 }
 _VENDORS = {
     ImportKind.OPTIMOVE_ALLOCATIONS: Vendor.OPTIMOVE,
@@ -131,6 +135,8 @@ class ImportResult:
         noun = "allocations" if self.kind is ImportKind.OPTIMOVE_ALLOCATIONS else "codes"
         if self.kind is ImportKind.WORKSPACE:
             noun = "rows"
+        elif self.kind is ImportKind.REDEMPTIONS:
+            noun = "redemptions"
         text = f"{file_label(self.path)}: {self.rows_added:,} new {noun}"
         if self.rows_updated:
             text += f", {self.rows_updated:,} updated"

@@ -134,6 +134,22 @@ def bad_encoding_at(path: Path, offset: int) -> ImportFileError:
     return bad_encoding(path, window, offset - window_start, lines_before=lines_before)
 
 
+def locate_bad_bytes(path: Path) -> ImportFileError:
+    """The exact line of the first byte that is not UTF-8 (read again, on the error path)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with open_regular(path) as handle:
+        while chunk := handle.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                # The decoder prepends bytes it held back from the previous chunk.
+                held_back = len(error.object) - len(chunk)
+                return bad_encoding_at(path, offset - held_back + error.start)
+            offset += len(chunk)
+    return bad_encoding_at(path, max(0, offset - 1))
+
+
 def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 

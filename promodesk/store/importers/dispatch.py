@@ -6,7 +6,6 @@ workspace is exactly as it was; the error names the file, the line and the probl
 
 from __future__ import annotations
 
-import codecs
 import os
 import shutil
 import sqlite3
@@ -24,11 +23,10 @@ from promodesk.store.importers.base import (
     ImportResult,
     ImportTarget,
     SourceFile,
-    open_regular,
     record_import,
     source_account,
 )
-from promodesk.store.importers.detect import Detected, bad_encoding_at, detect
+from promodesk.store.importers.detect import Detected, detect, locate_bad_bytes
 from promodesk.store.importers.optimove import import_allocations, import_unique_codes
 from promodesk.store.importers.streams import file_sha256
 from promodesk.store.importers.vendor_exports import import_altcraft, import_impact
@@ -222,7 +220,7 @@ def _import(
         try:
             _IMPORTERS[detected.kind](conn, source, detected, hints, target, result)
         except UnicodeDecodeError:
-            raise _locate_bad_bytes(path) from None
+            raise locate_bad_bytes(path) from None
         record_import(
             conn,
             account_id=account_id,
@@ -235,22 +233,6 @@ def _import(
     finally:
         source.close()
     return result
-
-
-def _locate_bad_bytes(path: Path) -> ImportFileError:
-    """The exact line of the first byte that is not UTF-8 (read again, on the error path)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
-    with open_regular(path) as handle:
-        while chunk := handle.read(1 << 20):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as error:
-                # The decoder prepends bytes it held back from the previous chunk.
-                held_back = len(error.object) - len(chunk)
-                return bad_encoding_at(path, offset - held_back + error.start)
-            offset += len(chunk)
-    return bad_encoding_at(path, max(0, offset - 1))
 
 
 def _merge(

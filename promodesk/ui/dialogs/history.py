@@ -294,7 +294,7 @@ class HistoryDialog(QDialog):
         ):
             query = query.filtered(column, value)
         since, until = self.since.day(), self.until.day()
-        query = query.ranged(
+        query = query.between(
             "at",
             utc_start_of(since) if since else None,
             utc_start_of(until.addDays(1)) if until else None,

@@ -307,7 +307,7 @@ class TableBrowser(QWidget):
 
     def set_range(self, column: str, low: Any, high: Any) -> None:
         """Only rows with low <= column < high (either end None: open)."""
-        query = self.model.query.ranged(column, low, high)
+        query = self.model.query.between(column, low, high)
         if query != self.model.query:
             self.model.set_query(query)
 

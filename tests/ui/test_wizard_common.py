@@ -1,0 +1,93 @@
+"""What the wizards share: the Create menu where a marketer looks for it, full garbage
+collections held off while a wizard works (and back on after), step lines in words, and a
+wizard that refuses in words instead of crashing."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+from promodesk.services.wizard_runs import PlanError, Step
+from promodesk.ui.main_window import MainWindow
+from promodesk.ui.wizards.common import QUIET_COLLECTOR, step_text
+from tests.ui.conftest import wait_job
+from tests.ui.wizard_support import opened
+
+
+def test_the_create_menu_sits_before_help_with_every_wizard(window: MainWindow) -> None:
+    titles = [action.text().replace("&", "") for action in window.menuBar().actions()]
+    assert titles[-2:] == ["Create", "Help"]
+    entries = [action.text().replace("&", "") for action in window.create_menu.actions()]
+    assert entries == [
+        "New promotion with code…",
+        "Add codes to an Altcraft program…",
+        "New impact.com codes…",
+        "Check and upload code files…",
+        "Export allocations…",
+        "",
+        "Resume unfinished…",
+    ]
+    assert all(action.statusTip() for action in window.create_menu.actions() if action.text())
+
+
+def test_full_collections_are_held_off_while_a_wizard_works(qtbot: Any, window: MainWindow) -> None:
+    wizard = opened(qtbot, window, window.create_menu.actions()[4].trigger)
+    assert gc.isenabled()
+    seen: list[bool] = []
+
+    async def work(_progress: Any) -> None:
+        seen.append(gc.isenabled())
+        QUIET_COLLECTOR.enter()  # a second job at the same time
+        QUIET_COLLECTOR.leave()
+        seen.append(gc.isenabled())
+
+    job = wait_job(qtbot, wizard.start("Working", work, lambda _job: None))
+    assert job.error is None
+    assert seen == [False, False]
+    assert gc.isenabled()  # back on when the last job ends
+
+
+def test_a_refusal_in_words_ends_the_job_with_its_message(qtbot: Any, window: MainWindow) -> None:
+    wizard = opened(qtbot, window, window.create_menu.actions()[0].trigger)
+    ended: list[Any] = []
+
+    async def work(_progress: Any) -> None:
+        raise PlanError("the account is no longer in promodesk")
+
+    job = wait_job(qtbot, wizard.start("Refusing", work, ended.append))
+    assert ended == [job]
+    assert isinstance(job.error, PlanError) and job.result is None
+    assert gc.isenabled()
+
+
+def test_step_lines_say_what_was_done_or_what_is_left() -> None:
+    def step(status: str, message: str = "") -> Step:
+        return Step(2, "create_promocode", "promocode pc-9", {}, status, 1, message)
+
+    assert step_text(step("ok", "Created promocode pc-9")) == "✓  Created promocode pc-9"
+    assert step_text(step("pending")) == "○  promocode pc-9: not done yet"
+    assert step_text(step("unknown", "Optimove: the service failed (HTTP 500)")) == (
+        "?  promocode pc-9: not known whether it was done — Optimove: the service failed (HTTP 500)"
+    )
+    assert step_text(step("failed", "refused")) == "✗  promocode pc-9: failed — refused"
+
+
+def test_an_account_asked_for_before_the_accounts_load_is_chosen_when_they_do(
+    qtbot: Any, window: MainWindow
+) -> None:
+    from promodesk.domain.vendors import Vendor
+    from promodesk.services.accounts import Account
+    from promodesk.ui.wizards.common import AccountPicker
+
+    shop = Account(
+        vendor=Vendor.OPTIMOVE, name="Shop", settings={"base_url": "https://api.example.test"}
+    )
+    window.accounts.store.put(shop)
+    picker = AccountPicker(window.wizards, Vendor.OPTIMOVE)
+    assert not picker.ready
+    picker.choose(shop.id)  # e.g. the account a resumed upload was planned with
+    qtbot.waitUntil(lambda: picker.ready, timeout=10_000)
+    assert [account.name for account in picker.accounts] == ["Sandbox", "Shop"]
+    chosen = picker.account()
+    assert chosen is not None and chosen.id == shop.id
+    picker.deleteLater()
