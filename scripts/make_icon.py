@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draw the promodesk icon (a price tag with a percent sign) into resources/icons/.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/make_icon.py
+QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/make_icon.py
 """
 
 from __future__ import annotations

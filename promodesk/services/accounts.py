@@ -202,6 +202,9 @@ class Connections:
     def __init__(self, secrets: SecretStore, *, check_within: float = CHECK_WITHIN_S) -> None:
         self.secrets = secrets
         self.check_within = check_within
+        # Keywords every new client is made with (the clients' `connect` options): tests and
+        # benchmarks set a quick retry policy or lift the rate limit here.
+        self.client_options: dict[str, Any] = {}
         self._clients: dict[str, tuple[str, VendorClient]] = {}
         self._fakes: dict[Vendor, Any] = {}
 
@@ -209,6 +212,13 @@ class Connections:
         if vendor not in self._fakes:
             self._fakes[vendor] = VENDORS[vendor].make_fake()
         return self._fakes[vendor]
+
+    def use_fake(self, vendor: Vendor, fake: Any) -> None:
+        """The sandbox of `vendor` is `fake` (one with other data or limits, for tests and
+        benchmarks). Call it before the sandbox's first client is made."""
+        if f"{SANDBOX_PREFIX}{vendor.value}" in self._clients:
+            raise RuntimeError("the sandbox is in use already")
+        self._fakes[vendor] = fake
 
     async def client(self, account: Account, *, secret: str | None = None) -> VendorClient:
         info = VENDORS[account.vendor]
@@ -228,7 +238,7 @@ class Connections:
             return cached[1]
         if cached is not None:
             await cached[1].aclose()
-        client = info.make_client(account.settings, secret, transport)
+        client = info.make_client(account.settings, secret, transport, **self.client_options)
         self._clients[account.id] = (fingerprint, client)
         return client
 

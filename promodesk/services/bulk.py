@@ -305,6 +305,30 @@ class BulkRunner:
         result: list[RunInfo] = await self.executor.in_workspace(read)
         return result
 
+    async def open_runs(self) -> list[tuple[RunInfo, str, BulkSummary]]:
+        """Bulk runs with work left: items not started yet (resume them) or failed or
+        unknown ones (retry them); with each run's operation, newest first."""
+
+        def read(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+            return [
+                (int(run_id), str(operation))
+                for run_id, operation in conn.execute(
+                    "SELECT r.id, min(j.operation) FROM runs r JOIN journal j ON j.run_id = r.id "
+                    "WHERE r.kind = 'bulk' AND j.status IN ('pending', 'failed', 'unknown') "
+                    "GROUP BY r.id ORDER BY r.id DESC"
+                )
+            ]
+
+        def info_of(run_id: int) -> Callable[[sqlite3.Connection], RunInfo | None]:
+            return lambda conn: run_info(conn, run_id)
+
+        found = []
+        for run_id, operation in await self.executor.in_workspace(read):
+            info = await self.executor.in_workspace(info_of(run_id))
+            if info is not None:
+                found.append((info, operation, await self.summary(run_id)))
+        return found
+
     async def _operation_of(self, run_id: int) -> str:
         def read(conn: sqlite3.Connection) -> str | None:
             row = conn.execute(

@@ -13,11 +13,12 @@ from pydantic import BaseModel
 from promodesk.domain.jobs import ProgressFn, ignore_progress
 from promodesk.domain.vendors import Vendor
 from promodesk.services.accounts import SANDBOX_PREFIX, Account, AccountsService
+from promodesk.services.bulk import BulkRunner
 from promodesk.services.operations import OPERATIONS, operation
 from promodesk.services.operations.base import Operation
 from promodesk.services.operations.executor import Executor, OperationOutcome
 from promodesk.services.sync import SyncOutcome, sync_account
-from promodesk.vendors.errors import VendorError
+from promodesk.vendors.errors import NetworkError, VendorError
 from promodesk.vendors.registry import VENDORS
 
 # A script's way to give an account's secret where there is no keychain (headless servers).
@@ -28,11 +29,19 @@ class UnknownAccount(LookupError):
     """No account by that name (the message lists the ones there are)."""
 
 
+def never_connected(error: BaseException | None) -> bool:
+    """True when a call failed without ever reaching the vendor (no network, the address does
+    not resolve, the connection was refused): the window then works offline. A connection that
+    broke after sending is not this (the change may have been made)."""
+    return isinstance(error, NetworkError) and not error.maybe_applied
+
+
 class LiveWork:
     def __init__(self, workspace: Path, accounts: AccountsService | None = None) -> None:
         self.workspace = Path(workspace)
         self.accounts = accounts or AccountsService()
         self.executor = Executor(self.workspace, self.client)
+        self.bulk = BulkRunner(self.executor)
 
     async def client(self, account: Account) -> Any:
         """The account's client; its secret from the keychain, else PROMODESK_SECRET."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 from promodesk.domain.jobs import Progress, ProgressFn, ignore_progress
 from promodesk.domain.values import now_utc_text
 from promodesk.domain.vendors import Vendor
+from promodesk.services.jobs import until_done
 from promodesk.services.operations.executor import AccountRef, account_ref, workspace_account
 from promodesk.store.db import connect, retry_busy, transaction
 from promodesk.store.records import altcraft_row, fingerprint, impact_row
@@ -71,6 +73,9 @@ class SyncJob:
         self.run_id = 0
         self.started = time.perf_counter()
         self.as_of = now_utc_text()
+        # One step at a time on the connection: a step whose caller was cancelled still runs
+        # to its end in its thread, and the next one (abandon, close) must wait for it.
+        self._turn = threading.Lock()
 
     async def db(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
         """`work(conn)` on a worker thread. A thread cannot be stopped: when the job is
@@ -78,11 +83,16 @@ class SyncJob:
         nothing else ever touches the connection while the step still uses it."""
         assert self.conn is not None
         conn = self.conn
-        step = asyncio.ensure_future(asyncio.to_thread(lambda: retry_busy(lambda: work(conn))))
+
+        def step() -> Any:
+            with self._turn:
+                return retry_busy(lambda: work(conn))
+
+        running = asyncio.ensure_future(asyncio.to_thread(step))
         try:
-            return await asyncio.shield(step)
+            return await asyncio.shield(running)
         except asyncio.CancelledError:
-            await _until_done(step)
+            await until_done(running)
             raise
 
     async def open(self) -> None:
@@ -129,7 +139,7 @@ class SyncJob:
         assert self.conn is not None
         conn = self.conn
         saving = asyncio.ensure_future(asyncio.to_thread(lambda: retry_busy(lambda: commit(conn))))
-        cancelled = await _until_done(saving)
+        cancelled = await until_done(saving)
         written: WriteOutcome = saving.result()
         if cancelled:
             task = asyncio.current_task()
@@ -150,6 +160,9 @@ class SyncJob:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             with transaction(conn):
+                found = conn.execute("SELECT status FROM runs WHERE id = ?", (self.run_id,))
+                if found.fetchone() == ("done",):
+                    return  # its last step committed before the cancel reached it
                 finish_run(conn, self.run_id, status, message=message)  # type: ignore[arg-type]
 
         if self.conn is not None and self.run_id:
@@ -158,20 +171,12 @@ class SyncJob:
     async def close(self) -> None:
         if self.conn is not None:
             conn, self.conn = self.conn, None
-            await asyncio.to_thread(conn.close)
 
+            def shut() -> None:
+                with self._turn:
+                    conn.close()
 
-async def _until_done(step: asyncio.Future[Any]) -> bool:
-    """Wait for a worker-thread step to end, whatever cancels arrive; True if any did."""
-    cancelled = False
-    while not step.done():
-        try:
-            await asyncio.shield(step)
-        except asyncio.CancelledError:
-            cancelled = True
-        except BaseException:
-            break  # the step's own error is for the caller to read from it
-    return cancelled
+            await asyncio.to_thread(shut)
 
 
 Syncer = Callable[[SyncJob, Any], Awaitable[SyncOutcome]]
@@ -187,8 +192,10 @@ async def sync_account(
     """Mirror `account` (services.accounts.Account or AccountRef) into the workspace."""
     ref = account_ref(account)
     job = SyncJob(workspace, ref, progress)
-    await job.open()
     try:
+        # Opened whole even when cancelled meanwhile: a half-open job would leave its run
+        # "running" for ever and its connection open.
+        await _whole(job.open())
         outcome = await SYNCERS[ref.vendor](job, client)
     except asyncio.CancelledError:
         await job.abandon("cancelled", "cancelled by the user; nothing was written")
@@ -199,6 +206,16 @@ async def sync_account(
     finally:
         await job.close()
     return outcome
+
+
+async def _whole(work: Awaitable[None]) -> None:
+    """Await `work` to its end even if the caller is cancelled meanwhile (then re-raise)."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
 
 
 def _fingerprints(
@@ -240,7 +257,13 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
     rows: list[tuple[Any, ...]] = []
     same: list[tuple[Any, ...]] = []
     count = 0
-    async for item in client.iter_items():
+    total = 0  # what impact.com says its first page; 0 until then (progress without a bar)
+
+    def heard_total(announced: int) -> None:
+        nonlocal total
+        total = announced
+
+    async for item in client.iter_items(on_total=heard_total):
         count += 1
         print_ = fingerprint(item)
         key = _impact_key(item)
@@ -251,8 +274,11 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
         if len(rows) + len(same) >= STAGE_BATCH:
             await stage(rows, same)
             rows, same = [], []
-            job.progress(Progress(count, 0, f"Read {count:,} codes from impact.com"))
+            job.progress(
+                Progress(count, max(total, count), f"Read {count:,} codes from impact.com")
+            )
     await stage(rows, same)
+    job.progress(Progress(count, max(total, count), f"Read {count:,} codes from impact.com"))
     return await job.finish(
         lambda _conn: staging.write(
             run_id=job.run_id, as_of=job.as_of, gone_scope={}, gone_upto=upto
@@ -290,8 +316,11 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
     exported: list[tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]]] = []
     seen = 0
     warnings: list[str] = []
-    for number, loyalty_id in enumerate(await job.db(programs), start=1):
-        job.progress(Progress(number - 1, 0, f"Reading loyalty program {loyalty_id}"))
+    loyalty_ids = await job.db(programs)
+    for number, loyalty_id in enumerate(loyalty_ids, start=1):
+        job.progress(
+            Progress(number - 1, len(loyalty_ids), f"Reading loyalty program {loyalty_id}")
+        )
         program = str(loyalty_id)
         rows: list[tuple[Any, ...]] = []
         same: list[tuple[Any, ...]] = []

@@ -99,10 +99,12 @@ def indexed_upto(conn: sqlite3.Connection, spec: TableSpec) -> int:
 
 
 def where_clause(
-    query: RowQuery, fts_upto: int, *, walk: bool = False
+    query: RowQuery, fts_upto: int, hashed: str = "", *, walk: bool = False
 ) -> tuple[str, dict[str, Any]]:
-    """The WHERE text (without the keyword) and its parameters; '1' when unfiltered. `walk`:
-    the filters are only checked, not looked up by their indexes (see the module's doc)."""
+    """The WHERE text (without the keyword) and its parameters; '1' when unfiltered.
+    `hashed`: the search text's audit hash, also looked for in the spec's hashed column.
+    `walk`: the filters are only checked, not looked up by their indexes (see the module's
+    doc)."""
     spec = query.spec
     parts: list[str] = []
     params: dict[str, Any] = {}
@@ -127,15 +129,20 @@ def where_clause(
             params[f"until{number}"] = end
     text = query.search.strip()
     if text:
-        parts.append(_search_clause(spec, text, fts_upto, params))
+        parts.append(_search_clause(spec, text, fts_upto, params, hashed))
     return (" AND ".join(parts) or "1"), params
 
 
-def _search_clause(spec: TableSpec, text: str, fts_upto: int, params: dict[str, Any]) -> str:
+def _search_clause(
+    spec: TableSpec, text: str, fts_upto: int, params: dict[str, Any], hashed: str = ""
+) -> str:
     if spec.name == CODE_INVENTORY.name:
         return _inventory_search_clause(text, params)
     params["like"] = f"%{escape_like(text)}%"
     exact = [f"{column} LIKE :like ESCAPE '\\'" for column in spec.search_columns]
+    if hashed and spec.hashed_search:
+        params["hashed_like"] = f"%{escape_like(hashed)}%"
+        exact.append(f"{spec.hashed_search} LIKE :hashed_like ESCAPE '\\'")
     if spec.prefix_search_columns:
         params["prefix_lo"] = text
         params["prefix_hi"] = text + "\U0010ffff"
@@ -212,6 +219,7 @@ class Pager:
     query: RowQuery
     _total: int | None = None
     _fts_upto: int | None = None
+    _hashed: str | None = None
     _table_rows: int | None = None
     _anchors: dict[int, SortKey] = field(default_factory=dict)
 
@@ -255,7 +263,9 @@ class Pager:
         `walk`: for a walk of the sort index (see `walks`)."""
         if self._fts_upto is None:
             self._fts_upto = indexed_upto(conn, self.query.spec)
-        return where_clause(self.query, self._fts_upto, walk=walk)
+        if self._hashed is None:
+            self._hashed = _hashed_search(conn, self.query)
+        return where_clause(self.query, self._fts_upto, self._hashed, walk=walk)
 
     def walks(self, conn: sqlite3.Connection, rows_wanted: int) -> bool:
         """Whether to walk the sort index rather than sort the filtered rows: a walk reads
@@ -358,6 +368,16 @@ def stream_rows(
         cursor = conn.execute(sql, {**params, "limit": end - start})
         while rows := cursor.fetchmany(chunk):
             yield rows
+
+
+def _hashed_search(conn: sqlite3.Connection, query: RowQuery) -> str:
+    """The search text as the audit log hashes codes ('' when the table has none)."""
+    text = query.search.strip()
+    if not (text and query.spec.hashed_search):
+        return ""
+    from promodesk.store.audit import audit_salt, hash_code
+
+    return hash_code(audit_salt(conn), text)
 
 
 # Tables whose rows are counted, by some columns, in a table of counts: (counts table, the

@@ -88,3 +88,18 @@ def runs_of(
         sql += " AND kind = ?"
         params.append(kind)
     return [RunInfo(*row) for row in conn.execute(sql + " ORDER BY id", params)]
+
+
+def unfinished_runs(conn: sqlite3.Connection, kinds: tuple[RunKind, ...]) -> list[RunInfo]:
+    """Runs of these kinds that did not end as done (interrupted by a crash, a close, a
+    cancel or a failure), newest first: what the History view offers to resume."""
+    marks = ", ".join("?" * len(kinds))
+    return [
+        RunInfo(*row)
+        for row in conn.execute(
+            "SELECT id, kind, account_id, title, status, started_at, finished_at, as_of, added, "
+            f"changed, gone, message FROM runs WHERE kind IN ({marks}) AND status != 'done' "
+            "ORDER BY id DESC",
+            kinds,
+        )
+    ]

@@ -37,6 +37,9 @@ class TableSpec:
     fts: bool = False
     # Columns that identify a row for humans (copy, details title).
     key_columns: tuple[str, ...] = field(default=())
+    # A column holding hashed promo codes (the audit log's target): a search also finds the
+    # rows that name the hash of the text typed (store.audit.hash_code).
+    hashed_search: str = ""
     # Filters served in the default order by an index of their own (filter, default sort):
     # the first page of a filter whose rows cluster somewhere in that order (a vendor's codes
     # share a prefix) is then one index range, not a walk past the other rows.
@@ -313,6 +316,30 @@ IMPACT_CODES = TableSpec(
     default_sort="code",
     fts=True,
     key_columns=("code",),
+)
+
+# The audit log (store.audit): every change made through promodesk, newest first. Not one of
+# the vendor tables (ALL_TABLES: merged, indexed), but it pages, sorts and filters the same way.
+AUDIT_LOG = TableSpec(
+    name="audit_log",
+    columns=(
+        ID,
+        Column("account_id", "Source", "int", sortable=False, visible=False),
+        Column("at", "When", "datetime"),
+        Column("vendor", "Vendor"),
+        Column("account", "Account"),
+        Column("operation", "Change"),
+        Column("target", "Of"),
+        Column("outcome", "Outcome"),
+        Column("message", "What happened"),
+        Column("inputs", "Inputs", sortable=False),
+    ),
+    search_columns=("target",),
+    filter_columns=("account", "operation", "vendor", "outcome"),
+    default_sort="id",
+    default_descending=True,
+    key_columns=("at", "operation", "target"),
+    hashed_search="target",
 )
 
 ALL_TABLES: tuple[TableSpec, ...] = (

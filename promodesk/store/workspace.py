@@ -21,8 +21,9 @@ class SourceInfo:
     vendor: Vendor
     account_id: int
     name: str
-    kind: str
+    kind: str  # imported | sandbox | live
     as_of: str
+    key: str = ""  # 'imported', or the settings account's id (the sandbox's: sandbox-<vendor>)
 
 
 def create_workspace(path: Path, *, label: str) -> None:
@@ -59,9 +60,9 @@ def set_label(conn: sqlite3.Connection, label: str) -> None:
 
 def sources(conn: sqlite3.Connection) -> list[SourceInfo]:
     return [
-        SourceInfo(Vendor(vendor), account_id, name, kind, as_of)
-        for account_id, vendor, name, kind, as_of in conn.execute(
-            "SELECT id, vendor, name, kind, as_of FROM accounts ORDER BY vendor, name"
+        SourceInfo(Vendor(vendor), account_id, name, kind, as_of, key)
+        for account_id, vendor, name, kind, as_of, key in conn.execute(
+            "SELECT id, vendor, name, kind, as_of, key FROM accounts ORDER BY vendor, name"
         )
     ]
 

@@ -34,8 +34,11 @@ if TYPE_CHECKING:
     from promodesk.services.accounts import AccountsService
     from promodesk.services.workspace_session import WorkspaceSession
     from promodesk.ui.dialogs.accounts import AccountsDialog
+    from promodesk.ui.dialogs.history import HistoryDialog
     from promodesk.ui.dialogs.import_history import ImportHistoryDialog
     from promodesk.ui.importing import ImportFlow
+    from promodesk.ui.live.install import OnlineSwitch
+    from promodesk.ui.live.session import LiveSession
     from promodesk.ui.panels.base import VendorPanel
     from promodesk.ui.row_transfer import RowTransfer
     from promodesk.ui.widgets.message_bar import Action
@@ -96,8 +99,11 @@ class MainWindow(QMainWindow):
     workspace_opened = Signal(object)  # WorkspaceSession
     imported = Signal(object)  # ImportOutcome
     panel_built = Signal(object)  # VendorPanel
-    # (run id, run kind) of an unfinished "wizard" or "upload" run the user wants to finish
+    # An unfinished run of kind "wizard" or "upload" to pick up again (History ▸ Resume):
+    # (run id, kind). The wizards connect to it.
     resume_requested = Signal(int, str)
+    info_refreshed = Signal()  # the open workspace's sources and "as of" were read again
+    accounts_changed = Signal()  # an account was added, changed or removed
 
     def __init__(
         self,
@@ -131,6 +137,10 @@ class MainWindow(QMainWindow):
         self._importing: ImportFlow | None = None
         self.opening: Job | None = None  # the workspace being opened, if any
         self.import_history: ImportHistoryDialog | None = None
+        self.history: HistoryDialog | None = None
+        self._live: LiveSession | None = None
+        self._ready = False  # menus and status bar built: live work may be installed
+        self.online_switch: OnlineSwitch | None = None
         self.panels: dict[Vendor, VendorPanel] = {}
         self.tabs = QTabWidget()
         self.tabs.setObjectName("vendorTabs")
@@ -171,6 +181,9 @@ class MainWindow(QMainWindow):
         install_wizards(self)
         self._restore_layout()
         self._update_status()
+        self._ready = True
+        if not defer_panels:
+            self.live  # noqa: B018 - its panels are built already: give them live work now
 
     # -- menus -------------------------------------------------------------------------------
 
@@ -282,10 +295,16 @@ class MainWindow(QMainWindow):
                 )
             )
         view_menu.addSeparator()
-        view_menu.addAction(
-            self._action("&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+        self.refresh_action = self._action(
+            "&Refresh",
+            self.refresh_current,
+            QKeySequence.StandardKey.Refresh,
+            tip="Read what the picked account has at the vendor (imported files: read the "
+            "workspace again)",
         )
-        self._action("Dismiss message", self.message_bar.dismiss, "Esc")  # window-wide
+        view_menu.addAction(self.refresh_action)
+        self.view_menu = view_menu
+        self._action("Dismiss message", self.dismiss_messages, "Esc")  # window-wide
 
         help_menu = menus.addMenu("&Help")
         help_menu.addAction(self._action("&About promodesk", self._about))
@@ -296,9 +315,12 @@ class MainWindow(QMainWindow):
         panel.rows_requested.connect(
             lambda browser, what, rows: self.row_transfer.handle(browser, what, rows)
         )
+        panel.source_changed.connect(lambda _source: self._update_status())
         self.panels[vendor] = panel
         self._restore_panel_layout(vendor, panel)
         panel.set_account_names(self._account_names)
+        if self._ready:
+            panel.attach_live(self.live)  # its source (the filter) before its first rows
         if self.session is not None:
             panel.set_reader(self.session.reader)
         self.panel_built.emit(panel)
@@ -322,6 +344,48 @@ class MainWindow(QMainWindow):
 
     def current_panel(self) -> VendorPanel:
         return self._panel(self.tabs.currentIndex())
+
+    def panel_of(self, vendor: Vendor) -> VendorPanel:
+        return self._panel(TAB_ORDER.index(vendor))
+
+    def current_vendor(self) -> Vendor:
+        return TAB_ORDER[max(self.tabs.currentIndex(), 0)]
+
+    # -- live work ----------------------------------------------------------------------------
+
+    @property
+    def live(self) -> LiveSession:
+        """Accounts, operations, Refresh (set up on first use, after the first paint)."""
+        if self._live is None:
+            from promodesk.ui.live.install import install_live
+
+            self._live = install_live(self)
+        return self._live
+
+    def refresh_current(self) -> None:
+        """F5: the panel on screen reads its account again (imported files: the workspace)."""
+        panel = self.current_panel()
+        if panel.live_panel is not None:
+            panel.live_panel.refresh()
+        else:
+            self.refresh()
+
+    def show_history(self) -> HistoryDialog | None:
+        from promodesk.ui.dialogs.history import HistoryDialog
+
+        if self.session is None:
+            return None
+        if self.history is None:
+            self.history = HistoryDialog(self)
+        self.history.show()
+        self.history.raise_()
+        self.history.reload()
+        return self.history
+
+    def dismiss_messages(self) -> None:
+        self.message_bar.dismiss()
+        for panel in self.panels.values():
+            panel.message_bar.dismiss()
 
     # -- workspaces ----------------------------------------------------------------------------
 
@@ -418,6 +482,7 @@ class MainWindow(QMainWindow):
             )
         session.on_index_progress = self._index_progress
         self._account_names = {source.account_id: source.name for source in session.info.sources}
+        self.live.workspace_opened()  # each panel's source (its filter) before its rows
         for panel in self.panels.values():
             panel.set_account_names(self._account_names)
             panel.set_reader(session.reader)
@@ -539,6 +604,7 @@ class MainWindow(QMainWindow):
 
         if self.accounts_dialog is None:
             self.accounts_dialog = AccountsDialog(self.accounts, self.runner, self)
+            self.accounts_dialog.changed.connect(self.accounts_changed.emit)
         self.accounts_dialog.open()
         self.accounts_dialog.raise_()
         return self.accounts_dialog
@@ -584,6 +650,16 @@ class MainWindow(QMainWindow):
             for panel in self.panels.values():
                 panel.set_account_names(self._account_names)
             self._update_status()
+            self.info_refreshed.emit()
+
+    def workspace_info_changed(self) -> None:
+        """The open workspace's sources and "as of" were read again (a sync, an operation):
+        names, the status bar and the panels' sources follow."""
+        if self.session is not None:
+            self._after_refresh(self.session)
+
+    def update_status(self) -> None:
+        self._update_status()
 
     # -- drag and drop ---------------------------------------------------------------------------
 
@@ -654,19 +730,27 @@ class MainWindow(QMainWindow):
             self.setWindowTitle("promodesk")
             return
         self._elided_status_labels()
-        from promodesk.store.tables import Column
-        from promodesk.ui.models.formatting import display
+        panel = self.panels.get(vendor)
+        if panel is not None and panel.live_panel is not None and panel.source is not None:
+            text, tip = panel.live_panel.status()  # where the panel's rows come from
+            self.offline_label.setText(text)
+            self.offline_label.setToolTip(tip)
+            if self.online_switch is not None:
+                self.online_switch.update_for(panel)
+        else:
+            from promodesk.store.tables import Column
+            from promodesk.ui.models.formatting import display
 
-        as_of = session.info.as_of.get(vendor, "")
-        when = (
-            f"data as of {display(Column('as_of', 'As of', 'datetime'), as_of)}"
-            if as_of
-            else f"no {vendor.display_name} data yet"
-        )
-        self.offline_label.setText(f"Offline · {when}")
-        self.offline_label.setToolTip(
-            "Everything shown comes from the workspace on this computer; no network is used."
-        )
+            as_of = session.info.as_of.get(vendor, "")
+            when = (
+                f"data as of {display(Column('as_of', 'As of', 'datetime'), as_of)}"
+                if as_of
+                else f"no {vendor.display_name} data yet"
+            )
+            self.offline_label.setText(f"Offline · {when}")
+            self.offline_label.setToolTip(
+                "Everything shown comes from the workspace on this computer; no network is used."
+            )
         label = session.info.label
         from promodesk.services.demo import DEMO_LABEL
 

@@ -30,6 +30,8 @@ async def run_selftest(window: MainWindow, scratch: Path) -> int:
         for vendor, panel in window.panels.items():
             window.tabs.setCurrentWidget(panel)
             for browser in panel.browsers:
+                if browser.spec.name.startswith("optimove_legacy"):
+                    continue  # the legacy API's tables: no saved export fills them
                 rows = await _rows_shown(browser)
                 if rows == 0:
                     return _fail(

@@ -4,10 +4,15 @@
 strong reference to it until it ends (an unreferenced task can be garbage-collected mid-run),
 forwards its progress to whoever shows it, and offers Cancel. Every job ends with `finished`,
 whether it succeeded, failed or was cancelled; look at `job.error` / `job.cancelled`.
+
+A job may belong to an `owner` (a panel: its busy indicator counts its jobs) and carry a
+`key`: a newer job with the same owner and key replaces the older one, which is cancelled
+(a second Refresh of the same account, a search typed again).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -23,18 +28,31 @@ if TYPE_CHECKING:
 # async machinery loads (it costs ~45 ms of start-up).
 
 log = logging.getLogger("promodesk.tasks")
+_ORDER = itertools.count()  # jobs in the order they started (the jobs list shows them so)
 
 
 class Job(QObject):
     progressed = Signal(object)  # Progress
     finished = Signal()
 
-    def __init__(self, title: str, *, cancellable: bool, background: bool) -> None:
+    def __init__(
+        self,
+        title: str,
+        *,
+        cancellable: bool,
+        background: bool,
+        owner: object | None = None,
+        key: str = "",
+    ) -> None:
         super().__init__()
         self.title = title
         self.cancellable = cancellable
         self.background = background
+        self.owner = owner
+        self.key = key
+        self.replaced = False  # cancelled because a newer job with the same key started
         self.progress: Progress | None = None
+        self.started = next(_ORDER)
         self.result: Any = None
         self.error: BaseException | None = None
         self.cancelled = False
@@ -83,10 +101,18 @@ class TaskRunner(QObject):
         cancellable: bool = True,
         background: bool = False,
         on_done: Callable[[Job], None] | None = None,
+        owner: object | None = None,
+        key: str = "",
     ) -> Job:
+        """`owner`/`key`: see the module's docstring."""
         import asyncio
 
-        job = Job(title, cancellable=cancellable, background=background)
+        if key:
+            for older in self.owned(owner):
+                if older.key == key and not older.done:
+                    older.replaced = True
+                    older.cancel()
+        job = Job(title, cancellable=cancellable, background=background, owner=owner, key=key)
         self._jobs.add(job)
 
         def finish() -> None:
@@ -123,6 +149,12 @@ class TaskRunner(QObject):
         job._task.add_done_callback(never_started)
         self.job_started.emit(job)
         return job
+
+    def owned(self, owner: object | None) -> list[Job]:
+        """The running jobs of `owner`, oldest first."""
+        return sorted(
+            (job for job in self._jobs if job.owner is owner), key=lambda job: job.started
+        )
 
     def cancel_all(self) -> None:
         for job in list(self._jobs):

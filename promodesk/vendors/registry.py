@@ -48,8 +48,9 @@ class VendorInfo:
     rate_limit: RateLimit | None
     sandbox_settings: Mapping[str, str]
     sandbox_secret: str
-    # (settings, secret, transport or None) -> client
-    make_client: Callable[[Mapping[str, str], str, httpx.AsyncBaseTransport | None], VendorClient]
+    # (settings, secret, transport or None, **client options) -> client; the options (retry
+    # policy, rate limit, ...) are the client's `connect` keywords, for tests and benchmarks.
+    make_client: Callable[..., VendorClient]
     make_fake: Callable[[], Any]
 
     @property
@@ -58,7 +59,10 @@ class VendorInfo:
 
 
 def _optimove(
-    settings: Mapping[str, str], secret: str, transport: httpx.AsyncBaseTransport | None
+    settings: Mapping[str, str],
+    secret: str,
+    transport: httpx.AsyncBaseTransport | None,
+    **options: Any,
 ) -> VendorClient:
     from promodesk.vendors.optimove.client import OptimoveClient
 
@@ -67,11 +71,15 @@ def _optimove(
         secret,
         legacy_base_url=settings.get("legacy_base_url") or None,
         transport=transport,
+        **options,
     )
 
 
 def _altcraft(
-    settings: Mapping[str, str], secret: str, transport: httpx.AsyncBaseTransport | None
+    settings: Mapping[str, str],
+    secret: str,
+    transport: httpx.AsyncBaseTransport | None,
+    **options: Any,
 ) -> VendorClient:
     from promodesk.vendors.altcraft.client import AltcraftClient
 
@@ -83,11 +91,15 @@ def _altcraft(
         db_id=int(db) if db else None,
         response_format=settings.get("response_format") or "json",
         transport=transport,
+        **options,
     )
 
 
 def _impact(
-    settings: Mapping[str, str], secret: str, transport: httpx.AsyncBaseTransport | None
+    settings: Mapping[str, str],
+    secret: str,
+    transport: httpx.AsyncBaseTransport | None,
+    **options: Any,
 ) -> VendorClient:
     from promodesk.vendors.impact.client import ImpactClient
     from promodesk.vendors.impact.endpoints import DEFAULT_API_VERSION
@@ -99,6 +111,7 @@ def _impact(
         response_format=settings.get("response_format") or "json",
         api_version=int(settings.get("api_version") or DEFAULT_API_VERSION),
         transport=transport,
+        **options,
     )
 
 

@@ -365,8 +365,11 @@ def test_an_empty_workspace_says_how_to_start(qtbot: Any, windows: Any, tmp_path
     codes = show_panel(main, Vendor.IMPACT).codes
     qtbot.waitUntil(lambda: not codes.model.busy)
     qtbot.waitUntil(codes.empty_label.isVisible, timeout=5_000)
-    assert "Open a saved export" in codes.empty_label.text()
-    assert main.offline_label.text() == "Offline · no impact.com data yet"
+    # Nothing imported: the panel shows the built-in sandbox, ready to try, and says how to
+    # fill it or open an export instead.
+    assert "Refresh (F5) reads what Sandbox has at impact.com" in codes.empty_label.text()
+    assert "open it (Ctrl+O)" in codes.empty_label.text()
+    assert main.offline_label.text() == "Sandbox · online · no impact.com data yet"
 
 
 @pytest.mark.asyncio

@@ -150,13 +150,13 @@ def test_file_names_and_data_reach_the_terminal_escaped(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert "\x1b" not in done.stderr and "\r" not in done.stderr and "\x07" not in done.stderr
     assert "imported evil\\x1b]0;owned\\x07\\rname\\n.csv: 3 new allocations" in done.stderr
-    assert "error: codes-\\xff\\x1b[2J.txt: line 2: an invisible control character" in (
-        done.stderr
-    )
+    assert "error: codes-\\xff\\x1b[2J.txt: line 2: an invisible control character" in (done.stderr)
     assert "Traceback" not in done.stderr
     lines = done.stderr.splitlines()
-    assert all(line.startswith(("imported ", "error: ", "workspace: ", "created ")) or "%" in line
-               for line in lines), lines
+    assert all(
+        line.startswith(("imported ", "error: ", "workspace: ", "created ")) or "%" in line
+        for line in lines
+    ), lines
 
 
 def test_a_file_name_that_is_not_utf8_imports_without_a_traceback(tmp_path: Path) -> None:
@@ -199,8 +199,13 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
     done = promodesk("import", str(fifo), "--workspace", str(tmp_path / "w.promodesk"), timeout=60)
     assert done.returncode == 1
     assert "export.csv: this is a named pipe (FIFO), not a saved file" in done.stderr
-    as_workspace = promodesk("import", str(DEMO_DIR / "impact_promocodes_2pages.json"),
-                             "--workspace", str(fifo), timeout=60)
+    as_workspace = promodesk(
+        "import",
+        str(DEMO_DIR / "impact_promocodes_2pages.json"),
+        "--workspace",
+        str(fifo),
+        timeout=60,
+    )
     assert as_workspace.returncode == 1
     assert "not a workspace file" in as_workspace.stderr
 

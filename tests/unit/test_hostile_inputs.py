@@ -26,8 +26,7 @@ from tests.helpers import allocation_rows, impact_code, impact_page, write_alloc
 
 ADDRESS_SPACE_LIMIT = 1 << 30
 HEADER = (
-    "customerId,promocodeId,promotionId,fileId,uniqueCode,timestamp,occurenceId,seriesId,"
-    "actionId\n"
+    "customerId,promocodeId,promotionId,fileId,uniqueCode,timestamp,occurenceId,seriesId,actionId\n"
 )
 
 
@@ -213,8 +212,10 @@ def _outcome(limits: JsonLimits, data: bytes, piece: int) -> tuple[object, ...]:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(alphabet='ab"\\{}[],\n', max_size=6),
-    lambda children: st.lists(children, max_size=6)
-    | st.dictionaries(st.text(alphabet='k"\\[{', max_size=3), children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=6)
+        | st.dictionaries(st.text(alphabet='k"\\[{', max_size=3), children, max_size=6)
+    ),
     max_leaves=40,
 )
 

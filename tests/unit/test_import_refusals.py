@@ -204,7 +204,9 @@ def test_codes_longer_than_the_vendor_allows_are_refused(
     assert error.line == 2 and "at most 255" in error.problem
 
 
-def test_a_loyalty_id_that_is_no_number_is_refused(seeded: sqlite3.Connection, tmp_path: Path) -> None:
+def test_a_loyalty_id_that_is_no_number_is_refused(
+    seeded: sqlite3.Connection, tmp_path: Path
+) -> None:
     from promodesk.store.importers.base import ImportHints
 
     path = write_json(tmp_path / "export.json", {"data": [{"code": "A1"}], "error": 0})
@@ -253,7 +255,9 @@ def test_a_fifo_is_refused_before_it_is_opened(seeded: sqlite3.Connection, fifo:
     assert "named pipe (FIFO)" in refused(seeded, fifo).problem
 
 
-def test_devices_sockets_and_folders_are_refused(seeded: sqlite3.Connection, tmp_path: Path) -> None:
+def test_devices_sockets_and_folders_are_refused(
+    seeded: sqlite3.Connection, tmp_path: Path
+) -> None:
     assert "device" in refused(seeded, Path("/dev/zero")).problem
     assert "folder" in refused(seeded, tmp_path).problem
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:

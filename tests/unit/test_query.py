@@ -57,6 +57,13 @@ def reference(conn: sqlite3.Connection, query: RowQuery) -> list[tuple]:
     rows = conn.execute(f"SELECT {', '.join(names)} FROM {spec.name}").fetchall()
     for column, value in query.equals:
         rows = [row for row in rows if row[names.index(column)] == value]
+    for column, low, high in query.ranges:
+        at = names.index(column)
+        rows = [
+            row
+            for row in rows
+            if (low is None or row[at] >= low) and (high is None or row[at] < high)
+        ]
     text = query.search.strip().lower()
     if text:
 
@@ -93,16 +100,18 @@ def reference(conn: sqlite3.Connection, query: RowQuery) -> list[tuple]:
     search=st.sampled_from(["", "ab", "AB_", "_1", "a%b", "C001", "zz_top", "nothing"]),
     windows=st.lists(st.tuples(st.integers(0, 520), st.integers(1, 60)), min_size=1, max_size=8),
     indexed=st.booleans(),
+    since=st.sampled_from([None, "2026-09-03T00:00:00Z"]),
+    until=st.sampled_from([None, "2026-09-07T00:00:00Z"]),
 )
 def test_any_window_matches_the_reference(
-    allocations_db: Path, sort, descending, promocode, search, windows, indexed
+    allocations_db: Path, sort, descending, promocode, search, windows, indexed, since, until
 ) -> None:
     conn = connect(allocations_db)
     try:
         if indexed:
             build_indexes(conn)
         query = RowQuery(OPTIMOVE_ALLOCATIONS, search=search, sort=sort, descending=descending)
-        query = query.filtered("promocode_id", promocode)
+        query = query.filtered("promocode_id", promocode).between("allocated_at", since, until)
         expected = reference(conn, query)
         pager = Pager(query)
         assert pager.count(conn) == len(expected)

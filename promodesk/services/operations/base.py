@@ -96,6 +96,30 @@ Kind = Literal["create", "change", "read"]
 
 
 @dataclass(frozen=True)
+class CommandKind:
+    """One kind of change a transaction can carry (`Operation.commands`): the command as the
+    vendor spells it, its words, and its fields. `inputs` checks them (an operation's own
+    input model can serve: its target fields are then filled from the transaction's target);
+    `wire` names each field that is sent as the command spells it."""
+
+    name: str
+    label: str
+    inputs: type[BaseModel] | None = None
+    wire: Mapping[str, str] = field(default_factory=dict)
+
+    def build(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The command as sent; pydantic's ValidationError names what is wrong."""
+        if self.inputs is None:
+            return {"command": self.name}
+        checked = self.inputs.model_validate(dict(values))
+        dumped = checked.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return {
+            "command": self.name,
+            **{wire: dumped[name] for name, wire in self.wire.items() if name in dumped},
+        }
+
+
+@dataclass(frozen=True)
 class Operation:
     vendor: Vendor
     name: str  # the client method
@@ -127,6 +151,8 @@ class Operation:
     # Offered by the window as its own view rather than a form (e.g. the tiers editor).
     editor: str = ""
     hidden_fields: Sequence[str] = field(default_factory=tuple)
+    # A transaction's kinds of change (its editor offers these, in this order).
+    commands: Sequence[CommandKind] = field(default_factory=tuple)
 
     @property
     def key(self) -> str:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from promodesk.domain.vendors import Vendor
 from promodesk.services.operations.base import (
     CodeField,
+    CommandKind,
     Field,
     Inputs,
     Operation,
@@ -315,6 +316,26 @@ class PromocodeCommands(Commands, PromocodeId):
     pass
 
 
+class PromocodeType(Inputs):
+    type: Literal["global", "unique"] = Field(
+        title="Kind", json_schema_extra={"choices": PROMOCODE_TYPES}
+    )
+
+
+class GlobalCode(Inputs):
+    code: str = CodeField(title="Code", description="The code every customer types.", min_length=1)
+
+
+class FallbackCode(Inputs):
+    default_code: str = CodeField(title="Fallback code", min_length=1)
+
+
+class AllocationMethod(Inputs):
+    allocation_method: Literal["Consistent", "Varying"] = Field(
+        title="Allocation", json_schema_extra={"choices": ALLOCATION_METHODS}
+    )
+
+
 class UploadFile(PromocodeId):
     path: Path = Field(
         title="Code file",
@@ -364,6 +385,50 @@ class DeletePromotions(Inputs):
 
 class NoInputs(Inputs):
     pass
+
+
+# What the two transactions can carry (vendors/optimove/endpoints.py, PROMOTION_COMMANDS and
+# PROMOCODE_COMMANDS): the fields of the operation each command stands for, by wire name.
+PROMOTION_CHANGES = (
+    CommandKind(
+        "setMetadata",
+        "Rename or describe",
+        SetMetadata,
+        {"name": "name", "description": "description"},
+    ),
+    CommandKind("setProperties", "Properties", SetProperties, {"properties": "properties"}),
+    CommandKind("setPromotionTiers", "Tiers", SetTiers, {"tiers": "promotionTiers"}),
+    CommandKind(
+        "setPublishingBudgets",
+        "Publishing budgets",
+        SetBudgets,
+        {"audience_cap": "audienceCap", "reward_budget": "rewardBudget"},
+    ),
+    CommandKind(
+        "setRewardConstraints", "Reward constraints", SetConstraints, {"constraints": "constraints"}
+    ),
+    CommandKind("activate", "Activate"),
+    CommandKind("deactivate", "Deactivate"),
+)
+PROMOCODE_CHANGES = (
+    CommandKind("setType", "Kind of promocode", PromocodeType, {"type": "type"}),
+    CommandKind("setGlobalCode", "Global code", GlobalCode, {"code": "code"}),
+    CommandKind("setDefaultCode", "Fallback code", FallbackCode, {"default_code": "defaultCode"}),
+    CommandKind(
+        "setAllocationMethod",
+        "Allocation",
+        AllocationMethod,
+        {"allocation_method": "allocationMethod"},
+    ),
+    CommandKind("assign", "Assign to a promotion", Assign, {"promotion_id": "promotionId"}),
+    CommandKind("unassign", "Unassign from its promotion"),
+    CommandKind("hide", "Hide from lists"),
+    CommandKind("show", "Show in lists"),
+    CommandKind("linkCampaign", "Link to a campaign", Campaign, {"campaign_id": "campaignId"}),
+    CommandKind(
+        "unlinkCampaign", "Unlink from a campaign", Campaign, {"campaign_id": "campaignId"}
+    ),
+)
 
 
 # -- calls and writes --------------------------------------------------------------------------
@@ -861,6 +926,7 @@ OPERATIONS: tuple[Operation, ...] = (
         PromotionCommands,
         repeat_safe=False,  # carries no id: after an unknown outcome, look first
         editor="commands",
+        commands=PROMOTION_CHANGES,
         summary=lambda inputs, _p: (
             f"Applied {len(inputs.commands)} change(s) to {inputs.promotion_id}"
         ),
@@ -961,6 +1027,7 @@ OPERATIONS: tuple[Operation, ...] = (
         PromocodeCommands,
         repeat_safe=False,
         editor="commands",
+        commands=PROMOCODE_CHANGES,
         summary=lambda inputs, _p: (
             f"Applied {len(inputs.commands)} change(s) to {inputs.promocode_id}"
         ),

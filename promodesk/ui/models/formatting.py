@@ -46,7 +46,12 @@ def _local(text: str) -> datetime | None:
     try:
         return datetime.strptime(text, CANONICAL_FORMAT).replace(tzinfo=UTC).astimezone()
     except ValueError:
+        pass
+    try:  # ISO 8601 as a vendor sent it (fractions of a second, an offset)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
         return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone()
 
 
 def display(column: Column, value: Any) -> str:

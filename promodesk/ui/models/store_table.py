@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ from promodesk.qt import (
     Qt,
     Signal,
 )
-from promodesk.store.query import Pager, Row, RowQuery
+from promodesk.store.query import Pager, Row, RowQuery, fetch_rows_by_id
 from promodesk.store.tables import Column, TableSpec
 from promodesk.ui.models.formatting import display, is_numeric, plain_tooltip, tooltip
 
@@ -58,6 +58,7 @@ class StoreTableModel(QAbstractTableModel):
     page_loaded = Signal(int)
     busy_changed = Signal(bool)
     failed = Signal(str)
+    rows_refreshed = Signal(object)  # ids of rows read again in place (refresh_rows)
     _delivered = Signal(object)  # (generation, what, future) from the reader thread
 
     def __init__(self, spec: TableSpec, parent: QObject | None = None) -> None:
@@ -137,6 +138,10 @@ class StoreTableModel(QAbstractTableModel):
 
         self._set_busy(True)
         self._submit(generation, "query", first_page)
+
+    def use_query(self, query: RowQuery) -> None:
+        """Show `query` from the next workspace on (set_reader), without reading now."""
+        self._query = query
 
     def refresh(self) -> None:
         """Re-read the same query (the workspace changed underneath)."""
@@ -248,6 +253,44 @@ class StoreTableModel(QAbstractTableModel):
                 at = [c.name for c in self.columns].index(column)
                 self.dataChanged.emit(self.index(0, at), self.index(self._count - 1, at))
 
+    def refresh_rows(self, row_ids: Iterable[int]) -> None:
+        """Read again the loaded rows with these ids (their values changed underneath, e.g.
+        a vendor operation's result) and show the new values where the rows are: no reset,
+        so the selection and the scroll position stay. Rows not loaded are read when they
+        are next needed anyway."""
+        wanted = set(row_ids)
+        if not wanted or self._reader is None:
+            return
+        found = [
+            row[self._id_at]
+            for page in self._pages.values()
+            for row in page
+            if row[self._id_at] in wanted
+        ]
+        if not found:
+            return
+        generation = self._generation
+        spec = self.spec
+
+        def load(conn: sqlite3.Connection) -> list[Row] | None:
+            if generation != self._generation:
+                return None
+            return fetch_rows_by_id(conn, spec, found)
+
+        self._submit(generation, "changed", load)
+
+    def _replace_changed(self, rows: list[Row]) -> None:
+        fresh = {row[self._id_at]: row for row in rows}
+        last = len(self.columns) - 1
+        for number, page in self._pages.items():
+            for offset, row in enumerate(page):
+                new = fresh.get(row[self._id_at])
+                if new is not None and new != row:
+                    page[offset] = new
+                    position = number * PAGE_SIZE + offset
+                    self.dataChanged.emit(self.index(position, 0), self.index(position, last))
+        self.rows_refreshed.emit(list(fresh))
+
     def loaded_rows(self, rows: list[int]) -> dict[int, Row]:
         found = {}
         for row in rows:
@@ -357,6 +400,9 @@ class StoreTableModel(QAbstractTableModel):
             return
         result = future.result()
         if result is None:
+            return
+        if what == "changed":
+            self._replace_changed(result)
             return
         if what == "query":
             count, rows, pager = result

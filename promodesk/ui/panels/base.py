@@ -10,17 +10,26 @@ from typing import TYPE_CHECKING, Any
 from promodesk.domain.vendors import CodeStatus, Vendor
 from promodesk.qt import QApplication, QSplitter, Qt, QVBoxLayout, QWidget, Signal
 from promodesk.store.query import Row
+from promodesk.ui.panels.account_bar import AccountBar
 from promodesk.ui.panels.details import DetailsView
 from promodesk.ui.panels.table_browser import TableBrowser
+from promodesk.ui.widgets.message_bar import MessageBar
 
 if TYPE_CHECKING:
     import sqlite3
 
     from promodesk.store.reader import StoreReader
+    from promodesk.ui.live.session import LiveSession
+    from promodesk.ui.live.sources import Source
+    from promodesk.ui.panels.live_panel import PanelLive
+    from promodesk.ui.widgets.message_bar import Action
 
 LEFT_SHARE_MAX = 0.34  # of a panel's width, for what to pick from; the codes keep the rest
 DETAILS_WIDTH = 230
 
+OPEN_EXPORT_HINT = (
+    "To look at a saved export instead, open it (Ctrl+O): it shows under Imported files."
+)
 EMPTY_HINT = (
     "No {noun} in this workspace yet.\n\n"
     "Open a saved export with File ▸ Open saved export… (Ctrl+O), or drop the file on this window."
@@ -34,6 +43,7 @@ def status_choices(*statuses: CodeStatus) -> list[tuple[str, str]]:
 class VendorPanel(QWidget):
     vendor: Vendor
     message = Signal(str, str)
+    source_changed = Signal(object)  # the Source it shows now (or its state changed)
     # (browser, "copy" or "export", the RowSet to export or None): the window's RowTransfer
     # does the work, with progress and Cancel in the status bar.
     rows_requested = Signal(object, str, object)
@@ -44,12 +54,18 @@ class VendorPanel(QWidget):
         self._reader: StoreReader | None = None
         self._read_done.connect(self._read_arrived, Qt.ConnectionType.QueuedConnection)
         self.browsers: list[TableBrowser] = []
+        self._titles: dict[TableBrowser, str | tuple[str, ...]] = {}
         self.details = DetailsView()
         self._last_browser: TableBrowser | None = None
         self.splitters: list[QSplitter] = []  # their sizes are saved with the window layout
         self.layout_restored = False  # the window restored the user's splitter sizes
         self._left_fitted = False
         self._left_browsers: list[TableBrowser] = []
+        # Above the tables: the source picker, Refresh, the panel's work, its operations.
+        self.account_bar = AccountBar()
+        # The panel's own messages (an operation's outcome, a refresh), over its tables.
+        self.message_bar = MessageBar()
+        self.live_panel: PanelLive | None = None
 
     def add_browser(
         self, browser: TableBrowser, *, title_column: str | tuple[str, ...]
@@ -57,6 +73,7 @@ class VendorPanel(QWidget):
         """`title_column`: what heads the details of a selected row (the first of several
         columns that is not empty, e.g. a file's name, else its id)."""
         self.browsers.append(browser)
+        self._titles[browser] = title_column
         browser.message.connect(self.message.emit)
         browser.copy_requested.connect(lambda: self.rows_requested.emit(browser, "copy", None))
         browser.export_requested.connect(
@@ -78,9 +95,17 @@ class VendorPanel(QWidget):
             self.splitter.addWidget(widget)
             self.splitter.setStretchFactor(position, stretch[position])
             self.splitter.setCollapsible(position, position == 2)
+        body = QWidget()  # the tables; the panel's messages float over their bottom edge
+        body.setObjectName("panelBody")
+        inner = QVBoxLayout(body)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addWidget(self.splitter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
+        layout.setSpacing(2)
+        layout.addWidget(self.account_bar)
+        layout.addWidget(body, 1)
+        self.message_bar.float_over(body)
         self.splitters.insert(0, self.splitter)
         self._left_browsers = [b for b in self.browsers if b is left or left.isAncestorOf(b)]
         for browser in self._left_browsers:
@@ -134,6 +159,50 @@ class VendorPanel(QWidget):
     def main_browser(self) -> TableBrowser:
         """The codes table the panel opens on."""
         return self.browsers[-1]
+
+    @property
+    def last_browser(self) -> TableBrowser | None:
+        """The table the user last worked in."""
+        return self._last_browser
+
+    def browser_for(self, table: str) -> TableBrowser | None:
+        return next((browser for browser in self.browsers if browser.spec.name == table), None)
+
+    # -- live work -----------------------------------------------------------------------------
+
+    def attach_live(self, live: LiveSession) -> PanelLive:
+        """Accounts, Refresh and the vendor's operations (once the window's live work is
+        set up: after the first paint)."""
+        from promodesk.ui.panels.live_panel import PanelLive
+
+        if self.live_panel is None:
+            self.live_panel = PanelLive(self, live)
+        return self.live_panel
+
+    @property
+    def source(self) -> Source | None:
+        return self.live_panel.source if self.live_panel is not None else None
+
+    def empty_hint_for(self, browser: TableBrowser, source: Source) -> str:
+        """What an empty table says with this source picked."""
+        if source.imported:
+            return browser.imported_hint
+        vendor = source.vendor.display_name
+        return (
+            f"No {browser.noun}s from {source.name} in this workspace yet.\n\n"
+            f"Refresh (F5) reads what {source.name} has at {vendor}. " + OPEN_EXPORT_HINT
+        )
+
+    def show_message(
+        self, level: str, text: str, details: str = "", action: Action | None = None
+    ) -> None:
+        self.message_bar.show_message(level, text, details, action)  # type: ignore[arg-type]
+
+    def refresh_details(self) -> None:
+        """Show the selected row's fields again (it changed in the workspace)."""
+        browser = self._last_browser
+        if browser is not None and browser.current_row() is not None:
+            self._show_details(browser, browser.current_row(), self._titles[browser])
 
     def set_reader(self, reader: StoreReader | None) -> None:
         self._reader = reader

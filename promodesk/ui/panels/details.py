@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from promodesk.qt import Qt, QTextBrowser, QTextOption, QWidget, Signal
 from promodesk.store.query import fetch_row
-from promodesk.store.tables import TableSpec
+from promodesk.store.tables import Column, TableSpec
 from promodesk.ui.models.formatting import display, utc_text
 
 if TYPE_CHECKING:
@@ -20,7 +20,12 @@ if TYPE_CHECKING:
     from promodesk.store.reader import StoreReader
 
 # Bookkeeping, not data: which import added a row is in File ▸ Import history.
-_HIDDEN = {"id", "account_id", "details", "added_run", "gone_run"}
+_HIDDEN = {"id", "account_id", "details", "added_run", "gone_run", "fingerprint"}
+# Stored columns a table does not show, as the details pane reads them.
+_EXTRA_COLUMNS = {
+    "created_at": Column("created_at", "Created", "datetime"),
+    "ever_active": Column("ever_active", "Ever active", "flag"),
+}
 
 
 class DetailsView(QTextBrowser):
@@ -125,7 +130,7 @@ def render(spec: TableSpec, record: dict[str, Any], title: str, accounts: dict[i
     for name, value in record.items():
         if name in _HIDDEN:
             continue
-        column = labels.get(name)
+        column = labels.get(name) or _EXTRA_COLUMNS.get(name)
         label = column.label if column else field_label(name)
         text = display(column, value) if column else ("" if value is None else str(value))
         if not text:

@@ -8,12 +8,18 @@ from typing import TYPE_CHECKING
 from promodesk.domain.vendors import Vendor
 from promodesk.qt import QSplitter, Qt, QTabWidget, QWidget
 from promodesk.store import tables
-from promodesk.ui.panels.base import EMPTY_HINT, VendorPanel
+from promodesk.ui.panels.base import EMPTY_HINT, OPEN_EXPORT_HINT, VendorPanel
 from promodesk.ui.panels.table_browser import TableBrowser
 
 if TYPE_CHECKING:
     import sqlite3
 
+    from promodesk.ui.live.sources import Source
+
+LEGACY_HINT = (
+    "Nothing from the legacy API here yet.\n\nFor accounts with a legacy API address, "
+    "{how} reads {what} into the workspace."
+)
 LOCAL_FILE = "local-"  # the id the importer gives a unique-code file Optimove has not seen
 PROMOTION_STATES = [
     ("Draft", "draft"),
@@ -98,6 +104,36 @@ class OptimovePanel(VendorPanel):
             title_column="code",
         )
 
+        # The legacy function API (GetPromoCodes, GetPromotions, AddPromotions, ...): its own
+        # view, since its promo codes and promotions are not OptiPromo's.
+        self.legacy_promotions = self.add_browser(
+            TableBrowser(
+                tables.OPTIMOVE_LEGACY_PROMOTIONS,
+                title="Legacy promotions",
+                noun="promotion",
+                search_placeholder="Search code or name",
+                search_help="Finds legacy promotions whose promo code or name contains the text",
+                empty_hint=LEGACY_HINT.format(
+                    what="the promotions list", how="Legacy API ▸ Reload the promotions list"
+                ),
+            ),
+            title_column="promo_code",
+        )
+        self.legacy_codes = self.add_browser(
+            TableBrowser(
+                tables.OPTIMOVE_LEGACY_CODES,
+                title="Legacy promo codes",
+                noun="promo code",
+                search_placeholder="Search promo codes",
+                search_help="Finds promo codes containing the text",
+                empty_hint=LEGACY_HINT.format(
+                    what="promo codes by date, campaign or target group",
+                    how="Legacy API ▸ Promo codes of a day…",
+                ),
+            ),
+            title_column="promo_code",
+        )
+
         self.narrow(
             self.promotions,
             self.promocodes,
@@ -133,12 +169,38 @@ class OptimovePanel(VendorPanel):
         self.tabs.addTab(self.allocations, "Allocations")
         self.tabs.addTab(self.code_files, "Code files")
         self.tabs.addTab(self.pool_codes, "Codes in local files")
+        legacy = QSplitter(Qt.Orientation.Vertical)
+        legacy.setObjectName("optimoveLegacy")
+        legacy.addWidget(self.legacy_promotions)
+        legacy.addWidget(self.legacy_codes)
+        self.tabs.addTab(legacy, "Legacy API")
         self.arrange(left, self.tabs)
         self.splitters.append(left)
+        self.splitters.append(legacy)
 
     @property
     def main_browser(self) -> TableBrowser:
         return self.allocations
+
+    def empty_hint_for(self, browser: TableBrowser, source: Source) -> str:
+        """Optimove has no list of promotions or promocodes: the workspace is the list."""
+        if source.imported:
+            return super().empty_hint_for(browser, source)
+        if browser is self.allocations:
+            return (
+                f"No allocations from {source.name} in this workspace yet.\n\nOptimove gives "
+                "allocations as an export: Promocodes ▸ Export allocations… saves one, and "
+                "File ▸ Open saved export… (Ctrl+O) brings it in."
+            )
+        if browser not in (self.promotions, self.promocodes):
+            return super().empty_hint_for(browser, source)
+        noun = browser.noun
+        return (
+            f"No {noun}s from {source.name} in this workspace yet.\n\n"
+            f"Optimove cannot list its {noun}s: create one ({browser.title.text()} ▸ New "
+            f"{noun}…) or add one you know by its ID ({browser.title.text()} ▸ Track existing "
+            f"{noun}…). Refresh (F5) then keeps them up to date. " + OPEN_EXPORT_HINT
+        )
 
     def workspace_changed(self) -> None:
         """Codes from a unique-code file not uploaded yet carry an internal file id

@@ -7,7 +7,7 @@ which filters, and how selections narrow the tables next to them.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from promodesk.store.reader import StoreReader
 
 SEARCH_DELAY_MS = 180
+RESELECT_AT_MOST = 1_000  # selected rows found again after a refresh (more: not walked)
 SEARCH_MIN_WIDTH = 90
 SAMPLED_ROWS = 200  # the first page: already loaded, and enough to see typical lengths
 MAX_SAMPLED_WIDTH = 260  # text columns start no wider than this; longer text is elided
@@ -97,6 +98,7 @@ class TableBrowser(QWidget):
         self.spec = spec
         self.noun = noun  # singular: "allocation"; plural() makes "2 allocations"
         self.empty_hint = empty_hint
+        self.imported_hint = empty_hint  # what it says with the imported files picked
         self.model = StoreTableModel(spec, self)
 
         self.title = ElidedLabel(title)  # in a narrow window, "Loyalty pro…"
@@ -235,6 +237,12 @@ class TableBrowser(QWidget):
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         self._sized_columns = False
         self._natural_widths: dict[int, int] = {}
+        # Filters that stay whatever else is narrowed or cleared (the panel's account).
+        self._base_filters: dict[str, Any] = {}
+        # Adds the panel's actions for this table to its context menu (rows selected or not).
+        self.extend_menu: Callable[[QMenu], None] | None = None
+        self._reselect: tuple[int, list[tuple[int, int]]] | None = None
+        self._keep_selection = False  # the next new rows keep the selection (by row id)
 
     # -- wiring from the panel -------------------------------------------------------------------
 
@@ -247,6 +255,61 @@ class TableBrowser(QWidget):
         """Read again: the workspace changed underneath (an import, a removal)."""
         self.model.refresh()
         self._read_contents()
+
+    def refresh_keeping_selection(self) -> None:
+        """Read again (rows were added or removed underneath), then select again the rows
+        that are selected when the new rows arrive, where they still are: a refresh after a
+        vendor operation must not lose the user's place (nor a click made meanwhile). Large
+        selections are not walked (`refresh_rows` keeps them: it leaves rows in place)."""
+        self._keep_selection = True
+        self.refresh()
+
+    def _remember_selection(self) -> tuple[int, list[tuple[int, int]]] | None:
+        current = self.view.currentIndex()
+        selected = self.view.selectionModel().selectedRows()
+        if len(selected) > RESELECT_AT_MOST:
+            return None
+        remembered: list[tuple[int, int]] = []
+        for index in selected or ([current] if current.isValid() else []):
+            row = self.model.row_at(index.row())
+            if row is not None:
+                remembered.append((index.row(), self.model.value(row, "id")))
+        if not remembered:
+            return None
+        return (current.row() if current.isValid() else -1), remembered
+
+    def refresh_rows(self, row_ids: Sequence[int]) -> None:
+        """These rows changed in place (an operation's result): their cells show the new
+        values; positions, selection and scroll stay."""
+        self.model.refresh_rows(row_ids)
+
+    def set_base_filter(
+        self, filters: dict[str, Any], empty_hint: str | None = None, *, run: bool = True
+    ) -> None:
+        """Filters kept under every narrowing (the panel's account); `empty_hint`: what the
+        empty table says with them. `run=False`: only remembered, for the next workspace."""
+        if empty_hint is not None:
+            self.empty_hint = empty_hint
+        query = self.model.query
+        for column in self._base_filters:
+            query = query.filtered(column, None)
+        self._base_filters = dict(filters)
+        for column, value in filters.items():
+            query = query.filtered(column, value)
+        if query != self.model.query:
+            self.clear_selection()
+            if run:
+                self.model.set_query(query)
+            else:
+                self.model.use_query(query)
+        else:
+            self._update_empty_state()
+
+    def set_range(self, column: str, low: Any, high: Any) -> None:
+        """Only rows with low <= column < high (either end None: open)."""
+        query = self.model.query.between(column, low, high)
+        if query != self.model.query:
+            self.model.set_query(query)
 
     def _read_contents(self) -> None:
         """What the table holds, beyond its rows: which states (the filter offers only those,
@@ -319,9 +382,9 @@ class TableBrowser(QWidget):
         """Narrow to rows matching `filters` (a selection next door); {} shows everything."""
         query = self.model.query
         for column in list(dict(query.equals)):
-            if column != self._status_column:
+            if column != self._status_column and column not in self._base_filters:
                 query = query.filtered(column, None)
-        for column, value in filters.items():
+        for column, value in {**filters, **self._base_filters}.items():
             query = query.filtered(column, value)
         self.scope_label.setText(description)
         self.scope_label.setVisible(bool(filters))
@@ -355,7 +418,30 @@ class TableBrowser(QWidget):
         if not self._sized_columns and self.model.rowCount():
             self._size_columns()
         self._update_count()
+        reselect, self._reselect = self._reselect, None
+        if reselect is not None:
+            self._select_again(*reselect)
+            return
         self.current_row_changed.emit(self.current_row())
+
+    def _select_again(self, current: int, remembered: list[tuple[int, int]]) -> None:
+        """After a refresh: select the remembered rows (position, id) that are still at
+        their position, once their rows are loaded."""
+
+        def arrived(rows: list[Row] | None) -> None:
+            if rows is None:
+                return  # the query changed meanwhile
+            ids = {self.model.value(row, "id") for row in rows}
+            kept = [position for position, row_id in remembered if row_id in ids]
+            selection = self.view.selectionModel()
+            flags = QItemSelectionModel.SelectionFlag
+            for position in kept:
+                selection.select(self.model.index(position, 0), flags.Select | flags.Rows)
+            if current in kept:
+                selection.setCurrentIndex(self.model.index(current, 0), flags.NoUpdate)
+            self.current_row_changed.emit(self.current_row())
+
+        self.model.fetch_rows([position for position, _row_id in remembered], arrived)
 
     def _size_columns(self) -> None:
         """Widths from the first rows a table ever shows, once (the user's own widths, saved
@@ -414,7 +500,9 @@ class TableBrowser(QWidget):
     def _update_empty_state(self) -> None:
         empty = self.model.rowCount() == 0 and not self.model.busy
         if empty:
-            filtered = self.model.query.search or self.model.query.equals
+            filtered = self.model.query.search or any(
+                column not in self._base_filters for column, _ in self.model.query.equals
+            )
             self.empty_label.setText(
                 f"Nothing matches “{self.model.query.search}”."
                 if self.model.query.search
@@ -435,6 +523,11 @@ class TableBrowser(QWidget):
 
     def _context_menu(self, position: QPoint) -> None:
         menu = QMenu(self)
+        menu.setToolTipsVisible(True)  # a disabled action says why in its tooltip
+        if self.extend_menu is not None:
+            self.extend_menu(menu)
+            if not menu.isEmpty():
+                menu.addSeparator()
         menu.addAction(self.copy_action)
         index = self.view.indexAt(position)
         if index.isValid():
@@ -498,4 +591,7 @@ class TableBrowser(QWidget):
     def _forget_selection(self) -> None:
         # The rows are about to be replaced or reordered, so the selection would point at
         # other rows anyway; dropping it first keeps Qt from walking every selected index.
+        if self._keep_selection:
+            self._keep_selection = False
+            self._reselect = self._remember_selection()
         self.view.selectionModel().clearSelection()

@@ -48,13 +48,16 @@ class MessageBar(QFrame):
         self.level: Level = "info"
         self._built = False
         self._floating = False
+        self._top = False
         self._action: Action | None = None
         self.hide()
 
-    def float_over(self, host: QWidget) -> None:
-        """Show over the bottom of `host` (outside any layout) and follow its size."""
+    def float_over(self, host: QWidget, *, top: bool = False) -> None:
+        """Show over the bottom (or the top) of `host`, outside any layout, and follow its
+        size."""
         self.setParent(host)
         self._floating = True
+        self._top = top
         self.hide()
 
     def _build(self) -> None:
@@ -166,7 +169,8 @@ class MessageBar(QFrame):
         layout = self.layout()
         height = layout.heightForWidth(width) if layout is not None else -1
         height = max(height, self.minimumSizeHint().height())
-        self.setGeometry(_MARGIN, max(0, host.height() - height - _MARGIN), width, height)
+        y = _MARGIN if self._top else max(0, host.height() - height - _MARGIN)
+        self.setGeometry(_MARGIN, y, width, height)
         self.raise_()
 
     def eventFilter(self, watched: Any, event: Any) -> bool:

@@ -214,9 +214,11 @@ class ImpactClient:
         end_date: str | None = None,
         state: str | None = None,
         page_size: int | None = None,
+        on_total: Callable[[int], None] | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Every matching code as impact.com sent it, not validated yet: a sync validates
-        (with `record`) only the codes that changed since it last saw them."""
+        (with `record`) only the codes that changed since it last saw them. `on_total` hears
+        how many codes impact.com says match, from the first page (for a progress bar)."""
         query: dict[str, Any] = {"PageSize": page_size or self.page_size, "Page": 1}
         for key, value in (
             ("CampaignId", campaign_id),
@@ -237,6 +239,9 @@ class ImpactClient:
                 envelope = await next_page
                 next_page = None
                 page, pages = envelope.page or 1, envelope.numpages or 1
+                if on_total is not None and envelope.total is not None:
+                    on_total(int(envelope.total))
+                    on_total = None
                 if page < pages:
                     url = self._next_page_url(envelope.nextpageuri)
                     if url is not None:
