@@ -398,7 +398,8 @@ def test_bulk_expire_with_faults_review_progress_and_retry_failed(live_window: L
     assert (counts.get("ok"), counts.get("failed"), counts.get("skipped")) == (6, 2, 1)
     failed = [row.label for row in dialog.model.rows if row.status == "failed"]
     assert sorted(failed) == ["SANDBOX02", "SANDBOX05"]
-    assert dialog.retry_button.text() == "Retry 2 failed ones"
+    assert dialog.retry_button.text() == "Retry 2 failed codes"
+    assert dialog.model.headerData(1, Qt.Orientation.Horizontal) == "Code"
     assert live.level(I) == "warning"
     state.update(away)  # back at the vendor
     live.qtbot.mouseClick(dialog.retry_button, LEFT)
