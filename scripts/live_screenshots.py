@@ -25,10 +25,9 @@ os.environ["PROMODESK_KEYRING"] = "memory"  # the sandbox accounts never reach a
 
 
 async def settle(seconds: float = 0.4) -> None:
-    from promodesk.qt import QApplication
-
+    """Let the window paint. (Not QApplication.processEvents(): run inside this coroutine,
+    it would step other asyncio tasks re-entrantly, which asyncio refuses.)"""
     await asyncio.sleep(seconds)
-    QApplication.processEvents()
 
 
 async def until(check: Callable[[], Any], what: str = "the window") -> None:
@@ -128,7 +127,7 @@ async def optimove(window: Any, camera: Camera) -> None:
     dialog.form.editors["promotion_id"].set_value("spring-welcome-2026")
     dialog.submit()
     await idle(window)
-    window.message_bar.dismiss()
+    window.dismiss_messages()
     fake = window.accounts.connections.fake(Vendor.OPTIMOVE)
     fake.faults.configure({"script": ["slow"] * 4, "slow_seconds": 1.5})
     window.refresh_current()
@@ -139,7 +138,7 @@ async def optimove(window: Any, camera: Camera) -> None:
     fake.faults.configure({"script": [], "slow_seconds": 0.0})
     await select(panel.promotions, "promotion_id", "spring-welcome-2026")
     camera.widget(window, "optimove-refreshed")
-    window.message_bar.dismiss()
+    window.dismiss_messages()
 
     operations = panel.live_panel.operations
     dialog = await opened(operations, "create_promotion")
@@ -194,7 +193,7 @@ async def optimove(window: Any, camera: Camera) -> None:
     dialog.reject()
     await select(panel.promotions, "promotion_id", "summer-26")
     camera.widget(window, "optimove")
-    window.message_bar.dismiss()
+    window.dismiss_messages()
 
 
 async def altcraft(window: Any, camera: Camera) -> None:
@@ -206,7 +205,7 @@ async def altcraft(window: Any, camera: Camera) -> None:
     panel = await pick_sandbox(window, Vendor.ALTCRAFT)
     window.refresh_current()
     await idle(window)
-    window.message_bar.dismiss()
+    window.dismiss_messages()
     operations = panel.live_panel.operations
     await select(panel.codes, "code", "LOY5-0003")
     dialog = await opened(operations, "attach")
@@ -233,7 +232,7 @@ async def altcraft(window: Any, camera: Camera) -> None:
     bulk.close()
     await select(panel.codes, "code", "LOY5-0003")
     camera.widget(window, "altcraft")
-    window.message_bar.dismiss()
+    window.dismiss_messages()
 
 
 async def impact(window: Any, camera: Camera) -> None:
@@ -245,7 +244,7 @@ async def impact(window: Any, camera: Camera) -> None:
     panel = await pick_sandbox(window, Vendor.IMPACT)
     window.refresh_current()
     await idle(window)
-    window.message_bar.dismiss()
+    window.dismiss_messages()
     operations = panel.live_panel.operations
     fake = window.accounts.connections.fake(Vendor.IMPACT)
     gone = fake.state.codes.pop(7_000_008)
@@ -278,7 +277,7 @@ async def impact(window: Any, camera: Camera) -> None:
     await idle(window)
     await select(panel.codes, "promo_code_id", 7_000_004)
     camera.widget(window, "impact")
-    window.message_bar.dismiss()
+    window.dismiss_messages()
 
 
 async def history(window: Any, camera: Camera) -> None:
@@ -309,7 +308,7 @@ async def jobs_list(window: Any, camera: Camera) -> None:
     await idle(window)
     for vendor in (Vendor.ALTCRAFT, Vendor.OPTIMOVE):
         window.accounts.connections.fake(vendor).faults.configure({"script": []})
-    window.message_bar.dismiss()
+    window.dismiss_messages()
 
 
 async def offline(window: Any, camera: Camera) -> None:
@@ -330,7 +329,11 @@ async def offline(window: Any, camera: Camera) -> None:
     action = operations.actions["set_metadata"]
     geometry = menu.actionGeometry(action)
     menu.setActiveAction(action)
-    QToolTip.showText(menu.mapToGlobal(geometry.center()), action.toolTip(), menu)
+    # Beside the menu, not over it (a tooltip goes where the pointer would be).
+    tip_at = menu.mapToGlobal(
+        QPoint(-menu.fontMetrics().horizontalAdvance(action.toolTip()) - 40, geometry.top())
+    )
+    QToolTip.showText(tip_at, action.toolTip(), menu)
     await settle(0.6)
     camera.screen("offline")
     QToolTip.hideText()
@@ -351,7 +354,7 @@ async def walk(out: Path) -> None:
     window.show()
     path = await ensure_demo_workspace(scratch / "Demo.promodesk")
     await window.open_workspace(path).as_future()
-    window.message_bar.dismiss()
+    window.dismiss_messages()
     camera = Camera(window, out)
     await optimove(window, camera)
     await altcraft(window, camera)

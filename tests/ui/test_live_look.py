@@ -15,7 +15,7 @@ from promodesk.store.tables import TABLES_BY_NAME
 from promodesk.ui.panels.details import render
 from tests.ui.live_driver import LiveDriver
 
-O, I = Vendor.OPTIMOVE, Vendor.IMPACT
+O, I = Vendor.OPTIMOVE, Vendor.IMPACT  # noqa: E741
 LEFT = Qt.MouseButton.LeftButton
 
 
@@ -138,3 +138,87 @@ def test_what_a_tiers_change_did_is_counted_in_words() -> None:
     )
     assert operation.summary(one, None) == "Set 1 tier on summer-26"
     assert operation.summary(two, None) == "Set 2 tiers on summer-26"
+
+
+def tab_walk(live: LiveDriver, dialog: Any, first: Any, presses: int) -> list[str]:
+    """Press Tab `presses` times from `first`, as a keyboard user would: what gets focus,
+    by object name (or text)."""
+    from promodesk.qt import QApplication
+
+    dialog.activateWindow()
+    live.wait_for(dialog.isActiveWindow)
+    first.setFocus()
+    live.wait_for(lambda: QApplication.focusWidget() is first)
+    seen = []
+    for _ in range(presses):
+        live.qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        widget = QApplication.focusWidget()
+        seen.append(widget.objectName() or widget.text())
+    return seen
+
+
+def test_tab_goes_round_a_form_and_its_buttons_only(live_window: LiveDriver) -> None:
+    live = live_window
+    dialog = live.trigger(O, "create_promotion")
+    first = dialog.form.editors["name"].focus_widget
+    seen = tab_walk(live, dialog, first, 6)
+    assert seen == [
+        "field_code",
+        "field_description",
+        "field_promotion_id",
+        "runOperation",
+        "cancelOperation",
+        "field_name",  # round again; no stop on the (invisible) scroll area
+    ]
+    dialog.reject()
+
+
+def test_tab_reads_the_tiers_editor_left_to_right_then_its_buttons(
+    live_window: LiveDriver,
+) -> None:
+    live = live_window
+    dialog = live.trigger(O, "create_promotion")
+    live.fill(dialog, {"name": "Tab order", "code": "TAB1", "promotion_id": "tab-1"})
+    live.qtbot.mouseClick(dialog.run_button, LEFT)
+    live.wait_idle(O)
+    live.select(live.panel(O).promotions, "promotion_id", "tab-1")
+    dialog = live.trigger(O, "set_tiers")
+    tiers = dialog.form.editors["tiers"]
+    tiers.add_tier()
+    tiers.add_tier()
+    tiers.list.setCurrentRow(0)  # the first tier: Higher is disabled, Lower is not
+    seen = tab_walk(live, dialog, tiers.list, 12)
+    assert seen == [
+        "Add a tier",
+        "Remove",
+        "Lower",
+        "tierId",
+        "tierName",
+        "tierBenefits",
+        "tierConditions",
+        "Add a condition",
+        "Remove condition",
+        "runOperation",
+        "cancelOperation",
+        "tiersList",
+    ]
+    dialog.reject()
+
+
+def test_tab_reaches_a_change_just_added_before_save(live_window: LiveDriver) -> None:
+    live = live_window
+    dialog = live.trigger(O, "create_promotion")
+    live.fill(dialog, {"name": "Changes", "code": "CHG1", "promotion_id": "chg-1"})
+    live.qtbot.mouseClick(dialog.run_button, LEFT)
+    live.wait_idle(O)
+    live.select(live.panel(O).promotions, "promotion_id", "chg-1")
+    dialog = live.trigger(O, "promotion_transaction")
+    changes = dialog.form.editors["commands"]
+    kinds = {kind.name: kind for kind in changes.kinds}
+    form = changes.add(kinds["setMetadata"])
+    names = [editor.focus_widget.objectName() for editor in form.editors.values()]
+    seen = tab_walk(live, dialog, changes.remove_button, 1 + len(names) + 1)
+    assert seen[0] == names[0]
+    assert seen[: len(names)] == names
+    assert "runOperation" in seen[len(names) :]
+    dialog.reject()
