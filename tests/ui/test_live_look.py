@@ -222,3 +222,27 @@ def test_tab_reaches_a_change_just_added_before_save(live_window: LiveDriver) ->
     assert seen[: len(names)] == names
     assert "runOperation" in seen[len(names) :]
     dialog.reject()
+
+
+def test_help_under_a_short_choice_is_as_wide_as_the_form_and_names_its_choices(
+    live_window: LiveDriver,
+) -> None:
+    from promodesk.qt import QLabel
+
+    live = live_window
+    live.sync(Vendor.ALTCRAFT)
+    browser = live.panel(Vendor.ALTCRAFT).codes
+    live.select_many(browser, "code", ["LOY5-0001", "LOY5-0002"])
+    operations = live.operations(Vendor.ALTCRAFT)
+    dialog = operations.start_bulk(operations.by_name["update"], browser)
+    dialog.show()
+    live.wait_for(lambda: dialog.start_button.isEnabled())
+    choice = dialog.form.editors["activated"].widget
+    hint = dialog.form.findChild(QLabel, "help_activated")
+    choices = [choice.itemText(n) for n in range(choice.count())]
+    assert {"Yes", "No"} <= set(choices)
+    assert "Yes" in hint.text() and "No" in hint.text() and "(on)" not in hint.text()
+    live.wait_for(lambda: hint.width() > 2 * choice.width())
+    assert hint.height() < 2 * hint.fontMetrics().height()  # one line, not three
+    assert choice.width() < dialog.form.width() // 2  # the choice keeps its own width
+    dialog.close()
