@@ -293,15 +293,16 @@ async def jobs_list(window: Any, camera: Camera) -> None:
     """Two refreshes at once (both sandboxes slow): the jobs list with a Cancel for each."""
     from promodesk.domain.vendors import Vendor
 
-    slow = {"script": ["slow"] * 6, "slow_seconds": 1.0}
+    slow = {"script": ["slow"] * 6, "slow_seconds": 2.5}
     for vendor in (Vendor.ALTCRAFT, Vendor.OPTIMOVE):
         window.accounts.connections.fake(vendor).faults.configure(slow)
         panel = window.panel_of(vendor)
         window.tabs.setCurrentWidget(panel)
         panel.live_panel.refresh()
     await until(lambda: len(running(window)) >= 2, "two refreshes")
-    await settle(0.8)
+    await settle(0.5)
     listing = window.job_status.show_list()
+    await until(lambda: len(listing.rows) >= 2, "the jobs list")
     await settle(0.3)
     camera.screen("jobs")
     listing.hide()

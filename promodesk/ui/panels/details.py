@@ -128,6 +128,8 @@ def in_words(value: Any) -> str:
         if name:
             return f"{name} ({key})" if key not in (None, "", name) else str(name)
         return "; ".join(f"{field_label(k)}: {in_words(v)}" for k, v in value.items())
+    if isinstance(value, bool) or value in ("true", "false"):  # impact.com sends text flags
+        return "Yes" if value in (True, "true") else "No"
     return vendor_word(value)
 
 
