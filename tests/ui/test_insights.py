@@ -1,0 +1,158 @@
+"""Insights through the window: each view on a workspace whose answers are known
+(tests/ui/insight_support.py), its copy and CSV export, the redemption mapping step, and the
+warnings (a pool under the runway threshold, collisions after a refresh)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promodesk.qt import QAction, QApplication, QFileDialog, QGuiApplication, Qt
+from promodesk.ui.main_window import MainWindow
+from tests.ui.conftest import wait_job
+from tests.ui.insight_support import build_insight_workspace
+
+
+@pytest.fixture
+def insight_window(qtbot: Any, windows: Any, tmp_path: Path) -> MainWindow:
+    path = build_insight_workspace(tmp_path)
+    main = windows()
+    main.show()
+    job = wait_job(qtbot, main.open_workspace(path))
+    assert job.error is None, job.error
+    return main
+
+
+def activate(qtbot: Any, widget: Any) -> None:
+    widget.raise_()
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow, timeout=5_000)
+
+
+def computed(qtbot: Any, view: Any) -> None:
+    qtbot.waitUntil(
+        lambda: (
+            view.computed
+            and (view.job is None or view.job.done)
+            and all(not b.model.busy for b in view.browsers())
+        ),
+        timeout=15_000,
+    )
+
+
+def column(browser: Any, name: str) -> list[str]:
+    """What the table shows in a column, every row (they are few here)."""
+    model = browser.model
+    at = [c.name for c in model.columns].index(name)
+    return [model.data(model.index(row, at)) for row in range(model.rowCount())]
+
+
+def export_through_dialog(qtbot: Any, view: Any, target: Path) -> list[list[str]]:
+    view.export_button.click()
+    chooser = view.findChild(QFileDialog, "insightExportDialog")
+    assert chooser is not None
+    chooser.fileSelected.emit(str(target))
+    chooser.close()
+    qtbot.waitUntil(target.exists, timeout=15_000)
+    qtbot.waitUntil(lambda: view.message_bar.isVisible(), timeout=15_000)
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+# -- what changed ----------------------------------------------------------------------------------
+
+
+def test_what_changed_lists_the_known_changes_with_counts_and_exports_them(
+    qtbot: Any, insight_window: MainWindow, tmp_path: Path
+) -> None:
+    window = insight_window
+    activate(qtbot, window)
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_C,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    view = window.insights.views.get("changes")
+    assert view is not None and view.isVisible()
+    # Every source, each one's latest snapshot against the one before: for impact.com, the
+    # refresh against the import (the Optimove allocations: added by their only import).
+    source = view.source.findText("Shop impact (impact.com)")
+    assert source > 0
+    view.source.setCurrentIndex(source)
+    computed(qtbot, view)
+    qtbot.waitUntil(lambda: view.browser.model.rowCount() == 4, timeout=15_000)
+    assert view.summary.text().splitlines()[0] == "Codes: 1 added, 1 changed state, 2 removed"
+    assert sorted(
+        zip(column(view.browser, "name"), column(view.browser, "change"), strict=True)
+    ) == [
+        ("IMP0003", "changed state"),
+        ("IMP0008", "removed"),
+        ("IMP0009", "removed"),
+        ("IMP0010", "added"),
+    ]
+    counts = {
+        tuple(view.counts.item(row, c).text() for c in range(4))
+        for row in range(view.counts.rowCount())
+    }
+    assert ("Code", "changed state", "active → inactive", "1") in counts
+    assert ("Code", "removed", "active → gone", "2") in counts
+    # A count picked: only those rows; picked again (cleared): all.
+    row = next(
+        r for r in range(view.counts.rowCount()) if view.counts.item(r, 1).text() == "removed"
+    )
+    view.counts.selectRow(row)
+    qtbot.waitUntil(lambda: column(view.browser, "name") == ["IMP0008", "IMP0009"], timeout=15_000)
+    view.counts.clearSelection()
+    qtbot.waitUntil(lambda: view.browser.model.rowCount() == 4, timeout=15_000)
+
+    # Between two snapshots picked by hand: the same answer; the wrong way round, a reason.
+    view.mode.setCurrentIndex(view.mode.findData("between"))
+    qtbot.waitUntil(lambda: view.upto.count() == 2, timeout=15_000)
+    computed(qtbot, view)
+    qtbot.waitUntil(lambda: view.browser.model.rowCount() == 4, timeout=15_000)
+    view.after.setCurrentIndex(1)
+    view.upto.setCurrentIndex(0)
+    qtbot.waitUntil(
+        lambda: view.summary.text() == "Pick an older snapshot first and a newer one second.",
+        timeout=15_000,
+    )
+    qtbot.waitUntil(lambda: view.browser.model.rowCount() == 0, timeout=15_000)
+    view.after.setCurrentIndex(0)
+    view.upto.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: view.browser.model.rowCount() == 4, timeout=15_000)
+
+    # Copy: what the table shows, with a header.
+    QGuiApplication.clipboard().clear()
+    view.browser.view.selectRow(0)
+    view.copy_button.click()
+    qtbot.waitUntil(lambda: QGuiApplication.clipboard().text() != "", timeout=15_000)
+    lines = QGuiApplication.clipboard().text().splitlines()
+    assert lines[0].split("\t")[:4] == ["Source", "Vendor", "What", "Code / name"]
+    assert lines[1].split("\t")[:4] == ["Shop impact (impact.com)", "impact.com", "code", "IMP0003"]
+
+    rows = export_through_dialog(qtbot, view, tmp_path / "changes.csv")
+    assert rows[0] == ["source", "vendor", "what", "code or name", "in", "change", "was", "now"]
+    assert sorted((row[3], row[5], row[6], row[7]) for row in rows[1:]) == [
+        ("IMP0003", "changed", "active", "inactive"),
+        ("IMP0008", "removed", "active", "gone"),
+        ("IMP0009", "removed", "active", "gone"),
+        ("IMP0010", "added", "", "active"),
+    ]
+    assert {row[0] for row in rows[1:]} == {"Shop impact"}
+    view.close()
+    QApplication.processEvents()
+    assert "changes" not in window.insights.views
+
+
+def test_the_insights_menu_opens_each_view(qtbot: Any, insight_window: MainWindow) -> None:
+    window = insight_window
+    for name in ("changes", "collisions", "runway", "reconcile"):
+        action = window.findChild(QAction, f"insight_{name}")
+        assert action is not None and action.shortcuts()
+        action.trigger()
+        view = window.insights.views[name]
+        assert view.isVisible()
+        view.close()
