@@ -156,3 +156,59 @@ def test_the_insights_menu_opens_each_view(qtbot: Any, insight_window: MainWindo
         view = window.insights.views[name]
         assert view.isVisible()
         view.close()
+
+
+# -- collisions ------------------------------------------------------------------------------------
+
+
+def test_collisions_lists_a_code_live_at_two_vendors_and_exports_it(
+    qtbot: Any, insight_window: MainWindow, tmp_path: Path
+) -> None:
+    view = insight_window.insights.open("collisions")
+    assert view is not None
+    computed(qtbot, view)
+    qtbot.waitUntil(lambda: view.browser.model.rowCount() == 2, timeout=15_000)
+    assert view.summary.text() == "1 code live in two places or more: 1 at two vendors."
+    assert sorted(column(view.browser, "code")) == ["IMP0001", "imp0001"]
+    assert sorted(column(view.browser, "vendor")) == ["Optimove", "impact.com"]
+    assert set(column(view.browser, "collision")) == {"two vendors"}
+    assert "differs only in upper/lower case" in column(view.browser, "alike")
+    view.kind.setCurrentIndex(view.kind.findData("two pools"))
+    qtbot.waitUntil(lambda: view.browser.model.rowCount() == 0, timeout=15_000)
+    assert view.browser.empty_label.isVisible()
+    view.kind.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: view.browser.model.rowCount() == 2, timeout=15_000)
+    rows = export_through_dialog(qtbot, view, tmp_path / "collisions.csv")
+    assert rows[0][:5] == ["same code", "code", "live at", "how alike", "vendor"]
+    assert sorted((row[1], row[4], row[5]) for row in rows[1:]) == [
+        ("IMP0001", "impact", "Shop impact"),
+        ("imp0001", "optimove", "Imported files"),
+    ]
+
+
+def test_a_refresh_that_finds_a_collision_warns_in_the_panel(
+    live_window: Any, tmp_path: Path
+) -> None:
+    from promodesk.domain.vendors import Vendor
+    from tests.helpers import impact_code, impact_page, write_json
+
+    live = live_window
+    live.sync(Vendor.ALTCRAFT)
+    panel = live.panel(Vendor.ALTCRAFT)
+    live.wait_for(lambda: panel.codes.model.rowCount() > 0)
+    code = panel.codes.model.value(panel.codes.model.row_at(0), "code")
+    # The same code, but for the case, imported as an impact.com code.
+    exported = write_json(
+        tmp_path / "impact.json", impact_page([impact_code(1, Code=code.lower())])
+    )
+    job = live.window.import_paths([exported])
+    live.wait_for(lambda: job is not None and job.done)
+    live.sync(Vendor.ALTCRAFT)
+    bar = panel.message_bar
+    live.wait_for(lambda: bar.isVisible() and "also live elsewhere" in bar.text.text())
+    assert bar.text.text().startswith("1 code of this account is also live elsewhere (1 at two")
+    assert bar.action_button.text() == "Show collisions"
+    bar.action_button.click()
+    view = live.window.insights.views["collisions"]
+    live.wait_for(lambda: view.computed and view.browser.model.rowCount() == 2)
+    view.close()
