@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from promodesk.domain.vendors import Vendor
 from promodesk.qt import QAction, QApplication, QFileDialog, QGuiApplication, Qt
 from promodesk.ui.main_window import MainWindow
 from tests.ui.conftest import wait_job
-from tests.ui.insight_support import build_insight_workspace
+from tests.ui.insight_support import FAST_LEFT, FAST_PER_DAY, build_insight_workspace
 
 
 @pytest.fixture
@@ -189,7 +190,6 @@ def test_collisions_lists_a_code_live_at_two_vendors_and_exports_it(
 def test_a_refresh_that_finds_a_collision_warns_in_the_panel(
     live_window: Any, tmp_path: Path
 ) -> None:
-    from promodesk.domain.vendors import Vendor
     from tests.helpers import impact_code, impact_page, write_json
 
     live = live_window
@@ -211,4 +211,70 @@ def test_a_refresh_that_finds_a_collision_warns_in_the_panel(
     bar.action_button.click()
     view = live.window.insights.views["collisions"]
     live.wait_for(lambda: view.computed and view.browser.model.rowCount() == 2)
+    view.close()
+
+
+# -- pool runway -----------------------------------------------------------------------------------
+
+
+def test_a_pool_under_the_threshold_is_warned_about_and_its_action_opens_the_code_file_wizard(
+    qtbot: Any, insight_window: MainWindow
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    window = insight_window
+    panel = window.panel_of(Vendor.OPTIMOVE)
+    bar = panel.message_bar
+    qtbot.waitUntil(lambda: bar.isVisible() and "pc-fast" in bar.text.text(), timeout=15_000)
+    dry_on = datetime.now(UTC).date() + timedelta(days=FAST_LEFT // FAST_PER_DAY)
+    assert bar.text.text() == (
+        f"Pool running dry: promocode pc-fast: {FAST_LEFT} codes left, {FAST_PER_DAY:.1f} a day: "
+        f"runs dry on {dry_on.isoformat()} (in 5 days) and customers get the fallback code "
+        "FALLBACK10."
+    )
+    assert bar.level == "warning"
+    opened: list[Any] = []
+    window.wizards.opened.connect(opened.append)
+    bar.action_button.click()
+    qtbot.waitUntil(lambda: bool(opened), timeout=15_000)
+    wizard = opened[0]
+    assert type(wizard).__name__ == "CodeFileWizard"
+    assert wizard.promocode_id == "pc-fast"
+    wizard.done(0)
+
+    # The view: one row per pool, the known answers; the threshold moves the flag.
+    view = window.insights.open("runway")
+    assert view is not None
+    qtbot.waitUntil(lambda: view.computed and view.table.rowCount() == 2, timeout=15_000)
+    rows = {
+        view.table.item(row, 3).text(): [view.table.item(row, c).text() for c in range(10)]
+        for row in range(2)
+    }
+    assert rows["pc-fast"] == [
+        "⚠",
+        "Optimove",
+        "Imported files",
+        "pc-fast",
+        "promo-1",
+        "50",
+        "10.0",
+        "steady",
+        dry_on.strftime("%d %b %Y").lstrip("0"),
+        "5",
+    ]
+    assert rows["pc-slow"][0] == "" and rows["pc-slow"][5] == "486"
+    assert view.summary.text().startswith("1 of 2 pools run dry within 14 days")
+    # The chart: the selected pool's codes handed out per day, then the projection.
+    view.table.selectRow(list(rows).index("pc-fast"))
+    assert view.chart.markers and view.chart.markers[0].day == dry_on.isoformat()
+    assert sum(v or 0 for v in view.chart.series[0].values) == 14 * FAST_PER_DAY
+    view.threshold.setValue(4)
+    qtbot.waitUntil(lambda: view.summary.text().startswith("No pool runs dry"), timeout=15_000)
+    assert window.insights.threshold_days == 4
+    view.table.selectRow(next(r for r in range(2) if view.table.item(r, 3).text() == "pc-fast"))
+    opened.clear()
+    view.fix_button.click()
+    qtbot.waitUntil(lambda: bool(opened), timeout=15_000)
+    assert opened[0].promocode_id == "pc-fast"
+    opened[0].done(0)
     view.close()
