@@ -24,9 +24,9 @@ from promodesk.qt import (
     Signal,
 )
 from promodesk.store import WORKSPACE_SUFFIX
+from promodesk.ui.insights import install_insight_views
 from promodesk.ui.tasks import Job, TaskRunner
 from promodesk.ui.widgets.job_status import JobStatus
-from promodesk.ui.insights import install_insight_views
 from promodesk.ui.widgets.message_bar import MessageBar
 from promodesk.ui.wizards import install_wizards
 

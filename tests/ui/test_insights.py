@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from promodesk.domain.vendors import Vendor
-from promodesk.qt import QAction, QApplication, QFileDialog, QGuiApplication, Qt
+from promodesk.qt import (
+    QAction,
+    QApplication,
+    QDialogButtonBox,
+    QFileDialog,
+    QGuiApplication,
+    Qt,
+)
+from promodesk.store.reconcile import EXPORT_HEADER as RECONCILE_HEADER
 from promodesk.ui.main_window import MainWindow
 from tests.ui.conftest import wait_job
 from tests.ui.insight_support import FAST_LEFT, FAST_PER_DAY, build_insight_workspace
@@ -277,4 +285,121 @@ def test_a_pool_under_the_threshold_is_warned_about_and_its_action_opens_the_cod
     qtbot.waitUntil(lambda: bool(opened), timeout=15_000)
     assert opened[0].promocode_id == "pc-fast"
     opened[0].done(0)
+    view.close()
+
+
+# -- reconciliation --------------------------------------------------------------------------------
+
+
+def write_redemptions(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Order", "Coupon Code", "Customer ID", "Created At"])
+        writer.writerows(rows)
+    return path
+
+
+def test_reconciliation_imports_through_the_mapping_step_and_lists_what_does_not_add_up(
+    qtbot: Any, insight_window: MainWindow, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from promodesk.qt import QDialog
+
+    window = insight_window
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    at = f"{yesterday.isoformat()} 12:00:00"  # UTC, as the mapping says
+    code = f"PC-FAST-{yesterday:%m%d}"
+    first = write_redemptions(
+        tmp_path / "shop-1.csv",
+        [
+            ["1001", f"{code}-00", f"C-pc-fast-{yesterday:%m%d}-0", at],  # matched
+            ["1002", f"  {code.lower()}-01 ", "somebody-else", at],  # another customer
+            ["1003", "NOPE123", "C-9", at],  # never allocated
+            ["1004", "", "C-10", at],  # an order without a code: skipped
+        ],
+    )
+    view = window.insights.open("reconcile")
+    assert view is not None
+    computed(qtbot, view)
+    assert view.summary.text().startswith("No redemptions imported yet (154 allocations")
+    view.days.setValue(7)
+    view._days_changed()
+    view.import_file(first)
+    qtbot.waitUntil(lambda: view.mapping_dialog is not None, timeout=15_000)
+    mapping = view.mapping_dialog
+    assert mapping.isVisible()
+    # The suggestion from the column names.
+    assert mapping.code.currentData() == "Coupon Code"
+    assert mapping.customer.currentData() == "Customer ID"
+    assert mapping.time.currentData() == "Created At"
+    mapping.source.setText("")
+    mapping.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    assert mapping.problem.text() == "Give the source a name."
+    assert mapping.isVisible()
+    mapping.source.setText("Shop EU")
+    mapping.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    assert mapping.result() == QDialog.DialogCode.Accepted
+    qtbot.waitUntil(lambda: view.summary.text().startswith("3 redemptions"), timeout=15_000)
+    computed(qtbot, view)
+    assert view.summary.text() == (
+        "3 redemptions: 1 matched, 1 by another customer than allocated, 1 never allocated.\n"
+        "154 allocations: 2 redeemed (1.3%), 77 not redeemed 7 days after."
+    )
+    assert "1 row(s) without a code" in view.message_bar.text.text()
+    assert [view.tabs.tabText(n) for n in range(3)] == [
+        "Redeemed by another customer (1)",
+        "Redeemed, never allocated (1)",
+        "Not redeemed after 7 days (77)",
+    ]
+    other = view.lists["other customer"]
+    qtbot.waitUntil(lambda: other.model.rowCount() == 1 and not other.model.busy, timeout=15_000)
+    assert column(other, "redeemed_by") == ["somebody-else"]
+    assert column(other, "allocated_to") == [f"C-pc-fast-{yesterday:%m%d}-1"]
+    never = view.lists["never allocated"]
+    qtbot.waitUntil(lambda: column(never, "code") == ["NOPE123"], timeout=15_000)
+    assert view.source.findText("Shop EU") > 0
+    # Rate per promotion: promo-1, 2 of 154 redeemed.
+    rates = view.per_promotion
+    assert [rates.item(0, c).text() for c in range(1, 5)] == ["promo-1", "154", "2", "1.3%"]
+    assert view.chart.days and view.chart.series[0].label == "allocated"
+    assert sum(v or 0 for v in view.chart.series[0].values) == 154
+
+    # The list exported: the tab on screen.
+    view.tabs.setCurrentIndex(0)
+    rows = export_through_dialog(qtbot, view, tmp_path / "other.csv")
+    assert rows[0] == list(RECONCILE_HEADER)
+    assert [(row[0], row[1].strip(), row[2]) for row in rows[1:]] == [
+        ("other customer", f"{code.lower()}-01", "somebody-else")
+    ]
+
+    # The next export with the same columns: no question, the saved mapping is used.
+    view.message_bar.dismiss()
+    second = write_redemptions(
+        tmp_path / "shop-2.csv", [["2001", f"{code}-02", f"C-pc-fast-{yesterday:%m%d}-2", at]]
+    )
+    view.import_file(second)
+    qtbot.waitUntil(
+        lambda: (
+            view.message_bar.isVisible()
+            and "read with the columns saved for Shop EU" in view.message_bar.text.text()
+        ),
+        timeout=15_000,
+    )
+    assert view.mapping_dialog is None
+    qtbot.waitUntil(
+        lambda: view.summary.text().startswith("4 redemptions: 2 matched"), timeout=15_000
+    )
+
+    # A bad row: nothing kept, and the message names the file and the line.
+    bad = write_redemptions(
+        tmp_path / "shop-3.csv",
+        [["3001", f"{code}-03", "C-1", at], ["3002", f"{code}-04", "C-2", "next tuesday"]],
+    )
+    view.import_file(bad)
+    qtbot.waitUntil(lambda: view.message_bar.level == "error", timeout=15_000)
+    text = view.message_bar.text.text()
+    assert text.startswith("Nothing was imported. shop-3.csv: line 3: Created At:")
+    computed(qtbot, view)
+    assert view.summary.text().startswith("4 redemptions")
     view.close()
