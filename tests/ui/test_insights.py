@@ -1,5 +1,5 @@
 """Insights through the window: each view on a workspace whose answers are known
-(tests/ui/insight_support.py), its copy and CSV export, the redemption mapping step, and the
+(tests/insight_workspace.py), its copy and CSV export, the redemption mapping step, and the
 warnings (a pool under the runway threshold, collisions after a refresh)."""
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from promodesk.qt import (
 )
 from promodesk.store.reconcile import EXPORT_HEADER as RECONCILE_HEADER
 from promodesk.ui.main_window import MainWindow
+from tests.insight_workspace import FAST_LEFT, FAST_PER_DAY, build_insight_workspace
 from tests.ui.conftest import wait_job
-from tests.ui.insight_support import FAST_LEFT, FAST_PER_DAY, build_insight_workspace
 
 
 @pytest.fixture

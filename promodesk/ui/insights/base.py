@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from promodesk.domain.jobs import CancelToken, JobCancelled, Progress, ProgressFn
 from promodesk.qt import (
+    QAction,
     QDialog,
     QGuiApplication,
     QHBoxLayout,
+    QKeySequence,
     QLabel,
     QPushButton,
     Qt,
@@ -172,6 +174,12 @@ class InsightView(QDialog):
         outer.addWidget(self.content)
         self.message_bar = MessageBar()
         self.message_bar.float_over(self.content)
+        # Ctrl+C here copies the view's rows (the window's own Copy acts on its panels).
+        copy = QAction("Copy rows", self)
+        copy.setShortcuts(QKeySequence.StandardKey.Copy)
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        copy.triggered.connect(self.copy)
+        self.addAction(copy)
         screen = window.screen().availableGeometry()
         self.resize(min(1180, screen.width() - 40), min(700, screen.height() - 60))
 
@@ -205,6 +213,13 @@ class InsightView(QDialog):
 
     def browsers(self) -> list[TableBrowser]:
         return []
+
+    def wire(self, browser: TableBrowser) -> None:
+        """A list's context menu copies and exports through the view (its rows live in the
+        view's own reader, which the window's copy and export do not read)."""
+        browser.copy_requested.connect(self.copy)
+        browser.export_requested.connect(lambda _rows: self.choose_export())
+        browser.message.connect(self.show_message)
 
     def show_message(self, level: str, text: str, details: str = "", action: Any = None) -> None:
         self.message_bar.show_message(level, text, details, action)  # type: ignore[arg-type]

@@ -126,6 +126,7 @@ class ChangesView(InsightView):
         )
         self.browser.model.set_value_names("change", CHANGE_WORDS)
         self.body.addWidget(self.counts)
+        self.wire(self.browser)
         self.body.addWidget(self.browser, 1)
         self.note.setText(
             "A snapshot is a refresh or an import of a source's export. States are the "

@@ -67,6 +67,7 @@ class CollisionsView(InsightView):
             for info in (window.session.info.sources if window.session is not None else ())
         }
         self.browser.model.set_value_names("account_id", names)
+        self.wire(self.browser)
         self.body.addWidget(self.browser, 1)
         self.note.setText(
             "Live: available, allocated or used. Same code: equal once case, look-alike "

@@ -218,6 +218,7 @@ class ReconcileView(InsightView):
             browser.contents_known.connect(
                 lambda b=browser: b.view.horizontalHeader().hideSection(1)
             )
+            self.wire(browser)
             self.lists[finding] = browser
             self.tabs.addTab(browser, title)
         self.per_promotion = QTableWidget(0, 5)
