@@ -403,3 +403,28 @@ def test_reconciliation_imports_through_the_mapping_step_and_lists_what_does_not
     computed(qtbot, view)
     assert view.summary.text().startswith("4 redemptions")
     view.close()
+
+
+def test_enter_in_a_search_box_searches_and_ctrl_c_copies(
+    qtbot: Any, insight_window: MainWindow
+) -> None:
+    view = insight_window.insights.open("collisions")
+    assert view is not None
+    computed(qtbot, view)
+    qtbot.waitUntil(lambda: view.browser.model.rowCount() == 2, timeout=15_000)
+    activate(qtbot, view)
+    view.browser.search_box.setFocus()
+    qtbot.keyClicks(view.browser.search_box, "IMP0001")
+    QGuiApplication.clipboard().clear()
+    started: list[Any] = []
+    insight_window.runner.job_started.connect(started.append)
+    qtbot.keyClick(view.browser.search_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.browser.model.query.search == "IMP0001", timeout=15_000)
+    # No default button took the Enter (a copy would have started at once).
+    assert view.isVisible() and not [job for job in started if job.title.startswith("Copying")]
+    view.browser.view.setFocus()
+    view.browser.view.selectRow(0)
+    qtbot.keyClick(view.browser.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "IMP0001" in QGuiApplication.clipboard().text(), timeout=15_000)
+    assert QGuiApplication.clipboard().text().splitlines()[0].startswith("Same code\tCode")
+    view.close()

@@ -156,7 +156,9 @@ class InsightView(QDialog):
         self.export_button.clicked.connect(self.choose_export)
         close = QPushButton("Close")
         close.setObjectName("insightClose")
-        close.setAutoDefault(False)
+        # No default button: Enter in a search box searches, it does not copy or close.
+        for button in (self.copy_button, self.export_button, close):
+            button.setAutoDefault(False)
         close.clicked.connect(self.close)
         bottom = QHBoxLayout()
         bottom.addWidget(self.note, 1)
@@ -257,6 +259,10 @@ class InsightView(QDialog):
 
     def refresh(self) -> None:
         """Work the report out again (the workspace changed)."""
+
+    def busy(self) -> bool:
+        """A job of this view is running (working the report out, importing, exporting)."""
+        return bool(self.window_.runner.owned(self))
 
     def closeEvent(self, event: Any) -> None:
         for job in self.window_.runner.owned(self):

@@ -111,7 +111,6 @@ class ChangesView(InsightView):
         header = self.counts.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.counts.setMaximumHeight(self.fontMetrics().height() * 9)
         self.counts.itemSelectionChanged.connect(self._count_picked)
 
         self.browser = TableBrowser(
@@ -303,6 +302,13 @@ class ChangesView(InsightView):
             self.counts.item(row, 0).setData(Qt.ItemDataRole.UserRole, (what, change))
         self.counts.blockSignals(False)
         self.counts.setVisible(bool(merged))
+        # As tall as its lines (up to eight; more scroll): no empty rows under them.
+        shown = min(len(merged), 8)
+        self.counts.setFixedHeight(
+            self.counts.horizontalHeader().height()
+            + shown * self.counts.verticalHeader().defaultSectionSize()
+            + 2 * self.counts.frameWidth()
+        )
         self.browser.model.filter_on("what", None)
         self.browser.model.filter_on("change", None)
 

@@ -179,17 +179,18 @@ class DayChart(QWidget):
             if entry.style == DASHED:
                 pen.setStyle(Qt.PenStyle.DashLine)
             painter.setPen(pen)
-            previous: QPoint | None = None
-            for index, value in enumerate(entry.values):
-                if value is None:
-                    previous = None
+            # One polyline per unbroken run: a dash pattern runs on along it (drawn as
+            # separate short lines, each started a new dash and the line looked solid).
+            run: list[QPoint] = []
+            for index, value in enumerate([*entry.values, None]):
+                if value is not None:
+                    run.append(QPoint(round(self.x_of(index, plot)), round(y_of(value))))
                     continue
-                point = QPoint(round(self.x_of(index, plot)), round(y_of(value)))
-                if previous is not None:
-                    painter.drawLine(previous, point)
-                else:
-                    painter.drawPoint(point)
-                previous = point
+                if len(run) > 1:
+                    painter.drawPolyline(run)
+                elif run:
+                    painter.drawPoint(run[0])
+                run = []
         for marker in self.markers:
             if marker.day not in self.days:
                 continue
@@ -199,10 +200,12 @@ class DayChart(QWidget):
             painter.setPen(pen)
             painter.drawLine(x, plot.top(), x, plot.bottom())
             painter.setPen(QColor(marker.color))
+            # Inside the plot, beside its line (left of it when there is room): never over
+            # the legend above the plot.
             width = metrics.horizontalAdvance(marker.label) + 8
-            left = min(max(plot.left(), x - width // 2), plot.right() - width)
+            left = x - width - 2 if x - width - 2 >= plot.left() else x + 4
             painter.drawText(
-                QRect(left, plot.top() - metrics.height() - 2, width, metrics.height()),
+                QRect(left, plot.top() + 2, width, metrics.height()),
                 Qt.AlignmentFlag.AlignCenter,
                 marker.label,
             )

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     import sqlite3
 
     from promodesk.store.redemptions import CsvShape, RedemptionMapping, RedemptionSource
+    from promodesk.store.tables import TableSpec
     from promodesk.ui.insights import Insights
     from promodesk.ui.main_window import MainWindow
     from promodesk.ui.tasks import Job
@@ -71,6 +72,19 @@ LISTS = (
 NO_COLUMN = ""
 PER_PROMOTION_HEADER = ("source", "promotion", "allocations", "redeemed", "rate")
 PER_DAY_HEADER = ("day (UTC)", "allocations", "redeemed of them", "redemptions", "rate")
+
+
+def without_finding(spec: TableSpec) -> TableSpec:
+    """Each list's spec without the finding column: its tab says which list it is."""
+    from dataclasses import replace
+
+    return replace(
+        spec,
+        columns=tuple(
+            replace(column, visible=False) if column.name == "finding" else column
+            for column in spec.columns
+        ),
+    )
 
 
 class MappingDialog(QDialog):
@@ -187,6 +201,7 @@ class ReconcileView(InsightView):
         self.import_button.setToolTip(
             "A CSV of redemptions exported from your shop or CRM: which code, which customer, when"
         )
+        self.import_button.setAutoDefault(False)
         self.import_button.clicked.connect(self.choose_file)
         for widget in (source_label, self.source, days_label, self.days):
             self.controls.addWidget(widget)
@@ -202,7 +217,7 @@ class ReconcileView(InsightView):
             info.account_id: f"{info.name} ({info.vendor.display_name})"
             for info in (window.session.info.sources if window.session is not None else ())
         }
-        spec = with_source_names(reconcile.RECONCILIATION)
+        spec = without_finding(with_source_names(reconcile.RECONCILIATION))
         for finding, title, empty in LISTS:
             browser = TableBrowser(
                 spec,
@@ -213,11 +228,6 @@ class ReconcileView(InsightView):
             )
             browser.set_base_filter({"finding": finding}, run=False)
             browser.model.set_value_names("account_id", {0: "", **names})
-            # The finding column: the tab says it (hidden again once the contents are read,
-            # which shows every column holding something).
-            browser.contents_known.connect(
-                lambda b=browser: b.view.horizontalHeader().hideSection(1)
-            )
             self.wire(browser)
             self.lists[finding] = browser
             self.tabs.addTab(browser, title)
@@ -257,8 +267,6 @@ class ReconcileView(InsightView):
         return widget if isinstance(widget, TableBrowser) else None
 
     def _tab_changed(self) -> None:
-        browser = self.current_browser()
-        self.copy_button.setEnabled(browser is not None)
         self.export_button.setToolTip(
             f"Save the list “{self.tabs.tabText(self.tabs.currentIndex())}” as a CSV file"
         )
@@ -470,16 +478,14 @@ class ReconcileView(InsightView):
 
     # -- export --------------------------------------------------------------------------------
 
-    def export_work(self, target: Path) -> Any:
-        from promodesk.codefiles.spreadsheet import safe_cell_sql
-
+    def rate_rows(self) -> tuple[tuple[str, ...], list[tuple[Any, ...]]] | None:
+        """The rates on screen (per promotion or per day) as rows with their header."""
         summary = self.summary_data
-        if summary is None:
-            return None
         widget = self.tabs.currentWidget()
+        if summary is None or widget not in (self.per_promotion, self.chart):
+            return None
         if widget is self.per_promotion:
-            header: tuple[str, ...] = PER_PROMOTION_HEADER
-            rows: list[tuple[Any, ...]] = [
+            return PER_PROMOTION_HEADER, [
                 (
                     self.account_names.get(rate.account_id, ""),
                     rate.promotion_id,
@@ -489,12 +495,33 @@ class ReconcileView(InsightView):
                 )
                 for rate in summary.per_promotion
             ]
-        elif widget is self.chart:
-            header = PER_DAY_HEADER
-            rows = [
-                (day.day, day.allocations, day.redeemed, day.redemptions, round(day.rate, 4))
-                for day in summary.per_day
-            ]
+        return PER_DAY_HEADER, [
+            (day.day, day.allocations, day.redeemed, day.redemptions, round(day.rate, 4))
+            for day in summary.per_day
+        ]
+
+    def copy(self) -> Job | None:
+        rates = self.rate_rows()
+        if rates is None:
+            return super().copy()
+        from promodesk.codefiles.spreadsheet import to_clipboard_text
+        from promodesk.qt import QGuiApplication
+
+        header, rows = rates
+        QGuiApplication.clipboard().setText(to_clipboard_text(header, rows))
+        self.show_message("info", f"Copied {plural(len(rows), 'row')} to the clipboard.")
+        return None
+
+    def export_work(self, target: Path) -> Any:
+        from promodesk.codefiles.spreadsheet import safe_cell_sql
+
+        summary = self.summary_data
+        if summary is None:
+            return None
+        widget = self.tabs.currentWidget()
+        rates = self.rate_rows()
+        if rates is not None:
+            header, rows = rates
         else:
             finding = next(f for f, browser in self.lists.items() if browser is widget)
             total = {

@@ -108,6 +108,7 @@ class RunwayView(InsightView):
         self.fix_button = QPushButton("&Add codes to this pool…")
         self.fix_button.setObjectName("runwayFix")
         self.fix_button.setEnabled(False)
+        self.fix_button.setAutoDefault(False)
         self.fix_button.clicked.connect(self.fix_selected)
         self.controls.addWidget(label)
         self.controls.addWidget(self.threshold)
@@ -136,8 +137,8 @@ class RunwayView(InsightView):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.chart)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
         self.body.addWidget(split, 1)
         self.note.setText(
             "A day: codes handed out per day over the last 14 whole days (the vendor's days); "
