@@ -428,3 +428,35 @@ def test_enter_in_a_search_box_searches_and_ctrl_c_copies(
     qtbot.waitUntil(lambda: "IMP0001" in QGuiApplication.clipboard().text(), timeout=15_000)
     assert QGuiApplication.clipboard().text().splitlines()[0].startswith("Same code\tCode")
     view.close()
+
+
+def test_an_open_view_follows_an_import(
+    qtbot: Any, insight_window: MainWindow, tmp_path: Path
+) -> None:
+    from tests.helpers import impact_code, impact_page, write_json
+
+    window = insight_window
+    view = window.insights.open("changes")
+    assert view is not None
+    computed(qtbot, view)
+    view.browser.search_box.setText("FRESH")
+    view.browser._apply_search()
+    qtbot.waitUntil(lambda: not view.browser.model.busy, timeout=15_000)
+    assert view.browser.model.rowCount() == 0
+    exported = write_json(
+        tmp_path / "fresh.json",
+        impact_page([impact_code(n, Id=str(8_000_000 + n), Code=f"FRESH{n}") for n in range(3)]),
+    )
+    window.importing.demo_confirmed = True
+    wait_job(qtbot, window.import_paths([exported]))
+    # The imported files are a source of their own: their first snapshot, 3 codes added.
+    qtbot.waitUntil(
+        lambda: (
+            not view.busy()
+            and not view.browser.model.busy
+            and column(view.browser, "name") == ["FRESH0", "FRESH1", "FRESH2"]
+        ),
+        timeout=15_000,
+    )
+    assert set(column(view.browser, "change")) == {"added"}
+    view.close()

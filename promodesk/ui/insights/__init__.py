@@ -77,7 +77,9 @@ class Insights(QObject):
         self.window = window
         self.views: dict[str, InsightView] = {}
         self.runways: list[Runway] = []  # the last runway worked out
+        self.warned: set[tuple[int, str]] = set()  # pools warned about (account, pool)
         window.workspace_opened.connect(lambda _session: self.workspace_opened())
+        window.info_refreshed.connect(self.workspace_changed)
         window.runner.job_finished.connect(self._job_finished)
         window.closed.connect(self.close_all)
 
@@ -112,7 +114,14 @@ class Insights(QObject):
         for name in list(self.views):  # views of the previous workspace
             self.views[name].close()
             self._closed(name)
+        self.warned.clear()
         self.check_runway()
+
+    def workspace_changed(self) -> None:
+        """The workspace changed (an import, a refresh, an operation): open views work their
+        report out again."""
+        for view in list(self.views.values()):
+            view.workspace_changed()
 
     # -- pool runway ---------------------------------------------------------------------------
 
@@ -160,10 +169,15 @@ class Insights(QObject):
         )
 
     def warn_runway(self, runways: list[Runway]) -> None:
+        """In each vendor's panel, the pools under the threshold not warned about yet (a
+        refresh warns again only when another pool falls under it)."""
         from promodesk.domain.vendors import Vendor
         from promodesk.store.runway import under_threshold
 
         short = under_threshold(runways)
+        if {(runway.account_id, runway.pool) for runway in short} <= self.warned:
+            return
+        self.warned |= {(runway.account_id, runway.pool) for runway in short}
         for vendor in (Vendor.OPTIMOVE, Vendor.ALTCRAFT):
             mine = [runway for runway in short if runway.vendor is vendor]
             if not mine:

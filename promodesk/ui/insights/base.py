@@ -182,6 +182,11 @@ class InsightView(QDialog):
         copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         copy.triggered.connect(self.copy)
         self.addAction(copy)
+        again = QAction("Work out again", self)
+        again.setShortcuts(QKeySequence.StandardKey.Refresh)
+        again.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        again.triggered.connect(self.workspace_changed)
+        self.addAction(again)
         screen = window.screen().availableGeometry()
         self.resize(min(1180, screen.width() - 40), min(700, screen.height() - 60))
 
@@ -259,6 +264,10 @@ class InsightView(QDialog):
 
     def refresh(self) -> None:
         """Work the report out again (the workspace changed)."""
+
+    def workspace_changed(self) -> None:
+        """The workspace changed underneath (or F5): the report is worked out again."""
+        self.refresh()
 
     def busy(self) -> bool:
         """A job of this view is running (working the report out, importing, exporting)."""

@@ -170,6 +170,13 @@ class ChangesView(InsightView):
         else:
             self.refresh()
 
+    def workspace_changed(self) -> None:
+        self._fill_sources()
+        if self.mode.currentData() == BETWEEN:
+            self._load_snapshots()  # a refresh or an import is a new snapshot
+        else:
+            self.refresh()
+
     def _source_changed(self) -> None:
         if self.mode.currentData() == BETWEEN:
             self._load_snapshots()
@@ -194,6 +201,7 @@ class ChangesView(InsightView):
         if job.error is not None or job.cancelled:
             return
         self.snapshots = list(job.result)
+        chosen = (self.after.currentData(), self.upto.currentData())
         self._filling = True
         for combo in (self.after, self.upto):
             combo.clear()
@@ -202,6 +210,9 @@ class ChangesView(InsightView):
         if len(self.snapshots) > 1:
             self.after.setCurrentIndex(len(self.snapshots) - 2)
         self.upto.setCurrentIndex(len(self.snapshots) - 1)
+        for combo, run_id in zip((self.after, self.upto), chosen, strict=True):
+            if run_id is not None and combo.findData(run_id) >= 0:
+                combo.setCurrentIndex(combo.findData(run_id))
         self._filling = False
         self.refresh()
 

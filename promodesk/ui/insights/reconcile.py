@@ -273,6 +273,10 @@ class ReconcileView(InsightView):
 
     # -- the sources ---------------------------------------------------------------------------
 
+    def workspace_changed(self) -> None:
+        self._load_sources()
+        self.refresh()
+
     def _load_sources(self) -> None:
         def work(conn: sqlite3.Connection, _t: CancelToken, _p: ProgressFn) -> Any:
             from promodesk.store.redemptions import sources
