@@ -36,6 +36,7 @@ def live_sql() -> str:
     """SQL over the inventory's alias `i`: the code is live (see the module's docstring)."""
     return _LIVE_SQL
 
+
 TWO_VENDORS = "two vendors"
 TWO_ACCOUNTS = "two accounts"
 TWO_POOLS = "two pools"
