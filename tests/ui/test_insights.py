@@ -133,6 +133,36 @@ def test_what_changed_lists_the_known_changes_with_counts_and_exports_them(
     view.upto.setCurrentIndex(1)
     qtbot.waitUntil(lambda: view.browser.model.rowCount() == 4, timeout=15_000)
 
+    # Since a date: from tomorrow, nothing yet; from a month ago, every code of the source
+    # as added (the ones gone since are not listed: they came and went).
+    from promodesk.qt import QDate
+
+    view.mode.setCurrentIndex(view.mode.findData("since"))
+    view.since.setDate(QDate.currentDate().addDays(1))
+    qtbot.waitUntil(
+        lambda: (
+            view.summary.text().startswith("Codes: no change")
+            and view.browser.model.rowCount() == 0
+        ),
+        timeout=15_000,
+    )
+    view.since.setDate(QDate.currentDate().addDays(-30))
+    qtbot.waitUntil(lambda: view.browser.model.rowCount() >= 9, timeout=15_000)
+    computed(qtbot, view)
+    codes = [
+        (name, change)
+        for name, what, change in zip(
+            column(view.browser, "name"),
+            column(view.browser, "what"),
+            column(view.browser, "change"),
+            strict=True,
+        )
+        if what == "code"
+    ]
+    assert codes == [(f"IMP{n:04d}", "added") for n in (*range(8), 10)]
+    view.mode.setCurrentIndex(view.mode.findData("between"))
+    qtbot.waitUntil(lambda: view.browser.model.rowCount() == 4, timeout=15_000)
+
     # Copy: what the table shows, with a header.
     QGuiApplication.clipboard().clear()
     view.browser.view.selectRow(0)
@@ -460,3 +490,38 @@ def test_an_open_view_follows_an_import(
     )
     assert set(column(view.browser, "change")) == {"added"}
     view.close()
+
+
+FIRST_FRAME = """
+import sys
+from promodesk.app import _paint_now
+from promodesk.qt import QApplication, QSettings
+from promodesk.ui.main_window import MainWindow
+from promodesk.ui.tasks import TaskRunner
+
+app = QApplication([sys.argv[0]])
+window = MainWindow(TaskRunner(), QSettings(sys.argv[1], QSettings.Format.IniFormat),
+                    defer_panels=True)
+window.show()
+_paint_now(app, window)
+print(sorted(name for name in sys.modules if name.startswith("promodesk.ui.insights")))
+print(sorted(name for name in sys.modules if name.startswith(("promodesk.store.", "numpy"))))
+"""
+
+
+def test_the_first_frame_loads_no_view_and_no_chart(tmp_path: Path) -> None:
+    """The Insights menu is in the first frame; its views, the chart and the store code
+    behind them load when a view is first opened."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME, str(tmp_path / "settings.ini")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["['promodesk.ui.insights']", "[]"], done.stderr
