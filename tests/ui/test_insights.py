@@ -525,3 +525,20 @@ def test_the_first_frame_loads_no_view_and_no_chart(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["['promodesk.ui.insights']", "[]"], done.stderr
+
+
+def test_the_insights_menu_sits_after_view_with_its_shortcuts(insight_window: MainWindow) -> None:
+    titles = [action.text().replace("&", "") for action in insight_window.menuBar().actions()]
+    assert titles[titles.index("View") + 1] == "Insights"
+    assert titles.index("Insights") < titles.index("Create") < titles.index("Help")
+    menu = insight_window.insights_menu
+    assert [
+        (action.text().replace("&", ""), action.shortcuts()[0].toString())
+        for action in menu.actions()
+    ] == [
+        ("What changed…", "Ctrl+Shift+C"),
+        ("Collisions…", "Ctrl+Shift+L"),
+        ("Pool runway…", "Ctrl+Shift+R"),
+        ("Reconciliation…", "Ctrl+Shift+M"),
+    ]
+    assert all(action.statusTip() for action in menu.actions())

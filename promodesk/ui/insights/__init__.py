@@ -295,7 +295,7 @@ def _help_menu_action(window: MainWindow) -> QAction | None:
 
 
 def install_insight_views(window: MainWindow) -> Insights:
-    """The Insights menu (before Help) and the runway and collision warnings."""
+    """The Insights menu (after View) and the runway and collision warnings."""
     insights = Insights(window)
     menu = QMenu("&Insights", window)
     menu.setObjectName("insightsMenu")
@@ -308,9 +308,11 @@ def install_insight_views(window: MainWindow) -> Insights:
         action.triggered.connect(lambda _=False, n=name: insights.open(n))
         window.addAction(action)
         menu.addAction(action)
-    help_action = _help_menu_action(window)
-    if help_action is not None:
-        window.menuBar().insertMenu(help_action, menu)
+    # Beside View (what the workspace holds), before Create (what changes it) and Help.
+    create = getattr(window, "create_menu", None)
+    before = create.menuAction() if create is not None else _help_menu_action(window)
+    if before is not None:
+        window.menuBar().insertMenu(before, menu)
     else:
         window.menuBar().addMenu(menu)
     window.insights_menu = menu  # type: ignore[attr-defined]
