@@ -9,6 +9,7 @@ Qt names: each view (and the store code behind it) loads when it is first opened
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from promodesk.qt import QAction, QKeySequence, QMenu, QObject
@@ -218,9 +219,12 @@ class Insights(QObject):
     # -- after a refresh -----------------------------------------------------------------------
 
     def _job_finished(self, job: Job) -> None:
-        from promodesk.services.sync import SyncOutcome
-
-        if job.error is None and not job.cancelled and isinstance(job.result, SyncOutcome):
+        # Not imported here: the sync module (and the vendor clients behind it) would load on
+        # the GUI thread after the first job of any kind. No sync ran if it is not loaded.
+        sync = sys.modules.get("promodesk.services.sync")
+        if sync is None or job.error is not None or job.cancelled:
+            return
+        if isinstance(job.result, sync.SyncOutcome):
             self.after_sync(job.result)
 
     def after_sync(self, outcome: Any) -> Job | None:
