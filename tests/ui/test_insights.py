@@ -353,8 +353,10 @@ def test_reconciliation_imports_through_the_mapping_step_and_lists_what_does_not
     assert view is not None
     computed(qtbot, view)
     assert view.summary.text().startswith("No redemptions imported yet (154 allocations")
-    view.days.setValue(7)
-    view._days_changed()
+    view.days.setValue(7)  # (worked out again a moment after the last click)
+    qtbot.waitUntil(
+        lambda: view.tabs.tabText(2).startswith("Not redeemed after 7 days"), timeout=15_000
+    )
     view.import_file(first)
     qtbot.waitUntil(lambda: view.mapping_dialog is not None, timeout=15_000)
     mapping = view.mapping_dialog

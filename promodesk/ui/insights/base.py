@@ -26,6 +26,7 @@ from promodesk.qt import (
     QLabel,
     QPushButton,
     Qt,
+    QTimer,
     QVBoxLayout,
     QWidget,
 )
@@ -264,6 +265,15 @@ class InsightView(QDialog):
 
     def refresh(self) -> None:
         """Work the report out again (the workspace changed)."""
+
+    def debounced(self, slot: Callable[[], Any], ms: int = 500) -> QTimer:
+        """A timer that calls `slot` once `ms` after its last start: a spin box's arrows
+        clicked five times work the report out once, not five times."""
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(ms)
+        timer.timeout.connect(slot)
+        return timer
 
     def workspace_changed(self) -> None:
         """The workspace changed underneath (or F5): the report is worked out again."""

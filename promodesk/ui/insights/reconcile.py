@@ -208,6 +208,8 @@ class ReconcileView(InsightView):
         self.controls.addStretch(1)
         self.controls.addWidget(self.import_button)
         self.source.currentIndexChanged.connect(lambda _index: self.refresh())
+        self.days_timer = self.debounced(self._days_changed)
+        self.days.valueChanged.connect(lambda _days: self.days_timer.start())
         self.days.editingFinished.connect(self._days_changed)
 
         self.tabs = QTabWidget()
@@ -303,6 +305,7 @@ class ReconcileView(InsightView):
     # -- working it out ------------------------------------------------------------------------
 
     def _days_changed(self) -> None:
+        self.days_timer.stop()
         if self.summary_data is None or (
             self.summary_data.options.unredeemed_after_days != self.days.value()
         ):

@@ -102,7 +102,8 @@ class RunwayView(InsightView):
             "Pools that run dry sooner than this are flagged here and warned about in their "
             "vendor's panel"
         )
-        self.threshold.valueChanged.connect(self._threshold_changed)
+        self.threshold_timer = self.debounced(self._threshold_changed)
+        self.threshold.valueChanged.connect(lambda _days: self.threshold_timer.start())
         label = QLabel("&Warn when a pool runs dry within")
         label.setBuddy(self.threshold)
         self.fix_button = QPushButton("&Add codes to this pool…")
@@ -247,8 +248,8 @@ class RunwayView(InsightView):
             empty_text="No codes handed out yet.",
         )
 
-    def _threshold_changed(self, days: int) -> None:
-        self.insights.set_threshold_days(days)
+    def _threshold_changed(self) -> None:
+        self.insights.set_threshold_days(self.threshold.value())
         self.refresh()
 
     def fix_selected(self) -> None:
