@@ -217,6 +217,17 @@ def test_collisions_lists_a_code_live_at_two_vendors_and_exports_it(
     assert view.browser.empty_label.isVisible()
     view.kind.setCurrentIndex(0)
     qtbot.waitUntil(lambda: view.browser.model.rowCount() == 2, timeout=15_000)
+    # An export cancelled leaves the file there as it was, and says so.
+    kept = tmp_path / "kept.csv"
+    kept.write_text("the user's own file\n", encoding="utf-8")
+    job = view.export(kept)
+    assert job is not None
+    job.cancel()
+    wait_job(qtbot, job)
+    assert job.cancelled
+    assert kept.read_text(encoding="utf-8") == "the user's own file\n"
+    assert view.message_bar.text.text() == "Export cancelled; kept.csv was not written."
+    assert [path.name for path in tmp_path.iterdir() if "kept" in path.name] == ["kept.csv"]
     rows = export_through_dialog(qtbot, view, tmp_path / "collisions.csv")
     assert rows[0][:5] == ["same code", "code", "live at", "how alike", "vendor"]
     assert sorted((row[1], row[4], row[5]) for row in rows[1:]) == [
