@@ -317,6 +317,11 @@ def test_a_pool_under_the_threshold_is_warned_about_and_its_action_opens_the_cod
     view.table.selectRow(list(rows).index("pc-fast"))
     assert view.chart.markers and view.chart.markers[0].day == dry_on.isoformat()
     assert sum(v or 0 for v in view.chart.series[0].values) == 14 * FAST_PER_DAY
+    # The value under the pointer: yesterday's bar (the chart's last day before "as of").
+    chart = view.chart
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    x = round(chart.x_of(chart.days.index(yesterday), chart.plot_rect()))
+    assert "handed out: 10" in chart.tooltip_at(x).splitlines()
     view.threshold.setValue(4)
     qtbot.waitUntil(lambda: view.summary.text().startswith("No pool runs dry"), timeout=15_000)
     assert window.insights.threshold_days == 4

@@ -1,9 +1,9 @@
 """A small chart of values per day, painted with QPainter: bars, lines, dashed lines for
 projections, and day markers ("runs dry").
 
-Why not a plotting library (measured, see the README): pyqtgraph needs numpy (~85 MB
+Why not a plotting library (measured for issue 12): pyqtgraph needs numpy (~85 MB
 installed, +0.3 s to import) and QtCharts is not in PySide6-Essentials (PySide6-Addons is a
-175 MB wheel, 422 MB installed); the bundle is within 4 MB of its 150 MB target. The charts
+175 MB wheel, 422 MB installed); the bundle is within 2 MB of its 150 MB target. The charts
 here need a few hundred points, one axis and a tooltip: this module is one import of a few
 milliseconds, loaded with the first view that shows a chart, never at start-up.
 """
