@@ -74,6 +74,7 @@ _MODULE_OF: dict[str, str] = {
     "QObject": "QtCore",
     "QPainter": "QtGui",
     "QPalette": "QtGui",
+    "QPen": "QtGui",
     "QPersistentModelIndex": "QtCore",
     "QPixmap": "QtGui",
     "QPlainTextEdit": "QtWidgets",

@@ -24,6 +24,7 @@ from promodesk.qt import (
     Signal,
 )
 from promodesk.store import WORKSPACE_SUFFIX
+from promodesk.ui.insights import install_insight_views
 from promodesk.ui.tasks import Job, TaskRunner
 from promodesk.ui.widgets.job_status import JobStatus
 from promodesk.ui.widgets.message_bar import MessageBar
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         install_wizards(self)
+        install_insight_views(self)
         self._restore_layout()
         self._update_status()
         self._ready = True
