@@ -20,6 +20,8 @@ class Column:
     sortable: bool = True
     visible: bool = True
     nullable: bool = False  # NULL means "unknown" (shown blank), not 0
+    # An expiry: one given as a date without a time is flagged with when it really ends.
+    expiry: bool = False
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,7 @@ ALTCRAFT_CODES = TableSpec(
         Column("created", "Created", "datetime"),
         Column("attached", "Attached", "datetime"),
         Column("activated", "Activated", "datetime"),
-        Column("expire_date", "Expires", "datetime"),
+        Column("expire_date", "Expires", "datetime", expiry=True),
         Column("expired", "Expired", "datetime"),
         Column("profile_id", "Profile"),
         Column("database_id", "Database", "int"),
@@ -303,7 +305,7 @@ IMPACT_CODES = TableSpec(
         Column("credit_policy", "Credit policy"),
         Column("code_type", "Match"),
         Column("start_date", "Starts", "datetime"),
-        Column("end_date", "Ends", "datetime"),
+        Column("end_date", "Ends", "datetime", expiry=True),
         Column("created_date", "Created", "datetime"),
         Column("deal_name", "Deal"),
         Column("promo_code_id", "impact ID", "int"),
@@ -374,7 +376,7 @@ CODE_INVENTORY = TableSpec(
         Column("holder", "Customer / partner"),
         Column("given_at", "Given", "datetime"),
         Column("used_at", "Used", "datetime", sortable=False),
-        Column("expires_at", "Expires", "datetime"),
+        Column("expires_at", "Expires", "datetime", expiry=True),
         Column("source", "Table", "int", sortable=False, visible=False),
         Column("source_id", "Row", "int", sortable=False, visible=False),
         Column("code_key", "Same as", sortable=False, visible=False),
