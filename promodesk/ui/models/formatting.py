@@ -148,7 +148,7 @@ def all_clocks(value: Any, account_id: int | None = None) -> list[tuple[str, str
 
 
 def date_tooltip(value: Any, account_id: int | None = None, *, expiry: bool = False) -> str:
-    lines = [f"{shown}  ({clock})" for clock, shown in all_clocks(value, account_id)]
+    lines = [f"{shown}  · {clock}" for clock, shown in all_clocks(value, account_id)]
     note = date_only_note(value, account_id) if expiry else ""
     if note:
         lines += ["", f"{DATE_ONLY_MARK} {note[:1].upper()}{note[1:]}."]
