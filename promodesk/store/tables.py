@@ -366,7 +366,7 @@ CODE_INVENTORY = TableSpec(
     name="code_inventory",
     columns=(
         ID,
-        Column("account_id", "Source", "int", sortable=False),
+        Column("account_id", "Account", "text", sortable=False),  # (shown by its name)
         Column("vendor", "Vendor"),
         Column("code", "Code"),
         Column("status", "Status"),

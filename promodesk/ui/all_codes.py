@@ -15,7 +15,16 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from promodesk.qt import QAction, QByteArray, QKeySequence, QMenu, QObject, QWidget, Signal
+from promodesk.qt import (
+    QAction,
+    QActionGroup,
+    QByteArray,
+    QKeySequence,
+    QMenu,
+    QObject,
+    QWidget,
+    Signal,
+)
 
 if TYPE_CHECKING:
     import sqlite3
@@ -72,8 +81,9 @@ class AllCodes(QObject):
         self.dates_menu.setObjectName("datesMenu")
         self.date_actions: dict[str, QAction] = {}
         saved = str(window.settings.value(DATES_KEY, "local", str) or "local")
+        group = QActionGroup(self)  # one clock at a time (radio marks)
         for value, label in DATE_CHOICES:
-            action = QAction(label, window)
+            action = QAction(label, group)
             action.setObjectName(f"dates_{value}")
             action.setCheckable(True)
             action.setChecked(value == saved)
@@ -222,7 +232,7 @@ class AllCodes(QObject):
         settings = self.window.settings
         sizes = settings.value(LAYOUT_KEY)
         if isinstance(sizes, QByteArray):
-            panel.splitter.restoreState(sizes)
+            panel.layout_restored = panel.splitter.restoreState(sizes)
         header = settings.value(COLUMNS_KEY)
         if isinstance(header, QByteArray):
             panel.codes.view.horizontalHeader().restoreState(header)

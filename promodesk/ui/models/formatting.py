@@ -141,9 +141,9 @@ def all_clocks(value: Any, account_id: int | None = None) -> list[tuple[str, str
     text = str(value)
     zone = CLOCK.zone_of(account_id)
     return [
-        ("this computer", on_clock(text, DateView.LOCAL)),
+        (f"account's zone, {zone}", on_clock(text, DateView.VENDOR, zone)),
         ("UTC", on_clock(text, DateView.UTC)),
-        (f"vendor ({zone})", on_clock(text, DateView.VENDOR, zone)),
+        ("this computer", on_clock(text, DateView.LOCAL)),
     ]
 
 

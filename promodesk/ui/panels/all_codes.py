@@ -73,6 +73,20 @@ EMPTY_HINT = (
     "saved export… (Ctrl+O) or drop it on the window; or pick an account in the Optimove, "
     "Altcraft or impact.com tab and Refresh (F5)."
 )
+# The columns' order on screen (the rest follow in the table's own order).
+SHOWN_ORDER = (
+    "code",
+    "status",
+    "vendor",
+    "account_id",
+    "program",
+    "holder",
+    "given_at",
+    "expires_at",
+    "used_at",
+    "vendor_state",
+)
+DETAILS_MIN, DETAILS_WIDE = 300, 380  # the details pane's first width (px)
 DATE_COLUMNS = (("given_at", "Given"), ("expires_at", "Expires"))
 ANY_DATE = QDate(2000, 1, 1)  # the date edits' "any" (their minimum)
 # Any stored date is after this; '' (no date) is before it: a range with only an end still
@@ -131,8 +145,9 @@ class CountButton(QToolButton):
         self.setAutoRaise(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.colour = colour
+        text = f"color: {colour};" if colour else ""
         self.setStyleSheet(
-            "QToolButton { padding: 2px 8px; border-radius: 10px; }"
+            f"QToolButton {{ padding: 2px 8px; border-radius: 10px; {text} }}"
             "QToolButton:checked { background: palette(highlight); "
             "color: palette(highlighted-text); }"
         )
@@ -247,6 +262,7 @@ class AllCodesPanel(VendorPanel):
         self.counts: Counts | None = None
         self._sources: tuple[SourceInfo, ...] = ()
         self._filters: dict[str, Any] = {}
+        self._details_fitted = False
         self.codes = self.add_browser(
             TableBrowser(
                 CODE_INVENTORY,
@@ -353,6 +369,7 @@ class AllCodesPanel(VendorPanel):
         self.splitter.addWidget(self.details)
         self.splitter.setStretchFactor(0, 5)
         self.splitter.setStretchFactor(1, 2)
+        self._arrange_columns()
         self.splitter.setCollapsible(0, False)
         self.splitters.append(self.splitter)
         body = QWidget()
@@ -368,6 +385,23 @@ class AllCodesPanel(VendorPanel):
         layout.addWidget(body, 1)
         self.message_bar.float_over(body)
         self._show_counts()
+
+    def _arrange_columns(self) -> None:
+        """The code first, then what a marketer scans for; where it comes from after (the
+        user's own order, saved with the layout, replaces this)."""
+        header = self.codes.view.horizontalHeader()
+        names = [column.name for column in self.codes.model.columns]
+        for position, name in enumerate(SHOWN_ORDER):
+            header.moveSection(header.visualIndex(names.index(name)), position)
+
+    def showEvent(self, event: Any) -> None:
+        QWidget.showEvent(self, event)  # (no left side to fit, unlike the vendor panels)
+        if not self._details_fitted and not self.layout_restored:
+            self._details_fitted = True  # the details pane wide enough for a date's clocks
+            total = sum(self.splitter.sizes())
+            if total > 400:
+                details = max(DETAILS_MIN, min(total // 3, DETAILS_WIDE))
+                self.splitter.setSizes([total - details, details])
 
     def _date_edit(self, name: str, side: str) -> QDateEdit:
         edit = QDateEdit()
@@ -385,9 +419,6 @@ class AllCodesPanel(VendorPanel):
         return edit
 
     # -- the window's side -----------------------------------------------------------------------
-
-    def showEvent(self, event: Any) -> None:
-        QWidget.showEvent(self, event)  # (no left side to fit, unlike the vendor panels)
 
     def set_reader(self, reader: StoreReader | None) -> None:
         self._reader = reader

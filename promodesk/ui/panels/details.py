@@ -120,7 +120,8 @@ def date_html(value: Any, account_id: int | None, *, expiry: bool = False) -> st
     """A date on all three clocks (this computer, UTC, the account's vendor zone), and for
     an expiry given without a time, when it really ends."""
     lines = [
-        f"{html.escape(shown)} <span style='color:gray'>· {html.escape(clock)}</span>"
+        f"<span style='white-space:nowrap'>{html.escape(shown)}</span>"
+        + ("" if clock == "UTC" else f" <span style='color:gray'>· {html.escape(clock)}</span>")
         for clock, shown in all_clocks(value, account_id)
     ]
     note = date_only_note(value, account_id) if expiry else ""

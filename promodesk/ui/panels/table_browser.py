@@ -460,7 +460,7 @@ class TableBrowser(QWidget):
         header = self.view.horizontalHeader()
         fixed = {
             # (room for the zone of View ▸ Dates: "UTC", "MSK", "+04")
-            "datetime": metrics.horizontalAdvance("00 Www 0000 00:00 +00") + 16,
+            "datetime": metrics.horizontalAdvance("00 Www 0000 00:00 UTC+") + 16,
             "count": metrics.horizontalAdvance("0,000,000") + 16,
             "flag": metrics.horizontalAdvance("Yes") + 16,
         }
