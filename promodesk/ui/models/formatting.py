@@ -141,7 +141,7 @@ def all_clocks(value: Any, account_id: int | None = None) -> list[tuple[str, str
     text = str(value)
     zone = CLOCK.zone_of(account_id)
     return [
-        (f"account's zone, {zone}", on_clock(text, DateView.VENDOR, zone)),
+        (zone if zone != "UTC" else "account's zone", on_clock(text, DateView.VENDOR, zone)),
         ("UTC", on_clock(text, DateView.UTC)),
         ("this computer", on_clock(text, DateView.LOCAL)),
     ]

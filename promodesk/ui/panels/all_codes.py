@@ -86,7 +86,7 @@ SHOWN_ORDER = (
     "used_at",
     "vendor_state",
 )
-DETAILS_MIN, DETAILS_WIDE = 300, 380  # the details pane's first width (px)
+DETAILS_MIN, DETAILS_WIDE = 280, 330  # the details pane's first width (px)
 DATE_COLUMNS = (("given_at", "Given"), ("expires_at", "Expires"))
 ANY_DATE = QDate(2000, 1, 1)  # the date edits' "any" (their minimum)
 # Any stored date is after this; '' (no date) is before it: a range with only an end still
