@@ -16,6 +16,7 @@ from promodesk.store.indexer import build_indexes, pending_work
 from promodesk.store.query import Pager, RowQuery, fetch_row, fetch_rows_by_id, stream_rows
 from promodesk.store.tables import (
     ALL_TABLES,
+    CODE_INVENTORY,
     OPTIMOVE_ALLOCATIONS,
     OPTIMOVE_CODE_FILES,
 )
@@ -318,3 +319,93 @@ def test_kept_allocation_counts_agree_with_counting(allocations_db: Path) -> Non
             ).fetchone()[0]
             assert Pager(query).count(conn) == counted
     conn.close()
+
+
+def _inventory_with(tmp_path: Path, rows: list[tuple[str, str, str]]) -> sqlite3.Connection:
+    """All codes holding (vendor, status, given_at) rows, with its kept counts and indexes."""
+    from promodesk.store.inventory import COLUMNS
+
+    _path, conn = new_workspace(tmp_path)
+    with transaction(conn):
+        conn.executemany(
+            f"INSERT INTO code_inventory({', '.join(COLUMNS)}) VALUES "
+            f"({', '.join('?' * len(COLUMNS))})",
+            [
+                (
+                    6,
+                    n,
+                    1,
+                    vendor,
+                    f"C{n:06d}",
+                    f"c{n:06d}",
+                    status,
+                    status,
+                    "",
+                    "",
+                    "",
+                    given,
+                    "",
+                    "",
+                )
+                for n, (vendor, status, given) in enumerate(rows, start=1)
+            ],
+        )
+        conn.execute(
+            "INSERT INTO code_inventory_counts(account_id, vendor, status, codes) "
+            "SELECT account_id, vendor, status, count(*) FROM code_inventory GROUP BY 1, 2, 3"
+        )
+    build_indexes(conn)
+    return conn
+
+
+def _statements(conn: sqlite3.Connection, read) -> list[str]:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    try:
+        read()
+    finally:
+        conn.set_trace_callback(None)
+    return [sql for sql in seen if sql.lstrip().startswith("SELECT") and "LIMIT" in sql]
+
+
+def test_a_walk_that_runs_long_gives_way_to_sorting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many used codes, but every one of them sorts after all the others (codes without a
+    # date sort first): walking the date index would read the whole table for one page.
+    from promodesk.store import query as query_module
+
+    monkeypatch.setattr(query_module, "WALK_STEP_BUDGET", 20_000)
+    rows = [("altcraft", "available", "")] * 8_000 + [
+        ("altcraft", "used", f"2026-10-{1 + n % 28:02d}T{n % 24:02d}:00:00Z") for n in range(2_000)
+    ]
+    conn = _inventory_with(tmp_path, rows)
+    query = RowQuery(CODE_INVENTORY, equals=(("status", "used"),), sort="given_at")
+    pager = Pager(query)
+    assert pager.walks(conn, 200)  # what the counts alone say
+    page: list[tuple] = []
+    statements = _statements(conn, lambda: page.extend(pager.fetch(conn, 0, 200)))
+    assert page == reference(conn, query)[:200]
+    assert "+status" in statements[0]  # it walked first,
+    assert "+status" not in statements[-1]  # then sorted the used codes
+    assert not pager.walks(conn, 200)  # and keeps to that for the next pages
+    assert pager.fetch(conn, 1_900, 200) == reference(conn, query)[1_900:2_000]
+
+
+def test_a_walk_through_spread_rows_stays_a_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promodesk.store import query as query_module
+
+    monkeypatch.setattr(query_module, "WALK_STEP_BUDGET", 20_000)
+    rows = [
+        ("altcraft", "used" if n % 4 == 0 else "available", f"2026-10-01T00:00:{n % 60:02d}Z")
+        for n in range(10_000)
+    ]
+    conn = _inventory_with(tmp_path, rows)
+    query = RowQuery(CODE_INVENTORY, equals=(("status", "used"),), sort="given_at")
+    pager = Pager(query)
+    page: list[tuple] = []
+    statements = _statements(conn, lambda: page.extend(pager.fetch(conn, 0, 200)))
+    assert page == reference(conn, query)[:200]
+    assert len(statements) == 1 and "+status" in statements[0]
