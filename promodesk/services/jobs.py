@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
 
@@ -45,3 +45,29 @@ async def run_blocking(
         with contextlib.suppress(BaseException):
             await future
         raise
+
+
+async def until_done(step: asyncio.Future[Any]) -> bool:
+    """Wait for a step (a worker thread's, say) to end, whatever cancels arrive meanwhile;
+    True if any did. The step's own error is left for the caller to read from it."""
+    cancelled = False
+    while not step.done():
+        try:
+            await asyncio.shield(step)
+        except asyncio.CancelledError:
+            cancelled = True
+        except BaseException:
+            break
+    return cancelled
+
+
+async def to_the_end(work: Awaitable[T]) -> T:
+    """`work` awaited to its end even when cancelled (once or many times) meanwhile, then the
+    cancel goes on: for the record of something a vendor already did, which must never be cut
+    off half way by a cancel (a resumed bulk run would send it again)."""
+    step = asyncio.ensure_future(work)
+    cancelled = await until_done(step)
+    result = step.result()
+    if cancelled:
+        raise asyncio.CancelledError
+    return result

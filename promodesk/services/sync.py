@@ -22,6 +22,7 @@ from typing import Any
 from promodesk.domain.jobs import Progress, ProgressFn, ignore_progress
 from promodesk.domain.values import now_utc_text
 from promodesk.domain.vendors import Vendor
+from promodesk.services.jobs import until_done
 from promodesk.services.operations.executor import AccountRef, account_ref, workspace_account
 from promodesk.store.db import connect, retry_busy, transaction
 from promodesk.store.records import altcraft_row, fingerprint, impact_row
@@ -91,7 +92,7 @@ class SyncJob:
         try:
             return await asyncio.shield(running)
         except asyncio.CancelledError:
-            await _until_done(running)
+            await until_done(running)
             raise
 
     async def open(self) -> None:
@@ -138,7 +139,7 @@ class SyncJob:
         assert self.conn is not None
         conn = self.conn
         saving = asyncio.ensure_future(asyncio.to_thread(lambda: retry_busy(lambda: commit(conn))))
-        cancelled = await _until_done(saving)
+        cancelled = await until_done(saving)
         written: WriteOutcome = saving.result()
         if cancelled:
             task = asyncio.current_task()
@@ -176,19 +177,6 @@ class SyncJob:
                     conn.close()
 
             await asyncio.to_thread(shut)
-
-
-async def _until_done(step: asyncio.Future[Any]) -> bool:
-    """Wait for a worker-thread step to end, whatever cancels arrive; True if any did."""
-    cancelled = False
-    while not step.done():
-        try:
-            await asyncio.shield(step)
-        except asyncio.CancelledError:
-            cancelled = True
-        except BaseException:
-            break  # the step's own error is for the caller to read from it
-    return cancelled
 
 
 Syncer = Callable[[SyncJob, Any], Awaitable[SyncOutcome]]

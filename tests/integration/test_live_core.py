@@ -1155,6 +1155,42 @@ async def test_a_cancel_while_a_change_is_read_back_keeps_it_on_record(live: Liv
     assert [item.attempts for item in await runner.items(run_id)] == [1, 1]
 
 
+async def test_a_change_read_back_when_cancelled_twice_is_on_record_when_the_cancel_ends(
+    live: Live,
+) -> None:
+    """A bulk run's cancel reaches each item twice (gather cancels its children, then the run
+    cancels them again): the record of a change the vendor made must still be complete when
+    the item's task ends, not left to finish later (a resume would find it pending)."""
+    import asyncio
+
+    client = live.clients[Vendor.ALTCRAFT]
+    await live.run(Vendor.ALTCRAFT, "export_all", {})
+    real_get = client.get
+    reading = asyncio.Event()
+
+    async def slow_get(code: str, **options: Any) -> Any:
+        reading.set()
+        await asyncio.sleep(30)
+        return await real_get(code, **options)
+
+    client.get = slow_get
+    task = asyncio.ensure_future(
+        live.executor.run(
+            live.accounts[Vendor.ALTCRAFT],
+            operation(Vendor.ALTCRAFT, "update"),
+            {"code": "LOY5-0001", "expire_date": "2027-01-01T00:00:00Z"},
+        )
+    )
+    await reading.wait()
+    task.cancel()
+    await asyncio.sleep(0)  # the task starts recording the change...
+    task.cancel()  # ...and is cancelled again meanwhile
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    client.get = real_get
+    assert [e.outcome for e in live.audit()] == ["ok"]  # read at once: nothing left running
+
+
 async def test_codes_nested_in_inputs_are_hashed_in_the_audit_log(live: Live) -> None:
     await live.run(
         Vendor.OPTIMOVE,

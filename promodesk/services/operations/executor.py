@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from promodesk.domain.values import now_utc_text
 from promodesk.domain.vendors import Vendor
+from promodesk.services.jobs import to_the_end
 from promodesk.services.operations.base import Inputs, Operation, WriteContext, code_fields
 from promodesk.store import audit
 from promodesk.store.db import connect, retry_busy, transaction
@@ -277,7 +278,7 @@ class Executor:
             outcome = OperationOutcome(
                 operation, inputs, status, str(error), error.details, error=error
             )
-            await asyncio.shield(self._record_failure(ref, outcome, journal))
+            await to_the_end(self._record_failure(ref, outcome, journal))
             return outcome
         except asyncio.CancelledError:
             if operation.changes_vendor:
@@ -287,7 +288,7 @@ class Executor:
                     "unknown",
                     "Cancelled while waiting for the answer: it may or may not have been done",
                 )
-                await asyncio.shield(self._record_failure(ref, outcome, journal))
+                await to_the_end(self._record_failure(ref, outcome, journal))
             raise
         refreshed = result
         note = ""
@@ -309,7 +310,7 @@ class Executor:
                     f"{operation.label} (done; cancelled before it was read back)",
                     result=None,
                 )
-                await asyncio.shield(self._record_success(ref, done, journal, write=False))
+                await to_the_end(self._record_success(ref, done, journal, write=False))
                 raise
         outcome = OperationOutcome(
             operation,
@@ -318,7 +319,7 @@ class Executor:
             (operation.describe(inputs, refreshed) if read_back else operation.label) + note,
             result=refreshed,
         )
-        await asyncio.shield(self._record_success(ref, outcome, journal, write=read_back))
+        await to_the_end(self._record_success(ref, outcome, journal, write=read_back))
         return outcome
 
     async def _record_success(

@@ -100,9 +100,10 @@ def install_live(window: MainWindow) -> LiveSession:
     vendor_menu.aboutToShow.connect(fill_vendor_menu)
     window.tabs.currentChanged.connect(lambda _index: title_vendor_menu())
     title_vendor_menu()
+    # After View, before Create and Help: the menus of what is on screen come first.
     bar = window.menuBar()
-    help_menu = bar.actions()[-1]
-    bar.insertMenu(help_menu, vendor_menu)
+    later = [a for a in bar.actions() if a.menu() and a.menu().objectName() == "createMenu"]
+    bar.insertMenu(later[0] if later else bar.actions()[-1], vendor_menu)
 
     history = QAction("&History…", window)
     history.setObjectName("historyAction")
