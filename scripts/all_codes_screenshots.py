@@ -172,7 +172,10 @@ async def shoot(out: Path) -> None:
     window.all_codes.dates_menu.popup(window.view_menu.mapToGlobal(rect.topRight() + QPoint(2, 0)))
     await settle(0.6)
     target = out / "all-codes-dates.png"
-    window.screen().grabWindow(0).save(str(target))
+    frame = window.frameGeometry()  # the window with its menus open, not the empty screen
+    window.screen().grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height()).save(
+        str(target)
+    )
     print(target)
     window.all_codes.dates_menu.hide()
     window.view_menu.hide()

@@ -24,7 +24,6 @@ from promodesk.qt import (
     Signal,
 )
 from promodesk.store import WORKSPACE_SUFFIX
-from promodesk.ui.all_codes import install_all_codes
 from promodesk.ui.tasks import Job, TaskRunner
 from promodesk.ui.widgets.job_status import JobStatus
 from promodesk.ui.widgets.message_bar import MessageBar
@@ -183,8 +182,10 @@ class MainWindow(QMainWindow):
         self.runner.job_started.connect(self._job_started)
 
         self._build_menus()
-        install_wizards(self)
+        from promodesk.ui.all_codes import install_all_codes  # (the frame's names only)
+
         install_all_codes(self)
+        install_wizards(self)
         self._restore_layout()
         self._update_status()
         self._ready = True
