@@ -9,12 +9,14 @@ indexed by the background builder). Each repeat opens a new MainWindow on it (Op
 then, each timed from the user's action to the rows on screen (the table's first paint after
 they arrived):
 - open: Ctrl+4 (the All codes action), the tab built on first use, its count and first page;
-- sort: a click on a column header (Given, then Code descending);
-- filter: the Altcraft count clicked (vendor), the Used count clicked (status, on top);
-  both cleared;
+- sort: a click on a column header (Given; later Code descending);
+- filter: the Altcraft count clicked (vendor), the Used count clicked (status, on top),
+  both cleared; then, sorted by Given, the Used count (a status under a sort by date: the
+  pager's worst case, no index holds both);
 - search: part of a code typed and Return.
 A Qt timer ticking every 5 ms records the longest event-loop stall in each phase. The first
-repeat's open also loads the panel's modules (reported apart: `open_first_ms`).
+window of the process also loads modules on the GUI thread (the panel's, the accounts'):
+its open and stalls are reported apart (`open_first_ms`, `first_window_longest_stall_ms`).
 Baseline in the same run: the same queries through the store alone (`RowQuery`/`Pager` on a
 read-only connection: count and first page), and the ratio of the window to it.
 Targets (issue 12): each <= 100 ms, longest stall <= 50 ms.
@@ -80,10 +82,9 @@ def store_baseline(path: Path, search: str) -> dict[str, float]:
     queries = {
         "open": RowQuery(SPEC),
         "sort": RowQuery(SPEC, sort="given_at"),
-        "filter_vendor": RowQuery(SPEC, sort="given_at", equals=(("vendor", "altcraft"),)),
-        "filter_status": RowQuery(
-            SPEC, sort="given_at", equals=(("vendor", "altcraft"), ("status", "used"))
-        ),
+        "filter_vendor": RowQuery(SPEC, equals=(("vendor", "altcraft"),)),
+        "filter_status": RowQuery(SPEC, equals=(("vendor", "altcraft"), ("status", "used"))),
+        "filter_status_by_date": RowQuery(SPEC, sort="given_at", equals=(("status", "used"),)),
         "search": RowQuery(SPEC, search=search),
     }
     timings: dict[str, float] = {}
@@ -125,7 +126,14 @@ async def one_window(
     optimove = window.panels[Vendor.OPTIMOVE].allocations.model
     if optimove.busy or not optimove.rowCount():
         await signalled(optimove.query_applied)
-    await asyncio.sleep(0.5)  # the window settles (its other tables, the accounts)
+    # The window settles: its other tables, the accounts (their modules load on the GUI
+    # thread the first time), the index builder finding nothing to do.
+    for _ in range(200):
+        if window._live is not None and window._live.accounts_loaded is not None:
+            break
+        await asyncio.sleep(0.05)
+    await window.session.wait_for_indexes()  # type: ignore[union-attr]
+    await asyncio.sleep(0.5)
 
     stall.phase = "open"
     start = time.perf_counter()
@@ -155,20 +163,18 @@ async def one_window(
         position = QPoint(header.sectionViewportPosition(section) + 8, header.height() // 2)
         QTest.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=position)
 
-    await timed("sort_ms", lambda: click_header("given_at"))
-    assert model.query.sort_column == "given_at"
+    # The counts at the top, clicked in the order the tab opens in (by code).
     await timed("filter_vendor_ms", lambda: panel.vendor_buttons[Vendor.ALTCRAFT].click())
     await timed("filter_status_ms", lambda: panel.status_buttons[Status.USED].click())
     assert dict(model.query.equals) == {"vendor": "altcraft", "status": "used"}
-    # Both filters go (the timing runs to the rows of the second one).
-    stall.phase = "filters_cleared"
-    begin = time.perf_counter()
+    await clear_filters(panel, model, paints, stall, results)
+    await timed("sort_ms", lambda: click_header("given_at"))
+    assert model.query.sort_column == "given_at"
+    # A status under a sort by date: no index has both (the pager's worst case).
+    await timed("filter_status_by_date_ms", lambda: panel.status_buttons[Status.USED].click())
+    assert dict(model.query.equals) == {"status": "used"}
     panel.status_buttons[Status.USED].click()
-    panel.vendor_buttons[Vendor.ALTCRAFT].click()
-    while dict(model.shown_query.equals) or model.busy:
-        await signalled(model.query_applied)
-    arrived = time.perf_counter()
-    results["filters_cleared_ms"].append((await paints.after(arrived) - begin) * 1000)
+    await signalled(model.query_applied)
     await timed(
         "sort_code_desc_ms",
         lambda: view.sortByColumn(names.index("code"), Qt.SortOrder.DescendingOrder),
@@ -184,6 +190,21 @@ async def one_window(
     return opened, rows, matches
 
 
+async def clear_filters(panel, model, paints, stall, results) -> None:  # type: ignore[no-untyped-def]
+    """Both count filters clicked off (the timing runs to the rows of the second one)."""
+    from promodesk.domain.status import Status
+    from promodesk.domain.vendors import Vendor
+
+    stall.phase = "filters_cleared"
+    begin = time.perf_counter()
+    panel.status_buttons[Status.USED].click()
+    panel.vendor_buttons[Vendor.ALTCRAFT].click()
+    while dict(model.shown_query.equals) or model.busy:
+        await signalled(model.query_applied)
+    arrived = time.perf_counter()
+    results["filters_cleared_ms"].append((await paints.after(arrived) - begin) * 1000)
+
+
 async def measure(path: Path, repeat: int, search: str) -> dict[str, object]:
     results: dict[str, list[float]] = {
         "open_ms": [],
@@ -192,10 +213,12 @@ async def measure(path: Path, repeat: int, search: str) -> dict[str, object]:
         "filter_vendor_ms": [],
         "filter_status_ms": [],
         "filters_cleared_ms": [],
+        "filter_status_by_date_ms": [],
         "search_ms": [],
     }
     stall = PhaseStalls()
     stall.start()
+    first_stalls: dict[str, float] = {}
     first_open = 0.0
     rows = matches = 0
     settings_dir = tempfile.mkdtemp()
@@ -203,14 +226,26 @@ async def measure(path: Path, repeat: int, search: str) -> dict[str, object]:
         settings_file = f"{settings_dir}/s{number}.ini"
         opened, rows, matches = await one_window(path, settings_file, search, stall, results)
         if number == 0:
-            first_open = opened  # (the panel's modules load on this one)
+            # The first window of the process also loads the panel's (and the accounts')
+            # modules on the GUI thread: reported apart from the steady state.
+            first_open = opened
+            first_stalls, stall.by_phase = stall.by_phase, {}
         else:
             results["open_ms"].append(opened)
     stall.timer.stop()
     summary: dict[str, object] = {
         name: round(statistics.median(values), 1) for name, values in results.items() if values
     }
-    phases = ("open", "sort", "filter_vendor", "filter_status", "filters_cleared", "search")
+    phases = (
+        "open",
+        "filter_vendor",
+        "filter_status",
+        "filters_cleared",
+        "sort",
+        "filter_status_by_date",
+        "sort_code_desc",
+        "search",
+    )
     summary.update(
         {
             "open_first_ms": round(first_open, 1),
@@ -222,6 +257,9 @@ async def measure(path: Path, repeat: int, search: str) -> dict[str, object]:
             "longest_stall_any_ms": round(
                 max(stall.by_phase.get(phase, 0.0) for phase in phases) * 1000, 1
             ),
+            "first_window_longest_stall_ms": {
+                phase: round(first_stalls.get(phase, 0.0) * 1000, 1) for phase in phases
+            },
             "stall_opening_the_workspace_ms": round(
                 stall.by_phase.get("workspace opening (Optimove tab)", 0.0) * 1000, 1
             ),
@@ -262,6 +300,7 @@ def main() -> None:
             ("sort", "sort"),
             ("filter_vendor", "filter_vendor"),
             ("filter_status", "filter_status"),
+            ("filter_status_by_date", "filter_status_by_date"),
             ("search", "search"),
         )
     }
