@@ -36,7 +36,7 @@ _MAX_ANCHORS = 4096
 # SQLite VM steps a walk may take before the pager sorts instead (~20 ms: a walk that finds
 # its page reads a few thousand index entries, far less than this).
 WALK_STEP_BUDGET = 1_000_000
-_STEPS_PER_CALL = 1000
+_STEPS_PER_CALL = 10_000  # (each call takes the GIL: a busy window must not slow the walk)
 
 
 @dataclass(frozen=True)
@@ -117,8 +117,8 @@ def where_clause(
     sort = query.sort_column
 
     # With `walk`, a filter column is only checked (unary +: its index is not used), unless
-    # it is the sort column or has an index of its own in the default order.
-    indexed = set(spec.sorted_filters) if sort == spec.default_sort else set()
+    # it is the sort column or has an index of its own in this order.
+    indexed = spec.indexed_filters(sort)
 
     def column_term(column: str) -> str:
         return f"+{column}" if walk and column != sort and column not in indexed else column

@@ -46,6 +46,15 @@ class TableSpec:
     # the first page of a filter whose rows cluster somewhere in that order (a vendor's codes
     # share a prefix) is then one index range, not a walk past the other rows.
     sorted_filters: tuple[str, ...] = ()
+    # The same for other orders: (filter, sort column) pairs with an index of their own. A
+    # status under a sort by date otherwise walks past every code without that date (they
+    # all sort first), or sorts every matching code.
+    filters_by: tuple[tuple[str, str], ...] = ()
+
+    def indexed_filters(self, sort: str) -> set[str]:
+        """Filters with an index of their own in the order of `sort`."""
+        found = set(self.sorted_filters) if sort == self.default_sort else set()
+        return found | {name for name, order in self.filters_by if order == sort}
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -78,6 +87,8 @@ class TableSpec:
         indexes = {f"ix_{self.name}__{name}": name for name in wanted}
         for name in self.sorted_filters:
             indexes[f"ix_{self.name}__{name}__{self.default_sort}"] = f"{name}, {self.default_sort}"
+        for name, order in self.filters_by:
+            indexes[f"ix_{self.name}__{name}__{order}"] = f"{name}, {order}"
         return indexes
 
 
@@ -387,6 +398,12 @@ CODE_INVENTORY = TableSpec(
     default_sort="code",
     key_columns=("code",),
     sorted_filters=("account_id", "vendor", "status"),
+    filters_by=(
+        ("status", "given_at"),
+        ("status", "expires_at"),
+        ("vendor", "given_at"),
+        ("vendor", "expires_at"),
+    ),
 )
 
 # Tables derived from the vendor tables: the index builder keeps them and their indexes.
