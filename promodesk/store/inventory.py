@@ -242,7 +242,9 @@ def _move_counts(conn: sqlite3.Connection, grouped_sql: str, sign: int, *params:
 def _grouped(where: str) -> str:
     return (
         f"SELECT account_id, vendor, status, count(*) FROM {INVENTORY} WHERE {where} "
-        "GROUP BY account_id, vendor, status"
+        # Unary +: grouped by sorting the few rows found, never by walking an index of the
+        # whole inventory in group order (SQLite's pick for `id > ?`: a full scan per write).
+        "GROUP BY +account_id, +vendor, +status"
     )
 
 
@@ -346,9 +348,12 @@ def follow_changes(conn: sqlite3.Connection, table: str, ids_sql: str, *params: 
     # Changed rows are updated in place, setting only the columns that differ somewhere: an
     # update rewrites the index entries of the columns it sets, and the inventory has an
     # index for most columns (a state change touches the status indexes, not fifteen).
+    # CROSS JOIN keeps this order (the few stale rows first): left to itself, SQLite scans
+    # the whole inventory and looks each row up among the stale ones.
     pairs = (
-        "FROM temp.inventory_stale s JOIN temp.inventory_fresh f ON f.source = s.source "
-        f"AND f.source_id = s.source_id JOIN main.{INVENTORY} i ON i.id = s.id WHERE s.fresh = 1"
+        "FROM temp.inventory_stale s CROSS JOIN temp.inventory_fresh f CROSS JOIN "
+        f"main.{INVENTORY} i WHERE s.fresh = 1 AND f.source = s.source "
+        "AND f.source_id = s.source_id AND i.id = s.id"
     )
     differing = conn.execute(
         f"SELECT {', '.join(f'max(i.{c} IS NOT f.{c})' for c in _FOLLOWED)} {pairs}"

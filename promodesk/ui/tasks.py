@@ -31,6 +31,56 @@ log = logging.getLogger("promodesk.tasks")
 _ORDER = itertools.count()  # jobs in the order they started (the jobs list shows them so)
 
 
+class QuietCollector:
+    """Python's full garbage collections, held off while jobs run.
+
+    A check of a million codes, a sync of 100,000 or a bulk run holds many objects for a
+    while (sets of codes, batches of rows, vendor records); each automatic full collection
+    walks all of them with the GIL held, 20 to 140 ms on the CI-class machine, during which
+    the window cannot repaint or react (bench/wizard_stalls.py, bench/live_window.py). While
+    any job runs, automatic collection is off and the young generations are collected every
+    half second instead (a few ms: only new objects); when the last job ends it is on again,
+    by then with the jobs' objects freed.
+    """
+
+    INTERVAL_MS = 500
+
+    def __init__(self) -> None:
+        self.jobs = 0
+        self.timer: Any = None
+        self.was_enabled = True
+
+    def enter(self) -> None:
+        import gc
+
+        from promodesk.qt import QTimer
+
+        self.jobs += 1
+        if self.jobs > 1:
+            return
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+        if self.timer is None:
+            self.timer = QTimer()
+            self.timer.setInterval(self.INTERVAL_MS)
+            self.timer.timeout.connect(lambda: gc.collect(1))
+        self.timer.start()
+
+    def leave(self) -> None:
+        import gc
+
+        self.jobs = max(0, self.jobs - 1)
+        if self.jobs:
+            return
+        if self.timer is not None:
+            self.timer.stop()
+        if self.was_enabled:
+            gc.enable()
+
+
+QUIET_COLLECTOR = QuietCollector()
+
+
 class Job(QObject):
     progressed = Signal(object)  # Progress
     finished = Signal()
@@ -126,6 +176,7 @@ class TaskRunner(QObject):
                 self.job_finished.emit(job)
 
         async def run() -> None:
+            QUIET_COLLECTOR.enter()
             try:
                 job.result = await work(job.report)
             except (asyncio.CancelledError, JobCancelled):
@@ -137,6 +188,7 @@ class TaskRunner(QObject):
                 log.exception("job %r failed", title)
                 sys.excepthook(type(error), error, error.__traceback__)
             finally:
+                QUIET_COLLECTOR.leave()
                 finish()
 
         def never_started(task: asyncio.Task[None]) -> None:

@@ -1,5 +1,5 @@
 """What the wizards share: the Create menu where a marketer looks for it, full garbage
-collections held off while a wizard works (and back on after), step lines in words, and a
+collections held off while a wizard (or any job) works (and back on after), step lines in words, and a
 wizard that refuses in words instead of crashing."""
 
 from __future__ import annotations
@@ -7,9 +7,11 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+from promodesk.domain.jobs import JobCancelled
 from promodesk.services.wizard_runs import PlanError, Step
 from promodesk.ui.main_window import MainWindow
-from promodesk.ui.wizards.common import QUIET_COLLECTOR, step_text
+from promodesk.ui.tasks import QUIET_COLLECTOR
+from promodesk.ui.wizards.common import step_text
 from tests.ui.conftest import wait_job
 from tests.ui.wizard_support import opened
 
@@ -32,6 +34,7 @@ def test_the_create_menu_sits_before_help_with_every_wizard(window: MainWindow) 
 
 def test_full_collections_are_held_off_while_a_wizard_works(qtbot: Any, window: MainWindow) -> None:
     wizard = opened(qtbot, window, window.create_menu.actions()[4].trigger)
+    qtbot.waitUntil(lambda: not window.runner.jobs)
     assert gc.isenabled()
     seen: list[bool] = []
 
@@ -44,7 +47,26 @@ def test_full_collections_are_held_off_while_a_wizard_works(qtbot: Any, window: 
     job = wait_job(qtbot, wizard.start("Working", work, lambda _job: None))
     assert job.error is None
     assert seen == [False, False]
+    qtbot.waitUntil(lambda: not window.runner.jobs)
     assert gc.isenabled()  # back on when the last job ends
+
+
+def test_full_collections_are_held_off_while_any_job_runs(qtbot: Any, window: MainWindow) -> None:
+    """A Refresh or a bulk run holds as many objects as a wizard: a full collection during it
+    stalled the window 60-170 ms (bench/live_window.py); every job of the runner holds them off,
+    and a cancelled job gives them back."""
+    seen: list[bool] = []
+
+    async def work(_progress: Any) -> None:
+        seen.append(gc.isenabled())
+        raise JobCancelled()  # the user pressed Cancel
+
+    qtbot.waitUntil(lambda: not window.runner.jobs)  # the window's own start-up jobs ended
+    assert gc.isenabled()
+    job = wait_job(qtbot, window.runner.start("A job of any kind", work, background=True))
+    assert job.cancelled
+    assert seen == [False]
+    assert gc.isenabled()
 
 
 def test_a_refusal_in_words_ends_the_job_with_its_message(qtbot: Any, window: MainWindow) -> None:
@@ -57,6 +79,7 @@ def test_a_refusal_in_words_ends_the_job_with_its_message(qtbot: Any, window: Ma
     job = wait_job(qtbot, wizard.start("Refusing", work, ended.append))
     assert ended == [job]
     assert isinstance(job.error, PlanError) and job.result is None
+    qtbot.waitUntil(lambda: not window.runner.jobs)
     assert gc.isenabled()
 
 

@@ -445,3 +445,59 @@ def test_a_vendor_or_status_filter_in_code_order_is_one_index_range(
     for column, value in (("vendor", "altcraft"), ("status", "used"), ("account_id", 1)):
         pager = Pager(RowQuery(CODE_INVENTORY, equals=((column, value),)))
         assert f"ix_code_inventory__{column}__code ({column}=?)" in plan(demo, pager, walk=True)
+
+
+def _steps_to_expire_one_code(tmp_path: Path, codes: int) -> int:
+    """SQLite's own work (virtual machine steps, in thousands) for one code's state change on
+    a workspace of `codes` impact.com codes, all in the inventory."""
+    _path, conn = new_workspace(tmp_path / str(codes))
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="steps", name="Steps", kind="live")
+        run = start_run(conn, "sync", account_id=account)
+        staging = Staging(conn, IMPACT_CODES, account)
+        staging.add(
+            (7_000_001 + n, f"STEP{n:07d}", "active", str(1000 + n % 3), "Program", str(n % 50),
+             "Partner", "ALWAYS", "LI", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "", "",
+             "", "{}")
+            for n in range(codes)
+        )  # fmt: skip
+        staging.write(run_id=run, as_of=AS_OF)
+    build_indexes(conn)
+    assert inventory.pending_rows(conn) == 0
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    conn.set_progress_handler(count, 1000)
+    with transaction(conn):
+        run = start_run(conn, "operation", account_id=account)
+        update_fields(
+            conn,
+            IMPACT_CODES,
+            account,
+            {"promo_code_id": 7_000_001 + codes // 2},
+            {"status": "inactive"},
+            run_id=run,
+            as_of=AS_OF,
+        )
+    conn.set_progress_handler(None, 0)
+    assert conn.execute(
+        "SELECT status FROM code_inventory WHERE code = ?", (f"STEP{codes // 2:07d}",)
+    ).fetchone() == ("expired",)
+    assert _kept_counts(conn) == inventory.recount(conn)
+    conn.close()
+    return steps
+
+
+def test_one_code_changed_costs_the_same_in_a_small_and_a_ten_times_bigger_workspace(
+    tmp_path: Path,
+) -> None:
+    """Issue 9: a write costs O(rows written). Following one changed code in the inventory
+    once scanned the whole inventory three times (SQLite grouped counts by walking an index
+    of it, and joined the stale rows from the inventory's side)."""
+    small = _steps_to_expire_one_code(tmp_path, 3_000)
+    big = _steps_to_expire_one_code(tmp_path, 30_000)
+    assert big < 2 * max(small, 1), (small, big)

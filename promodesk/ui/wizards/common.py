@@ -102,55 +102,6 @@ def is_refusal(error: BaseException) -> bool:
     return False
 
 
-class QuietCollector:
-    """Python's full garbage collections, held off while wizards work on big files.
-
-    A check of a million codes holds millions of objects for a while (sets of codes, batches
-    of rows); each automatic full collection walks all of them with the GIL held, 20 to 140
-    ms on the CI-class machine, during which the window cannot repaint or react (measured in
-    bench/wizard_stalls.py). While a wizard's job runs, automatic collection is off and the
-    young generations are collected every half second instead (a few ms: only new objects);
-    when the last job ends it is on again, by then with the job's objects freed.
-    """
-
-    INTERVAL_MS = 500
-
-    def __init__(self) -> None:
-        self.jobs = 0
-        self.timer: Any = None
-        self.was_enabled = True
-
-    def enter(self) -> None:
-        import gc
-
-        from promodesk.qt import QTimer
-
-        self.jobs += 1
-        if self.jobs > 1:
-            return
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-        if self.timer is None:
-            self.timer = QTimer()
-            self.timer.setInterval(self.INTERVAL_MS)
-            self.timer.timeout.connect(lambda: gc.collect(1))
-        self.timer.start()
-
-    def leave(self) -> None:
-        import gc
-
-        self.jobs = max(0, self.jobs - 1)
-        if self.jobs:
-            return
-        if self.timer is not None:
-            self.timer.stop()
-        if self.was_enabled:
-            gc.enable()
-
-
-QUIET_COLLECTOR = QuietCollector()
-
-
 class WizardBase(QWizard):
     """A wizard of promodesk: sized for a laptop, its jobs on the window's runner."""
 
@@ -189,15 +140,12 @@ class WizardBase(QWizard):
         cannot be made) ends the job with `job.error` set, like a vendor's refusal."""
 
         async def guarded(report: Callable[[Progress], None]) -> Any:
-            QUIET_COLLECTOR.enter()
             try:
                 return await work(report)
             except Exception as error:
                 if not is_refusal(error):
                     raise
                 return _Refused(error)
-            finally:
-                QUIET_COLLECTOR.leave()
 
         def done(job: Job) -> None:
             if isinstance(job.result, _Refused):
