@@ -24,6 +24,7 @@ _MODULE_OF: dict[str, str] = {
     "QAbstractListModel": "QtCore",
     "QAbstractTableModel": "QtCore",
     "QAction": "QtGui",
+    "QActionGroup": "QtGui",
     "QApplication": "QtWidgets",
     "QBrush": "QtGui",
     "QButtonGroup": "QtWidgets",
