@@ -230,7 +230,7 @@ def _exit_after(what: str, window: Any, started: float) -> None:
     def panel_built(panel: Any) -> None:
         from promodesk.ui.main_window import TAB_ORDER
 
-        if panel.vendor == TAB_ORDER[shown]:
+        if shown < len(TAB_ORDER) and panel.vendor == TAB_ORDER[shown]:
             watch(panel.main_browser.view.viewport(), panel.main_browser)
 
     window.panel_built.connect(panel_built)

@@ -41,6 +41,7 @@ from promodesk.vendors.errors import VendorError
 
 if TYPE_CHECKING:
     from promodesk.store.imports import ImportRecord, RemovalResult
+    from promodesk.store.redemptions import RedemptionImport, RedemptionMapping
 
 log = logging.getLogger("promodesk.workspace")
 
@@ -135,6 +136,38 @@ class WorkspaceSession:
             log.warning("import refused: %s", line)
         await self.refresh_info()
         return outcome
+
+    async def import_redemptions(
+        self,
+        path: Path,
+        *,
+        source_name: str | None = None,
+        mapping: RedemptionMapping | None = None,
+        progress: ProgressFn = ignore_progress,
+    ) -> RedemptionImport:
+        """Import a shop's redemption export (all or nothing; Cancel rolls back), like any
+        import: the background index builder waits, and the workspace has one writer."""
+        from promodesk.services.reports import import_redemption_file
+
+        def work(token: CancelToken, report: ProgressFn) -> RedemptionImport:
+            return import_redemption_file(
+                self.path,
+                path,
+                source_name=source_name,
+                mapping=mapping,
+                cancel=token,
+                progress=report,
+            )
+
+        await self.stop_indexing()
+        try:
+            async with self._write_lock:
+                imported = await run_blocking(work, progress=progress)
+        finally:
+            self.start_indexing()
+        log.info("imported redemptions: %s", imported.result.summary())
+        await self.refresh_info()
+        return imported
 
     async def save_as(self, target: Path, *, progress: ProgressFn = ignore_progress) -> None:
         """Write a complete copy to `target`; the copy then carries the target's name."""

@@ -31,6 +31,12 @@ LIVE: tuple[str, ...] = tuple(status.value for status in Status if status.live)
 _LOCAL_FILES = 2  # inventory source of codes in local files (not uploaded)
 _LIVE_SQL = f"i.status IN ({', '.join(repr(s) for s in LIVE)}) AND i.source <> {_LOCAL_FILES}"
 
+
+def live_sql() -> str:
+    """SQL over the inventory's alias `i`: the code is live (see the module's docstring)."""
+    return _LIVE_SQL
+
+
 TWO_VENDORS = "two vendors"
 TWO_ACCOUNTS = "two accounts"
 TWO_POOLS = "two pools"

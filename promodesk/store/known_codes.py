@@ -180,15 +180,48 @@ class KnownCodesProbe:
             }
             for (name,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
-        union = " UNION ALL ".join(
+        selects = [
             place.select(self.table, tables[place.table])
             for place in _PLACES
             if place.table in tables
-        )
+        ]
+        if self._inventory_indexed():
+            selects.append(self._look_alikes())
+        union = " UNION ALL ".join(selects)
         cursor = self.conn.execute(f"SELECT * FROM ({union}) ORDER BY 1")
         while rows := cursor.fetchmany(_FETCH_BATCH):
             for key, code, vendor, account, place in rows:
                 yield KnownCode(key, code, Vendor(vendor), account, place)
+
+    def _inventory_indexed(self) -> bool:
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM main.sqlite_master WHERE name = 'ix_code_inventory__code_key'"
+            ).fetchone()
+            is not None
+        )
+
+    def _look_alikes(self) -> str:
+        """Live codes that are the same code to a customer but differ in more than case
+        (0/O, 1/l/I, look-alike letters, invisible characters: `domain.codes.collision_key`),
+        through the inventory's key index, one look-up per code of the batch. (Those that
+        differ in case only are found by the places above.)"""
+        from promodesk.store.code_keys import collision_key_sql, register_key_functions
+        from promodesk.store.collisions import live_sql
+
+        register_key_functions(self.conn)
+        pool = (
+            "CASE i.vendor WHEN 'optimove' THEN 'promocode ' || i.pool WHEN 'altcraft' THEN "
+            "'loyalty program ' || i.pool ELSE 'program ' || coalesce(nullif(i.program, ''), "
+            "i.pool) END"
+        )
+        return (
+            "SELECT t.key, t.code, acc.vendor, acc.name, 'looks like ' || i.code || ' (' || "
+            f"i.status || ', ' || {pool} || ')' FROM {self.table} t CROSS JOIN "
+            "main.code_inventory i "
+            f"ON i.code_key = {collision_key_sql('t.code')} JOIN accounts acc ON "
+            f"acc.id = i.account_id WHERE {live_sql()} AND {folded_sql('i.code')} <> t.fold"
+        )
 
     def entries(self) -> Iterator[tuple[int, str]]:
         """The batch itself, by key (the generator writes its codes from here)."""

@@ -10,7 +10,9 @@ A filtered query can be read two ways: walk the sort column's index and skip the
 filter refuses, or find the filter's rows by their own index and sort them. Which one is fast
 depends on how many rows match, which SQLite's statistics cannot tell for one value; the pager
 knows (it counts first) and picks: walk when the matching rows are many (a page is found
-after a short walk), sort when they are few.
+after a short walk), sort when they are few. Many matching rows are not always spread through
+the order (codes without a date all sort first; a vendor's dates cluster): a walk that runs
+past its budget is stopped, and the pager sorts the matching rows from then on.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ Span = tuple[int, int]  # positions [start, end) in a query's order
 # Shorter search text cannot use a trigram index; it is answered by a scan.
 MIN_TRIGRAM = 3
 _MAX_ANCHORS = 4096
+# SQLite VM steps a walk may take before the pager sorts instead (~20 ms: a walk that finds
+# its page reads a few thousand index entries, far less than this).
+WALK_STEP_BUDGET = 1_000_000
+_STEPS_PER_CALL = 10_000  # (each call takes the GIL: a busy window must not slow the walk)
 
 
 @dataclass(frozen=True)
@@ -111,8 +117,8 @@ def where_clause(
     sort = query.sort_column
 
     # With `walk`, a filter column is only checked (unary +: its index is not used), unless
-    # it is the sort column or has an index of its own in the default order.
-    indexed = set(spec.sorted_filters) if sort == spec.default_sort else set()
+    # it is the sort column or has an index of its own in this order.
+    indexed = spec.indexed_filters(sort)
 
     def column_term(column: str) -> str:
         return f"+{column}" if walk and column != sort and column not in indexed else column
@@ -222,6 +228,7 @@ class Pager:
     _hashed: str | None = None
     _table_rows: int | None = None
     _anchors: dict[int, SortKey] = field(default_factory=dict)
+    _walk_failed: bool = False  # a walk ran past WALK_STEP_BUDGET: sort from now on
 
     def count(self, conn: sqlite3.Connection) -> int:
         if self._total is None:
@@ -271,7 +278,7 @@ class Pager:
         """Whether to walk the sort index rather than sort the filtered rows: a walk reads
         about rows_wanted * table / matching rows, a sort reads all matching ones."""
         query = self.query
-        if not (query.equals or query.ranges) or query.search.strip():
+        if not (query.equals or query.ranges) or query.search.strip() or self._walk_failed:
             return False
         if self._table_rows is None:
             self._table_rows = _table_rows(conn, query.spec)
@@ -287,10 +294,29 @@ class Pager:
         limit: int,
         skip: int,
     ) -> list[Row]:
+        if self.walks(conn, limit + skip):
+            rows = _within_budget(
+                conn, lambda: self._select(conn, key, forward, limit, skip, walk=True)
+            )
+            if rows is not None:
+                return rows
+            self._walk_failed = True
+        return self._select(conn, key, forward, limit, skip, walk=False)
+
+    def _select(
+        self,
+        conn: sqlite3.Connection,
+        key: SortKey | None,
+        forward: bool,
+        limit: int,
+        skip: int,
+        *,
+        walk: bool,
+    ) -> list[Row]:
         spec = self.query.spec
         sort = self.query.sort_column
         ascending = forward != self.query.descending
-        where, params = self.where(conn, walk=self.walks(conn, limit + skip))
+        where, params = self.where(conn, walk=walk)
         if key is not None:
             where += " AND " + _after_key(sort, key, ascending, spec.column(sort).nullable)
             params = {**params, "key_value": key[0], "key_id": key[1]}
@@ -307,6 +333,29 @@ class Pager:
             self._anchors.clear()
         names = self.query.spec.column_names
         self._anchors[position] = (row[names.index(self.query.sort_column)], row[names.index("id")])
+
+
+def _within_budget(conn: sqlite3.Connection, read: Any) -> list[Row] | None:
+    """`read()`, or None when it took more than WALK_STEP_BUDGET steps (it is stopped)."""
+    steps = 0
+    gave_up = False
+
+    def tick() -> int:
+        nonlocal steps, gave_up
+        steps += _STEPS_PER_CALL
+        gave_up = steps > WALK_STEP_BUDGET
+        return int(gave_up)
+
+    conn.set_progress_handler(tick, _STEPS_PER_CALL)
+    try:
+        rows: list[Row] = read()
+        return rows
+    except conn.OperationalError:
+        if gave_up:
+            return None
+        raise  # (interrupted for another reason: the workspace is closing)
+    finally:
+        conn.set_progress_handler(None, 0)
 
 
 @dataclass(frozen=True)

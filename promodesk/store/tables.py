@@ -20,6 +20,8 @@ class Column:
     sortable: bool = True
     visible: bool = True
     nullable: bool = False  # NULL means "unknown" (shown blank), not 0
+    # An expiry: one given as a date without a time is flagged with when it really ends.
+    expiry: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,15 @@ class TableSpec:
     # the first page of a filter whose rows cluster somewhere in that order (a vendor's codes
     # share a prefix) is then one index range, not a walk past the other rows.
     sorted_filters: tuple[str, ...] = ()
+    # The same for other orders: (filter, sort column) pairs with an index of their own. A
+    # status under a sort by date otherwise walks past every code without that date (they
+    # all sort first), or sorts every matching code.
+    filters_by: tuple[tuple[str, str], ...] = ()
+
+    def indexed_filters(self, sort: str) -> set[str]:
+        """Filters with an index of their own in the order of `sort`."""
+        found = set(self.sorted_filters) if sort == self.default_sort else set()
+        return found | {name for name, order in self.filters_by if order == sort}
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -76,6 +87,8 @@ class TableSpec:
         indexes = {f"ix_{self.name}__{name}": name for name in wanted}
         for name in self.sorted_filters:
             indexes[f"ix_{self.name}__{name}__{self.default_sort}"] = f"{name}, {self.default_sort}"
+        for name, order in self.filters_by:
+            indexes[f"ix_{self.name}__{name}__{order}"] = f"{name}, {order}"
         return indexes
 
 
@@ -258,7 +271,7 @@ ALTCRAFT_CODES = TableSpec(
         Column("created", "Created", "datetime"),
         Column("attached", "Attached", "datetime"),
         Column("activated", "Activated", "datetime"),
-        Column("expire_date", "Expires", "datetime"),
+        Column("expire_date", "Expires", "datetime", expiry=True),
         Column("expired", "Expired", "datetime"),
         Column("profile_id", "Profile"),
         Column("database_id", "Database", "int"),
@@ -303,7 +316,7 @@ IMPACT_CODES = TableSpec(
         Column("credit_policy", "Credit policy"),
         Column("code_type", "Match"),
         Column("start_date", "Starts", "datetime"),
-        Column("end_date", "Ends", "datetime"),
+        Column("end_date", "Ends", "datetime", expiry=True),
         Column("created_date", "Created", "datetime"),
         Column("deal_name", "Deal"),
         Column("promo_code_id", "impact ID", "int"),
@@ -364,7 +377,7 @@ CODE_INVENTORY = TableSpec(
     name="code_inventory",
     columns=(
         ID,
-        Column("account_id", "Source", "int", sortable=False),
+        Column("account_id", "Account", "text", sortable=False),  # (shown by its name)
         Column("vendor", "Vendor"),
         Column("code", "Code"),
         Column("status", "Status"),
@@ -374,7 +387,7 @@ CODE_INVENTORY = TableSpec(
         Column("holder", "Customer / partner"),
         Column("given_at", "Given", "datetime"),
         Column("used_at", "Used", "datetime", sortable=False),
-        Column("expires_at", "Expires", "datetime"),
+        Column("expires_at", "Expires", "datetime", expiry=True),
         Column("source", "Table", "int", sortable=False, visible=False),
         Column("source_id", "Row", "int", sortable=False, visible=False),
         Column("code_key", "Same as", sortable=False, visible=False),
@@ -385,6 +398,12 @@ CODE_INVENTORY = TableSpec(
     default_sort="code",
     key_columns=("code",),
     sorted_filters=("account_id", "vendor", "status"),
+    filters_by=(
+        ("status", "given_at"),
+        ("status", "expires_at"),
+        ("vendor", "given_at"),
+        ("vendor", "expires_at"),
+    ),
 )
 
 # Tables derived from the vendor tables: the index builder keeps them and their indexes.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from promodesk.qt import (
     Signal,
 )
 from promodesk.store import WORKSPACE_SUFFIX
+from promodesk.ui.insights import install_insight_views
 from promodesk.ui.tasks import Job, TaskRunner
 from promodesk.ui.widgets.job_status import JobStatus
 from promodesk.ui.widgets.message_bar import MessageBar
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from promodesk.qt import QCloseEvent, QDragEnterEvent, QDropEvent, QFileDialog
     from promodesk.services.accounts import AccountsService
     from promodesk.services.workspace_session import WorkspaceSession
+    from promodesk.ui.all_codes import AllCodes
     from promodesk.ui.dialogs.accounts import AccountsDialog
     from promodesk.ui.dialogs.history import HistoryDialog
     from promodesk.ui.dialogs.import_history import ImportHistoryDialog
@@ -142,6 +144,9 @@ class MainWindow(QMainWindow):
         self._ready = False  # menus and status bar built: live work may be installed
         self.online_switch: OnlineSwitch | None = None
         self.panels: dict[Vendor, VendorPanel] = {}
+        # Tabs after the vendor tabs (All codes): tab index -> its page, built on first use.
+        self.extra_tabs: dict[int, Callable[[], VendorPanel]] = {}
+        self.all_codes: AllCodes | None = None
         self.tabs = QTabWidget()
         self.tabs.setObjectName("vendorTabs")
         for vendor in TAB_ORDER:
@@ -178,7 +183,11 @@ class MainWindow(QMainWindow):
         self.runner.job_started.connect(self._job_started)
 
         self._build_menus()
+        from promodesk.ui.all_codes import install_all_codes  # (the frame's names only)
+
+        install_all_codes(self)
         install_wizards(self)
+        install_insight_views(self)
         self._restore_layout()
         self._update_status()
         self._ready = True
@@ -343,13 +352,18 @@ class MainWindow(QMainWindow):
             self._panel(index)
 
     def current_panel(self) -> VendorPanel:
-        return self._panel(self.tabs.currentIndex())
+        index = self.tabs.currentIndex()
+        if index in self.extra_tabs:
+            return self.extra_tabs[index]()
+        return self._panel(index)
 
     def panel_of(self, vendor: Vendor) -> VendorPanel:
         return self._panel(TAB_ORDER.index(vendor))
 
-    def current_vendor(self) -> Vendor:
-        return TAB_ORDER[max(self.tabs.currentIndex(), 0)]
+    def current_vendor(self) -> Vendor | None:
+        """The vendor of the tab on screen (None: All codes, every vendor)."""
+        index = max(self.tabs.currentIndex(), 0)
+        return TAB_ORDER[index] if index < len(TAB_ORDER) else None
 
     # -- live work ----------------------------------------------------------------------------
 
@@ -722,7 +736,7 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         session = self.session
-        vendor = TAB_ORDER[max(self.tabs.currentIndex(), 0)]
+        vendor = self.current_vendor()
         if session is None:
             self.offline_label.setText("Offline")
             self.workspace_caption.hide()
@@ -730,8 +744,13 @@ class MainWindow(QMainWindow):
             self.setWindowTitle("promodesk")
             return
         self._elided_status_labels()
-        panel = self.panels.get(vendor)
-        if panel is not None and panel.live_panel is not None and panel.source is not None:
+        panel = self.panels.get(vendor) if vendor is not None else None
+        if vendor is None:
+            self.offline_label.setText("Every vendor and account in this workspace")
+            self.offline_label.setToolTip("All codes shows the workspace on this computer.")
+            if self.online_switch is not None:
+                self.online_switch.update_for(None)
+        elif panel is not None and panel.live_panel is not None and panel.source is not None:
             text, tip = panel.live_panel.status()  # where the panel's rows come from
             self.offline_label.setText(text)
             self.offline_label.setToolTip(tip)

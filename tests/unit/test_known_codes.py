@@ -397,3 +397,29 @@ def test_a_workspace_of_the_first_format_is_read_without_the_newer_tables(
     ]
     probe.close()
     conn.close()
+
+
+def test_look_alikes_of_live_codes_are_found_too(tmp_path: Path) -> None:
+    """A code that is a live code to a customer's eye (0/O, 1/l) is flagged with the code it
+    looks like; an exact or case-only match is flagged by its place as before, not twice."""
+    from tests.insight_workspace import build_insight_workspace
+
+    workspace = build_insight_workspace(tmp_path)
+    source = tmp_path / "new.csv"
+    source.write_text("IMPOOO1\nimp0002\nIMP\u200b0004\nNEW-1\n", encoding="utf-8")
+    with check_code_files([source], Vendor.OPTIMOVE, workspace=workspace) as report:
+        found = [(p.line, p.kind, p.detail) for p in report.iter_problems(0)]
+    places = {
+        line: set(detail.removeprefix("already in the workspace: ").split("; "))
+        for line, kind, detail in found
+        if kind is ProblemKind.IN_WORKSPACE
+    }
+    assert places == {
+        1: {
+            "impact.com · Shop impact · looks like IMP0001 (allocated, program Acme Campaign)",
+            "Optimove · Imported files · looks like imp0001 (allocated, promocode pc-slow)",
+        },
+        2: {"impact.com · Shop impact · program Acme Campaign, partner Partner 2"},
+        # (an invisible character is set aside by the case-insensitive look-up already)
+        3: {"impact.com · Shop impact · program Acme Campaign, partner Partner 1"},
+    }

@@ -16,6 +16,7 @@ from promodesk.store.indexer import build_indexes, pending_work
 from promodesk.store.query import Pager, RowQuery, fetch_row, fetch_rows_by_id, stream_rows
 from promodesk.store.tables import (
     ALL_TABLES,
+    CODE_INVENTORY,
     OPTIMOVE_ALLOCATIONS,
     OPTIMOVE_CODE_FILES,
 )
@@ -318,3 +319,107 @@ def test_kept_allocation_counts_agree_with_counting(allocations_db: Path) -> Non
             ).fetchone()[0]
             assert Pager(query).count(conn) == counted
     conn.close()
+
+
+def _inventory_with(tmp_path: Path, rows: list[tuple[int, str, str, str]]) -> sqlite3.Connection:
+    """All codes holding (account_id, vendor, status, given_at) rows (an expiry the same as
+    the date given), with its kept counts and indexes."""
+    from promodesk.store.inventory import COLUMNS
+
+    _path, conn = new_workspace(tmp_path)
+    with transaction(conn):
+        values = [
+            (
+                *(6, n, account, vendor, f"C{n:06d}", f"c{n:06d}", status, status),
+                *("", "", "", given, "", given),
+            )
+            for n, (account, vendor, status, given) in enumerate(rows, start=1)
+        ]
+        conn.executemany(
+            f"INSERT INTO code_inventory({', '.join(COLUMNS)}) VALUES "
+            f"({', '.join('?' * len(COLUMNS))})",
+            values,
+        )
+        conn.execute(
+            "INSERT INTO code_inventory_counts(account_id, vendor, status, codes) "
+            "SELECT account_id, vendor, status, count(*) FROM code_inventory GROUP BY 1, 2, 3"
+        )
+    build_indexes(conn)
+    return conn
+
+
+def _statements(conn: sqlite3.Connection, read) -> list[str]:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    try:
+        read()
+    finally:
+        conn.set_trace_callback(None)
+    return [sql for sql in seen if sql.lstrip().startswith("SELECT") and "LIMIT" in sql]
+
+
+def test_a_walk_that_runs_long_gives_way_to_sorting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many codes of account 2, but every one of them sorts after all the others (codes
+    # without a date sort first): walking the date index would read the whole table for one
+    # page (no index has both the account and the date).
+    from promodesk.store import query as query_module
+
+    monkeypatch.setattr(query_module, "WALK_STEP_BUDGET", 20_000)
+    monkeypatch.setattr(query_module, "_STEPS_PER_CALL", 1_000)
+    rows = [(1, "altcraft", "available", "")] * 8_000 + [
+        (2, "impact", "allocated", f"2026-10-{1 + n % 28:02d}T{n % 24:02d}:00:00Z")
+        for n in range(2_000)
+    ]
+    conn = _inventory_with(tmp_path, rows)
+    query = RowQuery(CODE_INVENTORY, equals=(("account_id", 2),), sort="given_at")
+    pager = Pager(query)
+    assert pager.walks(conn, 200)  # what the counts alone say
+    page: list[tuple] = []
+    statements = _statements(conn, lambda: page.extend(pager.fetch(conn, 0, 200)))
+    assert page == reference(conn, query)[:200]
+    assert "+account_id" in statements[0]  # it walked first,
+    assert "+account_id" not in statements[-1]  # then sorted the account's codes
+    assert not pager.walks(conn, 200)  # and keeps to that for the next pages
+    assert pager.fetch(conn, 1_900, 200) == reference(conn, query)[1_900:2_000]
+
+
+def test_a_walk_through_spread_rows_stays_a_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promodesk.store import query as query_module
+
+    monkeypatch.setattr(query_module, "WALK_STEP_BUDGET", 20_000)
+    monkeypatch.setattr(query_module, "_STEPS_PER_CALL", 1_000)
+    rows = [
+        (1 + n % 4, "altcraft", "available", f"2026-10-01T00:00:{n % 60:02d}Z")
+        for n in range(10_000)
+    ]
+    conn = _inventory_with(tmp_path, rows)
+    query = RowQuery(CODE_INVENTORY, equals=(("account_id", 2),), sort="given_at")
+    pager = Pager(query)
+    page: list[tuple] = []
+    statements = _statements(conn, lambda: page.extend(pager.fetch(conn, 0, 200)))
+    assert page == reference(conn, query)[:200]
+    assert len(statements) == 1 and "+account_id" in statements[0]
+
+
+def test_a_status_under_a_sort_by_date_is_one_index_range(tmp_path: Path) -> None:
+    # The used codes all sort after the ones without a date, but an index of status and date
+    # goes straight to them, in order.
+    rows = [(1, "altcraft", "available", "")] * 3_000 + [
+        (1, "altcraft", "used", f"2026-10-{1 + n % 28:02d}T00:00:00Z") for n in range(500)
+    ]
+    conn = _inventory_with(tmp_path, rows)
+    for sort in ("given_at", "expires_at"):
+        query = RowQuery(CODE_INVENTORY, equals=(("status", "used"),), sort=sort)
+        pager = Pager(query)
+        page: list[tuple] = []
+        statements = _statements(conn, lambda p=pager, out=page: out.extend(p.fetch(conn, 0, 50)))
+        assert page == reference(conn, query)[:50]
+        assert len(statements) == 1 and "+status" not in statements[0]
+        plan = " ".join(
+            str(step[-1]) for step in conn.execute("EXPLAIN QUERY PLAN " + statements[0])
+        )
+        assert f"ix_code_inventory__status__{sort}" in plan and "TEMP B-TREE" not in plan

@@ -71,7 +71,8 @@ def install_live(window: MainWindow) -> LiveSession:
     window.online_switch = switch
 
     def follow() -> None:
-        switch.update_for(window.panels.get(window.current_vendor()))
+        vendor = window.current_vendor()
+        switch.update_for(window.panels.get(vendor) if vendor is not None else None)
 
     live.online_changed.connect(lambda _key: (follow(), window.update_status()))
     window.tabs.currentChanged.connect(lambda _index: follow())
@@ -91,7 +92,10 @@ def install_live(window: MainWindow) -> LiveSession:
             panel.live_panel.operations.fill_vendor_menu(vendor_menu)
 
     def title_vendor_menu() -> None:
-        vendor_menu.setTitle(f"&{window.current_vendor().display_name}")
+        vendor = window.current_vendor()  # (None on All codes: every vendor, no menu)
+        vendor_menu.menuAction().setVisible(vendor is not None)
+        if vendor is not None:
+            vendor_menu.setTitle(f"&{vendor.display_name}")
 
     vendor_menu.aboutToShow.connect(fill_vendor_menu)
     window.tabs.currentChanged.connect(lambda _index: title_vendor_menu())

@@ -187,8 +187,11 @@ class LiveSession(QObject):
                 return Refused(error.problems)
             except NotAllowed as error:
                 return Refused([], str(error))
-            if outcome.run_id is not None and self.window.session is not None:
-                await self.window.session.refresh_info()
+            session = self.window.session
+            if outcome.run_id is not None and session is not None:
+                await session.refresh_info()
+                if outcome.written.added:
+                    session.start_indexing()  # All codes and the search index take them in
             return outcome
 
         def done(job: Job) -> None:
@@ -227,7 +230,7 @@ class LiveSession(QObject):
             if session is not None:
                 await session.refresh_info()
                 if outcome.written.added:
-                    session.start_indexing()  # search the new codes through the index soon
+                    session.start_indexing()  # All codes and the search index take them in
             return outcome
 
         def done(job: Job) -> None:

@@ -27,7 +27,15 @@ from promodesk.qt import (
 )
 from promodesk.store.query import Pager, Row, RowQuery, fetch_rows_by_id
 from promodesk.store.tables import Column, TableSpec
-from promodesk.ui.models.formatting import display, is_numeric, plain_tooltip, tooltip
+from promodesk.ui.models.date_clock import date_clock_changed
+from promodesk.ui.models.formatting import (
+    CLOCK,
+    VIEW_WORDS,
+    display,
+    is_numeric,
+    plain_tooltip,
+    tooltip,
+)
 
 if TYPE_CHECKING:
     import sqlite3
@@ -69,6 +77,11 @@ class StoreTableModel(QAbstractTableModel):
         self._id_at = self._names.index("id")
         self._value_at = [self._names.index(column.name) for column in self.columns]
         self._alignment = [_align(column) for column in self.columns]
+        # Whose vendor time zone a row's dates are in (View ▸ Dates).
+        self._account_at = self._names.index("account_id") if "account_id" in self._names else -1
+        self._date_sections = [n for n, c in enumerate(self.columns) if c.kind == "datetime"]
+        if self._date_sections:
+            date_clock_changed().connect(self._dates_changed)
         self._reader: StoreReader | None = None
         self._query = RowQuery(spec, descending=spec.default_descending)
         self._pager: Pager | None = None
@@ -183,7 +196,9 @@ class StoreTableModel(QAbstractTableModel):
             return self.shown_text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             named = self._value_names.get(column.name, {}).get(value)
-            return plain_tooltip(f"{named}\n({value})") if named else tooltip(column, value)
+            if named:
+                return plain_tooltip(f"{named}\n({value})")
+            return tooltip(column, value, self._account_of(row))
         if role == self.SortValueRole:
             return value
         if role == self.RowRole:
@@ -198,6 +213,8 @@ class StoreTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
             return None
         column = self.columns[section]
+        if role == Qt.ItemDataRole.ToolTipRole and column.kind == "datetime":
+            return f"{column.label}, shown in {VIEW_WORDS[CLOCK.view]} (View ▸ Dates)"
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return column.label
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -244,7 +261,19 @@ class StoreTableModel(QAbstractTableModel):
         """What the cell shows: the value in words, or the name it is known by."""
         value = row[self._names.index(column.name)]
         named = self._value_names.get(column.name, {}).get(value)
-        return named if named is not None else display(column, value)
+        return named if named is not None else display(column, value, self._account_of(row))
+
+    def _account_of(self, row: Row) -> int | None:
+        return row[self._account_at] if self._account_at >= 0 else None
+
+    def _dates_changed(self) -> None:
+        """View ▸ Dates picked another clock: every date cell reads again (no re-query)."""
+        if self._count:
+            last = self._count - 1
+            for section in self._date_sections:
+                self.dataChanged.emit(self.index(0, section), self.index(last, section))
+        for section in self._date_sections:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, section, section)
 
     def set_value_names(self, column: str, names: dict[Any, str]) -> None:
         if names != self._value_names.get(column, {}):

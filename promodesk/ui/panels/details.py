@@ -1,4 +1,4 @@
-"""The details pane: every stored field of the selected row, dates in local time and UTC."""
+"""The details pane: every stored field of the selected row, each date on all three clocks."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from promodesk.qt import Qt, QTextBrowser, QTextOption, QWidget, Signal
 from promodesk.store.query import fetch_row
 from promodesk.store.tables import Column, TableSpec
-from promodesk.ui.models.formatting import display, utc_text
+from promodesk.ui.models.formatting import DATE_ONLY_MARK, all_clocks, date_only_note, display
 
 if TYPE_CHECKING:
     import sqlite3
@@ -133,6 +133,21 @@ def in_words(value: Any) -> str:
     return vendor_word(value)
 
 
+def date_html(value: Any, account_id: int | None, *, expiry: bool = False) -> str:
+    """A date on all three clocks (this computer, UTC, the account's vendor zone), and for
+    an expiry given without a time, when it really ends."""
+    lines = [
+        f"<span style='white-space:nowrap'>{html.escape(shown)}</span>"
+        + ("" if clock == "UTC" else f" <span style='color:gray'>· {html.escape(clock)}</span>")
+        for clock, shown in all_clocks(value, account_id)
+    ]
+    note = date_only_note(value, account_id) if expiry else ""
+    if note:
+        sentence = html.escape(note[:1].upper() + note[1:])
+        lines.append(f"<span style='color:#9a5b00'>{DATE_ONLY_MARK} {sentence}.</span>")
+    return "<br>".join(lines)
+
+
 def _row(label: str, value_html: str) -> str:
     return (
         f"<tr><td style='color:gray; padding-right:10px'>{html.escape(label)}</td>"
@@ -144,18 +159,23 @@ def render(spec: TableSpec, record: dict[str, Any], title: str, accounts: dict[i
     """HTML for one stored row: its columns, its source, then the vendor's extra fields."""
     rows = []
     labels = {column.name: column for column in spec.columns}
+    account_id = record.get("account_id")
     for name, value in record.items():
         if name in _HIDDEN:
             continue
         column = labels.get(name) or _EXTRA_COLUMNS.get(name)
         label = column.label if column else field_label(name)
-        text = display(column, value) if column else ("" if value is None else str(value))
+        if column is not None:
+            text = display(column, value, account_id)
+        else:
+            text = "" if value is None else str(value)
         if not text:
             rows.append(_row(label, "<span style='color:gray'>—</span>"))
             continue
-        utc = utc_text(column, value) if column else ""
-        note = f"<br><span style='color:gray'>{html.escape(utc)}</span>" if utc else ""
-        rows.append(_row(label, html.escape(text) + note))
+        if column is not None and column.kind == "datetime":
+            rows.append(_row(label, date_html(value, account_id, expiry=column.expiry)))
+            continue
+        rows.append(_row(label, html.escape(text)))
     source = accounts.get(int(record.get("account_id") or 0))
     if source:
         rows.append(_row("Source", html.escape(source)))

@@ -37,7 +37,7 @@ from promodesk.qt import (
 )
 from promodesk.store.query import Row, RowSet
 from promodesk.store.tables import Column, TableSpec
-from promodesk.ui.models.formatting import plain_tooltip, plural
+from promodesk.ui.models.formatting import DATE_ONLY_MARK, plain_tooltip, plural
 from promodesk.ui.models.store_table import StoreTableModel
 from promodesk.ui.widgets.elided_label import ElidedLabel
 from promodesk.ui.widgets.style import secondary_text_style
@@ -323,10 +323,17 @@ class TableBrowser(QWidget):
         combo = self.status_combo
         states = [combo.itemData(n) for n in range(1, combo.count())] if combo else []
         table, status = self.spec.name, self._status_column
-        # Counts are always known (0 is a count), unless NULL may mean "unknown".
-        columns = [c for c in self.model.columns[1:] if c.kind != "count" or c.nullable]
+        # Counts are always known (0 is a count), unless NULL may mean "unknown". Only
+        # columns with an index are looked at (a column without one would be scanned whole
+        # when it is empty: seconds at All codes' millions of rows); the others stay shown.
+        columns = [
+            c
+            for c in self.model.columns[1:]
+            if (c.kind != "count" or c.nullable)
+            and (c.sortable or c.name in self.spec.filter_columns)
+        ]
 
-        def read(conn: sqlite3.Connection) -> tuple[set[str], bool, set[str]]:
+        def read(conn: sqlite3.Connection) -> tuple[set[str], bool, set[str], set[str]]:
             def exists(where: str, *args: Any) -> bool:
                 sql = f"SELECT 1 FROM {table} WHERE {where} LIMIT 1"
                 return conn.execute(sql, args).fetchone() is not None
@@ -344,7 +351,7 @@ class TableBrowser(QWidget):
                     else exists(f"{column.name} > ''") or exists(f"{column.name} < ''")
                 )
             }
-            return found, unknown, filled
+            return found, unknown, filled, {column.name for column in columns}
 
         try:
             future = reader.submit(read)
@@ -360,10 +367,10 @@ class TableBrowser(QWidget):
         reader, future = payload
         if reader is not self._reader or future.cancelled() or future.exception() is not None:
             return  # (a failed read leaves every state and column offered)
-        found, unknown, filled = future.result()
+        found, unknown, filled, checked = future.result()
         header = self.view.horizontalHeader()
         for section, column in enumerate(self.model.columns):
-            if section and (column.kind != "count" or column.nullable):
+            if section and column.name in checked:
                 header.setSectionHidden(section, column.name not in filled)
         combo = self.status_combo
         if combo is not None:
@@ -452,7 +459,8 @@ class TableBrowser(QWidget):
         metrics = self.view.fontMetrics()
         header = self.view.horizontalHeader()
         fixed = {
-            "datetime": metrics.horizontalAdvance("00 Www 0000 00:00") + 16,
+            # (room for the zone of View ▸ Dates: "UTC", "MSK", "+04")
+            "datetime": metrics.horizontalAdvance("00 Www 0000 00:00 UTC+") + 16,
             "count": metrics.horizontalAdvance("0,000,000") + 16,
             "flag": metrics.horizontalAdvance("Yes") + 16,
         }
@@ -461,6 +469,8 @@ class TableBrowser(QWidget):
             widest = 0
             if column.kind in fixed:
                 widest = fixed[column.kind]
+                if column.expiry:  # and for the mark of an expiry given without a time
+                    widest += metrics.horizontalAdvance(f" {DATE_ONLY_MARK}")
             else:
                 # Measured: the few longest texts only (measuring is what costs; the window is
                 # opening, and this runs in the same turn as the first rows' paint).
