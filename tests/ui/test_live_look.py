@@ -133,7 +133,8 @@ def test_no_two_actions_share_a_shortcut_and_menu_mnemonics_are_unique(
                 for action in menu.actions()
                 if action.isVisible() and "&" in action.text().replace("&&", "")
             )
-            assert [k for k, n in letters.items() if n > 1] == [], (menu.title(), letters)
+            where = menu.title() if isinstance(menu, QMenu) else "the menu bar"
+            assert [k for k, n in letters.items() if n > 1] == [], (where, letters)
 
 
 def test_what_a_tiers_change_did_is_counted_in_words() -> None:
