@@ -635,7 +635,7 @@ def test_every_group_menu_is_in_the_panel_and_the_vendor_menu(
     assert buttons == list(operations.menus)
     menu = live.window.vendor_menu
     menu.aboutToShow.emit()
-    assert menu.title() == f"&{vendor.display_name}"
+    assert menu.title().replace("&", "") == vendor.display_name  # (its Alt+letter: test_live_look)
     names = {action.objectName() for action in menu.actions()}
     assert {f"op_{name}" for name in operations.actions} <= names
     assert panel.account_bar.isVisible()
