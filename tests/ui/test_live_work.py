@@ -179,10 +179,9 @@ def test_a_state_that_forbids_it_is_refused_before_sending(live_window: LiveDriv
     with transaction(conn):
         conn.execute("UPDATE impact_codes SET status = 'inactive' WHERE promo_code_id = 7000001")
     conn.close()
-    before = len(live.finished)
-    panel.live_panel.run(operation, {"promo_code_id": 7_000_001})
-    live.wait_for(lambda: len(live.finished) > before)
-    assert "already expired" in live.message(I)
+    # Waited for by itself: other jobs (the index builder after the read) may end meanwhile.
+    job = panel.live_panel.run(operation, {"promo_code_id": 7_000_001})
+    live.wait_for(lambda: job.done and "already expired" in live.message(I))
     assert live.fakes[I].state.codes[7_000_001]["State"] == "ACTIVE"
 
 
@@ -246,6 +245,7 @@ def test_offline_by_choice_then_back_online_offers_a_refresh(live_window: LiveDr
     before = len(live.finished)
     live.qtbot.mouseClick(bar.action_button, LEFT)
     live.wait_for(lambda: len(live.finished) > before)
+    live.wait_idle(I)  # the refresh itself (another job, e.g. the index builder, may end first)
     assert live.last_job(I).error is None
 
 

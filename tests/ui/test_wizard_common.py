@@ -34,7 +34,7 @@ def test_the_create_menu_sits_before_help_with_every_wizard(window: MainWindow) 
 
 def test_full_collections_are_held_off_while_a_wizard_works(qtbot: Any, window: MainWindow) -> None:
     wizard = opened(qtbot, window, window.create_menu.actions()[4].trigger)
-    qtbot.waitUntil(lambda: not window.runner.jobs)
+    qtbot.waitUntil(lambda: not window.runner.jobs, timeout=60_000)
     assert gc.isenabled()
     seen: list[bool] = []
 
@@ -47,7 +47,7 @@ def test_full_collections_are_held_off_while_a_wizard_works(qtbot: Any, window: 
     job = wait_job(qtbot, wizard.start("Working", work, lambda _job: None))
     assert job.error is None
     assert seen == [False, False]
-    qtbot.waitUntil(lambda: not window.runner.jobs)
+    qtbot.waitUntil(lambda: not window.runner.jobs, timeout=60_000)
     assert gc.isenabled()  # back on when the last job ends
 
 
@@ -61,7 +61,7 @@ def test_full_collections_are_held_off_while_any_job_runs(qtbot: Any, window: Ma
         seen.append(gc.isenabled())
         raise JobCancelled()  # the user pressed Cancel
 
-    qtbot.waitUntil(lambda: not window.runner.jobs)  # the window's own start-up jobs ended
+    qtbot.waitUntil(lambda: not window.runner.jobs, timeout=60_000)  # the window's own start-up jobs ended
     assert gc.isenabled()
     job = wait_job(qtbot, window.runner.start("A job of any kind", work, background=True))
     assert job.cancelled
@@ -79,7 +79,7 @@ def test_a_refusal_in_words_ends_the_job_with_its_message(qtbot: Any, window: Ma
     job = wait_job(qtbot, wizard.start("Refusing", work, ended.append))
     assert ended == [job]
     assert isinstance(job.error, PlanError) and job.result is None
-    qtbot.waitUntil(lambda: not window.runner.jobs)
+    qtbot.waitUntil(lambda: not window.runner.jobs, timeout=60_000)
     assert gc.isenabled()
 
 
