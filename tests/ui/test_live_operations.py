@@ -256,7 +256,7 @@ def _validate_promotion(live: LiveDriver) -> None:
     dialog = live.trigger(O, "validate_promotion")
     live.fill(dialog, {"promo_code": "SPRING26"})
     dialog.form.editors["customer_ids"].box.setPlainText("c1\nc2\n\nc1")
-    assert dialog.form.editors["customer_ids"].count.text() == "3 customer ids"
+    assert dialog.form.editors["customer_ids"].count.text() == "3 customer IDs"
     live.qtbot.mouseClick(dialog.run_button, _left())
     live.wait_for(lambda: dialog.results.isVisible())
     model = dialog.results_model

@@ -398,7 +398,8 @@ def test_bulk_expire_with_faults_review_progress_and_retry_failed(live_window: L
     assert (counts.get("ok"), counts.get("failed"), counts.get("skipped")) == (6, 2, 1)
     failed = [row.label for row in dialog.model.rows if row.status == "failed"]
     assert sorted(failed) == ["SANDBOX02", "SANDBOX05"]
-    assert dialog.retry_button.text() == "Retry 2 failed ones"
+    assert dialog.retry_button.text() == "Retry 2 failed codes"
+    assert dialog.model.headerData(1, Qt.Orientation.Horizontal) == "Code"
     assert live.level(I) == "warning"
     state.update(away)  # back at the vendor
     live.qtbot.mouseClick(dialog.retry_button, LEFT)
@@ -634,7 +635,7 @@ def test_every_group_menu_is_in_the_panel_and_the_vendor_menu(
     assert buttons == list(operations.menus)
     menu = live.window.vendor_menu
     menu.aboutToShow.emit()
-    assert menu.title() == f"&{vendor.display_name}"
+    assert menu.title().replace("&", "") == vendor.display_name  # (its Alt+letter: test_live_look)
     names = {action.objectName() for action in menu.actions()}
     assert {f"op_{name}" for name in operations.actions} <= names
     assert panel.account_bar.isVisible()

@@ -97,7 +97,7 @@ class OneCode(Program):
 
 class UpdateCode(OneCode):
     activated: bool | None = Field(
-        None, title="Activated", description="Mark the code used (on) or unused (off)."
+        None, title="Activated", description="Yes marks the code used, No unused."
     )
     expire_date: AwareDatetime | None = Field(
         None, title="Expires", description="When the code stops working."

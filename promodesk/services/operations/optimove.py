@@ -618,7 +618,9 @@ def validation_rows(validation: Any) -> list[dict[str, Any]]:
 def _validation_summary(_inputs: Any, validation: Any) -> str:
     rows = validation_rows(validation)
     eligible = sum(1 for row in rows if row["eligible"])
-    return f"{eligible:,} of {len(rows):,} customer(s) qualify"
+    if len(rows) == 1:
+        return "The customer qualifies" if eligible else "The customer does not qualify"
+    return f"{eligible:,} of {len(rows):,} customers qualify"
 
 
 async def _set_tiers(client: Any, inputs: SetTiers) -> None:
@@ -844,7 +846,10 @@ OPERATIONS: tuple[Operation, ...] = (
         editor="tiers",
         allowed=_tiers_editable,
         call=_set_tiers,
-        summary=lambda inputs, _p: f"Set {len(inputs.tiers)} tier(s) on {inputs.promotion_id}",
+        summary=lambda inputs, _p: (
+            f"Set {len(inputs.tiers)} {'tier' if len(inputs.tiers) == 1 else 'tiers'} "
+            f"on {inputs.promotion_id}"
+        ),
     ),
     _promotion_op(
         "set_budgets",

@@ -33,7 +33,7 @@ VIEWS = (
     ),
     (
         "collisions",
-        "&Collisions…",
+        "Co&llisions…",  # (Alt+C is What &changed)
         "Ctrl+Shift+L",
         "The same code live at two vendors, two accounts or two pools",
     ),

@@ -64,6 +64,20 @@ class OnlineSwitch(QToolButton):
             )
 
 
+def mnemonic_title(name: str, others: list[str]) -> str:
+    """`name` with an Alt+letter no other menu of the bar has: "&Altcraft", but
+    "i&mpact.com" beside "&Insights"."""
+    taken = set()
+    for text in (other.replace("&&", "") for other in others):
+        at = text.find("&")
+        if 0 <= at < len(text) - 1:
+            taken.add(text[at + 1].lower())
+    for at, char in enumerate(name):
+        if char.isalnum() and char.lower() not in taken:
+            return f"{name[:at]}&{name[at:]}"
+    return name
+
+
 def install_live(window: MainWindow) -> LiveSession:
     live = LiveSession(window)
     switch = OnlineSwitch(window, live)
@@ -95,7 +109,9 @@ def install_live(window: MainWindow) -> LiveSession:
         vendor = window.current_vendor()  # (None on All codes: every vendor, no menu)
         vendor_menu.menuAction().setVisible(vendor is not None)
         if vendor is not None:
-            vendor_menu.setTitle(f"&{vendor.display_name}")
+            bar = window.menuBar()
+            others = [a.text() for a in bar.actions() if a != vendor_menu.menuAction()]
+            vendor_menu.setTitle(mnemonic_title(vendor.display_name, others))
 
     vendor_menu.aboutToShow.connect(fill_vendor_menu)
     window.tabs.currentChanged.connect(lambda _index: title_vendor_menu())

@@ -60,7 +60,7 @@ STATUS_WORDS = {
     "unknown": "Not sure it was done",
     "skipped": "Skipped",
 }
-HEADERS = ("#", "Target", "Outcome", "Why")
+HEADERS = ("#", "", "Outcome", "Details")  # the second names the targets: "Code", "Promocode"
 REFRESH_EVERY_MS = 300  # changed rows are shown in the tables in batches, not per item
 
 
@@ -77,10 +77,11 @@ class Row:
 class BulkItemsModel(QAbstractTableModel):
     """Every target of a bulk run, each with its outcome (at most MAX_ITEMS: in memory)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, noun: str = "item") -> None:
         super().__init__(parent)
         self.rows: list[Row] = []
         self._at: dict[int, int] = {}
+        self.headers = (HEADERS[0], noun[:1].upper() + noun[1:], *HEADERS[2:])
 
     def set_rows(self, rows: list[Row]) -> None:
         self.beginResetModel()
@@ -142,9 +143,9 @@ class BulkItemsModel(QAbstractTableModel):
         if (
             role == Qt.ItemDataRole.DisplayRole
             and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(HEADERS)
+            and 0 <= section < len(self.headers)
         ):
-            return HEADERS[section]
+            return self.headers[section]
         return None
 
 
@@ -215,7 +216,7 @@ class BulkDialog(QDialog):
         )
         self.form.setVisible(bool(self.form.specs))
 
-        self.model = BulkItemsModel(self)
+        self.model = BulkItemsModel(self, noun=noun)
         self.view = QTableView()
         self.view.setObjectName("bulkItems")
         self.view.setModel(self.model)
@@ -570,9 +571,7 @@ class BulkDialog(QDialog):
         self.run_id = summary.run_id
         retryable = summary.failed + summary.unknown
         self.retry_button.setVisible(retryable > 0)
-        self.retry_button.setText(
-            f"Retry {plural(retryable, 'failed one')}" if retryable else "Retry failed"
-        )
+        self.retry_button.setText(retry_text(retryable, self.noun))
         self.start_button.setVisible(bool(summary.pending))
         if summary.pending:
             self.start_button.setText(f"Resume ({summary.pending:,} left)")
@@ -591,6 +590,13 @@ class BulkDialog(QDialog):
         # Closing only hides the view: a run goes on (jobs list, the panel's bar).
         self._show_changed_rows()
         super().closeEvent(event)
+
+
+def retry_text(count: int, noun: str) -> str:
+    """'Retry the failed code', 'Retry 2 failed codes'."""
+    if count == 1:
+        return f"Retry the failed {noun}"
+    return f"Retry {plural(count, f'failed {noun}')}" if count else "Retry failed"
 
 
 def summary_text(summary: BulkSummary, noun: str) -> str:

@@ -145,6 +145,7 @@ class OperationDialog(QDialog):
         scroll.setObjectName("formScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to its fields, not to it
         scroll.setWidget(self.form)
 
         self.results = QTableView()
@@ -204,7 +205,7 @@ class OperationDialog(QDialog):
         bottom.addStretch(1)
         bottom.addWidget(self.buttons)
 
-        layout = QVBoxLayout(self)
+        self._layout = layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.results, 1)
@@ -332,12 +333,36 @@ class OperationDialog(QDialog):
         self.results_model.set_rows(rows)
         self.results.show()
         self.copy_results.show()
-        self.results.resizeColumnsToContents()
+        for column in range(self.results_model.columnCount() - 1):  # the last one stretches
+            self.results.resizeColumnToContents(column)
+        self._fit_form_above_results(len(rows))
         self.outcome.setStyleSheet("")
         self.outcome.setText(outcome.message)
         self.outcome.show()
         self.run_button.setText("Check again")
         self.cancel_button.setText("Close")
+
+    def _fit_form_above_results(self, rows: int) -> None:
+        """The form whole above the results (nothing of it cut off at the bottom of its
+        scroll area), a few result rows below it; the dialog grows for that as far as its
+        screen allows, and the results take any room left."""
+        width = self.scroll.viewport().width()
+        form = self.form
+        form_height = (
+            form.heightForWidth(width) if form.hasHeightForWidth() else form.sizeHint().height()
+        )
+        shown_rows = min(max(rows, 1), 5)
+        rows_height = self.results.horizontalHeader().sizeHint().height()
+        rows_height += self.results.verticalHeader().defaultSectionSize() * shown_rows
+        around = self.sizeHint().height() - self.scroll.sizeHint().height()
+        around -= self.results.sizeHint().height()
+        screen = self.screen().availableGeometry().height() - 60
+        scroll_height = max(min(form_height, screen - around - rows_height), 100)
+        self._layout.setStretchFactor(self.scroll, 0)
+        self.scroll.setFixedHeight(scroll_height)
+        wanted = around + scroll_height + rows_height + 8
+        if wanted > self.height():
+            self.resize(self.width(), min(screen, wanted))
 
     def _copy_results(self) -> None:
         QGuiApplication.clipboard().setText(self.results_model.as_text())

@@ -224,7 +224,7 @@ class _Optional(Editor):
         super().__init__(spec)
         self.inner = inner
         self.use = QCheckBox("Set")
-        self.use.setToolTip(f"Give a value for {spec.title.lower()}; unticked: none")
+        self.use.setToolTip(f"Give a value for {_in_a_sentence(spec.title)}; unticked: none")
         self.use.setVisible(spec.optional or not spec.required)
         self.use.setChecked(not (spec.optional or not spec.required))
         self.use.toggled.connect(self._toggled)
@@ -443,12 +443,13 @@ class LinesEditor(Editor):
 
     def _count(self) -> None:
         count = len(self.lines())
-        self.count.setText(
-            f"{count:,} {_singular(self.spec.title) if count == 1 else self.spec.title.lower()}"
-        )
+        title = self.spec.title
+        self.count.setText(f"{count:,} {_singular(title) if count == 1 else _in_a_sentence(title)}")
 
     def choose_file(self) -> QFileDialog:
-        dialog = QFileDialog(self._parent(), f"Load {self.spec.title.lower()}", str(Path.home()))
+        dialog = QFileDialog(
+            self._parent(), f"Load {_in_a_sentence(self.spec.title)}", str(Path.home())
+        )
         dialog.setObjectName("linesFileDialog")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setNameFilter("Text and CSV files (*.txt *.csv);;All files (*)")
@@ -485,8 +486,14 @@ class LinesEditor(Editor):
         self.box.setPlainText("\n".join(str(item) for item in items))
 
 
+def _in_a_sentence(title: str) -> str:
+    """A field's title inside a sentence: "Customer IDs" -> "customer IDs" (acronyms
+    stay as they are)."""
+    return " ".join(word if word[1:2].isupper() else word.lower() for word in title.split())
+
+
 def _singular(title: str) -> str:
-    words = title.lower()
+    words = _in_a_sentence(title)
     return words[:-1] if words.endswith("s") else words
 
 

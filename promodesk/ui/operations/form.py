@@ -19,6 +19,7 @@ from promodesk.qt import (
     QFormLayout,
     QGroupBox,
     QLabel,
+    QSizePolicy,
     Qt,
     QVBoxLayout,
     QWidget,
@@ -143,14 +144,26 @@ class Form(QWidget):
         editor.on_change(lambda name=spec.name: self._edited(name))
         column = QVBoxLayout()
         column.setSpacing(2)
-        column.addWidget(editor.widget)
         # Groups and the big editors show their own help; the rest has it below the field.
         whole_width = isinstance(editor, ModelEditor) or spec.editor in WHOLE_WIDTH
         if spec.description and not whole_width:
+            # The help as wide as the form (under a short choice it otherwise wraps after
+            # two words); the field itself keeps its own width.
+            grows = editor.widget.sizePolicy().horizontalPolicy() in (
+                QSizePolicy.Policy.Expanding,
+                QSizePolicy.Policy.MinimumExpanding,
+            )
+            if grows:
+                column.addWidget(editor.widget)
+            else:
+                column.addWidget(editor.widget, 0, Qt.AlignmentFlag.AlignLeft)
             hint = WrappedLabel(spec.description)
             hint.setObjectName(f"help_{spec.name}")
             hint.setStyleSheet(secondary_text_style(self))
+            hint.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
             column.addWidget(hint)
+        else:
+            column.addWidget(editor.widget)
         column.addWidget(problem)
         if whole_width:
             self.layout_.addRow(_holder(column))  # as wide as the form: it has its own labels

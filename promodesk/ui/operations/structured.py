@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -51,6 +53,22 @@ CONDITION_COLUMNS = (
     ("operator", "Operator"),
     ("value", "Value"),
 )
+
+
+def tab_in_order(widgets: Sequence[QWidget]) -> None:
+    """Tab goes through `widgets` in this order: the reading order (the list on the left,
+    then what is on the right), whatever order they were put in the window."""
+    for before, after in itertools.pairwise(widgets):
+        QWidget.setTabOrder(before, after)
+
+
+def tab_stops(widget: QWidget) -> list[QWidget]:
+    """`widget` and its descendants that Tab stops at, in the order they were made."""
+    return [
+        child
+        for child in [widget, *widget.findChildren(QWidget)]
+        if child.focusPolicy() & Qt.FocusPolicy.TabFocus
+    ]
 
 
 def _list_buttons(*texts: str) -> tuple[QHBoxLayout, list[QPushButton]]:
@@ -441,6 +459,8 @@ class CommandsEditor(Editor):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             page = label
         self.pages.addWidget(page)
+        if form is not None:  # its fields after the list's buttons, not after Save
+            tab_in_order([self.down_button, *tab_stops(form)])
         self.entries.append((kind, form))
         self.list.addItem(f"{len(self.entries)}. {kind.label}")
         self.list.setCurrentRow(len(self.entries) - 1)

@@ -116,6 +116,23 @@ def vendor_word(value: Any) -> str:
     return text
 
 
+def in_words(value: Any) -> str:
+    """A vendor's nested field as lines of words, never a Python repr: a list of named
+    things one per line ("1. Gold customers (gold)"), other objects as "Field: value"."""
+    if isinstance(value, list):
+        if value and all(isinstance(item, dict) for item in value):
+            return "\n".join(f"{n}. {in_words(item)}" for n, item in enumerate(value, 1))
+        return ", ".join(in_words(item) for item in value)
+    if isinstance(value, dict):
+        name, key = value.get("name"), value.get("id")
+        if name:
+            return f"{name} ({key})" if key not in (None, "", name) else str(name)
+        return "; ".join(f"{field_label(k)}: {in_words(v)}" for k, v in value.items())
+    if isinstance(value, bool) or value in ("true", "false"):  # impact.com sends text flags
+        return "Yes" if value in (True, "true") else "No"
+    return vendor_word(value)
+
+
 def date_html(value: Any, account_id: int | None, *, expiry: bool = False) -> str:
     """A date on all three clocks (this computer, UTC, the account's vendor zone), and for
     an expiry given without a time, when it really ends."""
@@ -167,6 +184,6 @@ def render(spec: TableSpec, record: dict[str, Any], title: str, accounts: dict[i
     except ValueError:
         extra = {}
     for key, value in sorted(extra.items()):
-        rows.append(_row(field_label(key), html.escape(vendor_word(value))))
+        rows.append(_row(field_label(key), html.escape(in_words(value)).replace("\n", "<br>")))
     heading = f"<h3 style='margin:0 0 6px 0'>{html.escape(title)}</h3>" if title else ""
     return heading + "<table cellspacing='0' cellpadding='2'>" + "".join(rows) + "</table>"
