@@ -47,18 +47,18 @@ async def run_blocking(
         raise
 
 
-async def until_done(step: asyncio.Future[Any]) -> bool:
+async def until_done(step: asyncio.Future[Any]) -> int:
     """Wait for a step (a worker thread's, say) to end, whatever cancels arrive meanwhile;
-    True if any did. The step's own error is left for the caller to read from it."""
-    cancelled = False
+    how many did. The step's own error is left for the caller to read from it."""
+    cancels = 0
     while not step.done():
         try:
             await asyncio.shield(step)
         except asyncio.CancelledError:
-            cancelled = True
+            cancels += 1
         except BaseException:
             break
-    return cancelled
+    return cancels
 
 
 async def to_the_end(work: Awaitable[T]) -> T:
@@ -66,8 +66,8 @@ async def to_the_end(work: Awaitable[T]) -> T:
     cancel goes on: for the record of something a vendor already did, which must never be cut
     off half way by a cancel (a resumed bulk run would send it again)."""
     step = asyncio.ensure_future(work)
-    cancelled = await until_done(step)
+    cancels = await until_done(step)
     result = step.result()
-    if cancelled:
+    if cancels:
         raise asyncio.CancelledError
     return result

@@ -22,7 +22,7 @@ from typing import Any
 from promodesk.domain.jobs import Progress, ProgressFn, ignore_progress
 from promodesk.domain.values import now_utc_text
 from promodesk.domain.vendors import Vendor
-from promodesk.services.jobs import until_done
+from promodesk.services.jobs import to_the_end, until_done
 from promodesk.services.operations.executor import AccountRef, account_ref, workspace_account
 from promodesk.store.db import connect, retry_busy, transaction
 from promodesk.store.records import altcraft_row, fingerprint, impact_row
@@ -139,12 +139,12 @@ class SyncJob:
         assert self.conn is not None
         conn = self.conn
         saving = asyncio.ensure_future(asyncio.to_thread(lambda: retry_busy(lambda: commit(conn))))
-        cancelled = await until_done(saving)
+        cancels = await until_done(saving)
         written: WriteOutcome = saving.result()
-        if cancelled:
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
+        task = asyncio.current_task()
+        if task is not None:
+            for _ in range(cancels):
+                task.uncancel()  # every one: a later await in this task is not cancelled
         return SyncOutcome(
             self.account.name,
             self.account.vendor,
@@ -195,7 +195,7 @@ async def sync_account(
     try:
         # Opened whole even when cancelled meanwhile: a half-open job would leave its run
         # "running" for ever and its connection open.
-        await _whole(job.open())
+        await to_the_end(job.open())
         outcome = await SYNCERS[ref.vendor](job, client)
     except asyncio.CancelledError:
         await job.abandon("cancelled", "cancelled by the user; nothing was written")
@@ -206,16 +206,6 @@ async def sync_account(
     finally:
         await job.close()
     return outcome
-
-
-async def _whole(work: Awaitable[None]) -> None:
-    """Await `work` to its end even if the caller is cancelled meanwhile (then re-raise)."""
-    task = asyncio.ensure_future(work)
-    try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await task
-        raise
 
 
 def _fingerprints(

@@ -251,10 +251,16 @@ class WorkspaceSession:
         return self._index_task is not None and not self._index_task.done()
 
     async def wait_for_indexes(self) -> None:
+        """Until the index build ends. A cancel of the caller stops only the caller (the build
+        is shared: All codes and search need it); the build's own cancel is not an error."""
         task = self._index_task
-        if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if task is None:
+            return
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise
 
     async def _build_indexes(self) -> None:
         def work(token: CancelToken, report: ProgressFn) -> None:

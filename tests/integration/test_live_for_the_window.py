@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -170,3 +171,30 @@ async def test_a_sync_cancelled_at_any_moment_leaves_no_run_running(live: Live) 
     statuses = {row[0] for row in live.rows("SELECT status FROM runs WHERE kind = 'sync'")}
     assert statuses <= {"cancelled", "done"}
     assert live.one("SELECT count(*) FROM runs WHERE status = 'running'") == 0
+
+
+async def test_a_cancelled_wait_for_the_indexes_stops_the_waiter_not_the_build(
+    tmp_path: Path,
+) -> None:
+    """The index build is shared (All codes, search): a job that waits for it (collisions
+    after a sync) and is cancelled must end cancelled and leave the build running. It used to
+    cancel the build and then carry on as if nothing happened."""
+    from promodesk.services.workspace_session import WorkspaceSession
+    from promodesk.store.importers.dispatch import import_file
+    from tests.helpers import allocation_rows, new_workspace, write_allocations
+
+    path, conn = new_workspace(tmp_path)
+    export = write_allocations(tmp_path / "allocations.csv", allocation_rows(60_000))
+    import_file(conn, export)
+    conn.close()
+    session = await WorkspaceSession.open(path)  # starts building the indexes
+    assert session.indexing
+    waiter = asyncio.ensure_future(session.wait_for_indexes())
+    await asyncio.sleep(0)  # the waiter waits
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert session.indexing  # the build goes on
+    await session.wait_for_indexes()
+    assert not session.indexing
+    await session.close()
