@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from promodesk.domain.vendors import Vendor
@@ -77,6 +78,30 @@ def test_lines_editor_counts_in_words_that_keep_acronyms(live_window: LiveDriver
     ids.box.setPlainText("c1")
     assert ids.count.text() == "1 customer ID"
     assert ids.box.placeholderText().startswith("One customer ID per line")
+    dialog.reject()
+
+
+def test_a_long_list_from_a_file_is_held_apart_from_the_text_box(
+    live_window: LiveDriver, tmp_path: Path
+) -> None:
+    """A file of 200,000 customer IDs: laid out in the text box it froze the window for
+    seconds (and every keystroke split it again); the box shows its start, the form sends
+    all of it, and Clear goes back to typing."""
+    dialog = live_window.trigger(O, "validate_promotion")
+    ids = dialog.form.editors["customer_ids"]
+    listing = tmp_path / "customers.txt"
+    listing.write_text("".join(f"cust-{n}\n" for n in range(200_000)), encoding="utf-8")
+    loading = ids.load_file(listing)
+    live_window.wait_for(loading.done)
+    assert ids.box.blockCount() == 1_000
+    assert ids.box.isReadOnly()
+    assert ids.count.text() == ("200,000 customer IDs from customers.txt, the first 1,000 shown")
+    assert len(ids.value()) == 200_000 and ids.value()[-1] == "cust-199999"
+    live_window.qtbot.mouseClick(ids.clear, LEFT)
+    assert not ids.box.isReadOnly() and ids.box.toPlainText() == ""
+    assert ids.count.text() == "0 customer IDs" and not ids.clear.isVisible()
+    ids.box.setPlainText("c1\nc2")
+    assert ids.value() == ["c1", "c2"]
     dialog.reject()
 
 

@@ -401,6 +401,9 @@ def read_lines_file(path: Path) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+SHOWN_OF_A_LONG_LIST = 1_000  # lines a text box shows of a longer list (the rest is held)
+
+
 class LinesEditor(Editor):
     """One value per line: typed, pasted (from a spreadsheet column too), or loaded from a
     text or CSV file."""
@@ -419,12 +422,22 @@ class LinesEditor(Editor):
         self.count.setStyleSheet(secondary_text_style(self.count))
         self.load = QPushButton("Load from a file…")
         self.load.clicked.connect(self.choose_file)
+        self.clear = QPushButton("Clear")
+        self.clear.setObjectName(f"clear_{spec.name}")
+        self.clear.setToolTip("Forget the loaded list and type or paste instead")
+        self.clear.clicked.connect(lambda: self.set_value([]))
+        self.clear.hide()
         self.dialog: QFileDialog | None = None
         self.loading: asyncio.Future[list[str]] | None = None  # a file being read
         self.problem = ""
+        # A long list (a file of a million customer IDs) is kept here, not in the text box:
+        # the box would take seconds to lay it out and split it again on every keystroke.
+        self.held: list[str] | None = None
+        self.held_from = ""
         below = QHBoxLayout()
         below.setContentsMargins(0, 0, 0, 0)
         below.addWidget(self.count, 1)
+        below.addWidget(self.clear)
         below.addWidget(self.load)
         column = QVBoxLayout()
         column.setContentsMargins(0, 0, 0, 0)
@@ -439,12 +452,26 @@ class LinesEditor(Editor):
         return self.box
 
     def lines(self) -> list[str]:
+        if self.held is not None:
+            return self.held
         return [line.strip() for line in self.box.toPlainText().splitlines() if line.strip()]
 
     def _count(self) -> None:
         count = len(self.lines())
         title = self.spec.title
-        self.count.setText(f"{count:,} {_singular(title) if count == 1 else _in_a_sentence(title)}")
+        text = f"{count:,} {_singular(title) if count == 1 else _in_a_sentence(title)}"
+        if self.held is not None:
+            text += f" {self.held_from}, the first {SHOWN_OF_A_LONG_LIST:,} shown"
+        self.count.setText(text)
+
+    def _show(self, items: list[str], origin: str = "") -> None:
+        """The box shows `items`; a long list is held apart, the box read-only with its start."""
+        long = len(items) > SHOWN_OF_A_LONG_LIST
+        self.held = items if long else None
+        self.held_from = origin or "in the list"
+        self.box.setReadOnly(long)
+        self.clear.setVisible(long)
+        self.box.setPlainText("\n".join(items[:SHOWN_OF_A_LONG_LIST] if long else items))
 
     def choose_file(self) -> QFileDialog:
         dialog = QFileDialog(
@@ -472,7 +499,7 @@ class LinesEditor(Editor):
                 self.count.setText(self.problem)
                 return
             self.problem = ""
-            self.box.setPlainText("\n".join(future.result()))
+            self._show(future.result(), f"from {path.name}")
 
         self.loading.add_done_callback(done)
         return self.loading
@@ -483,7 +510,7 @@ class LinesEditor(Editor):
 
     def set_value(self, value: Any) -> None:
         items = value if isinstance(value, list | tuple) else []
-        self.box.setPlainText("\n".join(str(item) for item in items))
+        self._show([str(item) for item in items])
 
 
 def _in_a_sentence(title: str) -> str:
