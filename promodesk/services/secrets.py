@@ -96,6 +96,12 @@ def _system_keychain() -> tuple[Any, KeychainStatus]:
     return backend, KeychainStatus(True, keychain_name(backend))
 
 
+def _ignore_outcome(call: asyncio.Future[Any]) -> None:
+    """A late answer nobody waits for any more: read, so asyncio does not log it as lost."""
+    if not call.cancelled():
+        call.exception()
+
+
 NO_KEYCHAIN = "no keychain"
 # keyring's backends by module, in the words their users know them by.
 _KEYCHAIN_NAMES = {
@@ -123,6 +129,10 @@ class SecretStore:
         self._backend: Any = None
         self._status: KeychainStatus | None = None
         self._session: dict[str, str] = {}  # secrets kept in memory when they cannot be stored
+        # A keychain call that timed out: its thread cannot be stopped. Until it ends, the
+        # keychain is not asked again (each call would hold one more of the worker threads
+        # every sync, import and operation share).
+        self._unanswered: asyncio.Future[Any] | None = None
 
     async def status(self) -> KeychainStatus:
         if self._status is None:
@@ -144,9 +154,14 @@ class SecretStore:
         return self._status
 
     async def _off_thread(self, function: Any, *args: Any) -> Any:
+        if self._unanswered is not None and not self._unanswered.done():
+            raise TimeoutError("the keychain has not answered yet (is it locked?)")
+        call = asyncio.ensure_future(asyncio.to_thread(function, *args))
         try:
-            return await asyncio.wait_for(asyncio.to_thread(function, *args), self.timeout)
+            return await asyncio.wait_for(asyncio.shield(call), self.timeout)
         except TimeoutError:
+            self._unanswered = call
+            call.add_done_callback(_ignore_outcome)
             raise TimeoutError(
                 f"the keychain did not answer within {self.timeout:.0f} s (is it locked?)"
             ) from None

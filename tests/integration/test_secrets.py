@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import threading
@@ -267,3 +268,52 @@ async def test_a_secret_with_a_stray_character_never_shows_through_a_real_socket
         in text
         for text in texts
     )
+
+
+async def test_a_keychain_that_does_not_answer_is_not_asked_again_until_it_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A locked keychain: each read waited 5 s and left a worker thread blocked. Loading six
+    accounts then held every worker the syncs and imports share. One unanswered call is
+    enough: later ones fail at once, and the keychain is asked again once it has answered."""
+    import keyring
+    import keyring.backend
+
+    answer = threading.Event()
+    asked: list[str] = []
+
+    class LockedKeyring(keyring.backend.KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+        viable = False  # keyring's discovery must not pick it up; set_keyring() only
+
+        def get_password(self, service: str, username: str) -> str | None:
+            asked.append(username)
+            answer.wait(30)
+            return None
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            raise AssertionError("not used")
+
+        def delete_password(self, service: str, username: str) -> None:
+            raise AssertionError("not used")
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(LockedKeyring())
+    monkeypatch.delenv("PROMODESK_KEYRING")
+    try:
+        store = SecretStore(timeout=0.3)
+        with pytest.raises(TimeoutError, match="did not answer"):
+            await store.get("account-1")
+        for account in ("account-2", "account-3", "account-4"):
+            with pytest.raises(TimeoutError, match="has not answered yet"):
+                await store.get(account)
+        assert asked == ["account-1"]  # one thread waits, not four
+        answer.set()
+        while len(asked) == 1:
+            with contextlib.suppress(TimeoutError):
+                await store.get("account-5")
+            await asyncio.sleep(0.05)
+        assert asked == ["account-1", "account-5"]
+    finally:
+        answer.set()
+        keyring.set_keyring(previous)
