@@ -140,11 +140,25 @@ def all_clocks(value: Any, account_id: int | None = None) -> list[tuple[str, str
         return []
     text = str(value)
     zone = CLOCK.zone_of(account_id)
-    return [
+    clocks = [
         (zone if zone != "UTC" else "account's zone", on_clock(text, DateView.VENDOR, zone)),
         ("UTC", on_clock(text, DateView.UTC)),
         ("this computer", on_clock(text, DateView.LOCAL)),
     ]
+    # Clocks that read the same day and time are said once ("… UTC · account's zone and this
+    # computer"): three equal lines in a narrow pane read as three different dates.
+    merged: dict[str, tuple[list[str], str]] = {}
+    for clock, shown in clocks:
+        merged.setdefault(shown[:_WALL_TIME_CHARS], ([], shown))[0].append(clock)
+    return [(" and ".join(_merged_names(names)), shown) for names, shown in merged.values()]
+
+
+_WALL_TIME_CHARS = len("30 Nov 2026 14:39")  # what on_clock writes before the zone's name
+
+
+def _merged_names(names: list[str]) -> list[str]:
+    """UTC is said by the date itself when others share it ("14:39 UTC · this computer")."""
+    return [name for name in names if name != "UTC"] if len(names) > 1 else names
 
 
 def date_tooltip(value: Any, account_id: int | None = None, *, expiry: bool = False) -> str:
