@@ -290,6 +290,8 @@ def test_the_details_pane_shows_the_mapping_and_every_clock(qtbot: Any, known: A
     panel.codes.view.selectRow(row_of(panel, "ALT-ATT"))
     qtbot.waitUntil(lambda: "ALT-ATT" in panel.details.toPlainText(), timeout=5_000)
     text = panel.details.toPlainText()
+    assert panel.codes.status_combo is not None
+    assert panel.codes.status_combo.itemText(0) == "All statuses"  # not the vendors' "states"
     assert "Allocated / attached" in text
     assert "Altcraft says\nattached" in text
     assert "Attached to a customer profile, not used yet" in text

@@ -231,4 +231,4 @@ def test_filters_offer_only_the_states_there_are(qtbot: Any, window: MainWindow)
         for number in range(combo.count())
         if not combo.view().isRowHidden(number)
     ]
-    assert offered == ["All states", "Available", "Attached", "Activated"]  # none expired
+    assert offered == ["All statuses", "Available", "Attached", "Activated"]  # none expired

@@ -460,6 +460,8 @@ def test_history_filters_finds_a_code_by_its_value_and_exports_csv(
     assert history is not None and history.isVisible()
     browser = history.browser
     live.wait_for(lambda: browser.model.rowCount() == 2 and not browser.model.busy)
+    assert browser.status_combo is not None
+    assert browser.status_combo.itemText(0) == "All outcomes"  # the column's own word
     # The log keeps codes hashed; typing the code finds its change all the same.
     assert "LOY5-0003" not in " ".join(map(str, live.rows(browser, "target")))
     browser.search_box.setText("LOY5-0003")

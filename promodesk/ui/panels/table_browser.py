@@ -139,7 +139,7 @@ class TableBrowser(QWidget):
                 QComboBox.SizeAdjustPolicy.AdjustToContents  # "State unknown" fits
             )
             self.status_combo.setMinimumContentsLength(6)
-            self.status_combo.addItem("All states", None)
+            self.status_combo.addItem(self._every_status, None)
             for label, value in choices:
                 self.status_combo.addItem(label, value)
             self.status_combo.currentIndexChanged.connect(self._status_changed)
@@ -243,6 +243,14 @@ class TableBrowser(QWidget):
         self.extend_menu: Callable[[QMenu], None] | None = None
         self._reselect: tuple[int, list[tuple[int, int]]] | None = None
         self._keep_selection = False  # the next new rows keep the selection (by row id)
+
+    @property
+    def _every_status(self) -> str:
+        """The filter's "everything" choice in the column's own word: "All states", "All
+        statuses" (All codes), "All outcomes" (History)."""
+        column = next((c for c in self.spec.columns if c.name == self._status_column), None)
+        word = (column.label if column is not None else "State").lower()
+        return f"All {word}es" if word.endswith("s") else f"All {word}s"
 
     # -- wiring from the panel -------------------------------------------------------------------
 
@@ -381,7 +389,7 @@ class TableBrowser(QWidget):
                 combo.setCurrentIndex(0)
             known = bool(found)
             combo.setEnabled(known)
-            combo.setItemText(0, "All states" if known or not unknown else "State unknown")
+            combo.setItemText(0, self._every_status if known or not unknown else "State unknown")
             combo.setToolTip("Show only rows in this state" if known else self._status_unknown)
         self.contents_known.emit()
 
