@@ -33,6 +33,7 @@ from promodesk.ui.wizards.common import (
     WizardPageBase,
     buttons_row,
     count_words,
+    offer_choices,
     plain_label,
 )
 
@@ -176,13 +177,8 @@ class ScopePage(WizardPageBase):
             ]
 
         def fill(found: list[tuple[str, int]] | None) -> None:
-            typed = self.promocode.currentText()
             self.counts = dict(found or [])
-            self.promocode.blockSignals(True)
-            self.promocode.clear()
-            self.promocode.addItems([promocode for promocode, _count in found or []])
-            self.promocode.setEditText(typed)
-            self.promocode.blockSignals(False)
+            offer_choices(self.promocode, [promocode for promocode, _count in found or []])
             self._describe()
             self.changed()
 

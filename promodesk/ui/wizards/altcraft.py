@@ -41,6 +41,7 @@ from promodesk.ui.wizards.common import (
     count_words,
     fit_columns,
     local_files,
+    offer_from_workspace,
     plain_label,
     table_view,
 )
@@ -156,29 +157,15 @@ class ProgramPage(WizardPageBase):
         self.program.lineEdit().setPlaceholderText(
             f"Empty: {default}, the account's program" if default else "e.g. 5"
         )
-        key = account.id
-
-        def read(conn: Any) -> list[str]:
-            return [
-                program
-                for (program,) in conn.execute(
-                    "SELECT p.loyalty_id FROM altcraft_programs p JOIN accounts a "
-                    "ON a.id = p.account_id WHERE a.vendor = 'altcraft' AND a.key = ? "
-                    "ORDER BY CAST(p.loyalty_id AS INTEGER)",
-                    (key,),
-                )
-                if str(program).isdigit()
-            ]
-
-        def fill(programs: list[str] | None) -> None:
-            typed = self.program.currentText()
-            self.program.blockSignals(True)
-            self.program.clear()
-            self.program.addItems(programs or [])
-            self.program.setEditText(typed)
-            self.program.blockSignals(False)
-
-        self.hub.read(read, fill)
+        offer_from_workspace(
+            self.hub,
+            self.program,
+            "SELECT p.loyalty_id FROM altcraft_programs p JOIN accounts a "
+            "ON a.id = p.account_id WHERE a.vendor = 'altcraft' AND a.key = ? "
+            "AND p.loyalty_id GLOB '[0-9]*' AND p.loyalty_id NOT GLOB '*[^0-9]*' "
+            "ORDER BY CAST(p.loyalty_id AS INTEGER)",
+            (account.id,),
+        )
 
     def ready(self) -> bool:
         return self.accounts.account() is not None

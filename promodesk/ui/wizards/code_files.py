@@ -44,6 +44,7 @@ from promodesk.ui.wizards.common import (
     count_words,
     default_sibling,
     local_files,
+    offer_from_workspace,
     plain_label,
 )
 from promodesk.ui.wizards.problems import CheckView
@@ -567,28 +568,14 @@ class UploadPage(WizardPageBase):
         account = self.accounts.account()
         if account is None:
             return
-        key = account.id
-
-        def read(conn: Any) -> list[str]:
-            return [
-                promocode
-                for (promocode,) in conn.execute(
-                    "SELECT p.promocode_id FROM optimove_promocodes p JOIN accounts a "
-                    "ON a.id = p.account_id WHERE a.vendor = 'optimove' AND a.key = ? "
-                    "AND p.code_type IN ('unique', '') ORDER BY p.promocode_id",
-                    (key,),
-                )
-            ]
-
-        def fill(promocodes: list[str] | None) -> None:
-            typed = self.promocode.currentText()
-            self.promocode.blockSignals(True)
-            self.promocode.clear()
-            self.promocode.addItems(promocodes or [])
-            self.promocode.setEditText(typed)
-            self.promocode.blockSignals(False)
-
-        self.hub.read(read, fill)
+        offer_from_workspace(
+            self.hub,
+            self.promocode,
+            "SELECT p.promocode_id FROM optimove_promocodes p JOIN accounts a "
+            "ON a.id = p.account_id WHERE a.vendor = 'optimove' AND a.key = ? "
+            "AND p.code_type IN ('unique', '') ORDER BY p.promocode_id",
+            (account.id,),
+        )
 
     def ready(self) -> bool:
         return self.accounts.account() is not None and bool(self.promocode.currentText().strip())

@@ -255,6 +255,27 @@ class ProgressBox(QWidget):
         self.bar.hide()
 
 
+def offer_choices(combo: QComboBox, choices: Sequence[str]) -> None:
+    """An editable box's list, replaced without losing what is typed (and without signals)."""
+    typed = combo.currentText()
+    combo.blockSignals(True)
+    combo.clear()
+    combo.addItems(list(choices))
+    combo.setEditText(typed)
+    combo.blockSignals(False)
+
+
+def offer_from_workspace(
+    hub: Wizards, combo: QComboBox, sql: str, params: Sequence[Any] = ()
+) -> None:
+    """The ids `sql` finds in the workspace (read off the GUI thread), offered in `combo`."""
+
+    def read(conn: Any) -> list[str]:
+        return [str(value) for (value,) in conn.execute(sql, tuple(params))]
+
+    hub.read(read, lambda found: offer_choices(combo, found or []))
+
+
 class AccountPicker(QComboBox):
     """The accounts of one vendor (the built-in sandbox first), loaded off the GUI thread;
     the last one used is chosen again."""

@@ -42,6 +42,7 @@ from promodesk.ui.wizards.common import (
     count_words,
     fit_columns,
     local_files,
+    offer_from_workspace,
     plain_label,
     table_view,
 )
@@ -241,28 +242,14 @@ class OnePage(WizardPageBase):
         account = wizard.start_page.accounts.account()
         if account is None:
             return
-        key = account.id
-
-        def read(conn: Any) -> list[str]:
-            return [
-                program
-                for (program,) in conn.execute(
-                    "SELECT p.campaign_id FROM impact_programs p JOIN accounts a "
-                    "ON a.id = p.account_id WHERE a.vendor = 'impact' AND a.key = ? "
-                    "ORDER BY p.campaign_id",
-                    (key,),
-                )
-            ]
-
-        def fill(programs: list[str] | None) -> None:
-            typed = self.program.currentText()
-            self.program.blockSignals(True)
-            self.program.clear()
-            self.program.addItems(programs or [])
-            self.program.setEditText(typed)
-            self.program.blockSignals(False)
-
-        self.hub.read(read, fill)
+        offer_from_workspace(
+            self.hub,
+            self.program,
+            "SELECT p.campaign_id FROM impact_programs p JOIN accounts a "
+            "ON a.id = p.account_id WHERE a.vendor = 'impact' AND a.key = ? "
+            "ORDER BY p.campaign_id",
+            (account.id,),
+        )
 
     def ready(self) -> bool:
         return bool(
