@@ -9,13 +9,13 @@ QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1366x768x24" \
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from screenshot_run import arguments, run_in_window_loop
 
 os.environ.setdefault("QT_API", "pyside6")
 os.environ["PROMODESK_KEYRING"] = "memory"  # the screenshot's account never reaches a keychain
@@ -109,22 +109,8 @@ async def shoot_import_history(window: Any, out: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-    )
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    import qasync
-
-    from promodesk.qt import QApplication
-
-    app = QApplication(sys.argv[:1])
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        loop.run_until_complete(shoot(args.out))
+    out = arguments().out
+    run_in_window_loop(lambda: shoot(out))
 
 
 if __name__ == "__main__":

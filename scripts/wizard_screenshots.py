@@ -9,15 +9,15 @@ QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1366x768x24" \
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from screenshot_run import arguments, run_in_window_loop
 
 os.environ.setdefault("QT_API", "pyside6")
 os.environ["PROMODESK_KEYRING"] = "memory"
@@ -263,25 +263,10 @@ async def walk(out: Path, every_page: Path | None) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--out", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-    )
-    parser.add_argument("--every-page", type=Path, default=None)
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = arguments(lambda parser: parser.add_argument("--every-page", type=Path, default=None))
     if args.every_page is not None:
         args.every_page.mkdir(parents=True, exist_ok=True)
-    import qasync
-
-    from promodesk.qt import QApplication
-
-    app = QApplication(sys.argv[:1])
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        loop.run_until_complete(walk(args.out, args.every_page))
+    run_in_window_loop(lambda: walk(args.out, args.every_page))
 
 
 if __name__ == "__main__":
