@@ -5,10 +5,16 @@ C. The others go through the Python function itself, registered on the connectio
 
 - collision key: exact. Any text with a character outside '!'..'~' (non-ASCII, a space, a
   control character) takes the Python path.
-- match key: runs over every allocation of a reconciliation, so its test is the cheapest
-  there is (more bytes than characters: non-ASCII). ASCII text is `lower(trim(x))`, which is
-  `match_key` unless a tab, a line break or another control character is in the code (no one
-  types those at a checkout; the code-file checker refuses them before upload).
+- match key: its test is the cheapest there is (more bytes than characters: non-ASCII).
+  ASCII text is `lower(trim(x))`, which is `match_key` unless a tab, a line break or another
+  control character is in the code (no one types those at a checkout; the code-file checker
+  refuses them before upload).
+
+An allocation's match key is what reconciliation looks it up by, through an index: its
+`code_key` column holds it where only Python can work it out (a code with a non-ASCII
+character, a few at most), and is NULL elsewhere, where SQL works it out from the code
+(`allocation_key_sql`). So importing a million ASCII codes stores nothing more, and the index
+(on that expression) holds every key.
 """
 
 from __future__ import annotations
@@ -36,9 +42,27 @@ def _not_plain(expression: str) -> str:
 
 def match_key_sql(expression: str) -> str:
     return (
-        f"CASE WHEN length({expression}) = length(CAST({expression} AS BLOB)) "
-        f"THEN lower(trim({expression})) ELSE {_MATCH_FUNCTION}({expression}) END"
+        f"CASE WHEN {needs_python_sql(expression)} THEN {python_match_key_sql(expression)} "
+        f"ELSE lower(trim({expression})) END"
     )
+
+
+def needs_python_sql(expression: str) -> str:
+    """True for text whose match key only Python works out (a non-ASCII character)."""
+    return f"length({expression}) <> length(CAST({expression} AS BLOB))"
+
+
+def python_match_key_sql(expression: str) -> str:
+    """The match key by the Python function (for the text `needs_python_sql` picks)."""
+    return f"{_MATCH_FUNCTION}({expression})"
+
+
+def allocation_key_sql(alias: str = "") -> str:
+    """An allocation's match key: stored, or worked out in SQL (see the module's docstring).
+    Built-in functions only, so an index on it needs nothing registered on the connection.
+    (A query's expression must be this one for SQLite to use that index.)"""
+    table = f"{alias}." if alias else ""
+    return f"coalesce({table}code_key, lower(trim({table}unique_code)))"
 
 
 def collision_key_sql(expression: str) -> str:

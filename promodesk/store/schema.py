@@ -11,6 +11,12 @@ from __future__ import annotations
 
 import sqlite3
 
+from promodesk.store.code_keys import (
+    needs_python_sql,
+    python_match_key_sql,
+    register_key_functions,
+)
+
 APPLICATION_ID = 0x50444B31  # "PDK1"
 
 _V1 = """
@@ -438,8 +444,21 @@ CREATE UNIQUE INDEX ux_redemptions ON redemptions(code_key, customer_key, redeem
 CREATE INDEX ix_redemptions_run ON redemptions(added_run);
 """
 
+# Version 4: the match key of each allocation's code (how a shop's checkout compares it:
+# `domain.codes.match_key`) where only Python works it out, a code with a non-ASCII character;
+# NULL elsewhere, where SQL works it out (store/code_keys.py, allocation_key_sql). A derived
+# index on that key (tables.OPTIMOVE_ALLOCATIONS, built in the background) is what
+# reconciliation looks allocations up by. The allocation import stores the key; a merge copies
+# it. (The Python function is registered by check_and_migrate. A change to the match key needs
+# a migration of its own that keys the stored rows again.)
+_V4 = f"""
+ALTER TABLE optimove_allocations ADD COLUMN code_key TEXT;
+UPDATE optimove_allocations SET code_key = {python_match_key_sql("unique_code")}
+    WHERE {needs_python_sql("unique_code")};
+"""
+
 # Each entry moves the schema from version N-1 to N. Never edit a released entry: add one.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -459,6 +478,8 @@ def check_and_migrate(conn: sqlite3.Connection, *, create: bool) -> None:
         problem = schema_problem(conn)
         if problem:
             raise WorkspaceFormatError(problem)
+    if version < SCHEMA_VERSION:
+        register_key_functions(conn)
     for target in range(version + 1, SCHEMA_VERSION + 1):
         _apply(conn, target)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from promodesk.store.code_keys import allocation_key_sql
+
 ColumnKind = Literal["text", "int", "count", "datetime", "flag"]  # how to show it
 
 
@@ -50,6 +52,9 @@ class TableSpec:
     # status under a sort by date otherwise walks past every code without that date (they
     # all sort first), or sorts every matching code.
     filters_by: tuple[tuple[str, str], ...] = ()
+    # Indexes for look-ups other than sorting and filtering: (name, columns). The columns after
+    # the first are the ones the look-up reads, so it never visits the table's rows.
+    lookup_indexes: tuple[tuple[str, str], ...] = ()
 
     def indexed_filters(self, sort: str) -> set[str]:
         """Filters with an index of their own in the order of `sort`."""
@@ -71,7 +76,7 @@ class TableSpec:
         return f"fts_{self.name}"
 
     def derived_indexes(self) -> dict[str, str]:
-        """Index name -> column(s), for every sortable or filterable column.
+        """Index name -> column(s), for every sortable or filterable column (and look-up).
 
         Built after the data lands (see store.indexer) so that a million-row import does not pay
         for them row by row; SQLite keeps them current afterwards.
@@ -89,6 +94,8 @@ class TableSpec:
             indexes[f"ix_{self.name}__{name}__{self.default_sort}"] = f"{name}, {self.default_sort}"
         for name, order in self.filters_by:
             indexes[f"ix_{self.name}__{name}__{order}"] = f"{name}, {order}"
+        for name, columns in self.lookup_indexes:
+            indexes[f"ix_{self.name}__{name}"] = columns
         return indexes
 
 
@@ -202,6 +209,16 @@ OPTIMOVE_ALLOCATIONS = TableSpec(
     default_descending=True,  # newest allocations first
     fts=True,
     key_columns=("unique_code", "customer_id"),
+    # Reconciliation (store/reconcile.py): the allocations of a redeemed code, by its match key
+    # (schema version 4), with all that matching reads of them (the key's own columns too:
+    # SQLite reads an indexed expression's columns from the index only if they are in it).
+    lookup_indexes=(
+        (
+            "match_key",
+            f"{allocation_key_sql()}, customer_id, allocated_at, "
+            "account_id, promocode_id, file_id, promotion_id, code_key, unique_code",
+        ),
+    ),
 )
 
 OPTIMOVE_LEGACY_PROMOTIONS = TableSpec(

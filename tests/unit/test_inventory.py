@@ -22,6 +22,7 @@ from promodesk.store.indexer import build_indexes
 from promodesk.store.query import Pager, RowQuery
 from promodesk.store.records import altcraft_row, optimove_promocode_row
 from promodesk.store.runs import start_run
+from promodesk.store.schema import SCHEMA_VERSION
 from promodesk.store.tables import CODE_INVENTORY
 from promodesk.store.writes import (
     ALTCRAFT_CODES,
@@ -339,10 +340,11 @@ def test_a_workspace_of_format_2_gets_its_inventory_after_migrating(tmp_path: Pa
         "redemption_sources",
     ):
         conn.execute(f"DROP TABLE {table}")
+    conn.execute("ALTER TABLE optimove_allocations DROP COLUMN code_key")  # (format 4's)
     conn.execute("PRAGMA user_version = 2")
     conn.close()
     conn = connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     assert inventory.pending_rows(conn) == 25 + 1  # the allocations and their promocode
     build_indexes(conn)
     assert_exact(conn)

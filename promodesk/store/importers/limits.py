@@ -67,6 +67,9 @@ class TextLineLimits(ByteLimits):
         self._forbidden = bytes(byte for byte in _C0_AND_DEL if byte not in allowed)
         self._run = 0  # bytes since the last line break
         self._previous_last = 0  # the last byte of the previous piece (a C1 split in two)
+        # Whether a character other than ASCII went past (a leading byte-order mark aside):
+        # an importer may then have work to do that plain ASCII text never needs.
+        self.non_ascii = False
         # UTF-16 text is checked as UTF-8 (its NUL bytes are not NUL characters).
         self._transcoder = (
             codecs.getincrementaldecoder(encoding)(errors="replace")
@@ -84,6 +87,10 @@ class TextLineLimits(ByteLimits):
             at = min(position for byte in self._forbidden if (position := piece.find(byte)) >= 0)
             self._refuse_control(piece, at, piece[at])
         if not piece.isascii():
+            if not self.non_ascii:
+                first = self.lines == 0 and self._run == 0
+                skip = len(codecs.BOM_UTF8) if first and piece.startswith(codecs.BOM_UTF8) else 0
+                self.non_ascii = not piece[skip:].isascii()
             found = _C1_UTF8.search(piece)
             if found is not None:
                 self._refuse_control(piece, found.start(), piece[found.start() + 1])

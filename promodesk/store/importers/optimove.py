@@ -15,6 +15,11 @@ from promodesk.domain.text import file_label
 from promodesk.domain.values import canonical_utc
 from promodesk.domain.vendors import Vendor
 from promodesk.store.bulk import bulk_load, worth_bulk_loading
+from promodesk.store.code_keys import (
+    needs_python_sql,
+    python_match_key_sql,
+    register_key_functions,
+)
 from promodesk.store.importers.base import (
     ImportFileError,
     ImportHints,
@@ -114,6 +119,8 @@ def import_allocations(
                 ) from None
             if reader.line_num != 1 + checked.rows_seen:  # a quoted value held a line break
                 raise _locate_bad_row(source, detected, header)
+    if limits.non_ascii:
+        _store_python_keys(conn, last_id)
     tally = checked.tally
     result.rows_read = sum(tally.values())
     result.rows_added = (
@@ -124,6 +131,17 @@ def import_allocations(
     else:  # some rows were already there: count what was actually added
         groups = tally_new_allocations(conn, account_id, last_id)
     add_allocation_counts(conn, account_id, groups, run_id=target.run_id)
+
+
+def _store_python_keys(conn: sqlite3.Connection, last_id: int) -> None:
+    """The match keys of the new rows whose codes only Python keys (schema version 4): a pass
+    over them that only a file with a non-ASCII character needs."""
+    register_key_functions(conn)
+    conn.execute(
+        f"UPDATE optimove_allocations SET code_key = {python_match_key_sql('unique_code')} "
+        f"WHERE id > ? AND {needs_python_sql('unique_code')}",
+        (int(last_id),),
+    )
 
 
 class _CheckedRows:
