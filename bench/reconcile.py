@@ -71,10 +71,13 @@ def workspace_with(allocations: int, redemptions: int) -> tuple[Path, float]:
     from promodesk.store.importers.dispatch import import_file
     from promodesk.store.indexer import build_indexes
     from promodesk.store.redemptions import RedemptionMapping, import_redemptions
+    from promodesk.store.schema import SCHEMA_VERSION
     from promodesk.store.workspace import create_workspace
 
-    path = OUT / f"reconcile_{allocations}_{redemptions}.promodesk"
-    timing = OUT / f"reconcile_{allocations}_{redemptions}.import_seconds"
+    # (made again for a new workspace format: the children open it read-only, unmigrated)
+    name = f"reconcile_{allocations}_{redemptions}_v{SCHEMA_VERSION}"
+    path = OUT / f"{name}.promodesk"
+    timing = OUT / f"{name}.import_seconds"
     if path.exists() and timing.exists():
         return path, float(timing.read_text())
     import time

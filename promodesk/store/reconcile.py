@@ -4,9 +4,10 @@ Each redemption (store/redemptions.py) is matched with one allocation of its cod
 `optimove_allocations`), codes compared by their match key (case, whitespace and invisible
 characters do not count), customers likewise. A code can be allocated more than once (the
 same code reused across promotions, a fallback code): the redemption takes the allocation of
-the same customer first, then one made before the redemption, then the latest one. One pass
-over the allocations, each looking its code up in the redemptions' index, finds every
-candidate; a window function keeps the best per redemption.
+the same customer first, then one made before the redemption, then the latest one. One walk
+of the redemptions' key index, each looking its code up in the allocations' index on their
+match keys (schema version 4; store/code_keys.py), finds every candidate, in code order; the
+few codes allocated or redeemed more than once are settled afterwards.
 
 What comes out:
 - counts: redemptions matched, redeemed by a different customer than the code was allocated
@@ -29,8 +30,15 @@ from typing import Any
 from promodesk.domain.dates import DEFAULT_ZONE, zone_named
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
 from promodesk.domain.values import CANONICAL_FORMAT, now_utc_text, parse_instant
-from promodesk.store.code_keys import collision_key_sql, match_key_sql, register_key_functions
-from promodesk.store.tables import Column, TableSpec
+from promodesk.store.code_keys import (
+    allocation_key_sql,
+    collision_key_sql,
+    match_key_sql,
+    needs_python_sql,
+    python_match_key_sql,
+    register_key_functions,
+)
+from promodesk.store.tables import OPTIMOVE_ALLOCATIONS, Column, TableSpec
 from promodesk.store.timeline import bucket_sql, per_day
 
 RESULT = "temp.reconciliation"
@@ -135,22 +143,23 @@ def reconcile(
     steps = 5
     try:
         progress(Progress(0, steps, "Matching redemptions with allocations"))
-        _match(conn, options)
+        allocations = _allocations_by_key(conn)
+        redemptions = _match(conn, options, allocations)
+        token.raise_if_cancelled()
+        progress(Progress(1, steps, "Listing what does not add up"))
+        _list(conn, allocations)
         token.raise_if_cancelled()
         as_of = options.as_of or _latest_redemption(conn, options) or now_utc_text()
         cutoff = (parse_instant(as_of) - timedelta(days=options.unredeemed_after_days)).strftime(
             CANONICAL_FORMAT
         )
-        summary = ReconcileSummary(options, as_of, cutoff)
-        progress(Progress(1, steps, "Counting"))
+        summary = ReconcileSummary(options, as_of, cutoff, redemptions=redemptions)
+        progress(Progress(2, steps, "Counting"))
         _count(conn, summary)
         token.raise_if_cancelled()
         if options.per_day:
-            progress(Progress(2, steps, "Redemption rates per day"))
+            progress(Progress(3, steps, "Redemption rates per day"))
             summary.per_day = rates_per_day(conn, options)
-        token.raise_if_cancelled()
-        progress(Progress(3, steps, "Listing what does not add up"))
-        _list(conn, options, cutoff)
         token.raise_if_cancelled()
         if options.list_unredeemed:
             progress(Progress(4, steps, "Listing codes never redeemed"))
@@ -172,62 +181,144 @@ def _source_filter(options: ReconcileOptions, alias: str) -> str:
     return f" AND {alias}.source_id = {int(options.source_id)}"
 
 
-# (name, type): typed, or SQLite would not use their indexes against the workspace's columns.
+# What a match row holds, (name, type): typed, so that comparisons with the workspace's
+# columns behave as they do there.
 _MATCH_COLUMNS = (
-    ("aid", "INTEGER"),
+    ("rid", "INTEGER"),
+    ("aid", "INTEGER"),  # NULL: the code was never allocated
     ("has_customer", "INTEGER"),
-    ("same", "INTEGER"),
-    ("after_allocation", "INTEGER"),
+    ("same", "INTEGER"),  # redeemed by the customer the code was allocated to
+    ("allocated_at", "TEXT"),
     ("account_id", "INTEGER"),
     ("promocode_id", "TEXT"),
     ("file_id", "TEXT"),
-    ("allocated_at", "TEXT"),
 )
 _MATCH_NAMES = ", ".join(name for name, _ in _MATCH_COLUMNS)
+# The allocations' look-up index by match key (schema version 4, built in the background),
+# which also holds all that matching and listing read of them.
+_KEY_INDEX = "ix_optimove_allocations__match_key"
+_KEY_INDEX_COLUMNS = dict(OPTIMOVE_ALLOCATIONS.lookup_indexes)["match_key"]
 # Big enough for the TEMP tables of a million allocations to be written without spilling.
 _TEMP_CACHE_KIB = 65_536
 
 
-def _match(conn: sqlite3.Connection, options: ReconcileOptions) -> None:
+def _match(conn: sqlite3.Connection, options: ReconcileOptions, allocations: str) -> int:
+    """`temp.rec_match`: for each redemption, in code order, the allocation it takes (or none,
+    `aid` NULL); returns how many redemptions there are.
+
+    One walk of the redemptions' key index, each looking its code up in the allocations' key
+    index: both in code order, so each look-up lands next to the last. Every allocation of
+    the code is a candidate, written as it comes (appending is the cheapest write there is);
+    most codes have one allocation and one redemption, so their one row is the answer. The
+    rows of codes that have more are settled afterwards (`_settle_shared_codes`).
+    """
     conn.execute("DROP TABLE IF EXISTS temp.rec_match")
     conn.execute(
-        "CREATE TABLE temp.rec_match (code_key TEXT, rid INTEGER, "
+        "CREATE TABLE temp.rec_match ("
         + ", ".join(f"{name} {kind}" for name, kind in _MATCH_COLUMNS)
-        + ", PRIMARY KEY (code_key, rid)) WITHOUT ROWID"
+        + ", repeated INTEGER NOT NULL DEFAULT 0)"  # (another redemption took it first)
     )
+    # A customer id that is already its own match key (most are) needs no working out.
+    same = (
+        "CASE WHEN a.id IS NULL OR r.customer_key = '' THEN 0 "
+        "WHEN r.customer_key = a.customer_id THEN 1 "
+        f"ELSE r.customer_key = {match_key_sql('a.customer_id')} END"
+    )
+    # (ORDER BY the index's own order, which is unique: no sorting, and each redemption's
+    # candidates next to each other. The + keeps SQLite 3.40 from taking the key term for one
+    # on the redemption's column, and so from overlooking the allocations' index on it.)
+    rows = conn.execute(
+        f"INSERT INTO temp.rec_match({_MATCH_NAMES}) SELECT r.id, a.id, r.customer_key <> '', "
+        f"{same}, a.allocated_at, a.account_id, a.promocode_id, a.file_id "
+        f"FROM main.redemptions r INDEXED BY ux_redemptions LEFT JOIN {allocations} "
+        f"ON {allocation_key_sql('a')} = +r.code_key WHERE 1{_source_filter(options, 'r')} "
+        "ORDER BY r.code_key, r.customer_key, r.redeemed_at, r.source_id"
+    ).rowcount
+    return int(rows) - _settle_shared_codes(conn)
+
+
+def _allocations_by_key(conn: sqlite3.Connection) -> str:
+    """The allocations (as `a`), looked up by match key: through the workspace's index; until
+    the background builder has made it (or in a workspace of format 3 opened read-only, which
+    stores no keys), through a TEMP copy keyed and indexed the same way."""
     conn.execute(f"PRAGMA temp.cache_size = -{_TEMP_CACHE_KIB}")
-    # The allocations drive: one walk of their dedupe index, which holds every column used
-    # here and is in code order, so the look-ups in the redemptions' key index (also in
-    # code order) stay near each other, and so do the rows written, keyed by code
-    # (CROSS JOIN keeps that order; promotion_id, which is not in the index, comes from the
-    # kept counts). A redemption seen again (its code allocated more than once) keeps the
-    # better allocation: same customer, then made before the redemption, then the latest.
-    candidates = (
-        "SELECT r.code_key, r.id, a.id, r.customer_key <> '', "
-        f"r.customer_key <> '' AND r.customer_key = {match_key_sql('a.customer_id')}, "
-        "r.redeemed_at = '' OR a.allocated_at <= r.redeemed_at, "
-        "a.account_id, a.promocode_id, a.file_id, a.allocated_at "
-        "FROM main.optimove_allocations a CROSS JOIN main.redemptions r "
-        f"ON r.code_key = {match_key_sql('a.unique_code')}{_source_filter(options, 'r')}"
+    indexed = conn.execute(
+        "SELECT 1 FROM main.sqlite_master WHERE type = 'index' AND name = ?", (_KEY_INDEX,)
+    ).fetchone()
+    if indexed:
+        return f"main.optimove_allocations a INDEXED BY {_KEY_INDEX}"
+    stored = any(
+        row[1] == "code_key" for row in conn.execute("PRAGMA main.table_info(optimove_allocations)")
     )
-    better = "(excluded.same, excluded.after_allocation, excluded.allocated_at, excluded.aid)"
-    kept = "(rec_match.same, rec_match.after_allocation, rec_match.allocated_at, rec_match.aid)"
-    conn.execute(
-        f"INSERT INTO temp.rec_match(code_key, rid, {_MATCH_NAMES}) {candidates} "
-        "WHERE true ON CONFLICT(code_key, rid) DO UPDATE SET "
-        + ", ".join(f"{name} = excluded.{name}" for name, _ in _MATCH_COLUMNS)
-        + f" WHERE {better} > {kept}"
+    python_key = (
+        f"CASE WHEN {needs_python_sql('unique_code')} "
+        f"THEN {python_match_key_sql('unique_code')} END"
     )
-    # The allocations some redemption took, once each (two redemptions may take one).
-    conn.execute("DROP TABLE IF EXISTS temp.rec_redeemed")
+    columns = (
+        "unique_code, customer_id, allocated_at, account_id, promocode_id, file_id, promotion_id"
+    )
+    conn.execute("DROP TABLE IF EXISTS temp.rec_allocations")
     conn.execute(
-        "CREATE TABLE temp.rec_redeemed (aid INTEGER PRIMARY KEY, account_id INTEGER, "
-        "promocode_id TEXT, file_id TEXT, allocated_at TEXT)"
+        "CREATE TABLE temp.rec_allocations (id INTEGER PRIMARY KEY, code_key TEXT, "
+        "unique_code TEXT, customer_id TEXT, allocated_at TEXT, account_id INTEGER, "
+        "promocode_id TEXT, file_id TEXT, promotion_id TEXT)"
     )
     conn.execute(
-        "INSERT OR IGNORE INTO temp.rec_redeemed SELECT aid, account_id, promocode_id, file_id, "
-        "allocated_at FROM temp.rec_match ORDER BY aid"  # (appended in order: no page splits)
+        f"INSERT INTO temp.rec_allocations SELECT id, {'code_key' if stored else python_key}, "
+        f"{columns} FROM main.optimove_allocations"
     )
+    conn.execute(f"CREATE INDEX temp.ix_rec_allocations ON rec_allocations({_KEY_INDEX_COLUMNS})")
+    return "temp.rec_allocations a INDEXED BY ix_rec_allocations"
+
+
+def _settle_shared_codes(conn: sqlite3.Connection) -> int:
+    """The rows of a code with more than one: a redemption keeps its best candidate (same
+    customer, then made before the redemption, then the latest; the row written last among
+    equals), and an allocation taken by two redemptions counts once (`repeated` marks the
+    second). Returns how many candidates lost.
+
+    Those rows are found next to another row of their redemption (a code allocated more
+    than once) or of their allocation (a code redeemed more than once).
+    """
+    conn.execute("DROP TABLE IF EXISTS temp.rec_shared")
+    conn.execute(
+        "CREATE TABLE temp.rec_shared (row INTEGER PRIMARY KEY, rid INTEGER, aid INTEGER, "
+        "same INTEGER, after_allocation INTEGER, allocated_at TEXT)"
+    )
+    # Each row whose next row shares its redemption or allocation, then those next rows.
+    shared = conn.execute(
+        "INSERT INTO temp.rec_shared(row) SELECT m.rowid FROM temp.rec_match m "
+        "CROSS JOIN temp.rec_match n ON n.rowid = m.rowid + 1 "
+        "WHERE n.rid = m.rid OR n.aid = m.aid"
+    ).rowcount
+    if not shared:
+        return 0
+    conn.execute("INSERT OR IGNORE INTO temp.rec_shared(row) SELECT row + 1 FROM temp.rec_shared")
+    conn.execute(
+        "UPDATE temp.rec_shared SET (rid, aid, same, after_allocation, allocated_at) = "
+        "(SELECT m.rid, m.aid, m.same, r.redeemed_at = '' OR m.allocated_at <= r.redeemed_at, "
+        "m.allocated_at FROM temp.rec_match m CROSS JOIN main.redemptions r ON r.id = m.rid "
+        "WHERE m.rowid = rec_shared.row)"
+    )
+    conn.execute("CREATE INDEX temp.ix_rec_shared__rid ON rec_shared(rid)")
+    lost = conn.execute(
+        "DELETE FROM temp.rec_match WHERE rowid IN (SELECT s.row FROM temp.rec_shared s "
+        "WHERE EXISTS (SELECT 1 FROM temp.rec_shared b WHERE b.rid = s.rid "
+        f"AND {_rank('b')} > {_rank('s')}))"
+    ).rowcount
+    conn.execute("DELETE FROM temp.rec_shared WHERE row NOT IN (SELECT rowid FROM temp.rec_match)")
+    conn.execute("CREATE INDEX temp.ix_rec_shared__aid ON rec_shared(aid)")
+    conn.execute(
+        "UPDATE temp.rec_match SET repeated = 1 WHERE rowid IN (SELECT s.row "
+        "FROM temp.rec_shared s WHERE s.aid IS NOT NULL AND EXISTS (SELECT 1 "
+        "FROM temp.rec_shared t WHERE t.aid = s.aid AND t.row < s.row))"
+    )
+    return int(lost)
+
+
+def _rank(alias: str) -> str:
+    """What a redemption ranks the allocations of its code by: the best is the greatest."""
+    return f"({alias}.same, {alias}.after_allocation, {alias}.allocated_at, {alias}.aid)"
 
 
 def _latest_redemption(conn: sqlite3.Connection, options: ReconcileOptions) -> str:
@@ -238,17 +329,18 @@ def _latest_redemption(conn: sqlite3.Connection, options: ReconcileOptions) -> s
     return str(row[0]) if row and row[0] else ""
 
 
+# The allocations redemptions took, once each.
+_TAKEN = "temp.rec_match WHERE aid IS NOT NULL AND NOT repeated"
+
+
 def _count(conn: sqlite3.Connection, summary: ReconcileSummary) -> None:
-    options = summary.options
-    summary.redemptions = conn.execute(
-        "SELECT count(*) FROM main.redemptions r WHERE 1" + _source_filter(options, "r")
-    ).fetchone()[0]
-    matched, other = conn.execute(
-        "SELECT coalesce(sum(same OR NOT has_customer), 0), "
-        "coalesce(sum(has_customer AND NOT same), 0) FROM temp.rec_match"
+    """(After `_list`: the redemptions it listed are the ones that do not add up.)"""
+    never, other = conn.execute(
+        f"SELECT coalesce(sum(finding = ?), 0), coalesce(sum(finding = ?), 0) FROM {RESULT}",
+        (NEVER_ALLOCATED, OTHER_CUSTOMER),
     ).fetchone()
-    summary.matched, summary.other_customer = int(matched), int(other)
-    summary.never_allocated = summary.redemptions - summary.matched - summary.other_customer
+    summary.never_allocated, summary.other_customer = int(never), int(other)
+    summary.matched = summary.redemptions - summary.never_allocated - summary.other_customer
     allocations: dict[tuple[int, str], int] = {}
     promotion_of: dict[tuple[int, str, str], str] = {}
     for account, promocode, file_id, promotion, count in conn.execute(
@@ -258,12 +350,29 @@ def _count(conn: sqlite3.Connection, summary: ReconcileSummary) -> None:
         key = (int(account), str(promotion))
         allocations[key] = allocations.get(key, 0) + int(count)
         promotion_of[(int(account), str(promocode), str(file_id))] = str(promotion)
+    # Per promocode and file (a few rows), counted into a table keyed by them as the taken
+    # allocations go by: cheaper than sorting them to group them.
+    conn.execute("DROP TABLE IF EXISTS temp.rec_redeemed_counts")
+    conn.execute(
+        "CREATE TABLE temp.rec_redeemed_counts (account_id INTEGER, promocode_id TEXT, "
+        "file_id TEXT, redeemed INTEGER, before_cutoff INTEGER, "
+        "PRIMARY KEY (account_id, promocode_id, file_id)) WITHOUT ROWID"
+    )
+    conn.execute(
+        "INSERT INTO temp.rec_redeemed_counts SELECT account_id, promocode_id, file_id, 1, "
+        f"allocated_at < ? FROM {_TAKEN} ON CONFLICT DO UPDATE SET "
+        "redeemed = redeemed + 1, before_cutoff = before_cutoff + excluded.before_cutoff",
+        (summary.cutoff,),
+    )
     redeemed: dict[tuple[int, str], int] = {}
-    for account, promocode, file_id, count in conn.execute(
-        "SELECT account_id, promocode_id, file_id, count(*) FROM temp.rec_redeemed GROUP BY 1, 2, 3"
+    redeemed_before = 0
+    for account, promocode, file_id, count, before in conn.execute(
+        "SELECT account_id, promocode_id, file_id, redeemed, before_cutoff "
+        "FROM temp.rec_redeemed_counts"
     ):
         key = (int(account), promotion_of.get((int(account), str(promocode), str(file_id)), ""))
         redeemed[key] = redeemed.get(key, 0) + int(count)
+        redeemed_before += int(before)
     summary.per_promotion = [
         PromotionRate(account, promotion, count, redeemed.get((account, promotion), 0))
         for (account, promotion), count in sorted(allocations.items())
@@ -273,10 +382,7 @@ def _count(conn: sqlite3.Connection, summary: ReconcileSummary) -> None:
     before_cutoff = conn.execute(
         "SELECT count(*) FROM main.optimove_allocations WHERE allocated_at < ?", (summary.cutoff,)
     ).fetchone()[0]
-    redeemed_before = conn.execute(
-        "SELECT count(*) FROM temp.rec_redeemed WHERE allocated_at < ?", (summary.cutoff,)
-    ).fetchone()[0]
-    summary.not_redeemed = int(before_cutoff) - int(redeemed_before)
+    summary.not_redeemed = int(before_cutoff) - redeemed_before
 
 
 def rates_per_day(conn: sqlite3.Connection, options: ReconcileOptions) -> list[DayRate]:
@@ -295,9 +401,7 @@ def rates_per_day(conn: sqlite3.Connection, options: ReconcileOptions) -> list[D
         zone,
     )
     redeemed = per_day(
-        buckets(
-            f"SELECT {bucket_sql('allocated_at', zone)}, count(*) FROM temp.rec_redeemed GROUP BY 1"
-        ),
+        buckets(f"SELECT {bucket_sql('allocated_at', zone)}, count(*) FROM {_TAKEN} GROUP BY 1"),
         zone,
     )
     redemptions = per_day(
@@ -328,26 +432,21 @@ def _create_result(conn: sqlite3.Connection) -> None:
     conn.execute(f"CREATE TABLE {RESULT} (id INTEGER PRIMARY KEY, {columns})")
 
 
-def _list(conn: sqlite3.Connection, options: ReconcileOptions, cutoff: str) -> None:
+def _list(conn: sqlite3.Connection, allocations: str) -> None:
+    """Redemptions of codes never allocated, and those by another customer: one walk of the
+    matches (in code order), reading the few listed redemptions, and their allocations from
+    the key index (next to each other there too)."""
     _create_result(conn)
-    insert = f"INSERT INTO {RESULT}({', '.join(_RESULT_COLUMNS)}) "
     conn.execute(
-        f"{insert} SELECT :finding, r.code, r.customer_id, r.redeemed_at, a.customer_id, "
-        "a.allocated_at, a.promotion_id, a.promocode_id, a.account_id, '' "
+        f"INSERT INTO {RESULT}({', '.join(_RESULT_COLUMNS)}) SELECT CASE WHEN m.aid IS NULL "
+        "THEN :never ELSE :other END, r.code, r.customer_id, r.redeemed_at, "
+        "coalesce(a.customer_id, ''), coalesce(a.allocated_at, ''), "
+        "coalesce(a.promotion_id, ''), coalesce(a.promocode_id, ''), coalesce(a.account_id, 0), "
+        f"CASE WHEN m.aid IS NULL THEN {_known_as(conn)} ELSE '' END "
         "FROM temp.rec_match m CROSS JOIN main.redemptions r ON r.id = m.rid "
-        "CROSS JOIN main.optimove_allocations a ON a.id = m.aid "
-        "WHERE m.has_customer AND NOT m.same ORDER BY r.code_key",
-        {"finding": OTHER_CUSTOMER},
-    )
-    # Redemptions no allocation took: found walking the redemptions' key index, in the order
-    # of the matches' key (each look-up next to the last), then read.
-    conn.execute(
-        f"{insert} SELECT :finding, r.code, r.customer_id, r.redeemed_at, '', '', '', '', 0, "
-        f"{_known_as(conn)} FROM main.redemptions r WHERE r.id IN (SELECT x.id FROM "
-        "main.redemptions x INDEXED BY ux_redemptions WHERE x.code_key > '' AND NOT EXISTS "
-        "(SELECT 1 FROM temp.rec_match m WHERE m.code_key = x.code_key AND m.rid = x.id)"
-        f"{_source_filter(options, 'x')}) ORDER BY r.code_key",
-        {"finding": NEVER_ALLOCATED},
+        f"LEFT JOIN {allocations} ON {allocation_key_sql('a')} = +r.code_key AND a.id = m.aid "
+        "WHERE m.aid IS NULL OR (m.has_customer AND NOT m.same) ORDER BY m.rowid",
+        {"never": NEVER_ALLOCATED, "other": OTHER_CUSTOMER},
     )
 
 
@@ -380,11 +479,14 @@ def list_unredeemed(conn: sqlite3.Connection, cutoff: str) -> int:
     """Add the allocations made before `cutoff` that no redemption matched to the lists
     (after `reconcile`; `ReconcileSummary.cutoff`); returns how many."""
     conn.execute(f"DELETE FROM {RESULT} WHERE finding = ?", (NOT_REDEEMED,))
+    # The allocations in their own order (a walk of the table), each looked up in the matches
+    # by its id: each look-up next to the last.
+    conn.execute("CREATE INDEX IF NOT EXISTS temp.ix_rec_match__aid ON rec_match(aid)")
     added = conn.execute(
         f"INSERT INTO {RESULT}({', '.join(_RESULT_COLUMNS)}) SELECT :finding, a.unique_code, "
         "'', '', a.customer_id, a.allocated_at, a.promotion_id, a.promocode_id, a.account_id, '' "
-        "FROM main.optimove_allocations a WHERE +a.allocated_at < :cutoff "
-        "AND NOT EXISTS (SELECT 1 FROM temp.rec_redeemed m WHERE m.aid = a.id)",
+        "FROM main.optimove_allocations a NOT INDEXED WHERE a.allocated_at < :cutoff "
+        "AND NOT EXISTS (SELECT 1 FROM temp.rec_match m WHERE m.aid = a.id)",
         {"finding": NOT_REDEEMED, "cutoff": cutoff},
     ).rowcount
     _index_result(conn)
