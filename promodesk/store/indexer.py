@@ -116,10 +116,24 @@ def build_indexes(
             # Fresh statistics so the planner picks these indexes for filtered sorts.
             conn.execute("PRAGMA analysis_limit = 2000")
             _interruptible(token, conn.execute, "ANALYZE")
+            _count_lookup_indexes(conn, token)
         progress(Progress(total, total, "Search index ready"))
     finally:
         unregister()
     return work
+
+
+def _count_lookup_indexes(conn: sqlite3.Connection, token: CancelToken) -> None:
+    """The look-up indexes' rows counted exactly (a pass over each): sampled, a wide index
+    looks smaller than it is, and the planner would then walk it for whole-table reads that a
+    narrow index (or the dedupe key) serves better."""
+    conn.execute("PRAGMA analysis_limit = 0")
+    try:
+        for spec in INDEXED_TABLES:
+            for name, _columns in spec.lookup_indexes:
+                _interruptible(token, conn.execute, f"ANALYZE ix_{spec.name}__{name}")
+    finally:
+        conn.execute("PRAGMA analysis_limit = 2000")
 
 
 def _create_indexes(

@@ -38,7 +38,12 @@ from promodesk.store.code_keys import (
     python_match_key_sql,
     register_key_functions,
 )
-from promodesk.store.tables import OPTIMOVE_ALLOCATIONS, Column, TableSpec
+from promodesk.store.tables import (
+    OPTIMOVE_ALLOCATIONS,
+    Column,
+    TableSpec,
+    allocation_group_sql,
+)
 from promodesk.store.timeline import bucket_sql, per_day
 
 RESULT = "temp.reconciliation"
@@ -189,9 +194,7 @@ _MATCH_COLUMNS = (
     ("has_customer", "INTEGER"),
     ("same", "INTEGER"),  # redeemed by the customer the code was allocated to
     ("allocated_at", "TEXT"),
-    ("account_id", "INTEGER"),
-    ("promocode_id", "TEXT"),
-    ("file_id", "TEXT"),
+    ("allocation_group", "TEXT"),  # tables.allocation_group_sql
 )
 _MATCH_NAMES = ", ".join(name for name, _ in _MATCH_COLUMNS)
 # The allocations' look-up index by match key (schema version 4, built in the background),
@@ -229,7 +232,7 @@ def _match(conn: sqlite3.Connection, options: ReconcileOptions, allocations: str
     # on the redemption's column, and so from overlooking the allocations' index on it.)
     rows = conn.execute(
         f"INSERT INTO temp.rec_match({_MATCH_NAMES}) SELECT r.id, a.id, r.customer_key <> '', "
-        f"{same}, a.allocated_at, a.account_id, a.promocode_id, a.file_id "
+        f"{same}, a.allocated_at, {allocation_group_sql('a')} "
         f"FROM main.redemptions r INDEXED BY ux_redemptions LEFT JOIN {allocations} "
         f"ON {allocation_key_sql('a')} = +r.code_key WHERE 1{_source_filter(options, 'r')} "
         "ORDER BY r.code_key, r.customer_key, r.redeemed_at, r.source_id"
@@ -342,35 +345,32 @@ def _count(conn: sqlite3.Connection, summary: ReconcileSummary) -> None:
     summary.never_allocated, summary.other_customer = int(never), int(other)
     summary.matched = summary.redemptions - summary.never_allocated - summary.other_customer
     allocations: dict[tuple[int, str], int] = {}
-    promotion_of: dict[tuple[int, str, str], str] = {}
-    for account, promocode, file_id, promotion, count in conn.execute(
-        "SELECT account_id, promocode_id, file_id, promotion_id, allocations "
+    promotion_of: dict[str, tuple[int, str]] = {}
+    for group, account, promotion, count in conn.execute(
+        f"SELECT {allocation_group_sql()}, account_id, promotion_id, allocations "
         "FROM main.optimove_allocation_counts"
     ):
         key = (int(account), str(promotion))
         allocations[key] = allocations.get(key, 0) + int(count)
-        promotion_of[(int(account), str(promocode), str(file_id))] = str(promotion)
-    # Per promocode and file (a few rows), counted into a table keyed by them as the taken
-    # allocations go by: cheaper than sorting them to group them.
+        promotion_of[str(group)] = key
+    # Per account, promocode and file (a few groups), counted into a table keyed by the group
+    # as the taken allocations go by: cheaper than sorting them to group them.
     conn.execute("DROP TABLE IF EXISTS temp.rec_redeemed_counts")
     conn.execute(
-        "CREATE TABLE temp.rec_redeemed_counts (account_id INTEGER, promocode_id TEXT, "
-        "file_id TEXT, redeemed INTEGER, before_cutoff INTEGER, "
-        "PRIMARY KEY (account_id, promocode_id, file_id)) WITHOUT ROWID"
+        "CREATE TABLE temp.rec_redeemed_counts (allocation_group TEXT PRIMARY KEY, "
+        "redeemed INTEGER, before_cutoff INTEGER) WITHOUT ROWID"
     )
     conn.execute(
-        "INSERT INTO temp.rec_redeemed_counts SELECT account_id, promocode_id, file_id, 1, "
-        f"allocated_at < ? FROM {_TAKEN} ON CONFLICT DO UPDATE SET "
+        "INSERT INTO temp.rec_redeemed_counts SELECT allocation_group, 1, allocated_at < ? "
+        f"FROM {_TAKEN} ON CONFLICT DO UPDATE SET "
         "redeemed = redeemed + 1, before_cutoff = before_cutoff + excluded.before_cutoff",
         (summary.cutoff,),
     )
     redeemed: dict[tuple[int, str], int] = {}
     redeemed_before = 0
-    for account, promocode, file_id, count, before in conn.execute(
-        "SELECT account_id, promocode_id, file_id, redeemed, before_cutoff "
-        "FROM temp.rec_redeemed_counts"
-    ):
-        key = (int(account), promotion_of.get((int(account), str(promocode), str(file_id)), ""))
+    for group, count, before in conn.execute("SELECT * FROM temp.rec_redeemed_counts"):
+        # (a group without kept counts: counted, under no promotion of its account)
+        key = promotion_of.get(str(group)) or (int(str(group).split("\x1f", 1)[0]), "")
         redeemed[key] = redeemed.get(key, 0) + int(count)
         redeemed_before += int(before)
     summary.per_promotion = [

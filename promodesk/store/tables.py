@@ -187,6 +187,16 @@ OPTIMOVE_POOL_CODES = TableSpec(
     key_columns=("code",),
 )
 
+
+def allocation_group_sql(alias: str = "") -> str:
+    """An allocation's account, promocode and file as one text: what its counts are kept by
+    (optimove_allocation_counts), for reconciliation to count redeemed allocations by as they
+    go by, one text being cheaper to compare than three. (No id holds a char(31): every
+    import refuses control characters.)"""
+    table = f"{alias}." if alias else ""
+    return f"{table}account_id || char(31) || {table}promocode_id || char(31) || {table}file_id"
+
+
 OPTIMOVE_ALLOCATIONS = TableSpec(
     name="optimove_allocations",
     columns=(
@@ -210,13 +220,14 @@ OPTIMOVE_ALLOCATIONS = TableSpec(
     fts=True,
     key_columns=("unique_code", "customer_id"),
     # Reconciliation (store/reconcile.py): the allocations of a redeemed code, by its match key
-    # (schema version 4), with all that matching reads of them (the key's own columns too:
-    # SQLite reads an indexed expression's columns from the index only if they are in it).
+    # (schema version 4), with all that matching reads of them, its group worked out once
+    # here (SQLite reads an indexed expression from the index, if the expression's columns
+    # are in it too).
     lookup_indexes=(
         (
             "match_key",
-            f"{allocation_key_sql()}, customer_id, allocated_at, "
-            "account_id, promocode_id, file_id, promotion_id, code_key, unique_code",
+            f"{allocation_key_sql()}, customer_id, allocated_at, {allocation_group_sql()}, "
+            "promotion_id, code_key, unique_code, account_id, promocode_id, file_id",
         ),
     ),
 )

@@ -30,7 +30,7 @@ from promodesk.store.reconcile import (
     reconcile,
 )
 from promodesk.store.redemptions import RedemptionMapping, import_redemptions
-from tests.helpers import new_workspace, write_allocations
+from tests.helpers import allocation_rows, new_workspace, write_allocations
 
 KEY_INDEX = "ix_optimove_allocations__match_key"
 SHOP_HEADER = ["Order", "Discount Code", "Email", "Created at"]
@@ -402,4 +402,16 @@ def test_an_allocation_redeemed_twice_counts_once(tmp_path: Path) -> None:
         (OTHER_CUSTOMER,),
     ).fetchall()
     assert others == [("ONCE-1", "c7", "c1"), ("two-1", "c9", "c3")]
+    conn.close()
+
+
+def test_the_look_up_index_is_counted_exactly(tmp_path: Path) -> None:
+    """Sampled statistics make the wide key index look smaller than it is, and the planner
+    would then walk it for whole-table reads (the per-day counts, a bare join) that the
+    narrow indexes serve better: its rows are counted."""
+    _path, conn = new_workspace(tmp_path)
+    import_file(conn, write_allocations(tmp_path / "a.csv", allocation_rows(30_000)))
+    build_indexes(conn)
+    (stat,) = conn.execute("SELECT stat FROM sqlite_stat1 WHERE idx = ?", (KEY_INDEX,)).fetchone()
+    assert stat.split()[0] == "30000"
     conn.close()
