@@ -239,12 +239,12 @@ async def sync_account(
 def _fingerprints(
     conn: sqlite3.Connection, table: str, key: str, account_id: int
 ) -> dict[Any, int]:
-    """What the last sync saw, per code still present: a record that hashes the same now is
-    not validated, converted or written again."""
+    """Every code the account has (not gone), with what the last sync saw (0: written by
+    another path): a record that hashes the same now is not validated, converted or written
+    again, and a code the vendor no longer sends is the one to mark gone."""
     return dict(
         conn.execute(
-            f"SELECT {key}, fingerprint FROM {table} WHERE account_id = ? AND gone_run = 0 "
-            "AND fingerprint != 0",
+            f"SELECT {key}, fingerprint FROM {table} WHERE account_id = ? AND gone_run = 0",
             (account_id,),
         ).fetchall()
     )
@@ -267,15 +267,16 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
 
     staged = StagingQueue(job)
 
-    async def stage(rows: list[tuple[Any, ...]], seen: list[tuple[Any, ...]]) -> None:
+    async def stage(rows: list[tuple[Any, ...]], unchanged: int) -> None:
         def add(_conn: sqlite3.Connection) -> None:
             staging.add_kept(rows)
-            staging.add_seen(seen)
+            staging.add_unchanged(unchanged)
 
         await staged.put(add)
 
     rows: list[tuple[Any, ...]] = []
-    same: list[tuple[Any, ...]] = []
+    same = 0
+    missing = set(known)  # what impact.com has not sent (yet)
     count = 0
     total = 0  # what impact.com says its first page; 0 until then (progress without a bar)
 
@@ -288,13 +289,14 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
             count += 1
             print_ = fingerprint(item)
             key = _impact_key(item)
+            missing.discard(key)
             if key is not None and known.get(key) == print_:
-                same.append((key,))
+                same += 1
             else:
                 rows.append((*impact_row(client.record(item)), print_))
-            if len(rows) + len(same) >= STAGE_BATCH:
+            if len(rows) + same >= STAGE_BATCH:
                 await stage(rows, same)
-                rows, same = [], []
+                rows, same = [], 0
                 job.progress(
                     Progress(count, max(total, count), f"Read {count:,} codes from impact.com")
                 )
@@ -304,12 +306,12 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
         await staged.settle()
         raise
     job.progress(Progress(count, max(total, count), f"Read {count:,} codes from impact.com"))
-    return await job.finish(
-        lambda _conn: staging.write(
-            run_id=job.run_id, as_of=job.as_of, gone_scope={}, gone_upto=upto
-        ),
-        count,
-    )
+
+    def write(_conn: sqlite3.Connection) -> WriteOutcome:
+        staging.add_missing([(key,) for key in missing])
+        return staging.write(run_id=job.run_id, as_of=job.as_of, gone_scope={}, gone_upto=upto)
+
+    return await job.finish(write, count)
 
 
 async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
@@ -327,7 +329,8 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         return sorted(known | {int(client.loyalty_id)})
 
     def known_codes(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
-        """Per program: code -> what the last sync saw."""
+        """Per program: every code (not gone) -> what the last sync saw (see
+        `_fingerprints`)."""
         known: dict[str, dict[str, int]] = {}
         for (program,) in conn.execute(
             "SELECT DISTINCT loyalty_id FROM altcraft_programs WHERE account_id = ?",
@@ -336,7 +339,7 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
             known[str(program)] = dict(
                 conn.execute(
                     "SELECT code, fingerprint FROM altcraft_codes WHERE account_id = ? "
-                    "AND loyalty_id = ? AND gone_run = 0 AND fingerprint != 0",
+                    "AND loyalty_id = ? AND gone_run = 0",
                     (job.account_id, program),
                 ).fetchall()
             )
@@ -344,7 +347,7 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
 
     known_by_program = await job.db(known_codes)
     upto: int = await job.db(lambda conn: top_id(conn, ALTCRAFT_CODES))
-    exported: list[tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]]] = []
+    exported: list[tuple[int, list[tuple[Any, ...]], int, set[str]]] = []
     seen = 0
     warnings: list[str] = []
     loyalty_ids = await job.db(programs)
@@ -355,7 +358,8 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         program = str(loyalty_id)
         known = known_by_program.get(program, {})
         rows: list[tuple[Any, ...]] = []
-        same: list[tuple[Any, ...]] = []
+        same = 0
+        missing = set(known)
         try:
             items = await client.export_items(loyalty_id=loyalty_id)
         except (NotFoundError, ForbiddenError) as error:
@@ -366,19 +370,22 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         for item in items:
             print_ = fingerprint(item) if isinstance(item, dict) else 0
             code = item.get("code") if isinstance(item, dict) else None
-            if isinstance(code, str) and known.get(code) == print_:
-                same.append((program, code))
-            else:
-                rows.append((*altcraft_row(client.record(item), program), print_))
-        exported.append((loyalty_id, rows, same))
-        seen += len(rows) + len(same)
+            if isinstance(code, str):
+                missing.discard(code)
+                if known.get(code) == print_:
+                    same += 1
+                    continue
+            rows.append((*altcraft_row(client.record(item), program), print_))
+        exported.append((loyalty_id, rows, same, missing))
+        seen += len(rows) + same
 
     def write(conn: sqlite3.Connection) -> WriteOutcome:
         total = WriteOutcome()
-        for loyalty_id, rows, same in exported:
+        for loyalty_id, rows, same, missing in exported:
             staging = Staging(conn, ALTCRAFT_CODES, job.account_id)
             staging.add_kept(rows)
-            staging.add_seen(same)
+            staging.add_unchanged(same)
+            staging.add_missing([(str(loyalty_id), code) for code in missing])
             total.add(
                 staging.write(
                     run_id=job.run_id,

@@ -548,7 +548,7 @@ def test_staging_outside_a_transaction_neither_waits_for_nor_blocks_another_writ
         syncing.execute("PRAGMA busy_timeout = 0")  # waiting would be an error here
         staging = Staging(syncing, IMPACT_CODES, account)
         staging.add([impact(n) for n in range(3)])
-        staging.add_seen([(7_000_100,)])
+        staging.add_missing([(7_000_100,)])
         assert not syncing.in_transaction  # each batch committed on its own
         assert syncing.execute("SELECT count(*) FROM temp.stage_impact_codes").fetchone() == (3,)
         other.execute("ROLLBACK")
