@@ -40,7 +40,8 @@ from promodesk.qt import (
 )
 
 BARS, LINE, DASHED = "bars", "line", "dashed"
-LABEL_GAP = 12  # pixels between two day labels
+LABEL_GAP = 8  # pixels between two day labels
+LABEL_PADDING = 5  # Qt Charts' space on either side of an axis label
 
 
 @dataclass(frozen=True)
@@ -262,8 +263,16 @@ class DayChart(QChartView):
         width = self.chart().plotArea().width()
         if not self.days or width <= 0:
             return
-        label_width = self.fontMetrics().horizontalAdvance("28 Nov") + LABEL_GAP
-        every = max(1, math.ceil(len(self.days) * label_width / width))
+        # Qt Charts gives each label of n an (n + 1)th of the axis, less its padding, and cuts
+        # a label that is wider short with "...".
+        metrics = self.fontMetrics()
+        widest = max(metrics.horizontalAdvance(short_day(day)) for day in self.days)
+        every = 1
+        while every < len(self.days):
+            count = math.ceil(len(self.days) / every)
+            if width / (count + 1) - 2 * LABEL_PADDING >= widest + LABEL_GAP:
+                break
+            every += 1
         if every == self.label_every:
             return
         self.label_every = every
