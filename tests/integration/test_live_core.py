@@ -1298,3 +1298,44 @@ async def test_a_cancel_while_a_sync_saves_finishes_the_save_and_says_so(live: L
     assert live.one("SELECT count(*) FROM impact_codes") == 20_025
     assert live.one("SELECT status FROM runs WHERE kind = 'sync'") == "done"
     assert live.one("PRAGMA integrity_check") == "ok"
+
+
+async def test_a_cancel_while_a_page_is_staged_writes_nothing_and_the_next_sync_is_whole(
+    live: Live,
+) -> None:
+    """Pages are staged on the worker thread while the next one is read: a cancel then
+    waits for the batch in flight, writes nothing, and leaves the staging clean for the
+    next sync (which must not find the cancelled sync's rows)."""
+    import asyncio
+
+    fake = live.fakes[Vendor.IMPACT]
+    for number in range(6_000):
+        fake.state.add(
+            {"Code": f"PAGE{number:06d}", "AssignedPartnerId": "7", "CampaignId": "1000"}
+        )
+    read = asyncio.Event()
+
+    def progress(update: Any) -> None:
+        if update.message.startswith("Read") and update.done < 6_025:
+            read.set()  # a batch was just handed to the staging thread
+
+    task = asyncio.ensure_future(
+        sync_account(
+            live.workspace,
+            live.accounts[Vendor.IMPACT],
+            live.clients[Vendor.IMPACT],
+            progress=progress,
+        )
+    )
+    await read.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert live.one("SELECT count(*) FROM impact_codes") == 0
+    assert live.one("SELECT status FROM runs WHERE kind = 'sync'") == "cancelled"
+    outcome = await sync_account(
+        live.workspace, live.accounts[Vendor.IMPACT], live.clients[Vendor.IMPACT]
+    )
+    assert (outcome.seen, outcome.written.added) == (6_025, 6_025)
+    assert live.one("SELECT count(*) FROM impact_codes") == 6_025
+    assert live.one("PRAGMA integrity_check") == "ok"

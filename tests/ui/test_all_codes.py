@@ -182,6 +182,27 @@ def test_ctrl_4_opens_all_codes_with_every_code_and_the_counts(qtbot: Any, known
     assert window.tabs.currentWidget() is window.panels[O]
 
 
+def test_all_codes_is_built_ahead_once_a_workspace_opened_and_ctrl_4_only_shows_it(
+    qtbot: Any, windows: Any, tmp_path: Path
+) -> None:
+    """Building the panel costs the GUI thread tens of milliseconds: it is done while the
+    window idles after a workspace opened, so Ctrl+4 finds it with its rows."""
+    window = windows()
+    window.show()
+    assert not window.all_codes.built  # nothing built at start: the first paint stays fast
+    assert wait_job(qtbot, window.open_workspace(prepared_workspace(tmp_path))).error is None
+    assert window.tabs.currentIndex() == 0 and not window.all_codes.built
+    qtbot.waitUntil(lambda: window.all_codes.built, timeout=15_000)
+    assert window.tabs.currentIndex() == 0  # built behind the scenes, not shown
+    panel = window.all_codes.panel
+    wait_rows(qtbot, panel)
+    assert set(shown(panel)) == ALL_CODES
+    activate(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentWidget() is panel
+    assert set(shown(panel)) == ALL_CODES  # there at once, no query to wait for
+
+
 def test_counts_filter_when_clicked_and_follow_each_other(qtbot: Any, known: Any) -> None:
     panel = known.all_codes.panel
     qtbot.mouseClick(panel.status_buttons[Status.EXPIRED], Qt.MouseButton.LeftButton)

@@ -529,3 +529,32 @@ def test_the_index_builder_never_raises_its_watermark_over_removed_rows(tmp_path
     finally:
         other.close()
         builder.close()
+
+
+def test_staging_outside_a_transaction_neither_waits_for_nor_blocks_another_writer(
+    tmp_path: Path,
+) -> None:
+    """A sync stages page by page before its one write transaction: each batch is a
+    transaction of its own (fast), on temp tables only, so it never takes the workspace's
+    write lock that the window or an import may hold meanwhile."""
+    path, conn = new_workspace(tmp_path)
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+    conn.close()
+    other = connect(path, shared=True)
+    syncing = connect(path, shared=True)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the workspace
+        syncing.execute("PRAGMA busy_timeout = 0")  # waiting would be an error here
+        staging = Staging(syncing, IMPACT_CODES, account)
+        staging.add([impact(n) for n in range(3)])
+        staging.add_seen([(7_000_100,)])
+        assert not syncing.in_transaction  # each batch committed on its own
+        assert syncing.execute("SELECT count(*) FROM temp.stage_impact_codes").fetchone() == (3,)
+        other.execute("ROLLBACK")
+        with transaction(syncing):
+            outcome = staging.write(run_id=new_run(syncing, account), as_of=AS_OF)
+        assert outcome.added == 3
+    finally:
+        other.close()
+        syncing.close()
