@@ -4,8 +4,8 @@ projections, and day markers ("runs dry").
 Qt Charts (PySide6-Addons; the bundle takes only its QtCharts module) was chosen over
 pyqtgraph by measuring both (bench/charts.py; README, Insights): it adds 3.4 MB to the bundle
 where pyqtgraph and numpy add 56 MB, and its first chart costs ~35 ms where pyqtgraph's costs
-~0.3 s (numpy's import). This module, and Qt Charts with it, loads with the first view that shows a chart,
-never at start-up (tests/ui/test_insights.py holds the first frame to that).
+~0.3 s (numpy's import). This module, and Qt Charts with it, loads with the first view that
+shows a chart, never at start-up (tests/ui/test_insights.py holds the first frame to that).
 """
 
 from __future__ import annotations
