@@ -61,6 +61,7 @@ class AllCodes(QObject):
         self.window = window
         self.index = window.tabs.count()
         self._panel: AllCodesPanel | None = None
+        self._made_ahead: AllCodesPanel | None = None  # built, not yet in its tab
         self._live_wired = False
         window.tabs.addTab(QWidget(), TITLE)
         window.extra_tabs[self.index] = lambda: self.panel
@@ -110,15 +111,8 @@ class AllCodes(QObject):
     def panel(self) -> AllCodesPanel:
         """The panel (built on first use: it loads the store's inventory and the models)."""
         if self._panel is None:
-            from promodesk.ui.panels.all_codes import AllCodesPanel
-
-            self.apply_saved_dates()
-            panel = AllCodesPanel()
-            panel.message.connect(self.window.show_message)
-            panel.rows_requested.connect(
-                lambda browser, what, rows: self.window.row_transfer.handle(browser, what, rows)
-            )
-            self._restore_layout(panel)
+            panel = self._made_ahead or self._make_panel()
+            self._made_ahead = None
             tabs = self.window.tabs
             current = tabs.currentIndex()
             tabs.blockSignals(True)  # the page is swapped in, the user changed nothing
@@ -137,6 +131,18 @@ class AllCodes(QObject):
             if session is not None:
                 self._show_workspace(session)
         return self._panel
+
+    def _make_panel(self) -> AllCodesPanel:
+        from promodesk.ui.panels.all_codes import AllCodesPanel
+
+        self.apply_saved_dates()
+        panel = AllCodesPanel()
+        panel.message.connect(self.window.show_message)
+        panel.rows_requested.connect(
+            lambda browser, what, rows: self.window.row_transfer.handle(browser, what, rows)
+        )
+        self._restore_layout(panel)
+        return panel
 
     def _tab_changed(self, index: int) -> None:
         if index == self.index and self.window._ready:
@@ -163,9 +169,17 @@ class AllCodes(QObject):
         self.read_zones()
 
     def _prebuild(self) -> None:
+        """Built ahead in two turns of the event loop (the panel, then its place in the tabs
+        and its first queries), so that neither stalls the window for long."""
         window = self.window
         if self._panel is None and window.session is not None and window.isVisible():
-            self.panel  # noqa: B018 - built ahead, while the window is idle
+            if self._made_ahead is None:
+                self._made_ahead = self._make_panel()
+            QTimer.singleShot(0, self, self._place_ahead)
+
+    def _place_ahead(self) -> None:
+        if self._panel is None and self._made_ahead is not None:
+            self.panel  # noqa: B018 - placed in its tab (not shown)
 
     def _show_workspace(self, session: WorkspaceSession) -> None:
         panel = self.panel
