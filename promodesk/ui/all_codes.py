@@ -62,6 +62,7 @@ class AllCodes(QObject):
         self.index = window.tabs.count()
         self._panel: AllCodesPanel | None = None
         self._made_ahead: AllCodesPanel | None = None  # built, not yet in its tab
+        self._behind = False  # the workspace changed while the tab was hidden
         self._live_wired = False
         window.tabs.addTab(QWidget(), TITLE)
         window.extra_tabs[self.index] = lambda: self.panel
@@ -147,7 +148,12 @@ class AllCodes(QObject):
     def _tab_changed(self, index: int) -> None:
         if index == self.index and self.window._ready:
             self.panel  # noqa: B018 - built when first shown (after the first paint)
+            if self._behind:
+                self._follow()
         self.window.update_status()
+
+    def _on_screen(self) -> bool:
+        return self.window.tabs.currentIndex() == self.index
 
     def _workspace_opened(self, session: WorkspaceSession) -> None:
         self.apply_saved_dates()
@@ -159,10 +165,14 @@ class AllCodes(QObject):
         def progressed(update: Progress | None) -> None:
             shown(update)
             if self._panel is not None and self.window.session is session:
-                self._panel.index_progressed(update)
+                if self._on_screen():
+                    self._panel.index_progressed(update)
+                else:
+                    self._behind = True
 
         session.on_index_progress = progressed
         if self._panel is not None:
+            self._behind = False
             self._show_workspace(session)
         else:
             QTimer.singleShot(PREBUILD_AFTER_MS, self, self._prebuild)
@@ -188,7 +198,18 @@ class AllCodes(QObject):
         panel.set_reader(session.reader)
 
     def _data_changed(self) -> None:
+        if self._panel is not None and self.window.session is not None:
+            if self._on_screen():
+                self._follow()
+            else:
+                # Not read again behind the user's back on every change (a bulk run makes
+                # many): once, when the tab is shown.
+                self._behind = True
+            self.read_zones()
+
+    def _follow(self) -> None:
         session = self.window.session
+        self._behind = False
         if self._panel is None or session is None:
             return
         self._panel.set_account_names(
@@ -196,7 +217,6 @@ class AllCodes(QObject):
         )
         self._panel.set_sources(session.info.sources)
         self._panel.follow()
-        self.read_zones()
 
     def _wire_live(self) -> None:
         """Accounts arrive (and change) through the live session: their zones follow."""

@@ -407,6 +407,24 @@ def test_an_import_shows_in_all_codes(qtbot: Any, known: Any, tmp_path: Path) ->
     qtbot.waitUntil(lambda: panel.total_label.text() == "11 codes", timeout=15_000)
 
 
+def test_a_hidden_all_codes_tab_reads_again_once_when_shown(
+    qtbot: Any, known: Any, tmp_path: Path
+) -> None:
+    """Behind another tab it does not query on every change (a bulk run makes hundreds):
+    the change shows when the tab does."""
+    window = known
+    panel = window.all_codes.panel
+    window.tabs.setCurrentIndex(0)
+    more = write_allocations(tmp_path / "more.csv", allocation_rows(2, start=10))
+    assert wait_job(qtbot, window.import_paths([more])).error is None
+    qtbot.waitUntil(lambda: window.panels[O].allocations.model.rowCount() == 5, timeout=15_000)
+    qtbot.wait(300)  # what a hidden tab would have read by now
+    assert "CODE0000011" not in shown(panel) and panel.total_label.text() == "9 codes"
+    window.all_codes.action.trigger()
+    qtbot.waitUntil(lambda: "CODE0000011" in shown(panel), timeout=15_000)
+    qtbot.waitUntil(lambda: panel.total_label.text() == "11 codes", timeout=15_000)
+
+
 def test_copy_and_find_work_on_all_codes(qtbot: Any, known: Any) -> None:
     window = known
     panel = window.all_codes.panel
@@ -438,6 +456,8 @@ def test_all_codes_follows_a_sync_and_an_operation_that_adds_a_code(live_window:
     window = live.window
     panel = window.all_codes.panel
     live.sync(I)
+    # Hidden behind the impact.com tab, All codes reads the change again when it is shown.
+    window.all_codes.action.trigger()
     live.wait_for(lambda: panel.counts is not None and panel.counts.by_vendor().get(I) == 25)
     live.wait_for(lambda: panel.codes.model.rowCount() == 25 and not panel.codes.model.busy)
     # An operation that adds a code: it is in All codes without another refresh or import.
@@ -454,12 +474,14 @@ def test_all_codes_follows_a_sync_and_an_operation_that_adds_a_code(live_window:
         },
     )
     assert created.error is None and created.result.status == "ok"
+    window.all_codes.action.trigger()
     live.wait_for(lambda: "FRESH-10" in shown(panel))
     assert panel.counts is not None
     live.wait_for(lambda: panel.total_label.text() == "26 codes")
     # A change in place (expire) moves the code to Expired at once.
     live.select(live.panel(I).codes, "code", "FRESH-10")
     assert live.run(I, "expire").error is None
+    window.all_codes.action.trigger()
     live.wait_for(
         lambda: (
             panel.counts is not None
