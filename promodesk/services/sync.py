@@ -289,9 +289,10 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
             count += 1
             print_ = fingerprint(item)
             key = _impact_key(item)
+            first = key in missing  # (a code on two pages counts once)
             missing.discard(key)
             if key is not None and known.get(key) == print_:
-                same += 1
+                same += first
             else:
                 rows.append((*impact_row(client.record(item)), print_))
             if len(rows) + same >= STAGE_BATCH:
@@ -371,9 +372,10 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
             print_ = fingerprint(item) if isinstance(item, dict) else 0
             code = item.get("code") if isinstance(item, dict) else None
             if isinstance(code, str):
+                first = code in missing
                 missing.discard(code)
                 if known.get(code) == print_:
-                    same += 1
+                    same += first
                     continue
             rows.append((*altcraft_row(client.record(item), program), print_))
         exported.append((loyalty_id, rows, same, missing))

@@ -203,7 +203,7 @@ class Staging:
         for everything, and the vendor did not send. With them, `write(gone_scope=...)`
         marks gone exactly these (when not staged after all), not every row of the scope
         that was not staged: a sync that skips what it saw unchanged lists the few missing
-        instead of staging the many seen."""
+        instead of staging the many seen. From then on this staging is in that mode."""
         with _one_batch(self.conn):
             self.conn.executemany(
                 f"INSERT OR IGNORE INTO temp.{self.missing_name}({', '.join(self.table.key)}) "
@@ -241,9 +241,10 @@ class Staging:
         outcome = _merge(
             self, run_id=run_id, as_of=as_of, gone_scope=gone_scope, gone_upto=gone_upto
         )
+        # `missing_listed` stays set with the list: if the caller's transaction is rolled
+        # back after this (a busy COMMIT) and retried, the list is back, and so is its mode.
         self.conn.execute(f"DELETE FROM temp.{self.name}")
         self.conn.execute(f"DELETE FROM temp.{self.missing_name}")
-        self.missing_listed = False
         return outcome
 
 
@@ -258,11 +259,12 @@ def _one_batch(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("BEGIN")
     try:
         yield
+        conn.execute("COMMIT")
     except BaseException:
+        # (a failed COMMIT too: a transaction left open would swallow the caller's next one)
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def top_id(conn: sqlite3.Connection, table: RecordTable) -> int:

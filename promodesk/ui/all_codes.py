@@ -188,7 +188,13 @@ class AllCodes(QObject):
             QTimer.singleShot(0, self, self._place_ahead)
 
     def _place_ahead(self) -> None:
-        if self._panel is None and self._made_ahead is not None:
+        window = self.window
+        if (
+            self._panel is None
+            and self._made_ahead is not None
+            and window.session is not None
+            and window.isVisible()
+        ):
             self.panel  # noqa: B018 - placed in its tab (not shown)
 
     def _show_workspace(self, session: WorkspaceSession) -> None:
@@ -287,8 +293,8 @@ class AllCodes(QObject):
 
     def save_layout(self) -> None:
         panel = self._panel
-        if panel is None:
-            return
+        if panel is None or not panel.shown_once:
+            return  # built ahead but never laid out: its sizes are not the user's
         settings = self.window.settings
         settings.setValue(LAYOUT_KEY, panel.splitter.saveState())
         settings.setValue(COLUMNS_KEY, panel.codes.view.horizontalHeader().saveState())

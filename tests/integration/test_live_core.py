@@ -1338,9 +1338,9 @@ async def test_a_cancel_while_a_sync_saves_finishes_the_save_and_says_so(live: L
 async def test_a_cancel_while_a_page_is_staged_writes_nothing_and_the_next_sync_is_whole(
     live: Live,
 ) -> None:
-    """Pages are staged on the worker thread while the next one is read: a cancel then
-    waits for the batch in flight, writes nothing, and leaves the staging clean for the
-    next sync (which must not find the cancelled sync's rows)."""
+    """Pages are staged on the worker thread while the next one is read: a cancel with a
+    batch in flight ends the sync "cancelled" with nothing written, and the next sync (its
+    own connection and staging) reads and writes every code."""
     import asyncio
 
     fake = live.fakes[Vendor.IMPACT]

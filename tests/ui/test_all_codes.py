@@ -443,10 +443,27 @@ def test_copy_and_find_work_on_all_codes(qtbot: Any, known: Any) -> None:
 def test_the_layout_of_all_codes_is_kept(qtbot: Any, windows: Any) -> None:
     window = windows()
     window.show()
+    window.all_codes.action.trigger()
     window.all_codes.panel.codes.view.horizontalHeader().resizeSection(2, 333)
     close_window(qtbot, window)
     again = windows()
     assert again.all_codes.panel.codes.view.horizontalHeader().sectionSize(2) == 333
+
+
+def test_a_tab_built_ahead_and_never_shown_keeps_no_layout(
+    qtbot: Any, windows: Any, tmp_path: Path
+) -> None:
+    """Never laid out, its sizes are Qt's placeholders: kept, they would squeeze the next
+    session's details pane and freeze its column widths."""
+    from promodesk.ui.all_codes import COLUMNS_KEY, LAYOUT_KEY
+
+    window = windows()
+    window.show()
+    assert wait_job(qtbot, window.open_workspace(prepared_workspace(tmp_path))).error is None
+    qtbot.waitUntil(lambda: window.all_codes.built, timeout=15_000)
+    settings = window.settings
+    close_window(qtbot, window)
+    assert settings.value(LAYOUT_KEY) is None and settings.value(COLUMNS_KEY) is None
 
 
 def test_all_codes_follows_a_sync_and_an_operation_that_adds_a_code(live_window: Any) -> None:
