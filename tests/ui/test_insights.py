@@ -278,7 +278,7 @@ def test_a_pool_under_the_threshold_is_warned_about_and_its_action_opens_the_cod
     dry_on = datetime.now(UTC).date() + timedelta(days=FAST_LEFT // FAST_PER_DAY)
     assert bar.text.text() == (
         f"Pool running dry: promocode pc-fast: {FAST_LEFT} codes left, {FAST_PER_DAY:.1f} a day: "
-        f"runs dry on {dry_on.isoformat()} (in 5 days) and customers get the fallback code "
+        f"runs dry on {dry_on.day} {dry_on:%b %Y} (in 5 days) and customers get the fallback code "
         "FALLBACK10."
     )
     assert bar.level == "warning"
