@@ -196,6 +196,16 @@ class AllCodes(QObject):
             and window.isVisible()
         ):
             self.panel  # noqa: B018 - placed in its tab (not shown)
+            QTimer.singleShot(0, self, self._lay_out_ahead)
+
+    def _lay_out_ahead(self) -> None:
+        """Styled and laid out while hidden (a third turn): Ctrl+4 is then only a paint."""
+        panel = self._panel
+        if panel is not None and self.window.isVisible() and not panel.isVisible():
+            panel.ensurePolished()
+            layout = panel.layout()
+            if layout is not None:
+                layout.activate()
 
     def _show_workspace(self, session: WorkspaceSession) -> None:
         panel = self.panel
