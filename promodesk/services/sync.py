@@ -179,6 +179,34 @@ class SyncJob:
             await asyncio.to_thread(shut)
 
 
+class StagingQueue:
+    """Batches staged on the job's worker thread one after the other while the caller goes
+    on reading and converting the next: SQLite's part of staging runs beside the Python
+    part of reading (on another core; SQLite lets go of the GIL while it works)."""
+
+    def __init__(self, job: SyncJob) -> None:
+        self.job = job
+        self.running: asyncio.Future[Any] | None = None
+
+    async def put(self, work: Callable[[sqlite3.Connection], Any]) -> None:
+        await self.drain()  # one batch in flight: its error surfaces here, in order
+        self.running = asyncio.ensure_future(self.job.db(work))
+
+    async def drain(self) -> None:
+        running, self.running = self.running, None
+        if running is not None:
+            await running
+
+    async def settle(self) -> None:
+        """After an error or a cancel: the batch in flight ends (the connection is the
+        job's next step), and its own error, if any, does not hide the first one."""
+        running, self.running = self.running, None
+        if running is not None:
+            await until_done(running)
+            if not running.cancelled():
+                running.exception()
+
+
 Syncer = Callable[[SyncJob, Any], Awaitable[SyncOutcome]]
 
 
@@ -211,12 +239,12 @@ async def sync_account(
 def _fingerprints(
     conn: sqlite3.Connection, table: str, key: str, account_id: int
 ) -> dict[Any, int]:
-    """What the last sync saw, per code still present: a record that hashes the same now is
-    not validated, converted or written again."""
+    """Every code the account has (not gone), with what the last sync saw (0: written by
+    another path): a record that hashes the same now is not validated, converted or written
+    again, and a code the vendor no longer sends is the one to mark gone."""
     return dict(
         conn.execute(
-            f"SELECT {key}, fingerprint FROM {table} WHERE account_id = ? AND gone_run = 0 "
-            "AND fingerprint != 0",
+            f"SELECT {key}, fingerprint FROM {table} WHERE account_id = ? AND gone_run = 0",
             (account_id,),
         ).fetchall()
     )
@@ -237,15 +265,18 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
     upto: int = await job.db(lambda conn: top_id(conn, IMPACT_CODES))
     staging: Staging = await job.db(lambda conn: Staging(conn, IMPACT_CODES, job.account_id))
 
-    async def stage(rows: list[tuple[Any, ...]], seen: list[tuple[Any, ...]]) -> None:
+    staged = StagingQueue(job)
+
+    async def stage(rows: list[tuple[Any, ...]], unchanged: int) -> None:
         def add(_conn: sqlite3.Connection) -> None:
             staging.add_kept(rows)
-            staging.add_seen(seen)
+            staging.add_unchanged(unchanged)
 
-        await job.db(add)
+        await staged.put(add)
 
     rows: list[tuple[Any, ...]] = []
-    same: list[tuple[Any, ...]] = []
+    same = 0
+    missing = set(known)  # what impact.com has not sent (yet)
     count = 0
     total = 0  # what impact.com says its first page; 0 until then (progress without a bar)
 
@@ -253,28 +284,35 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
         nonlocal total
         total = announced
 
-    async for item in client.iter_items(on_total=heard_total):
-        count += 1
-        print_ = fingerprint(item)
-        key = _impact_key(item)
-        if key is not None and known.get(key) == print_:
-            same.append((key,))
-        else:
-            rows.append((*impact_row(client.record(item)), print_))
-        if len(rows) + len(same) >= STAGE_BATCH:
-            await stage(rows, same)
-            rows, same = [], []
-            job.progress(
-                Progress(count, max(total, count), f"Read {count:,} codes from impact.com")
-            )
-    await stage(rows, same)
+    try:
+        async for item in client.iter_items(on_total=heard_total):
+            count += 1
+            print_ = fingerprint(item)
+            key = _impact_key(item)
+            first = key in missing  # (a code on two pages counts once)
+            missing.discard(key)
+            if key is not None and known.get(key) == print_:
+                same += first
+            else:
+                rows.append((*impact_row(client.record(item)), print_))
+            if len(rows) + same >= STAGE_BATCH:
+                await stage(rows, same)
+                rows, same = [], 0
+                job.progress(
+                    Progress(count, max(total, count), f"Read {count:,} codes from impact.com")
+                )
+        await stage(rows, same)
+        await staged.drain()
+    except BaseException:
+        await staged.settle()
+        raise
     job.progress(Progress(count, max(total, count), f"Read {count:,} codes from impact.com"))
-    return await job.finish(
-        lambda _conn: staging.write(
-            run_id=job.run_id, as_of=job.as_of, gone_scope={}, gone_upto=upto
-        ),
-        count,
-    )
+
+    def write(_conn: sqlite3.Connection) -> WriteOutcome:
+        staging.add_missing([(key,) for key in missing])
+        return staging.write(run_id=job.run_id, as_of=job.as_of, gone_scope={}, gone_upto=upto)
+
+    return await job.finish(write, count)
 
 
 async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
@@ -291,19 +329,26 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         }
         return sorted(known | {int(client.loyalty_id)})
 
-    def known_codes(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
-        return {
-            (str(loyalty_id), str(code)): print_
-            for loyalty_id, code, print_ in conn.execute(
-                "SELECT loyalty_id, code, fingerprint FROM altcraft_codes WHERE account_id = ? "
-                "AND gone_run = 0 AND fingerprint != 0",
-                (job.account_id,),
+    def known_codes(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
+        """Per program: every code (not gone) -> what the last sync saw (see
+        `_fingerprints`)."""
+        known: dict[str, dict[str, int]] = {}
+        for (program,) in conn.execute(
+            "SELECT DISTINCT loyalty_id FROM altcraft_programs WHERE account_id = ?",
+            (job.account_id,),
+        ).fetchall():
+            known[str(program)] = dict(
+                conn.execute(
+                    "SELECT code, fingerprint FROM altcraft_codes WHERE account_id = ? "
+                    "AND loyalty_id = ? AND gone_run = 0",
+                    (job.account_id, program),
+                ).fetchall()
             )
-        }
+        return known
 
-    known = await job.db(known_codes)
+    known_by_program = await job.db(known_codes)
     upto: int = await job.db(lambda conn: top_id(conn, ALTCRAFT_CODES))
-    exported: list[tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]]] = []
+    exported: list[tuple[int, list[tuple[Any, ...]], int, set[str]]] = []
     seen = 0
     warnings: list[str] = []
     loyalty_ids = await job.db(programs)
@@ -312,8 +357,10 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
             Progress(number - 1, len(loyalty_ids), f"Reading loyalty program {loyalty_id}")
         )
         program = str(loyalty_id)
+        known = known_by_program.get(program, {})
         rows: list[tuple[Any, ...]] = []
-        same: list[tuple[Any, ...]] = []
+        same = 0
+        missing = set(known)
         try:
             items = await client.export_items(loyalty_id=loyalty_id)
         except (NotFoundError, ForbiddenError) as error:
@@ -324,19 +371,23 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         for item in items:
             print_ = fingerprint(item) if isinstance(item, dict) else 0
             code = item.get("code") if isinstance(item, dict) else None
-            if isinstance(code, str) and known.get((program, code)) == print_:
-                same.append((program, code))
-            else:
-                rows.append((*altcraft_row(client.record(item), program), print_))
-        exported.append((loyalty_id, rows, same))
-        seen += len(rows) + len(same)
+            if isinstance(code, str):
+                first = code in missing
+                missing.discard(code)
+                if known.get(code) == print_:
+                    same += first
+                    continue
+            rows.append((*altcraft_row(client.record(item), program), print_))
+        exported.append((loyalty_id, rows, same, missing))
+        seen += len(rows) + same
 
     def write(conn: sqlite3.Connection) -> WriteOutcome:
         total = WriteOutcome()
-        for loyalty_id, rows, same in exported:
+        for loyalty_id, rows, same, missing in exported:
             staging = Staging(conn, ALTCRAFT_CODES, job.account_id)
             staging.add_kept(rows)
-            staging.add_seen(same)
+            staging.add_unchanged(same)
+            staging.add_missing([(str(loyalty_id), code) for code in missing])
             total.add(
                 staging.write(
                     run_id=job.run_id,

@@ -71,8 +71,18 @@ class Runway:
             return f"{what}: {self.left:,} codes left, none handed out lately"
         return (
             f"{what}: {self.left:,} codes left, {self.average:,.1f} a day: runs dry on "
-            f"{self.dry_on} (in {self.runway_days} days){fallback if self.under_threshold else ''}"
+            f"{_day_text(self.dry_on)} (in {self.runway_days} days)"
+            f"{fallback if self.under_threshold else ''}"
         )
+
+
+def _day_text(day: str | None) -> str:
+    """'2027-01-28' as people read it, '28 Jan 2027' (as the runway table shows it)."""
+    try:
+        parsed = date.fromisoformat(day or "")
+    except ValueError:
+        return day or ""
+    return f"{parsed.day} {parsed:%b %Y}"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,7 +140,7 @@ class Staging:
         self.table = table
         self.account_id = account_id
         self.name = f"stage_{table.name}"
-        self.seen_name = f"seen_{table.name}"
+        self.missing_name = f"missing_{table.name}"
         columns = ", ".join((*table.columns, *table.bookkeeping))
         keys = ", ".join(table.key)
         # The stage takes the table's own column types: comparing values of another affinity
@@ -154,18 +155,20 @@ class Staging:
                 "WHERE 0"
             )
             conn.execute(f"CREATE UNIQUE INDEX temp.ux_{self.name} ON {self.name}({keys})")
-            # Keys of records seen unchanged (not staged): not gone.
+            # Keys of rows the caller had and the vendor did not send (see add_missing).
             conn.execute(
-                f"CREATE TEMP TABLE {self.seen_name} AS SELECT {keys} FROM main.{table.name} "
-                "WHERE 0"
+                f"CREATE TEMP TABLE {self.missing_name} AS SELECT {keys} "
+                f"FROM main.{table.name} WHERE 0"
             )
             conn.execute(
-                f"CREATE UNIQUE INDEX temp.ux_{self.seen_name} ON {self.seen_name}({keys})"
+                f"CREATE UNIQUE INDEX temp.ux_{self.missing_name} "
+                f"ON {self.missing_name}({keys})"
             )
         conn.execute(f"DELETE FROM temp.{self.name}")
-        conn.execute(f"DELETE FROM temp.{self.seen_name}")
+        conn.execute(f"DELETE FROM temp.{self.missing_name}")
         self.count = 0
         self.seen = 0
+        self.missing_listed = False
 
     def _insert(self, columns: Sequence[str]) -> str:
         # A record seen twice (two pages, two files) counts once: the later one wins.
@@ -177,25 +180,37 @@ class Staging:
     def add(self, rows: Iterable[Sequence[Any]]) -> None:
         """Records as tuples in `table.columns` order."""
         before = self.conn.total_changes
-        self.conn.executemany(self._insert(self.table.columns), rows)
+        with _one_batch(self.conn):
+            self.conn.executemany(self._insert(self.table.columns), rows)
         self.count += self.conn.total_changes - before
 
     def add_kept(self, rows: Iterable[Sequence[Any]]) -> None:
         """Records with their bookkeeping columns after `table.columns`."""
         before = self.conn.total_changes
-        self.conn.executemany(self._insert((*self.table.columns, *self.table.bookkeeping)), rows)
+        with _one_batch(self.conn):
+            self.conn.executemany(
+                self._insert((*self.table.columns, *self.table.bookkeeping)), rows
+            )
         self.count += self.conn.total_changes - before
 
-    def add_seen(self, keys: Iterable[Sequence[Any]]) -> None:
-        """Keys (in `table.key` order) of records the vendor still has, unchanged since they
-        were written: nothing to write for them, but they are not gone."""
-        before = self.conn.total_changes
-        self.conn.executemany(
-            f"INSERT OR IGNORE INTO temp.{self.seen_name}({', '.join(self.table.key)}) "
-            f"VALUES ({', '.join('?' * len(self.table.key))})",
-            keys,
-        )
-        self.seen += self.conn.total_changes - before
+    def add_unchanged(self, count: int) -> None:
+        """Records the vendor still has, unchanged since they were written: nothing to
+        write for them; counted (`WriteOutcome.unchanged`)."""
+        self.seen += count
+
+    def add_missing(self, keys: Iterable[Sequence[Any]]) -> None:
+        """Keys (in `table.key` order) of the rows the caller read before asking the vendor
+        for everything, and the vendor did not send. With them, `write(gone_scope=...)`
+        marks gone exactly these (when not staged after all), not every row of the scope
+        that was not staged: a sync that skips what it saw unchanged lists the few missing
+        instead of staging the many seen. From then on this staging is in that mode."""
+        with _one_batch(self.conn):
+            self.conn.executemany(
+                f"INSERT OR IGNORE INTO temp.{self.missing_name}({', '.join(self.table.key)}) "
+                f"VALUES ({', '.join('?' * len(self.table.key))})",
+                keys,
+            )
+        self.missing_listed = True
 
     def add_selected(self, select: str, *params: Any) -> None:
         """Records from a query whose columns are `table.columns` then `as_of`."""
@@ -216,18 +231,40 @@ class Staging:
         gone_upto: int | None = None,
     ) -> WriteOutcome:
         """Merge the staged records into the table. With `gone_scope` (column -> value, {} for
-        the whole account), rows of that scope that were neither staged nor seen are marked
-        gone: the records are everything the vendor has there. `gone_upto`: only rows with
-        ids up to it can be gone (the table's top id when the vendor's list was asked for:
-        a row written meanwhile, e.g. a code just created, was not in that list)."""
+        the whole account), rows of that scope that were not staged are marked gone: the
+        records are everything the vendor has there (or, after `add_missing`, the rows it
+        lists). `gone_upto`: only rows with ids up to it can be gone (the table's top id when
+        the vendor's list was asked for: a row written meanwhile, e.g. a code just created,
+        was not in that list)."""
         # The staged records stay until the merge succeeded: a transaction retried after a
         # busy error must see them again (an empty stage would mark everything gone).
         outcome = _merge(
             self, run_id=run_id, as_of=as_of, gone_scope=gone_scope, gone_upto=gone_upto
         )
+        # `missing_listed` stays set with the list: if the caller's transaction is rolled
+        # back after this (a busy COMMIT) and retried, the list is back, and so is its mode.
         self.conn.execute(f"DELETE FROM temp.{self.name}")
-        self.conn.execute(f"DELETE FROM temp.{self.seen_name}")
+        self.conn.execute(f"DELETE FROM temp.{self.missing_name}")
         return outcome
+
+
+@contextmanager
+def _one_batch(conn: sqlite3.Connection) -> Iterator[None]:
+    """A batch of staged rows in one transaction of its own, unless the caller's is open: in
+    autocommit every row would be a transaction of the temp database (2-4x slower). Staging
+    writes only temp tables, so the deferred BEGIN never locks the workspace."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        # (a failed COMMIT too: a transaction left open would swallow the caller's next one)
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def top_id(conn: sqlite3.Connection, table: RecordTable) -> int:
@@ -398,13 +435,19 @@ def _merge(
     gone = 0
     if gone_scope is not None and _has_gone(table):
         scope_sql = "".join(f" AND t.{column} = ?" for column in gone_scope)
+        rows = (
+            # Only the rows the caller listed as missing (few): their keys lead.
+            f"temp.{staging.missing_name} k CROSS JOIN main.{name} t "
+            f"ON t.account_id = ? AND {_key_match(table, 't', 'k')}"
+            if staging.missing_listed
+            else f"main.{name} t WHERE t.account_id = ?"
+        )
         conn.execute(
             f"INSERT INTO {changes}(row_id, stage_rowid, gone{', ' if tracked else ''}"
             f"{old_columns}) SELECT t.id, NULL, 1{', ' if tracked else ''}{current} "
-            f"FROM main.{name} t WHERE t.account_id = ?{scope_sql} AND t.gone_run = 0 "
-            f"AND t.id <= ? AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match}) "
-            f"AND NOT EXISTS (SELECT 1 FROM temp.{staging.seen_name} k "
-            f"WHERE {_key_match(table, 't', 'k')})",
+            f"FROM {rows}{' WHERE 1' if staging.missing_listed else ''}{scope_sql} "
+            f"AND t.gone_run = 0 AND t.id <= ? "
+            f"AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match})",
             (account, *gone_scope.values(), top if gone_upto is None else min(top, gone_upto)),
         )
         state_set = f", {table.state} = '{GONE}'" if table.state else ""

@@ -1,8 +1,9 @@
 """How the window gets All codes and View ▸ Dates, in one call (`install_all_codes`).
 
 Called while the window's frame is built (like install_wizards), so this module imports only
-the names of the frame: the tab is a placeholder until it is first shown, and the panel
-(ui/panels/all_codes.py), the date formatting and the services load then. The All codes
+the names of the frame: the tab is a placeholder until the panel (ui/panels/all_codes.py),
+the date formatting and the services load, a moment after a workspace opened (or when the
+tab is first shown, if that comes first). The All codes
 tab follows the workspace: a new workspace, new data (an import, a sync, an operation: the
 window's `info_refreshed`), and the codes the background builder gathers into the inventory.
 View ▸ Dates picks the clock of every date in every table (kept in the settings), and each
@@ -22,6 +23,7 @@ from promodesk.qt import (
     QKeySequence,
     QMenu,
     QObject,
+    QTimer,
     QWidget,
     Signal,
 )
@@ -42,6 +44,10 @@ DATE_CHOICES = (
     ("utc", "&UTC"),
 )
 LAYOUT_KEY = "layout/all_codes"
+# The panel is built this long after a workspace opened, while the window is idle: building
+# it takes 20-40 ms of the GUI thread, which with the tab's first paint made Ctrl+4 stall
+# past 50 ms; built ahead, Ctrl+4 only shows it (bench/all_codes_window.py).
+PREBUILD_AFTER_MS = 800
 COLUMNS_KEY = "columns/code_inventory"
 
 
@@ -55,6 +61,8 @@ class AllCodes(QObject):
         self.window = window
         self.index = window.tabs.count()
         self._panel: AllCodesPanel | None = None
+        self._made_ahead: AllCodesPanel | None = None  # built, not yet in its tab
+        self._behind = False  # the workspace changed while the tab was hidden
         self._live_wired = False
         window.tabs.addTab(QWidget(), TITLE)
         window.extra_tabs[self.index] = lambda: self.panel
@@ -104,15 +112,8 @@ class AllCodes(QObject):
     def panel(self) -> AllCodesPanel:
         """The panel (built on first use: it loads the store's inventory and the models)."""
         if self._panel is None:
-            from promodesk.ui.panels.all_codes import AllCodesPanel
-
-            self.apply_saved_dates()
-            panel = AllCodesPanel()
-            panel.message.connect(self.window.show_message)
-            panel.rows_requested.connect(
-                lambda browser, what, rows: self.window.row_transfer.handle(browser, what, rows)
-            )
-            self._restore_layout(panel)
+            panel = self._made_ahead or self._make_panel()
+            self._made_ahead = None
             tabs = self.window.tabs
             current = tabs.currentIndex()
             tabs.blockSignals(True)  # the page is swapped in, the user changed nothing
@@ -132,10 +133,27 @@ class AllCodes(QObject):
                 self._show_workspace(session)
         return self._panel
 
+    def _make_panel(self) -> AllCodesPanel:
+        from promodesk.ui.panels.all_codes import AllCodesPanel
+
+        self.apply_saved_dates()
+        panel = AllCodesPanel()
+        panel.message.connect(self.window.show_message)
+        panel.rows_requested.connect(
+            lambda browser, what, rows: self.window.row_transfer.handle(browser, what, rows)
+        )
+        self._restore_layout(panel)
+        return panel
+
     def _tab_changed(self, index: int) -> None:
         if index == self.index and self.window._ready:
             self.panel  # noqa: B018 - built when first shown (after the first paint)
+            if self._behind:
+                self._follow()
         self.window.update_status()
+
+    def _on_screen(self) -> bool:
+        return self.window.tabs.currentIndex() == self.index
 
     def _workspace_opened(self, session: WorkspaceSession) -> None:
         self.apply_saved_dates()
@@ -147,12 +165,47 @@ class AllCodes(QObject):
         def progressed(update: Progress | None) -> None:
             shown(update)
             if self._panel is not None and self.window.session is session:
-                self._panel.index_progressed(update)
+                if self._on_screen():
+                    self._panel.index_progressed(update)
+                else:
+                    self._behind = True
 
         session.on_index_progress = progressed
         if self._panel is not None:
+            self._behind = False
             self._show_workspace(session)
+        else:
+            QTimer.singleShot(PREBUILD_AFTER_MS, self, self._prebuild)
         self.read_zones()
+
+    def _prebuild(self) -> None:
+        """Built ahead in two turns of the event loop (the panel, then its place in the tabs
+        and its first queries), so that neither stalls the window for long."""
+        window = self.window
+        if self._panel is None and window.session is not None and window.isVisible():
+            if self._made_ahead is None:
+                self._made_ahead = self._make_panel()
+            QTimer.singleShot(0, self, self._place_ahead)
+
+    def _place_ahead(self) -> None:
+        window = self.window
+        if (
+            self._panel is None
+            and self._made_ahead is not None
+            and window.session is not None
+            and window.isVisible()
+        ):
+            self.panel  # noqa: B018 - placed in its tab (not shown)
+            QTimer.singleShot(0, self, self._lay_out_ahead)
+
+    def _lay_out_ahead(self) -> None:
+        """Styled and laid out while hidden (a third turn): Ctrl+4 is then only a paint."""
+        panel = self._panel
+        if panel is not None and self.window.isVisible() and not panel.isVisible():
+            panel.ensurePolished()
+            layout = panel.layout()
+            if layout is not None:
+                layout.activate()
 
     def _show_workspace(self, session: WorkspaceSession) -> None:
         panel = self.panel
@@ -161,7 +214,18 @@ class AllCodes(QObject):
         panel.set_reader(session.reader)
 
     def _data_changed(self) -> None:
+        if self._panel is not None and self.window.session is not None:
+            if self._on_screen():
+                self._follow()
+            else:
+                # Not read again behind the user's back on every change (a bulk run makes
+                # many): once, when the tab is shown.
+                self._behind = True
+            self.read_zones()
+
+    def _follow(self) -> None:
         session = self.window.session
+        self._behind = False
         if self._panel is None or session is None:
             return
         self._panel.set_account_names(
@@ -169,7 +233,6 @@ class AllCodes(QObject):
         )
         self._panel.set_sources(session.info.sources)
         self._panel.follow()
-        self.read_zones()
 
     def _wire_live(self) -> None:
         """Accounts arrive (and change) through the live session: their zones follow."""
@@ -240,8 +303,8 @@ class AllCodes(QObject):
 
     def save_layout(self) -> None:
         panel = self._panel
-        if panel is None:
-            return
+        if panel is None or not panel.shown_once:
+            return  # built ahead but never laid out: its sizes are not the user's
         settings = self.window.settings
         settings.setValue(LAYOUT_KEY, panel.splitter.saveState())
         settings.setValue(COLUMNS_KEY, panel.codes.view.horizontalHeader().saveState())

@@ -1,7 +1,9 @@
 """`promodesk --selftest`: the real window on a fresh demo workspace, every panel checked.
 
 Used by CI on the source tree and on the standalone bundle: it proves the bundle carries its
-resources, Qt plugins and SQLite features, and that every panel shows rows.
+resources, Qt plugins and SQLite features, that every panel shows rows, and that the Pool
+runway view draws its chart (Qt Charts is loaded only then, so nothing else would notice a
+bundle without it).
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ async def run_selftest(window: MainWindow, scratch: Path) -> int:
                 lines.append(f"{vendor.display_name} · {browser.title.text()}: {rows:,} rows")
         if window.grab().isNull():
             return _fail("the window could not be drawn")
+        problem = await _check_chart(window, lines)
+        if problem:
+            return _fail(problem)
         problem = await _check_sandbox_accounts(scratch, lines)
         if problem:
             return _fail(problem)
@@ -71,6 +76,26 @@ async def _check_sandbox_accounts(scratch: Path, lines: list[str]) -> str:
     finally:
         await service.aclose()
     return ""
+
+
+async def _check_chart(window: MainWindow, lines: list[str]) -> str:
+    """The Pool runway view opens on the demo and its chart draws the first pool's days."""
+    view = window.insights.open("runway")
+    if view is None:
+        return "the Pool runway view did not open"
+    try:
+        chart = view.chart
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            if view.computed and chart.days and chart.chart().series():
+                if chart.grab().isNull():
+                    return "the Pool runway chart could not be drawn"
+                lines.append(f"Pool runway chart: {len(chart.days)} days drawn")
+                return ""
+            await asyncio.sleep(0.02)
+        return "the Pool runway chart shows nothing"
+    finally:
+        view.close()
 
 
 async def _rows_shown(browser: TableBrowser) -> int:

@@ -974,6 +974,41 @@ async def test_altcraft_sync_reads_every_known_program(live: Live) -> None:
     assert outcome.seen == 50
 
 
+async def test_codes_written_before_without_a_fingerprint_and_gone_at_the_vendor_are_marked(
+    live: Live,
+) -> None:
+    """Codes an operation wrote (no fingerprint: the sync never saw them) are still among
+    the codes the sync expects; one the vendor no longer sends is marked gone, the others
+    are read again and kept."""
+    await live.run(Vendor.IMPACT, "list_all", {})
+    await live.run(Vendor.ALTCRAFT, "export_all", {"loyalty_id": 5})
+    assert live.one("SELECT count(*) FROM impact_codes WHERE fingerprint != 0") == 0
+    assert live.one("SELECT count(*) FROM altcraft_codes WHERE fingerprint != 0") == 0
+    del live.fakes[Vendor.IMPACT].state.codes[7_000_003]
+    program = live.fakes[Vendor.ALTCRAFT].state.programs[5]
+    dropped = sorted(program.codes)[0]
+    del program.codes[dropped]
+
+    impact = await sync_account(
+        live.workspace, live.accounts[Vendor.IMPACT], live.clients[Vendor.IMPACT]
+    )
+    altcraft = await sync_account(
+        live.workspace, live.accounts[Vendor.ALTCRAFT], live.clients[Vendor.ALTCRAFT]
+    )
+    assert (impact.seen, impact.written.gone, impact.written.added) == (24, 1, 0)
+    assert (altcraft.seen, altcraft.written.gone, altcraft.written.added) == (39, 1, 0)
+    assert live.rows("SELECT promo_code_id FROM impact_codes WHERE status = 'gone'") == [
+        (7_000_003,)
+    ]
+    assert live.rows("SELECT code FROM altcraft_codes WHERE status = 'gone'") == [(dropped,)]
+    # Now each code has its fingerprint: nothing is read again, nothing more is gone.
+    again = await sync_account(
+        live.workspace, live.accounts[Vendor.ALTCRAFT], live.clients[Vendor.ALTCRAFT]
+    )
+    assert (again.written.unchanged, again.written.gone, again.written.changed) == (39, 0, 0)
+    assert live.one("SELECT count(*) FROM altcraft_codes WHERE fingerprint = 0") == 1
+
+
 # -- bulk --------------------------------------------------------------------------------------
 
 
@@ -1297,4 +1332,45 @@ async def test_a_cancel_while_a_sync_saves_finishes_the_save_and_says_so(live: L
     assert outcome.written.added == 20_025
     assert live.one("SELECT count(*) FROM impact_codes") == 20_025
     assert live.one("SELECT status FROM runs WHERE kind = 'sync'") == "done"
+    assert live.one("PRAGMA integrity_check") == "ok"
+
+
+async def test_a_cancel_while_a_page_is_staged_writes_nothing_and_the_next_sync_is_whole(
+    live: Live,
+) -> None:
+    """Pages are staged on the worker thread while the next one is read: a cancel with a
+    batch in flight ends the sync "cancelled" with nothing written, and the next sync (its
+    own connection and staging) reads and writes every code."""
+    import asyncio
+
+    fake = live.fakes[Vendor.IMPACT]
+    for number in range(6_000):
+        fake.state.add(
+            {"Code": f"PAGE{number:06d}", "AssignedPartnerId": "7", "CampaignId": "1000"}
+        )
+    read = asyncio.Event()
+
+    def progress(update: Any) -> None:
+        if update.message.startswith("Read") and update.done < 6_025:
+            read.set()  # a batch was just handed to the staging thread
+
+    task = asyncio.ensure_future(
+        sync_account(
+            live.workspace,
+            live.accounts[Vendor.IMPACT],
+            live.clients[Vendor.IMPACT],
+            progress=progress,
+        )
+    )
+    await read.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert live.one("SELECT count(*) FROM impact_codes") == 0
+    assert live.one("SELECT status FROM runs WHERE kind = 'sync'") == "cancelled"
+    outcome = await sync_account(
+        live.workspace, live.accounts[Vendor.IMPACT], live.clients[Vendor.IMPACT]
+    )
+    assert (outcome.seen, outcome.written.added) == (6_025, 6_025)
+    assert live.one("SELECT count(*) FROM impact_codes") == 6_025
     assert live.one("PRAGMA integrity_check") == "ok"

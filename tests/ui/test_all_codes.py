@@ -182,6 +182,27 @@ def test_ctrl_4_opens_all_codes_with_every_code_and_the_counts(qtbot: Any, known
     assert window.tabs.currentWidget() is window.panels[O]
 
 
+def test_all_codes_is_built_ahead_once_a_workspace_opened_and_ctrl_4_only_shows_it(
+    qtbot: Any, windows: Any, tmp_path: Path
+) -> None:
+    """Building the panel costs the GUI thread tens of milliseconds: it is done while the
+    window idles after a workspace opened, so Ctrl+4 finds it with its rows."""
+    window = windows()
+    window.show()
+    assert not window.all_codes.built  # nothing built at start: the first paint stays fast
+    assert wait_job(qtbot, window.open_workspace(prepared_workspace(tmp_path))).error is None
+    assert window.tabs.currentIndex() == 0 and not window.all_codes.built
+    qtbot.waitUntil(lambda: window.all_codes.built, timeout=15_000)
+    assert window.tabs.currentIndex() == 0  # built behind the scenes, not shown
+    panel = window.all_codes.panel
+    wait_rows(qtbot, panel)
+    assert set(shown(panel)) == ALL_CODES
+    activate(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentWidget() is panel
+    assert set(shown(panel)) == ALL_CODES  # there at once, no query to wait for
+
+
 def test_counts_filter_when_clicked_and_follow_each_other(qtbot: Any, known: Any) -> None:
     panel = known.all_codes.panel
     qtbot.mouseClick(panel.status_buttons[Status.EXPIRED], Qt.MouseButton.LeftButton)
@@ -386,6 +407,24 @@ def test_an_import_shows_in_all_codes(qtbot: Any, known: Any, tmp_path: Path) ->
     qtbot.waitUntil(lambda: panel.total_label.text() == "11 codes", timeout=15_000)
 
 
+def test_a_hidden_all_codes_tab_reads_again_once_when_shown(
+    qtbot: Any, known: Any, tmp_path: Path
+) -> None:
+    """Behind another tab it does not query on every change (a bulk run makes hundreds):
+    the change shows when the tab does."""
+    window = known
+    panel = window.all_codes.panel
+    window.tabs.setCurrentIndex(0)
+    more = write_allocations(tmp_path / "more.csv", allocation_rows(2, start=10))
+    assert wait_job(qtbot, window.import_paths([more])).error is None
+    qtbot.waitUntil(lambda: window.panels[O].allocations.model.rowCount() == 5, timeout=15_000)
+    qtbot.wait(300)  # what a hidden tab would have read by now
+    assert "CODE0000011" not in shown(panel) and panel.total_label.text() == "9 codes"
+    window.all_codes.action.trigger()
+    qtbot.waitUntil(lambda: "CODE0000011" in shown(panel), timeout=15_000)
+    qtbot.waitUntil(lambda: panel.total_label.text() == "11 codes", timeout=15_000)
+
+
 def test_copy_and_find_work_on_all_codes(qtbot: Any, known: Any) -> None:
     window = known
     panel = window.all_codes.panel
@@ -404,10 +443,27 @@ def test_copy_and_find_work_on_all_codes(qtbot: Any, known: Any) -> None:
 def test_the_layout_of_all_codes_is_kept(qtbot: Any, windows: Any) -> None:
     window = windows()
     window.show()
+    window.all_codes.action.trigger()
     window.all_codes.panel.codes.view.horizontalHeader().resizeSection(2, 333)
     close_window(qtbot, window)
     again = windows()
     assert again.all_codes.panel.codes.view.horizontalHeader().sectionSize(2) == 333
+
+
+def test_a_tab_built_ahead_and_never_shown_keeps_no_layout(
+    qtbot: Any, windows: Any, tmp_path: Path
+) -> None:
+    """Never laid out, its sizes are Qt's placeholders: kept, they would squeeze the next
+    session's details pane and freeze its column widths."""
+    from promodesk.ui.all_codes import COLUMNS_KEY, LAYOUT_KEY
+
+    window = windows()
+    window.show()
+    assert wait_job(qtbot, window.open_workspace(prepared_workspace(tmp_path))).error is None
+    qtbot.waitUntil(lambda: window.all_codes.built, timeout=15_000)
+    settings = window.settings
+    close_window(qtbot, window)
+    assert settings.value(LAYOUT_KEY) is None and settings.value(COLUMNS_KEY) is None
 
 
 def test_all_codes_follows_a_sync_and_an_operation_that_adds_a_code(live_window: Any) -> None:
@@ -417,6 +473,8 @@ def test_all_codes_follows_a_sync_and_an_operation_that_adds_a_code(live_window:
     window = live.window
     panel = window.all_codes.panel
     live.sync(I)
+    # Hidden behind the impact.com tab, All codes reads the change again when it is shown.
+    window.all_codes.action.trigger()
     live.wait_for(lambda: panel.counts is not None and panel.counts.by_vendor().get(I) == 25)
     live.wait_for(lambda: panel.codes.model.rowCount() == 25 and not panel.codes.model.busy)
     # An operation that adds a code: it is in All codes without another refresh or import.
@@ -433,12 +491,14 @@ def test_all_codes_follows_a_sync_and_an_operation_that_adds_a_code(live_window:
         },
     )
     assert created.error is None and created.result.status == "ok"
+    window.all_codes.action.trigger()
     live.wait_for(lambda: "FRESH-10" in shown(panel))
     assert panel.counts is not None
     live.wait_for(lambda: panel.total_label.text() == "26 codes")
     # A change in place (expire) moves the code to Expired at once.
     live.select(live.panel(I).codes, "code", "FRESH-10")
     assert live.run(I, "expire").error is None
+    window.all_codes.action.trigger()
     live.wait_for(
         lambda: (
             panel.counts is not None

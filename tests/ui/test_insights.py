@@ -278,7 +278,7 @@ def test_a_pool_under_the_threshold_is_warned_about_and_its_action_opens_the_cod
     dry_on = datetime.now(UTC).date() + timedelta(days=FAST_LEFT // FAST_PER_DAY)
     assert bar.text.text() == (
         f"Pool running dry: promocode pc-fast: {FAST_LEFT} codes left, {FAST_PER_DAY:.1f} a day: "
-        f"runs dry on {dry_on.isoformat()} (in 5 days) and customers get the fallback code "
+        f"runs dry on {dry_on.day} {dry_on:%b %Y} (in 5 days) and customers get the fallback code "
         "FALLBACK10."
     )
     assert bar.level == "warning"
@@ -320,7 +320,7 @@ def test_a_pool_under_the_threshold_is_warned_about_and_its_action_opens_the_cod
     # The value under the pointer: yesterday's bar (the chart's last day before "as of").
     chart = view.chart
     yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
-    x = round(chart.x_of(chart.days.index(yesterday), chart.plot_rect()))
+    x = round(chart.x_of(chart.days.index(yesterday)))
     assert "handed out: 10" in chart.tooltip_at(x).splitlines()
     view.threshold.setValue(4)
     qtbot.waitUntil(lambda: view.summary.text().startswith("No pool runs dry"), timeout=15_000)
@@ -331,6 +331,62 @@ def test_a_pool_under_the_threshold_is_warned_about_and_its_action_opens_the_cod
     qtbot.waitUntil(lambda: bool(opened), timeout=15_000)
     assert opened[0].promocode_id == "pc-fast"
     opened[0].done(0)
+    view.close()
+
+
+def test_the_runway_chart_draws_the_pools_days_and_its_projection_to_the_dry_day(
+    qtbot: Any, insight_window: MainWindow
+) -> None:
+    from promodesk.qt import QBarSeries, QColor, QLineSeries
+    from promodesk.ui.insights.chart import short_day
+
+    view = insight_window.insights.open("runway")
+    assert view is not None
+    view.resize(1366, 700)
+    qtbot.waitUntil(lambda: view.computed and view.table.rowCount() == 2, timeout=15_000)
+    view.table.selectRow(next(r for r in range(2) if view.table.item(r, 3).text() == "pc-fast"))
+    runway = view.selected_runway()
+    assert runway is not None and runway.pool == "pc-fast" and runway.dry_on
+    chart = view.chart
+    qtbot.waitUntil(lambda: chart.plot_rect().width() > 400, timeout=5_000)
+    drawn = chart.chart().series()
+    # The bars: the pool's codes handed out per day, then nothing on the projected days.
+    (bars,) = [series for series in drawn if isinstance(series, QBarSeries)]
+    (handed_out,) = bars.barSets()
+    assert handed_out.label() == "handed out"
+    history = runway.per_day[-42:]
+    assert chart.days[: len(history)] == [day for day, _ in history]
+    assert [handed_out.at(n) for n in range(handed_out.count())] == [
+        float(count) for _, count in history
+    ] + [0.0] * (len(chart.days) - len(history))
+    assert sum(count for _, count in history) == 14 * FAST_PER_DAY
+    # The projection: dashed, at the recent pace, from the last day with data through the
+    # day the pool runs dry, which is marked.
+    dry = chart.days.index(runway.dry_on)
+    lines = [series for series in drawn if isinstance(series, QLineSeries)]
+    (pace,) = [line for line in lines if line.name() == f"at {runway.average:,.1f} a day"]
+    assert pace.pen().style() == Qt.PenStyle.DashLine
+    points = pace.points()
+    assert points[0].x() == len(history) - 1
+    assert points[0].x() < dry <= points[-1].x()
+    assert {point.y() for point in points} == {runway.average}
+    (marker,) = [line for line in lines if line.name().startswith("runs dry")]
+    assert [point.x() for point in marker.points()] == [dry, dry]
+    assert [label.text() for label, _, _ in chart.marker_labels] == [marker.name()]
+    # The day labels are dates, as many as fit whole.
+    labels = chart.x_axis.categoriesLabels()
+    assert labels[0] == short_day(chart.days[0])
+    assert set(labels) <= {short_day(day) for day in chart.days}
+    assert len(labels) >= 4
+    assert not chart.x_axis.labelsTruncated() and not chart.y_axis.labelsTruncated()
+    # On screen: the last day with codes handed out is a bar in its colour; a projected day
+    # has none.
+    image = chart.grab().toImage()
+    last = max(n for n, (_, count) in enumerate(history) if count)
+    bar = chart.point_of(last, history[last][1] / 2)
+    assert image.pixelColor(bar) == QColor("#3a7bd5")
+    empty = chart.point_of(dry - 1, chart.ceiling * 0.3)  # between grid lines
+    assert image.pixelColor(empty) == chart.palette().color(chart.palette().ColorRole.Base)
     view.close()
 
 
@@ -412,6 +468,24 @@ def test_reconciliation_imports_through_the_mapping_step_and_lists_what_does_not
     assert [rates.item(0, c).text() for c in range(1, 5)] == ["promo-1", "154", "2", "1.3%"]
     assert view.chart.days and view.chart.series[0].label == "allocated"
     assert sum(v or 0 for v in view.chart.series[0].values) == 154
+    # What the chart draws: the report's figures per day, as bars and a line.
+    from promodesk.qt import QBarSeries, QLineSeries
+
+    per_day = view.summary_data.per_day
+    drawn = view.chart.chart().series()
+    (bars,) = [series for series in drawn if isinstance(series, QBarSeries)]
+    assert [
+        (bar_set.label(), [bar_set.at(n) for n in range(bar_set.count())])
+        for bar_set in bars.barSets()
+    ] == [
+        ("allocated", [float(day.allocations) for day in per_day]),
+        ("of them redeemed", [float(day.redeemed) for day in per_day]),
+    ]
+    (line,) = [series for series in drawn if isinstance(series, QLineSeries)]
+    assert line.name() == "redemptions"
+    assert [(point.x(), point.y()) for point in line.points()] == [
+        (float(n), float(day.redemptions)) for n, day in enumerate(per_day)
+    ]
 
     # The list exported: the tab on screen.
     view.tabs.setCurrentIndex(0)
@@ -523,13 +597,14 @@ window = MainWindow(TaskRunner(), QSettings(sys.argv[1], QSettings.Format.IniFor
 window.show()
 _paint_now(app, window)
 print(sorted(name for name in sys.modules if name.startswith("promodesk.ui.insights")))
-print(sorted(name for name in sys.modules if name.startswith(("promodesk.store.", "numpy"))))
+print(sorted(name for name in sys.modules
+             if name.startswith(("promodesk.store.", "numpy", "PySide6.QtCharts"))))
 """
 
 
 def test_the_first_frame_loads_no_view_and_no_chart(tmp_path: Path) -> None:
-    """The Insights menu is in the first frame; its views, the chart and the store code
-    behind them load when a view is first opened."""
+    """The Insights menu is in the first frame; its views, the chart (and Qt Charts with it)
+    and the store code behind them load when a view is first opened."""
     import os
     import subprocess
     import sys

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -138,6 +139,8 @@ def test_selftest_opens_the_window_and_checks_every_panel() -> None:
         "impact.com · Promo codes: 300 rows",
     ):
         assert table in done.stdout
+    # Qt Charts is there and draws (the bundle runs this self-test too).
+    assert re.search(r"Pool runway chart: [1-9]\d* days drawn", done.stdout), done.stdout
 
 
 def test_file_names_and_data_reach_the_terminal_escaped(tmp_path: Path) -> None:

@@ -529,3 +529,56 @@ def test_the_index_builder_never_raises_its_watermark_over_removed_rows(tmp_path
     finally:
         other.close()
         builder.close()
+
+
+def test_staging_outside_a_transaction_neither_waits_for_nor_blocks_another_writer(
+    tmp_path: Path,
+) -> None:
+    """A sync stages page by page before its one write transaction: each batch is a
+    transaction of its own (fast), on temp tables only, so it never takes the workspace's
+    write lock that the window or an import may hold meanwhile."""
+    path, conn = new_workspace(tmp_path)
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+    conn.close()
+    other = connect(path, shared=True)
+    syncing = connect(path, shared=True)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the workspace
+        syncing.execute("PRAGMA busy_timeout = 0")  # waiting would be an error here
+        staging = Staging(syncing, IMPACT_CODES, account)
+        staging.add([impact(n) for n in range(3)])
+        staging.add_missing([(7_000_100,)])
+        assert not syncing.in_transaction  # each batch committed on its own
+        assert syncing.execute("SELECT count(*) FROM temp.stage_impact_codes").fetchone() == (3,)
+        other.execute("ROLLBACK")
+        with transaction(syncing):
+            outcome = staging.write(run_id=new_run(syncing, account), as_of=AS_OF)
+        assert outcome.added == 3
+    finally:
+        other.close()
+        syncing.close()
+
+
+def test_a_write_retried_after_its_transaction_was_rolled_back_still_marks_only_the_missing(
+    workspace,
+) -> None:
+    """A sync's write is retried whole when SQLite is busy at COMMIT: the staged rows and
+    the list of missing codes come back with the rollback, and so must the rule that only
+    those are gone (not every unchanged code the sync did not stage)."""
+    conn = workspace
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+        upsert(conn, IMPACT_CODES, account, [impact(n) for n in range(5)], run_id=1, as_of=AS_OF)
+    staging = Staging(conn, IMPACT_CODES, account)
+    staging.add_unchanged(4)
+    staging.add_missing([(7_000_004,)])  # staged before the write's transaction
+    conn.execute("BEGIN IMMEDIATE")
+    first = staging.write(run_id=new_run(conn, account), as_of=LATER, gone_scope={})
+    assert first.gone == 1
+    conn.execute("ROLLBACK")  # e.g. the COMMIT met a busy workspace
+    with transaction(conn):
+        again = staging.write(run_id=new_run(conn, account), as_of=LATER, gone_scope={})
+    assert (again.gone, again.unchanged) == (1, 4)
+    gone = conn.execute("SELECT promo_code_id FROM impact_codes WHERE status = 'gone'")
+    assert gone.fetchall() == [(7_000_004,)]

@@ -1,11 +1,11 @@
-"""A small chart of values per day, painted with QPainter: bars, lines, dashed lines for
+"""A chart of values per day, drawn with Qt Charts: bars, lines, dashed lines for
 projections, and day markers ("runs dry").
 
-Why not a plotting library (measured for issue 12): pyqtgraph needs numpy (~85 MB
-installed, +0.3 s to import) and QtCharts is not in PySide6-Essentials (PySide6-Addons is a
-175 MB wheel, 422 MB installed); the bundle is within 2 MB of its 150 MB target. The charts
-here need a few hundred points, one axis and a tooltip: this module is one import of a few
-milliseconds, loaded with the first view that shows a chart, never at start-up.
+Qt Charts (PySide6-Addons; the bundle takes only its QtCharts module) was chosen over
+pyqtgraph by measuring both (bench/charts.py; README, Insights): it adds 3.4 MB to the bundle
+where pyqtgraph and numpy add 56 MB, and its first chart costs ~35 ms where pyqtgraph's costs
+~0.3 s (numpy's import). This module, and Qt Charts with it, loads with the first view that
+shows a chart, never at start-up (tests/ui/test_insights.py holds the first frame to that).
 """
 
 from __future__ import annotations
@@ -16,10 +16,32 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from promodesk.qt import QColor, QPainter, QPen, QPoint, QRect, QSize, Qt, QToolTip, QWidget
+from promodesk.qt import (
+    QBarSeries,
+    QBarSet,
+    QCategoryAxis,
+    QChart,
+    QChartView,
+    QColor,
+    QEvent,
+    QGraphicsSimpleTextItem,
+    QLegend,
+    QLineSeries,
+    QMargins,
+    QPainter,
+    QPen,
+    QPoint,
+    QPointF,
+    QRect,
+    QSize,
+    Qt,
+    QToolTip,
+    QWidget,
+)
 
 BARS, LINE, DASHED = "bars", "line", "dashed"
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 56, 16, 28, 34
+LABEL_GAP = 8  # pixels between two day labels
+LABEL_PADDING = 5  # Qt Charts' space on either side of an axis label
 
 
 @dataclass(frozen=True)
@@ -56,10 +78,27 @@ def short_day(day: str) -> str:
         return day
 
 
-class DayChart(QWidget):
+def runs(values: Sequence[float | None]) -> list[list[tuple[int, float]]]:
+    """The unbroken stretches of a line: (day index, value) of each day that has a value."""
+    stretches: list[list[tuple[int, float]]] = []
+    current: list[tuple[int, float]] = []
+    for index, value in enumerate([*values, None]):
+        if value is not None:
+            current.append((index, value))
+        elif current:
+            stretches.append(current)
+            current = []
+    return stretches
+
+
+class DayChart(QChartView):
+    """Days along the bottom (as many date labels as fit), values up the side, on the
+    window's palette. `set_data` replaces everything; an empty chart shows `empty_text`."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(QChart(), parent)
         self.setObjectName("dayChart")
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setMouseTracking(True)
         self.setMinimumHeight(160)
         self.days: list[str] = []
@@ -67,9 +106,32 @@ class DayChart(QWidget):
         self.markers: list[Marker] = []
         self.title = ""
         self.empty_text = "Nothing to chart."
+        self.ceiling = 0.0
+        self.label_every = 0
+        self.marker_labels: list[tuple[QGraphicsSimpleTextItem, int, QLineSeries]] = []
+        chart = self.chart()
+        chart.setBackgroundRoundness(0)
+        chart.setMargins(QMargins(6, 4, 10, 4))
+        chart.layout().setContentsMargins(0, 0, 0, 0)
+        legend = chart.legend()
+        legend.setAlignment(Qt.AlignmentFlag.AlignTop)
+        legend.setMarkerShape(QLegend.MarkerShape.MarkerShapeFromSeries)
+        self.x_axis = QCategoryAxis()
+        self.y_axis = QCategoryAxis()
+        for axis, side in (
+            (self.x_axis, Qt.AlignmentFlag.AlignBottom),
+            (self.y_axis, Qt.AlignmentFlag.AlignLeft),
+        ):
+            axis.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
+            chart.addAxis(axis, side)
+        self.x_axis.setGridLineVisible(False)
+        chart.plotAreaChanged.connect(lambda _area: self._plot_area_changed())
+        self._follow_palette()
 
     def sizeHint(self) -> QSize:
         return QSize(600, 220)
+
+    # -- data ----------------------------------------------------------------------------------
 
     def set_data(
         self,
@@ -82,155 +144,214 @@ class DayChart(QWidget):
     ) -> None:
         self.days = list(days)
         self.series = [entry for entry in series if len(entry.values) == len(self.days)]
-        self.markers = list(markers)
+        self.markers = [marker for marker in markers if marker.day in self.days]
         self.title = title
         if empty_text:
             self.empty_text = empty_text
-        self.update()
-
-    # -- geometry ------------------------------------------------------------------------------
-
-    def plot_rect(self) -> QRect:
-        return self.rect().adjusted(MARGIN_LEFT, MARGIN_TOP, -MARGIN_RIGHT, -MARGIN_BOTTOM)
+        chart = self.chart()
+        chart.removeAllSeries()
+        for item, _index, _line in self.marker_labels:
+            chart.scene().removeItem(item)
+        self.marker_labels = []
+        chart.setTitle(title)
+        top = self.top_value()
+        empty = not self.days or top <= 0
+        self.x_axis.setVisible(not empty)
+        self.y_axis.setVisible(not empty)
+        chart.legend().setVisible(not empty)
+        self.label_every = 0
+        if empty:
+            self.ceiling = 0.0
+            self.viewport().update()
+            return
+        step = nice_step(top)
+        self.ceiling = step * math.ceil(top / step)
+        self._value_labels(step)
+        self.x_axis.setStartValue(-0.5)
+        self.x_axis.setRange(-0.5, len(self.days) - 0.5)
+        self._add_bars()
+        self._add_lines()
+        self._add_markers()
+        self._day_labels()
+        self._follow_palette()
+        # Lay the chart out now rather than on the next turn of the event loop, so that
+        # what is read back or grabbed right after (tests, screenshots) is what is drawn.
+        chart.layout().activate()
 
     def top_value(self) -> float:
         values = [v for entry in self.series for v in entry.values if v is not None]
         return max(values, default=0.0)
 
-    def x_of(self, index: int, plot: QRect) -> float:
-        width = plot.width() / max(1, len(self.days))
-        return plot.left() + width * (index + 0.5)
+    def _attach(self, series: Any) -> None:
+        self.chart().addSeries(series)
+        series.attachAxis(self.x_axis)
+        series.attachAxis(self.y_axis)
 
-    def day_at(self, x: int) -> int | None:
-        plot = self.plot_rect()
-        if not self.days or not plot.left() <= x <= plot.right():
-            return None
-        width = plot.width() / len(self.days)
-        return min(len(self.days) - 1, max(0, int((x - plot.left()) / width)))
+    def _hide_from_legend(self, series: Any) -> None:
+        for marker in self.chart().legend().markers(series):
+            marker.setVisible(False)
 
-    # -- painting ------------------------------------------------------------------------------
-
-    def paintEvent(self, _event: Any) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        text = palette.color(palette.ColorRole.WindowText)
-        faint = QColor(text)
-        faint.setAlpha(40)
-        painter.fillRect(self.rect(), palette.color(palette.ColorRole.Base))
-        metrics = self.fontMetrics()
-        painter.setPen(text)
-        if self.title:
-            painter.drawText(QPoint(MARGIN_LEFT, metrics.ascent() + 6), self.title)
-        plot = self.plot_rect()
-        top = self.top_value()
-        if not self.days or top <= 0 or plot.width() < 40 or plot.height() < 40:
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.empty_text)
-            painter.end()
-            return
-        step = nice_step(top)
-        ceiling = step * math.ceil(top / step)
-
-        def y_of(value: float) -> float:
-            return plot.bottom() - plot.height() * value / ceiling
-
-        # Grid and the value axis.
-        tick = 0.0
-        while tick <= ceiling + step / 2:
-            y = round(y_of(tick))
-            painter.setPen(QPen(faint, 1))
-            painter.drawLine(plot.left(), y, plot.right(), y)
-            painter.setPen(text)
-            label = f"{tick:,.0f}"
-            painter.drawText(
-                QRect(0, y - metrics.height() // 2, MARGIN_LEFT - 6, metrics.height()),
-                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                label,
-            )
-            tick += step
-        # Day labels: as many as fit.
-        label_width = metrics.horizontalAdvance("28 Nov") + 12
-        every = max(1, math.ceil(len(self.days) * label_width / max(1, plot.width())))
-        for index in range(0, len(self.days), every):
-            x = round(self.x_of(index, plot))
-            painter.drawText(
-                QRect(x - label_width // 2, plot.bottom() + 4, label_width, metrics.height()),
-                Qt.AlignmentFlag.AlignCenter,
-                short_day(self.days[index]),
-            )
+    def _add_bars(self) -> None:
         bars = [entry for entry in self.series if entry.style == BARS]
-        slot = plot.width() / len(self.days)
-        bar_width = max(1.0, slot * 0.8 / max(1, len(bars)))
-        for number, entry in enumerate(bars):
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(entry.color))
-            for index, value in enumerate(entry.values):
-                if not value:
-                    continue
-                left = plot.left() + slot * index + slot * 0.1 + bar_width * number
-                y = y_of(value)
-                painter.drawRect(
-                    round(left), round(y), max(1, round(bar_width)), round(plot.bottom() - y)
-                )
+        if not bars:
+            return
+        group = QBarSeries()
+        group.setBarWidth(0.8)
+        for entry in bars:
+            bar_set = QBarSet(entry.label)
+            bar_set.setColor(QColor(entry.color))
+            bar_set.setBorderColor(QColor(entry.color))
+            bar_set.append([value or 0.0 for value in entry.values])
+            group.append(bar_set)
+        self._attach(group)
+        for marker in self.chart().legend().markers(group):
+            # A bar's own "shape from series" draws an empty box.
+            marker.setShape(QLegend.MarkerShape.MarkerShapeRectangle)
+
+    def _add_lines(self) -> None:
         for entry in self.series:
             if entry.style == BARS:
                 continue
             pen = QPen(QColor(entry.color), 2)
             if entry.style == DASHED:
                 pen.setStyle(Qt.PenStyle.DashLine)
-            painter.setPen(pen)
-            # One polyline per unbroken run: a dash pattern runs on along it (drawn as
-            # separate short lines, each started a new dash and the line looked solid).
-            run: list[QPoint] = []
-            for index, value in enumerate([*entry.values, None]):
-                if value is not None:
-                    run.append(QPoint(round(self.x_of(index, plot)), round(y_of(value))))
-                    continue
-                if len(run) > 1:
-                    painter.drawPolyline(run)
-                elif run:
-                    painter.drawPoint(run[0])
-                run = []
+            # One line per unbroken stretch (a dash pattern runs on along each); the legend
+            # names the first.
+            for number, stretch in enumerate(runs(entry.values)):
+                line = QLineSeries()
+                line.setName(entry.label)
+                line.setPen(pen)
+                line.append([QPointF(index, value) for index, value in stretch])
+                line.setPointsVisible(len(stretch) == 1)
+                self._attach(line)
+                if number:
+                    self._hide_from_legend(line)
+
+    def _add_markers(self) -> None:
         for marker in self.markers:
-            if marker.day not in self.days:
-                continue
-            x = round(self.x_of(self.days.index(marker.day), plot))
+            index = self.days.index(marker.day)
             pen = QPen(QColor(marker.color), 1)
             pen.setStyle(Qt.PenStyle.DotLine)
-            painter.setPen(pen)
-            painter.drawLine(x, plot.top(), x, plot.bottom())
-            painter.setPen(QColor(marker.color))
-            # Inside the plot, beside its line (left of it when there is room): never over
-            # the legend above the plot.
-            width = metrics.horizontalAdvance(marker.label) + 8
-            left = x - width - 2 if x - width - 2 >= plot.left() else x + 4
-            painter.drawText(
-                QRect(left, plot.top() + 2, width, metrics.height()),
-                Qt.AlignmentFlag.AlignCenter,
-                marker.label,
-            )
-        self._legend(painter, plot, text)
-        painter.end()
+            line = QLineSeries()
+            line.setName(marker.label)
+            line.setPen(pen)
+            line.append([QPointF(index, 0.0), QPointF(index, self.ceiling)])
+            self._attach(line)
+            self._hide_from_legend(line)
+            # The label sits inside the plot beside its line, never over the legend.
+            label = QGraphicsSimpleTextItem(marker.label, self.chart())
+            label.setBrush(QColor(marker.color))
+            label.setFont(self.font())
+            label.setZValue(10)
+            self.marker_labels.append((label, index, line))
+        self._place_marker_labels()
 
-    def _legend(self, painter: QPainter, plot: QRect, text: QColor) -> None:
+    def _value_labels(self, step: float) -> None:
+        axis = self.y_axis
+        for label in axis.categoriesLabels():
+            axis.remove(label)
+        axis.setStartValue(0.0)
+        tick = 0.0
+        while tick <= self.ceiling + step / 2:
+            axis.append(f"{tick:,.0f}", tick)
+            tick += step
+        axis.setRange(0.0, self.ceiling)
+
+    def _day_labels(self) -> None:
+        """As many day labels as fit the plot's width, evenly spaced (worked out again when
+        the plot's width changes)."""
+        width = self.chart().plotArea().width()
+        if not self.days or width <= 0:
+            return
+        # Qt Charts gives each label of n an (n + 1)th of the axis, less its padding, and cuts
+        # a label that is wider short with "...".
         metrics = self.fontMetrics()
-        x = plot.right()
-        y = metrics.ascent() + 6
-        for entry in reversed(self.series):
-            width = metrics.horizontalAdvance(entry.label)
-            x -= width
-            painter.setPen(text)
-            painter.drawText(QPoint(x, y), entry.label)
-            x -= 22
-            pen = QPen(QColor(entry.color), 2 if entry.style != BARS else 8)
-            if entry.style == DASHED:
-                pen.setStyle(Qt.PenStyle.DashLine)
-            painter.setPen(pen)
-            middle = y - metrics.ascent() // 2 + 1
-            painter.drawLine(x, middle, x + 14, middle)
-            x -= 16
+        widest = max(metrics.horizontalAdvance(short_day(day)) for day in self.days)
+        every = 1
+        while every < len(self.days):
+            count = math.ceil(len(self.days) / every)
+            if width / (count + 1) - 2 * LABEL_PADDING >= widest + LABEL_GAP:
+                break
+            every += 1
+        if every == self.label_every:
+            return
+        self.label_every = every
+        axis = self.x_axis
+        for label in axis.categoriesLabels():
+            axis.remove(label)
+        axis.setStartValue(-0.5)
+        for index in range(0, len(self.days), every):
+            axis.append(short_day(self.days[index]), index)
+        axis.setRange(-0.5, len(self.days) - 0.5)
 
-    # -- the value under the pointer -----------------------------------------------------------
+    def _plot_area_changed(self) -> None:
+        self._day_labels()
+        self._place_marker_labels()
+
+    def _place_marker_labels(self) -> None:
+        plot = self.chart().plotArea()
+        for label, index, line in self.marker_labels:
+            x = self.chart().mapToPosition(QPointF(index, 0.0), line).x()
+            width = label.boundingRect().width()
+            left = x - width - 4 if x - width - 4 >= plot.left() else x + 4
+            label.setPos(left, plot.top() + 2)
+
+    # -- palette -------------------------------------------------------------------------------
+
+    def _follow_palette(self) -> None:
+        palette = self.palette()
+        text = palette.color(palette.ColorRole.WindowText)
+        base = palette.color(palette.ColorRole.Base)
+        faint = QColor(text)
+        faint.setAlpha(40)
+        chart = self.chart()
+        chart.setBackgroundBrush(base)
+        chart.setBackgroundPen(QPen(Qt.PenStyle.NoPen))
+        self.setBackgroundBrush(base)
+        chart.setTitleBrush(text)
+        chart.setTitleFont(self.font())
+        legend = chart.legend()
+        legend.setLabelColor(text)
+        legend.setFont(self.font())
+        for axis in (self.x_axis, self.y_axis):
+            axis.setLabelsColor(text)
+            axis.setLabelsFont(self.font())
+            axis.setGridLineColor(faint)
+            axis.setLinePenColor(faint)
+
+    def changeEvent(self, event: Any) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
+            self._follow_palette()
+        super().changeEvent(event)
+
+    def drawForeground(self, painter: QPainter, rect: Any) -> None:
+        super().drawForeground(painter, rect)
+        if self.ceiling > 0:
+            return
+        painter.setPen(self.palette().color(self.palette().ColorRole.WindowText))
+        painter.setFont(self.font())
+        painter.drawText(self.sceneRect(), Qt.AlignmentFlag.AlignCenter, self.empty_text)
+
+    # -- where things are, and the value under the pointer --------------------------------------
+
+    def plot_rect(self) -> QRect:
+        """The plot area in the widget's coordinates."""
+        area = self.chart().mapRectToScene(self.chart().plotArea())
+        return self.mapFromScene(area).boundingRect()
+
+    def x_of(self, index: int) -> float:
+        """The middle of day `index` in the widget's coordinates."""
+        area = self.chart().plotArea()
+        slot = area.width() / max(1, len(self.days))
+        scene = self.chart().mapToScene(QPointF(area.left() + slot * (index + 0.5), area.top()))
+        return float(self.mapFromScene(scene).x())
+
+    def day_at(self, x: int) -> int | None:
+        plot = self.plot_rect()
+        if self.ceiling <= 0 or not plot.left() <= x <= plot.right():
+            return None
+        width = plot.width() / len(self.days)
+        return min(len(self.days) - 1, max(0, int((x - plot.left()) / width)))
 
     def tooltip_at(self, x: int) -> str:
         index = self.day_at(x)
@@ -250,3 +371,9 @@ class DayChart(QWidget):
         else:
             QToolTip.hideText()
         super().mouseMoveEvent(event)
+
+    def point_of(self, index: int, value: float) -> QPoint:
+        """Where (day `index`, `value`) is drawn, in the widget's coordinates."""
+        chart = self.chart()
+        position = chart.mapToPosition(QPointF(index, value), chart.series()[0])
+        return self.mapFromScene(chart.mapToScene(position))

@@ -263,6 +263,7 @@ class AllCodesPanel(VendorPanel):
         self._sources: tuple[SourceInfo, ...] = ()
         self._filters: dict[str, Any] = {}
         self._details_fitted = False
+        self.shown_once = False  # laid out on screen at least once (its layout is worth keeping)
         self.codes = self.add_browser(
             TableBrowser(
                 CODE_INVENTORY,
@@ -396,6 +397,7 @@ class AllCodesPanel(VendorPanel):
 
     def showEvent(self, event: Any) -> None:
         QWidget.showEvent(self, event)  # (no left side to fit, unlike the vendor panels)
+        self.shown_once = True
         if not self._details_fitted and not self.layout_restored:
             self._details_fitted = True  # the details pane wide enough for a date's clocks
             total = sum(self.splitter.sizes())
