@@ -276,9 +276,9 @@ def _allocations_by_key(conn: sqlite3.Connection) -> str:
 
 def _settle_shared_codes(conn: sqlite3.Connection) -> int:
     """The rows of a code with more than one: a redemption keeps its best candidate (same
-    customer, then made before the redemption, then the latest; the row written last among
-    equals), and an allocation taken by two redemptions counts once (`repeated` marks the
-    second). Returns how many candidates lost.
+    customer, then made before the redemption, then the latest; then the greater id), and an
+    allocation taken by two redemptions counts once (`repeated` marks the second). Returns
+    how many candidates lost.
 
     Those rows are found next to another row of their redemption (a code allocated more
     than once) or of their allocation (a code redeemed more than once).
