@@ -1304,19 +1304,23 @@ async def test_inputs_the_client_refuses_are_bad_inputs_and_a_bulk_run_ends(live
     assert (summary.failed, summary.pending) == (1, 0)
 
 
-async def test_a_cancel_while_a_sync_saves_finishes_the_save_and_says_so(live: Live) -> None:
+async def _impact_sync_running(
+    live: Live, codes: int, prefix: str, when: Callable[[Any], bool]
+) -> Any:
+    """`codes` more codes at the fake impact.com, then a sync of them as a task, returned
+    once its progress says `when`."""
     import asyncio
 
     fake = live.fakes[Vendor.IMPACT]
-    for number in range(20_000):
+    for number in range(codes):
         fake.state.add(
-            {"Code": f"BULK{number:06d}", "AssignedPartnerId": "7", "CampaignId": "1000"}
+            {"Code": f"{prefix}{number:06d}", "AssignedPartnerId": "7", "CampaignId": "1000"}
         )
-    saving = asyncio.Event()
+    reached = asyncio.Event()
 
     def progress(update: Any) -> None:
-        if update.message.startswith("Saving"):
-            saving.set()
+        if when(update):
+            reached.set()
 
     task = asyncio.ensure_future(
         sync_account(
@@ -1326,7 +1330,14 @@ async def test_a_cancel_while_a_sync_saves_finishes_the_save_and_says_so(live: L
             progress=progress,
         )
     )
-    await saving.wait()
+    await reached.wait()
+    return task
+
+
+async def test_a_cancel_while_a_sync_saves_finishes_the_save_and_says_so(live: Live) -> None:
+    task = await _impact_sync_running(
+        live, 20_000, "BULK", lambda update: update.message.startswith("Saving")
+    )
     task.cancel()  # Cancel pressed while "Saving what … has" shows
     outcome = await task  # saving is one short transaction: it ends, and the sync is done
     assert outcome.written.added == 20_025
@@ -1343,26 +1354,13 @@ async def test_a_cancel_while_a_page_is_staged_writes_nothing_and_the_next_sync_
     own connection and staging) reads and writes every code."""
     import asyncio
 
-    fake = live.fakes[Vendor.IMPACT]
-    for number in range(6_000):
-        fake.state.add(
-            {"Code": f"PAGE{number:06d}", "AssignedPartnerId": "7", "CampaignId": "1000"}
-        )
-    read = asyncio.Event()
-
-    def progress(update: Any) -> None:
-        if update.message.startswith("Read") and update.done < 6_025:
-            read.set()  # a batch was just handed to the staging thread
-
-    task = asyncio.ensure_future(
-        sync_account(
-            live.workspace,
-            live.accounts[Vendor.IMPACT],
-            live.clients[Vendor.IMPACT],
-            progress=progress,
-        )
+    # A batch was just handed to the staging thread when "Read …" shows mid-way.
+    task = await _impact_sync_running(
+        live,
+        6_000,
+        "PAGE",
+        lambda update: update.message.startswith("Read") and update.done < 6_025,
     )
-    await read.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
