@@ -38,6 +38,12 @@ async def run_blocking(
     loop = asyncio.get_running_loop()
     token = cancel or CancelToken()
     future = loop.run_in_executor(None, work, token, progress_on_loop(progress, loop))
+    return await stopping_on_cancel(future, token)
+
+
+async def stopping_on_cancel(future: asyncio.Future[T], token: CancelToken) -> T:
+    """A worker thread's result. Cancelled meanwhile, the work is told to stop (`token`) and
+    the cancel goes on only once the thread has ended (rolled back, files as they were)."""
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:

@@ -167,7 +167,9 @@ def inventory_report(
                 f"SELECT {columns} FROM code_inventory i LEFT JOIN accounts a "
                 "ON a.id = i.account_id ORDER BY i.code, i.id"
             )
-            _export(csv_target, INVENTORY_HEADER, _stream(cursor), token, progress, report.total)
+            export_rows(
+                csv_target, INVENTORY_HEADER, _stream(cursor), token, progress, report.total
+            )
     return report
 
 
@@ -176,7 +178,7 @@ def _stream(cursor: sqlite3.Cursor, batch: int = 5_000) -> Iterator[tuple[Any, .
         yield from rows
 
 
-def _export(
+def export_rows(
     target: Path,
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
@@ -185,12 +187,19 @@ def _export(
     total: int,
     *,
     rows_are_safe: bool = True,
+    bom: bool = False,
+    every: int = 10_000,
 ) -> int:
+    """Write a report's list as CSV, atomically: a cancel leaves `target` as it was. `bom`
+    for Excel (the window's exports); `every`: rows between progress reports."""
+
     def on_rows(count: int) -> None:
         token.raise_if_cancelled()
         progress(Progress(count, total, f"Writing {target.name}"))
 
-    return write_csv(target, header, rows, rows_are_safe=rows_are_safe, on_rows=on_rows)
+    return write_csv(
+        target, header, rows, rows_are_safe=rows_are_safe, bom=bom, on_rows=on_rows, every=every
+    )
 
 
 # -- what changed ------------------------------------------------------------------------------
@@ -224,7 +233,9 @@ def changes_report(
         report = ChangesReport(summary, _names(conn))
         if csv_target is not None:
             rows = changes_store.changed_rows(conn, safe_cell_sql)
-            _export(csv_target, changes_store.EXPORT_HEADER, rows, token, progress, summary.total)
+            export_rows(
+                csv_target, changes_store.EXPORT_HEADER, rows, token, progress, summary.total
+            )
         if with_rows:
             report.rows = list(changes_store.changed_rows(conn))
     return report
@@ -358,7 +369,7 @@ def reconcile_report(
         if csv_target is not None:
             rows = reconcile_store.finding_rows(conn, finding, safe_cell_sql)
             total = summary.other_customer + summary.never_allocated + summary.not_redeemed
-            _export(csv_target, reconcile_store.EXPORT_HEADER, rows, token, progress, total)
+            export_rows(csv_target, reconcile_store.EXPORT_HEADER, rows, token, progress, total)
         if with_lists:
             for name in reconcile_store.FINDINGS:
                 report.lists[name] = list(reconcile_store.finding_rows(conn, name))
@@ -415,7 +426,7 @@ def collisions_report(
         if csv_target is not None:
             rows = collisions_store.collision_rows(conn)
             total = int(conn.execute("SELECT count(*) FROM temp.collisions").fetchone()[0])
-            _export(
+            export_rows(
                 csv_target,
                 collisions_store.EXPORT_HEADER,
                 rows,

@@ -329,35 +329,32 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         }
         return sorted(known | {int(client.loyalty_id)})
 
-    def known_codes(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
-        """Per program: every code (not gone) -> what the last sync saw (see
+    def known_codes(conn: sqlite3.Connection, program: str) -> dict[str, int]:
+        """Every code of the program (not gone) -> what the last sync saw (see
         `_fingerprints`)."""
-        known: dict[str, dict[str, int]] = {}
-        for (program,) in conn.execute(
-            "SELECT DISTINCT loyalty_id FROM altcraft_programs WHERE account_id = ?",
-            (job.account_id,),
-        ).fetchall():
-            known[str(program)] = dict(
-                conn.execute(
-                    "SELECT code, fingerprint FROM altcraft_codes WHERE account_id = ? "
-                    "AND loyalty_id = ? AND gone_run = 0",
-                    (job.account_id, program),
-                ).fetchall()
-            )
-        return known
+        return dict(
+            conn.execute(
+                "SELECT code, fingerprint FROM altcraft_codes WHERE account_id = ? "
+                "AND loyalty_id = ? AND gone_run = 0",
+                (job.account_id, program),
+            ).fetchall()
+        )
 
-    known_by_program = await job.db(known_codes)
+    loyalty_ids = await job.db(programs)
+    known_by_program: dict[str, dict[str, int]] = await job.db(
+        lambda conn: {str(i): known_codes(conn, str(i)) for i in loyalty_ids}
+    )
+    # Codes written after this (created while the exports are read) were not in them.
     upto: int = await job.db(lambda conn: top_id(conn, ALTCRAFT_CODES))
     exported: list[tuple[int, list[tuple[Any, ...]], int, set[str]]] = []
     seen = 0
     warnings: list[str] = []
-    loyalty_ids = await job.db(programs)
     for number, loyalty_id in enumerate(loyalty_ids, start=1):
         job.progress(
             Progress(number - 1, len(loyalty_ids), f"Reading loyalty program {loyalty_id}")
         )
         program = str(loyalty_id)
-        known = known_by_program.get(program, {})
+        known = known_by_program[program]
         rows: list[tuple[Any, ...]] = []
         same = 0
         missing = set(known)

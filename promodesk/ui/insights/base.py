@@ -10,7 +10,6 @@ progress and Cancel; an export is written atomically (`codefiles.spreadsheet.wri
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -59,7 +58,7 @@ async def on_reader(
     the work to stop, so a cancelled job is over when its caller hears of it."""
     import asyncio
 
-    from promodesk.services.jobs import progress_on_loop
+    from promodesk.services.jobs import progress_on_loop, stopping_on_cancel
 
     token = CancelToken()
     hop = progress_on_loop(progress, asyncio.get_running_loop())
@@ -74,14 +73,7 @@ async def on_reader(
         finally:
             unregister()
 
-    future = asyncio.wrap_future(reader.submit(run))
-    try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        token.cancel()
-        with contextlib.suppress(BaseException):
-            await future
-        raise
+    return await stopping_on_cancel(asyncio.wrap_future(reader.submit(run)), token)
 
 
 def export_rows(
@@ -94,15 +86,12 @@ def export_rows(
     *,
     rows_are_safe: bool,
 ) -> int:
-    """Write a report's list as CSV, atomically: a cancel leaves `target` as it was."""
-    from promodesk.codefiles.spreadsheet import write_csv
+    """A view's list as CSV for Excel (with a BOM), through the reports' one writer."""
+    from promodesk.services.reports import export_rows as write_report_rows
 
-    def on_rows(count: int) -> None:
-        token.raise_if_cancelled()
-        progress(Progress(count, total, f"Writing {target.name}"))
-
-    return write_csv(
-        target, header, rows, rows_are_safe=rows_are_safe, bom=True, on_rows=on_rows, every=5_000
+    return write_report_rows(
+        target, header, rows, token, progress, total, rows_are_safe=rows_are_safe, bom=True,
+        every=5_000,
     )
 
 
