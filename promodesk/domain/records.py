@@ -152,7 +152,12 @@ class ImpactPromoCodeRecord(BaseModel):
     def extra_fields(self) -> dict[str, Any]:
         """The vendor's fields promodesk has no column for (deal, discount, BOGO, ...), under
         the vendor's names, unset ones left out: kept for the details pane."""
-        extra = dict(self.model_extra or {})
+        extra = self.__pydantic_extra__
+        found = (
+            {key: value for key, value in extra.items() if value not in ("", None, [], {})}
+            if extra
+            else {}
+        )
         if self.uri:
-            extra["Uri"] = self.uri
-        return {key: value for key, value in extra.items() if value not in ("", None, [], {})}
+            found["Uri"] = self.uri
+        return found

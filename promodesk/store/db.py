@@ -157,5 +157,10 @@ def retry_busy(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def sql_text(text: str) -> str:
+    """A string as an SQL literal, for values written into a statement (rather than bound)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def is_sqlite_file(head: bytes) -> bool:
     return head.startswith(SQLITE_MAGIC)

@@ -26,6 +26,7 @@ from typing import Any
 from promodesk.domain.status import FALLBACK_STATUS, Status, StatusRule, rules_for
 from promodesk.domain.vendors import Vendor
 from promodesk.store.code_keys import collision_key_sql, register_key_functions
+from promodesk.store.db import sql_text
 
 INVENTORY = "code_inventory"
 COLUMNS: tuple[str, ...] = (
@@ -76,9 +77,9 @@ class InventorySource:
 
     def status_sql(self) -> str:
         cases = " ".join(
-            f"WHEN {_quote(rule.state)} THEN {_quote(rule.status.value)}" for rule in self.rules
+            f"WHEN {sql_text(rule.state)} THEN {sql_text(rule.status.value)}" for rule in self.rules
         )
-        return f"CASE {self.state} {cases} ELSE {_quote(FALLBACK_STATUS.value)} END"
+        return f"CASE {self.state} {cases} ELSE {sql_text(FALLBACK_STATUS.value)} END"
 
     def select(self, condition: str) -> str:
         """This source's inventory rows for the vendor rows `condition` picks (SQL on s)."""
@@ -86,7 +87,7 @@ class InventorySource:
             str(self.number),
             "s.id",
             "s.account_id",
-            _quote(self.vendor.value),
+            sql_text(self.vendor.value),
             f"s.{self.code}",
             collision_key_sql(f"s.{self.code}"),
             self.status_sql(),
@@ -101,10 +102,6 @@ class InventorySource:
         return (
             f"SELECT {', '.join(values)} FROM {self.table} s WHERE ({condition}) AND ({self.where})"
         )
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 SOURCES: tuple[InventorySource, ...] = (

@@ -129,6 +129,10 @@ def fingerprint(item: Mapping[str, Any]) -> int:
     validating and converting that record. Never 0 (the "not known" of rows written by other
     paths)."""
     # The values joined (not the tuple's repr, which quotes and escapes each): a fifth cheaper.
-    text = "\x1f".join(map(str, item.values()))
+    # Vendors mostly send strings, which join as they are (map(str) would triple the cost).
+    try:
+        text = "\x1f".join(item.values())
+    except TypeError:
+        text = "\x1f".join(map(str, item.values()))
     digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True) or 1

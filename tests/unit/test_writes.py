@@ -3,6 +3,7 @@ exactness, counts kept by deltas (checked against a full recount) and state even
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import sqlite3
@@ -12,13 +13,14 @@ import pytest
 
 from promodesk.domain.records import AltcraftCodeRecord, ImpactPromoCodeRecord
 from promodesk.domain.vendors import Vendor
+from promodesk.store import writes
 from promodesk.store.db import connect, transaction
 from promodesk.store.importers.base import ImportHints, SourceRef, ensure_account
 from promodesk.store.importers.dispatch import import_file
 from promodesk.store.imports import ImportNotRemovable, list_imports, remove_import
 from promodesk.store.indexer import build_indexes
 from promodesk.store.query import Pager, RowQuery
-from promodesk.store.records import altcraft_row, impact_row
+from promodesk.store.records import altcraft_row, fingerprint, impact_row
 from promodesk.store.rollups import recount
 from promodesk.store.runs import start_run
 from promodesk.store.schema import APPLICATION_ID, MIGRATIONS, _statements
@@ -582,3 +584,141 @@ def test_a_write_retried_after_its_transaction_was_rolled_back_still_marks_only_
     assert (again.gone, again.unchanged) == (1, 4)
     gone = conn.execute("SELECT promo_code_id FROM impact_codes WHERE status = 'gone'")
     assert gone.fetchall() == [(7_000_004,)]
+
+
+def kept(row: tuple, fingerprint: int = 11) -> tuple:
+    """A row with its bookkeeping (the fingerprint), as a sync stages it."""
+    return (*row, fingerprint)
+
+
+def test_new_records_go_straight_in_and_one_whose_key_was_there_is_merged(workspace) -> None:
+    """`add_new` records skip the stage; one the caller took for new but whose row exists
+    (here marked gone by an earlier sync) must come back, not fail or be doubled."""
+    conn = workspace
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+        first = new_run(conn, account)
+        upsert(
+            conn, IMPACT_CODES, account, [impact(n) for n in range(5)], run_id=first, as_of=AS_OF
+        )
+        staging = Staging(conn, IMPACT_CODES, account)
+        staging.add([impact(n) for n in range(4)])
+        gone_run = new_run(conn, account)
+        staging.write(run_id=gone_run, as_of=AS_OF, gone_scope={})
+    build_indexes(conn)
+    assert conn.execute("SELECT status FROM impact_codes WHERE code = 'IMP0004'").fetchone() == (
+        "gone",
+    )
+
+    with transaction(conn):
+        run = new_run(conn, account)
+        staging = Staging(conn, IMPACT_CODES, account)
+        staging.add_kept([kept(impact(0, State="INACTIVE"))])
+        staging.add_new([kept(impact(n, CampaignId="1001"), 20 + n) for n in (4, 5, 6)])
+        # Sent twice (two pages): the later one wins.
+        staging.add_new([kept(impact(6, CampaignId="1001", State="INACTIVE"), 36)])
+        outcome = staging.write(run_id=run, as_of=LATER)
+    assert (outcome.added, outcome.changed, outcome.returned, outcome.unchanged) == (2, 2, 1, 0)
+    rows = conn.execute(
+        "SELECT code, status, campaign_id, fingerprint, added_run, as_of FROM impact_codes "
+        "WHERE code IN ('IMP0000', 'IMP0004', 'IMP0005', 'IMP0006') ORDER BY code"
+    ).fetchall()
+    assert rows == [
+        ("IMP0000", "inactive", "1000", 11, first, LATER),
+        ("IMP0004", "active", "1001", 24, first, LATER),
+        ("IMP0005", "active", "1001", 25, run, LATER),
+        ("IMP0006", "inactive", "1001", 36, run, LATER),
+    ]
+    assert conn.execute("SELECT count(*) FROM impact_codes").fetchone() == (7,)
+    events = conn.execute(
+        "SELECT old_state, new_state FROM state_events WHERE run_id = ? ORDER BY row_id", (run,)
+    ).fetchall()
+    assert events == [("active", "inactive"), ("gone", "active")]
+    assert_counts_match_a_recount(conn)
+    build_indexes(conn)
+    assert search(conn, IMPACT_SPEC, "IMP0006") == ["IMP0006"]
+    assert search(conn, IMPACT_SPEC, "IMP0004") == ["IMP0004"]
+
+
+def test_new_records_with_others_staged_count_each_once(workspace, monkeypatch) -> None:
+    monkeypatch.setattr(writes, "NEW_ROWS_PER_INSERT", 4)  # the six new ones: 4 + 2
+    conn = workspace
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+        upsert(
+            conn,
+            IMPACT_CODES,
+            account,
+            [impact(n) for n in range(3)],
+            run_id=new_run(conn, account),
+            as_of=AS_OF,
+        )
+    with transaction(conn):
+        run = new_run(conn, account)
+        staging = Staging(conn, IMPACT_CODES, account)
+        staging.add_kept([kept(impact(0)), kept(impact(1, State="INACTIVE"))])
+        staging.add_unchanged(1)
+        staging.add_new([kept(impact(n, CampaignId=str(1000 + n % 2))) for n in range(3, 9)])
+        outcome = staging.write(run_id=run, as_of=LATER, gone_scope={})
+    # Code 0 was staged unchanged (its fingerprint is new: bookkeeping, not a change); code 2
+    # was listed neither as unchanged nor missing: gone, as a full sync says.
+    assert (outcome.added, outcome.changed, outcome.unchanged, outcome.gone) == (6, 1, 2, 1)
+    assert conn.execute(
+        "SELECT count(*) FROM impact_codes WHERE added_run = ?", (run,)
+    ).fetchone() == (6,)
+    assert conn.execute(
+        "SELECT fingerprint FROM impact_codes WHERE code = 'IMP0000'"
+    ).fetchone() == (11,)
+    assert_counts_match_a_recount(conn)
+
+
+def test_new_records_beyond_what_is_held_go_through_the_stage(workspace, monkeypatch) -> None:
+    monkeypatch.setattr(writes, "NEW_ROWS_HELD", 2)
+    conn = workspace
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.ALTCRAFT, key="acc", name="Acc", kind="live")
+    staging = Staging(conn, ALTCRAFT_CODES, account)
+    staging.add_new([kept(altcraft(f"C{n}")) for n in range(5)])
+    staging.add_new([kept(altcraft("C4", attached="2026-11-02T00:00:00Z"))])  # staged: wins
+    staging.add_new([kept(altcraft("C0", attached="2026-11-03T00:00:00Z"))])  # held: wins
+    assert len(staging.new) == 2
+    assert conn.execute("SELECT count(*) FROM temp.stage_altcraft_codes").fetchone() == (3,)
+    with transaction(conn):
+        outcome = staging.write(run_id=new_run(conn, account), as_of=AS_OF)
+    assert (outcome.added, outcome.changed, outcome.unchanged) == (5, 0, 0)
+    attached = conn.execute(
+        "SELECT code, attached FROM altcraft_codes WHERE attached != '' ORDER BY code"
+    ).fetchall()
+    assert attached == [("C0", "2026-11-03T00:00:00Z"), ("C4", "2026-11-02T00:00:00Z")]
+    program = conn.execute("SELECT code_count, attached_count FROM altcraft_programs")
+    assert program.fetchone() == (5, 2)
+    assert_counts_match_a_recount(conn)
+
+
+def test_new_records_are_written_again_when_the_write_is_retried(workspace) -> None:
+    conn = workspace
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+    staging = Staging(conn, IMPACT_CODES, account)
+    staging.add_new([kept(impact(n)) for n in range(4)])
+    conn.execute("BEGIN IMMEDIATE")
+    assert staging.write(run_id=new_run(conn, account), as_of=AS_OF).added == 4
+    conn.execute("ROLLBACK")  # e.g. the COMMIT met a busy workspace
+    with transaction(conn):
+        again = staging.write(run_id=new_run(conn, account), as_of=AS_OF)
+    assert (again.added, again.unchanged) == (4, 0)
+    assert conn.execute("SELECT count(*) FROM impact_codes").fetchone() == (4,)
+    assert_counts_match_a_recount(conn)
+
+
+def test_a_fingerprint_is_the_same_whatever_types_the_vendor_sent() -> None:
+    """Strings are joined as they are (the fast path); other values through str(), so a
+    record sent typed and one sent as strings hash alike, and both match what earlier
+    versions stored (the blake2b of the values joined by U+001F)."""
+    as_text = {"Id": "7000001", "Code": "A1", "Active": "True", "Deal": "None"}
+    typed = {"Id": 7000001, "Code": "A1", "Active": True, "Deal": None}
+    stored = hashlib.blake2b(b"7000001\x1fA1\x1fTrue\x1fNone", digest_size=8).digest()
+    assert fingerprint(as_text) == fingerprint(typed) == int.from_bytes(stored, "big", signed=True)
+    assert fingerprint({"Code": "A1", "State": "ACTIVE"}) != fingerprint(
+        {"Code": "A1", "State": "EXPIRED"}
+    )
