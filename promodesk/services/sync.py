@@ -258,34 +258,47 @@ def _impact_key(item: Any) -> int | None:
 
 
 async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
-    known: dict[Any, int] = await job.db(
-        lambda conn: _fingerprints(conn, "impact_codes", "promo_code_id", job.account_id)
-    )
-    # Codes written after this (created while the list is read) were not in it.
-    upto: int = await job.db(lambda conn: top_id(conn, IMPACT_CODES))
-    staging: Staging = await job.db(lambda conn: Staging(conn, IMPACT_CODES, job.account_id))
-
-    staged = StagingQueue(job)
-
-    async def stage(rows: list[tuple[Any, ...]], unchanged: int) -> None:
-        def add(_conn: sqlite3.Connection) -> None:
-            staging.add_kept(rows)
-            staging.add_unchanged(unchanged)
-
-        await staged.put(add)
-
-    rows: list[tuple[Any, ...]] = []
-    same = 0
-    missing = set(known)  # what impact.com has not sent (yet)
-    count = 0
     total = 0  # what impact.com says its first page; 0 until then (progress without a bar)
 
     def heard_total(announced: int) -> None:
         nonlocal total
         total = announced
 
+    def prepare(conn: sqlite3.Connection) -> tuple[dict[Any, int], int, Staging]:
+        known = _fingerprints(conn, "impact_codes", "promo_code_id", job.account_id)
+        # Codes written after this (created while the list is read) were not in it.
+        return known, top_id(conn, IMPACT_CODES), Staging(conn, IMPACT_CODES, job.account_id)
+
+    items = client.iter_items(on_total=heard_total)
+    # The first page is asked for while the workspace is read (0.1 s of a 100,000-code
+    # re-sync).
+    first_item: asyncio.Future[Any] = asyncio.ensure_future(anext(items, None))
+    staged = StagingQueue(job)
     try:
-        async for item in client.iter_items(on_total=heard_total):
+        prepared: tuple[dict[Any, int], int, Staging] = await job.db(prepare)
+        known, upto, staging = prepared
+
+        async def stage(
+            rows: list[tuple[Any, ...]], new: list[tuple[Any, ...]], unchanged: int
+        ) -> None:
+            staging.add_unchanged(unchanged)
+            # New codes are held for the write; only changed ones go to SQLite, on the worker
+            # (a first sync makes no hop: each cost the loop a GIL hand-over of up to 5 ms).
+            rows += staging.hold_new(new)
+            if rows:
+
+                def add(_conn: sqlite3.Connection) -> None:
+                    staging.add_kept(rows)
+
+                await staged.put(add)
+
+        rows: list[tuple[Any, ...]] = []  # codes the workspace has, changed
+        new: list[tuple[Any, ...]] = []  # codes it does not have
+        same = 0
+        missing = set(known)  # what impact.com has not sent (yet)
+        count = 0
+        item = await first_item
+        while item is not None:  # (not `async for`: the first item is already asked for)
             count += 1
             print_ = fingerprint(item)
             key = _impact_key(item)
@@ -294,18 +307,24 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
             if key is not None and known.get(key) == print_:
                 same += first
             else:
-                rows.append((*impact_row(client.record(item)), print_))
-            if len(rows) + same >= STAGE_BATCH:
-                await stage(rows, same)
-                rows, same = [], 0
+                (rows if key in known else new).append((*impact_row(client.record(item)), print_))
+            if len(rows) + len(new) + same >= STAGE_BATCH:
+                await stage(rows, new, same)
+                rows, new, same = [], [], 0
                 job.progress(
                     Progress(count, max(total, count), f"Read {count:,} codes from impact.com")
                 )
-        await stage(rows, same)
+            item = await anext(items, None)
+        await stage(rows, new, same)
         await staged.drain()
     except BaseException:
         await staged.settle()
         raise
+    finally:
+        if not first_item.done():  # the workspace could not be read, or a cancel came first
+            first_item.cancel()
+            await until_done(first_item)
+        await items.aclose()  # (drops a page asked for ahead)
     job.progress(Progress(count, max(total, count), f"Read {count:,} codes from impact.com"))
 
     def write(_conn: sqlite3.Connection) -> WriteOutcome:
@@ -346,7 +365,7 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
     )
     # Codes written after this (created while the exports are read) were not in them.
     upto: int = await job.db(lambda conn: top_id(conn, ALTCRAFT_CODES))
-    exported: list[tuple[int, list[tuple[Any, ...]], int, set[str]]] = []
+    exported: list[tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]], int, set[str]]] = []
     seen = 0
     warnings: list[str] = []
     for number, loyalty_id in enumerate(loyalty_ids, start=1):
@@ -355,7 +374,8 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         )
         program = str(loyalty_id)
         known = known_by_program[program]
-        rows: list[tuple[Any, ...]] = []
+        rows: list[tuple[Any, ...]] = []  # codes the workspace has, changed
+        new: list[tuple[Any, ...]] = []  # codes it does not have
         same = 0
         missing = set(known)
         try:
@@ -374,15 +394,20 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
                 if known.get(code) == print_:
                     same += first
                     continue
-            rows.append((*altcraft_row(client.record(item), program), print_))
-        exported.append((loyalty_id, rows, same, missing))
-        seen += len(rows) + same
+                (rows if code in known else new).append(
+                    (*altcraft_row(client.record(item), program), print_)
+                )
+            else:
+                rows.append((*altcraft_row(client.record(item), program), print_))
+        exported.append((loyalty_id, rows, new, same, missing))
+        seen += len(rows) + len(new) + same
 
     def write(conn: sqlite3.Connection) -> WriteOutcome:
         total = WriteOutcome()
-        for loyalty_id, rows, same, missing in exported:
+        for loyalty_id, rows, new, same, missing in exported:
             staging = Staging(conn, ALTCRAFT_CODES, job.account_id)
             staging.add_kept(rows)
+            staging.add_new(new)
             staging.add_unchanged(same)
             staging.add_missing([(str(loyalty_id), code) for code in missing])
             total.add(

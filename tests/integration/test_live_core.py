@@ -1346,6 +1346,37 @@ async def test_a_cancel_while_a_sync_saves_finishes_the_save_and_says_so(live: L
     assert live.one("PRAGMA integrity_check") == "ok"
 
 
+async def test_a_cancel_while_the_first_page_is_awaited_drops_it_and_writes_nothing(
+    live: Live,
+) -> None:
+    """The first page is asked for while the workspace is read: a cancel before impact.com
+    answered drops the request and ends the sync "cancelled", and the next sync is whole."""
+    import asyncio
+
+    client = live.clients[Vendor.IMPACT]
+    asked = asyncio.Event()
+
+    async def sent(_request: Any) -> None:
+        asked.set()
+
+    client.http.client.event_hooks["request"].append(sent)
+    async with live.fakes[Vendor.IMPACT].lock:  # impact.com takes its time to answer
+        task = asyncio.ensure_future(
+            sync_account(live.workspace, live.accounts[Vendor.IMPACT], client)
+        )
+        await asked.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    client.http.client.event_hooks["request"].remove(sent)
+    assert live.one("SELECT count(*) FROM impact_codes") == 0
+    assert live.one("SELECT status FROM runs WHERE kind = 'sync'") == "cancelled"
+    outcome = await sync_account(
+        live.workspace, live.accounts[Vendor.IMPACT], live.clients[Vendor.IMPACT]
+    )
+    assert (outcome.seen, outcome.written.added) == (25, 25)
+
+
 async def test_a_cancel_while_a_page_is_staged_writes_nothing_and_the_next_sync_is_whole(
     live: Live,
 ) -> None:
