@@ -58,8 +58,8 @@ async def test_list_follows_every_page(impact_fake: FakeImpact, sleeps: SleepRec
 async def test_a_caller_that_stops_early_leaves_no_request_behind(
     impact_fake: FakeImpact, sleeps: SleepRecorder
 ) -> None:
-    """The next page is fetched ahead; stopping after the first code cancels that prefetch
-    and nothing else is asked for."""
+    """The next pages are fetched ahead; stopping after the first code cancels those
+    prefetches and nothing else is asked for."""
     transport = CountingTransport(impact_fake)
     client = ImpactClient.connect(
         "http://impact.test",
@@ -73,7 +73,7 @@ async def test_a_caller_that_stops_early_leaves_no_request_behind(
     first = await anext(codes)
     await codes.aclose()
     assert first.code == "SANDBOX00"
-    assert len(transport.urls) <= 2  # page 1, and at most the prefetched page 2
+    assert len(transport.urls) <= 3  # page 1, and at most pages 2 and 3 asked for ahead
     await client.aclose()
 
 
@@ -334,6 +334,38 @@ async def test_a_next_page_uri_off_the_account_host_is_not_followed(
     assert all("evil" not in url for url in transport.urls)
     # Each next page asked for as Page+1 on the account's own collection.
     assert [r.url.params["Page"] for r in transport.requests] == ["1", "2", "3", "4"]
+    await client.aclose()
+
+
+async def test_the_page_after_next_is_asked_for_while_the_next_is_read(
+    impact_fake: FakeImpact,
+) -> None:
+    """While impact.com's next-page links are its pages by number, page N+2 is asked for
+    when page N arrives; each page is still asked for once, in order."""
+    client, transport = connect(impact_fake, page_size=7)
+    codes = client.iter_codes()
+    read = [(await anext(codes)).code for _ in range(8)]  # page 1, and page 2's first
+    assert [r.url.params["Page"] for r in transport.requests] == ["1", "2", "3"]
+    read += [record.code async for record in codes]
+    assert read == [f"SANDBOX{n:02d}" for n in range(25)]
+    assert [r.url.params["Page"] for r in transport.requests] == ["1", "2", "3", "4"]
+    await client.aclose()
+
+
+async def test_a_next_page_link_that_is_not_the_page_asked_for_ahead_is_followed(
+    impact_fake: FakeImpact,
+) -> None:
+    """Page 2's link carries a token: the page 3 asked for ahead by number is dropped and the
+    link followed; every code comes once, in order."""
+    impact_fake.next_page_style = "token"
+    client, transport = connect(impact_fake, page_size=5)
+    records = await client.list_all()
+    assert [r.code for r in records] == [f"SANDBOX{n:02d}" for n in range(25)]
+    asked = [(r.url.params["Page"], r.url.params.get("Token", "")) for r in transport.requests]
+    # Followed: 1, 2, 3 by its token, 4, 5 by its token. Asked ahead and dropped: 3 and 5.
+    followed = [page for page in asked if page[1] or page[0] in ("1", "2", "4")]
+    assert followed == [("1", ""), ("2", ""), ("3", "t3"), ("4", ""), ("5", "t5")]
+    assert sorted(asked) == sorted([*followed, ("3", ""), ("5", "")])
     await client.aclose()
 
 

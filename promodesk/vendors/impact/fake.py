@@ -69,7 +69,10 @@ _PROGRAMS = {"1000": "Acme Campaign", "1001": "Acme Outdoor UK"}
 
 # How @nextpageuri is written: a path on the host (what impact.com sends), a "//host/..."
 # reference some answers carry, an absolute URL elsewhere, or nothing.
-NextPageStyle = Literal["path", "protocol-relative", "absolute", "none"]
+# "path" as impact.com documents it; the others are links a client must not follow off the
+# account's host (or none); "token": pages by number but every second link carries a paging
+# token instead (a vendor that changes how it pages: the client follows the link).
+NextPageStyle = Literal["path", "protocol-relative", "absolute", "none", "token"]
 
 
 def _iso(moment: datetime | None = None) -> str:
@@ -357,7 +360,9 @@ class FakeImpact(FakeVendor):
         """The envelope's @-attributes: strings as the prose shows them, numbers if typed."""
         root = request.scope.get("root_path", "")
         base = f"{root}/Advertisers/{self.sid}/PromoCodes"
-        params = {k: v for k, v in request.query_params.items() if k not in ("Page", "PageSize")}
+        params = {
+            k: v for k, v in request.query_params.items() if k not in ("Page", "PageSize", "Token")
+        }
 
         def uri(number: int) -> str:
             return f"{base}?{urlencode({**params, 'Page': number, 'PageSize': size})}"
@@ -372,6 +377,7 @@ class FakeImpact(FakeVendor):
                 "protocol-relative": f"//evil.example{uri(page + 1)}",
                 "absolute": f"http://evil.example{uri(page + 1)}",
                 "none": "",
+                "token": f"{uri(page + 1)}&Token=t{page + 1}" if page % 2 == 0 else uri(page + 1),
             }[self.next_page_style]
         return {
             "@page": number(page),
