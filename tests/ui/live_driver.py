@@ -95,8 +95,10 @@ class LiveDriver:
         """Click the row whose `column` holds `value` (waiting for it to be there, in the
         table's latest rows)."""
         self.wait_for(
-            lambda: not browser.model.busy
-            and str(value) in [str(v) for v in self.rows(browser, column)]
+            lambda: (
+                not browser.model.busy
+                and str(value) in [str(v) for v in self.rows(browser, column)]
+            )
         )
         position = [str(v) for v in self.rows(browser, column)].index(str(value))
         browser.view.setFocus()

@@ -106,9 +106,7 @@ def test_a_line_with_days_missing_is_drawn_in_pieces_named_once(qtbot: Any) -> N
         [(8, 2.0)],
     ]
     assert pieces[-1].pointsVisible()  # a lone day still shows
-    legend = [
-        marker.label() for marker in chart.chart().legend().markers() if marker.isVisible()
-    ]
+    legend = [marker.label() for marker in chart.chart().legend().markers() if marker.isVisible()]
     assert legend == ["redemptions", "pace"]
     # Only the marker on a charted day is drawn.
     assert [label.text() for label, _, _ in chart.marker_labels] == ["runs dry"]

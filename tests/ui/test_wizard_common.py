@@ -61,7 +61,9 @@ def test_full_collections_are_held_off_while_any_job_runs(qtbot: Any, window: Ma
         seen.append(gc.isenabled())
         raise JobCancelled()  # the user pressed Cancel
 
-    qtbot.waitUntil(lambda: not window.runner.jobs, timeout=60_000)  # the window's own start-up jobs ended
+    qtbot.waitUntil(
+        lambda: not window.runner.jobs, timeout=60_000
+    )  # the window's own start-up jobs ended
     assert gc.isenabled()
     job = wait_job(qtbot, window.runner.start("A job of any kind", work, background=True))
     assert job.cancelled

@@ -90,7 +90,14 @@ def export_rows(
     from promodesk.services.reports import export_rows as write_report_rows
 
     return write_report_rows(
-        target, header, rows, token, progress, total, rows_are_safe=rows_are_safe, bom=True,
+        target,
+        header,
+        rows,
+        token,
+        progress,
+        total,
+        rows_are_safe=rows_are_safe,
+        bom=True,
         every=5_000,
     )
 
