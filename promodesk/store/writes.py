@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from promodesk.domain.vendors import CodeStatus
@@ -181,7 +182,8 @@ class Staging:
         self.missing_listed = False
         # add_new's records, by key (a record sent twice counts once: the later one wins).
         self.new: dict[Any, Sequence[Any]] = {}
-        self._key_at = tuple(table.columns.index(name) for name in table.key)
+        # (a record's key: its one value, or a tuple of them)
+        self._key_of = itemgetter(*(table.columns.index(name) for name in table.key))
 
     def _insert(self, columns: Sequence[str]) -> str:
         # A record seen twice (two pages, two files) counts once: the later one wins.
@@ -219,11 +221,10 @@ class Staging:
     def hold_new(self, rows: Iterable[Sequence[Any]]) -> list[Sequence[Any]]:
         """`add_new` without touching the connection (callable from any thread while no
         write runs): returns the records beyond what is held, for the caller to stage."""
-        held = self.new
-        at = self._key_at
+        held, key_of = self.new, self._key_of
         overflow: list[Sequence[Any]] = []
         for row in rows:
-            key = row[at[0]] if len(at) == 1 else tuple(row[i] for i in at)
+            key = key_of(row)
             if key in held or len(held) < NEW_ROWS_HELD:
                 held[key] = row
             else:
