@@ -50,11 +50,25 @@ def impact_row(record: ImpactPromoCodeRecord) -> tuple[Any, ...]:
 # One encoder for every row: json.dumps() with options builds a new encoder on every call,
 # which was half the cost of turning a synced record into a row.
 _DETAILS = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+# JSONEncoder.encode() still builds its C encoder on every call: more than half of encoding a
+# code's few details (0.9 of 1.5 us). The same C encoder, built once, with the options above
+# (no cycle check: the details come from a vendor's JSON or XML, never cyclic). Absent when
+# Python runs without json's C speed-ups.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_DETAILS_C = (
+    _c_make_encoder(None, str, json.encoder.encode_basestring, None, ": ", ", ", True, False, True)
+    if _c_make_encoder is not None
+    else None
+)
 
 
 def details_json(details: Mapping[str, Any]) -> str:
     """The vendor's fields promodesk has no column for, kept for the details pane."""
-    return _DETAILS.encode(dict(details)) if details else "{}"
+    if not details:
+        return "{}"
+    if _DETAILS_C is not None and type(details) is dict:
+        return "".join(_DETAILS_C(details, 0))
+    return _DETAILS.encode(dict(details))
 
 
 def optimove_promotion_row(

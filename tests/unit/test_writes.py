@@ -7,6 +7,8 @@ import hashlib
 import json
 import random
 import sqlite3
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from promodesk.store.importers.dispatch import import_file
 from promodesk.store.imports import ImportNotRemovable, list_imports, remove_import
 from promodesk.store.indexer import build_indexes
 from promodesk.store.query import Pager, RowQuery
-from promodesk.store.records import altcraft_row, fingerprint, impact_row
+from promodesk.store.records import altcraft_row, details_json, fingerprint, impact_row
 from promodesk.store.rollups import recount
 from promodesk.store.runs import start_run
 from promodesk.store.schema import APPLICATION_ID, MIGRATIONS, _statements
@@ -722,3 +724,20 @@ def test_a_fingerprint_is_the_same_whatever_types_the_vendor_sent() -> None:
     assert fingerprint({"Code": "A1", "State": "ACTIVE"}) != fingerprint(
         {"Code": "A1", "State": "EXPIRED"}
     )
+
+
+def test_details_are_the_json_the_standard_encoder_writes() -> None:
+    """details_json reuses json's C encoder (built once); its text must be json.dumps's with
+    the same options, whatever the vendor sent."""
+    samples: list[dict[str, object]] = [
+        {"SynchAdsPromoCodes": "false"},
+        {"Zeta": 1, "Alpha": True, "Mid": None, "Rate": 12.5, "Neg": -0.0},
+        {"Name": 'Ünïcode «quoted» "and" \\ back', "Emoji": "🎟", "Tab": "a\tb"},
+        {"DealProducts": [{"Sku": "A1", "Qty": 2}, "x", 3], "Nested": {"b": [], "a": {}}},
+        {"Amount": Decimal("5.10"), "When": date(2026, 11, 30)},
+    ]
+    for details in samples:
+        assert details_json(details) == json.dumps(
+            details, ensure_ascii=False, sort_keys=True, default=str
+        )
+    assert details_json({}) == "{}"
