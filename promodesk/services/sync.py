@@ -14,7 +14,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -284,11 +284,11 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
             staging.add_unchanged(unchanged)
             # New codes are held for the write; only changed ones go to SQLite, on the worker
             # (a first sync makes no hop: each cost the loop a GIL hand-over of up to 5 ms).
-            rows += staging.hold_new(new)
-            if rows:
+            pending: list[Sequence[Any]] = [*rows, *staging.hold_new(new)]
+            if pending:
 
                 def add(_conn: sqlite3.Connection) -> None:
-                    staging.add_kept(rows)
+                    staging.add_kept(pending)
 
                 await staged.put(add)
 
