@@ -121,11 +121,13 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        # (inside: a COMMIT refused as busy, as in rollback-journal mode while another
+        # connection reads, leaves the transaction open; a retry would nest in it)
+        conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def is_busy(error: BaseException) -> bool:

@@ -43,8 +43,8 @@ GONE = CodeStatus.GONE.value
 # New records `Staging.add_new` holds in memory for the write (about 0.8 KB each for an
 # impact.com code); any beyond go through the stage like the rest.
 NEW_ROWS_HELD = 200_000
-# Held records inserted by one statement (x 17 values for an impact.com code: within
-# SQLite's 32,766 bound values).
+# Held records inserted by one statement (x 16 values bound for an impact.com code: within
+# SQLite's 32,766).
 NEW_ROWS_PER_INSERT = 500
 
 
@@ -182,6 +182,7 @@ class Staging:
         self.missing_listed = False
         # add_new's records, by key (a record sent twice counts once: the later one wins).
         self.new: dict[Any, Sequence[Any]] = {}
+        self._width = len(table.columns) + len(table.bookkeeping)
         # (a record's key: its one value, or a tuple of them)
         self._key_of = itemgetter(*(table.columns.index(name) for name in table.key))
 
@@ -213,7 +214,8 @@ class Staging:
         in the table for this account when it read it: kept in memory (up to
         NEW_ROWS_HELD) and inserted by `write()` straight into the table, without the
         stage's round trip. A key that turns out to be there after all (a row marked gone, or
-        written meanwhile) is merged like any staged record."""
+        written meanwhile, or also staged with `add_kept`) is merged like any staged record,
+        the held one winning."""
         overflow = self.hold_new(rows)
         if overflow:
             self.add_kept(overflow)
@@ -221,9 +223,11 @@ class Staging:
     def hold_new(self, rows: Iterable[Sequence[Any]]) -> list[Sequence[Any]]:
         """`add_new` without touching the connection (callable from any thread while no
         write runs): returns the records beyond what is held, for the caller to stage."""
-        held, key_of = self.new, self._key_of
+        held, key_of, width = self.new, self._key_of, self._width
         overflow: list[Sequence[Any]] = []
         for row in rows:
+            if len(row) != width:  # (the insert binds the rows flat: one short would shift all)
+                raise ValueError(f"a {self.table.name} record has {width} values, not {len(row)}")
             key = key_of(row)
             if key in held or len(held) < NEW_ROWS_HELD:
                 held[key] = row
@@ -416,7 +420,7 @@ def _merge(
     # Rows above it were added by this write.
     top = conn.execute(f"SELECT coalesce(max(id), 0) FROM main.{name}").fetchone()[0]
     columns = ", ".join((*table.columns, *table.bookkeeping))
-    direct = _insert_new(staging, columns, as_of, run_id)
+    direct = _insert_new(staging, columns, as_of, run_id, top)
 
     # Rows that exist and differ (or had been marked gone), with their old values.
     conn.execute(
@@ -536,18 +540,22 @@ def _merge(
     return outcome
 
 
-def _insert_new(staging: Staging, columns: str, as_of: str, run_id: int) -> int:
-    """`add_new`'s records straight into the table. Returns how many of them the stage does
-    not hold: all, or none when some key was there after all and they were all staged (the
-    merge then updates those rows; the ones inserted here compare equal)."""
+def _insert_new(staging: Staging, columns: str, as_of: str, run_id: int, top: int) -> int:
+    """`add_new`'s records straight into the table (rows above `top`). Returns how many of
+    them the stage does not hold: all, or none when some key was there after all (in the
+    table, or in the stage too) and they were all staged: the merge then updates those rows,
+    and the ones inserted here compare equal."""
     held = staging.new
     if not held:
         return 0
     conn, table = staging.conn, staging.table
-    width = len(table.columns) + len(table.bookkeeping)
     # Rows go in NEW_ROWS_PER_INSERT to a statement (a third faster than one each), and
-    # the values they share are written into it (rather than bound with every row).
-    row = f"({int(staging.account_id)}, {', '.join('?' * width)}, {sql_text(as_of)}, {int(run_id)})"
+    # the values they share are written into it (rather than bound with every row). An
+    # unset bookkeeping value is 0, as the merge writes it.
+    values = ", ".join(
+        (*("?" for _ in table.columns), *("coalesce(?, 0)" for _ in table.bookkeeping))
+    )
+    row = f"({int(staging.account_id)}, {values}, {sql_text(as_of)}, {int(run_id)})"
     rows = list(held.values())
     inserted = 0
     statements: dict[int, str] = {}
@@ -560,9 +568,18 @@ def _insert_new(staging: Staging, columns: str, as_of: str, run_id: int) -> int:
                 f"VALUES {', '.join([row] * len(chunk))} ON CONFLICT DO NOTHING"
             )
         inserted += conn.execute(sql, list(chain.from_iterable(chunk))).rowcount
-    if inserted == len(held):
+    # A staged record whose key was also held would be counted as added and changed.
+    overlap = (
+        inserted == len(held)
+        and conn.execute(
+            f"SELECT 1 FROM temp.{staging.name} s CROSS JOIN main.{table.name} t "
+            f"ON t.account_id = ? AND {_key_match(table, 't', 's')} WHERE t.id > ? LIMIT 1",
+            (staging.account_id, top),
+        ).fetchone()
+    )
+    if inserted == len(held) and not overlap:
         return inserted
-    staging.add_kept(held.values())
+    staging.add_kept(rows)
     return 0
 
 

@@ -741,3 +741,66 @@ def test_details_are_the_json_the_standard_encoder_writes() -> None:
             details, ensure_ascii=False, sort_keys=True, default=str
         )
     assert details_json({}) == "{}"
+
+
+def test_a_record_both_staged_and_held_is_written_once_as_added(workspace) -> None:
+    """The same new key given to add_kept and to add_new (the sync keeps them apart, but the
+    store must not count it twice): one row, added, not also changed; the held one wins."""
+    conn = workspace
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+        staging = Staging(conn, IMPACT_CODES, account)
+        staging.add_kept([kept(impact(1, State="INACTIVE"), 5)])
+        staging.add_new([kept(impact(1), 7), kept(impact(2), 8)])
+        run = new_run(conn, account)
+        outcome = staging.write(run_id=run, as_of=AS_OF)
+    assert (outcome.added, outcome.changed, outcome.unchanged) == (2, 0, 0)
+    rows = conn.execute("SELECT code, status, fingerprint FROM impact_codes ORDER BY code")
+    assert rows.fetchall() == [("IMP0001", "active", 7), ("IMP0002", "active", 8)]
+    assert conn.execute("SELECT count(*) FROM state_events").fetchone() == (0,)
+    assert_counts_match_a_recount(conn)
+
+
+def test_held_records_take_0_for_unset_bookkeeping_and_refuse_a_wrong_width(workspace) -> None:
+    conn = workspace
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+    staging = Staging(conn, IMPACT_CODES, account)
+    staging.add_new([kept(impact(1), None)])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="16 values, not 15"):
+        staging.add_new([impact(2)])  # without its fingerprint: every value would shift
+    with transaction(conn):
+        assert staging.write(run_id=new_run(conn, account), as_of=AS_OF).added == 1
+    assert conn.execute("SELECT code, fingerprint FROM impact_codes").fetchall() == [("IMP0001", 0)]
+
+
+def test_a_commit_refused_as_busy_rolls_back_so_the_retry_is_a_transaction_again(
+    tmp_path: Path,
+) -> None:
+    """In rollback-journal mode (a workspace where WAL is not possible) a COMMIT waits for
+    readers and can be refused as busy; SQLite keeps the transaction open. It must be rolled
+    back: a retry inside it would become a savepoint and never commit."""
+    path, conn = new_workspace(tmp_path)
+    assert conn.execute("PRAGMA journal_mode = DELETE").fetchone() == ("delete",)
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+    conn.execute("PRAGMA busy_timeout = 0")
+    reader = connect(path, readonly=True)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM impact_codes").fetchone()  # holds a read lock
+        with pytest.raises(sqlite3.OperationalError, match="locked"), transaction(conn):
+            upsert(conn, IMPACT_CODES, account, [impact(1)], run_id=1, as_of=AS_OF)
+        assert not conn.in_transaction
+        reader.execute("COMMIT")
+        with transaction(conn):
+            outcome = upsert(conn, IMPACT_CODES, account, [impact(1)], run_id=1, as_of=AS_OF)
+        assert outcome.added == 1
+    finally:
+        reader.close()
+        conn.close()
+    again = connect(path, readonly=True)
+    try:
+        assert again.execute("SELECT count(*) FROM impact_codes").fetchone() == (1,)
+    finally:
+        again.close()
