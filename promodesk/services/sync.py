@@ -30,7 +30,8 @@ from promodesk.store.runs import finish_run, start_run
 from promodesk.store.writes import ALTCRAFT_CODES, IMPACT_CODES, Staging, WriteOutcome, top_id
 from promodesk.vendors.errors import ForbiddenError, NotFoundError
 
-# Rows handed to the staging table at a time (one thread hop each).
+# Codes read between two steps of staging: changed ones go to the staging table (one thread
+# hop per batch), new ones are held for the write, and progress is told.
 STAGE_BATCH = 2_000
 
 
@@ -324,6 +325,8 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
         if not first_item.done():  # the workspace could not be read, or a cancel came first
             first_item.cancel()
             await until_done(first_item)
+        if not first_item.cancelled():
+            first_item.exception()  # (read: a first page that failed behind another error)
         await items.aclose()  # (drops a page asked for ahead)
     job.progress(Progress(count, max(total, count), f"Read {count:,} codes from impact.com"))
 

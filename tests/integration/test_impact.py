@@ -3,6 +3,7 @@ fixture runs each test in both)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -74,6 +75,9 @@ async def test_a_caller_that_stops_early_leaves_no_request_behind(
     await codes.aclose()
     assert first.code == "SANDBOX00"
     assert len(transport.urls) <= 3  # page 1, and at most pages 2 and 3 asked for ahead
+    # The pages asked for ahead were dropped and their ends awaited: no request still runs.
+    running = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    assert not [task for task in running if not task.done()]
     await client.aclose()
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from typing import Any, TypeVar
 from xml.etree.ElementTree import Element
 
@@ -191,15 +192,19 @@ class ImpactClient:
         page_size: int | None = None,
     ) -> AsyncIterator[ImpactPromoCodeRecord]:
         """Every matching code, page after page (an empty list when nothing matches)."""
-        async for item in self.iter_items(
+        items = self.iter_items(
             campaign_id=campaign_id,
             code=code,
             start_date=start_date,
             end_date=end_date,
             state=state,
             page_size=page_size,
-        ):
-            yield self._record(item, "list promo codes")
+        )
+        # Closed with this one: the pages it asked for ahead are dropped when the caller
+        # stops, not whenever the garbage collector gets to it.
+        async with aclosing(items):
+            async for item in items:
+                yield self._record(item, "list promo codes")
 
     def record(self, item: dict[str, Any]) -> ImpactPromoCodeRecord:
         """One item of `iter_items`, validated (what `iter_codes` yields)."""
@@ -215,7 +220,7 @@ class ImpactClient:
         state: str | None = None,
         page_size: int | None = None,
         on_total: Callable[[int], None] | None = None,
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Every matching code as impact.com sent it, not validated yet: a sync validates
         (with `record`) only the codes that changed since it last saw them. `on_total` hears
         how many codes impact.com says match, from the first page (for a progress bar)."""
