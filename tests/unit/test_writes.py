@@ -110,6 +110,18 @@ def new_run(conn: sqlite3.Connection, account: int, kind: str = "sync") -> int:
     return start_run(conn, kind, account_id=account)  # type: ignore[arg-type]
 
 
+def impact_account(conn: sqlite3.Connection, codes: int = 0) -> tuple[int, int]:
+    """An impact.com account with codes 0..codes-1 written by a run of its own: (account,
+    run)."""
+    with transaction(conn):
+        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+        run = new_run(conn, account)
+        if codes:
+            rows = [impact(n) for n in range(codes)]
+            upsert(conn, IMPACT_CODES, account, rows, run_id=run, as_of=AS_OF)
+    return account, run
+
+
 def test_an_upsert_reports_what_changed_and_records_state_events(workspace) -> None:
     conn = workspace
     with transaction(conn):
@@ -174,16 +186,7 @@ def test_an_older_record_never_overwrites_a_newer_one(workspace) -> None:
 
 def test_a_full_sync_marks_what_the_vendor_no_longer_has_and_brings_it_back(workspace) -> None:
     conn = workspace
-    with transaction(conn):
-        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
-        upsert(
-            conn,
-            IMPACT_CODES,
-            account,
-            [impact(n) for n in range(5)],
-            run_id=new_run(conn, account),
-            as_of=AS_OF,
-        )
+    account, _ = impact_account(conn, 5)
     with transaction(conn):
         run = new_run(conn, account)
         staging = Staging(conn, IMPACT_CODES, account)
@@ -597,12 +600,8 @@ def test_new_records_go_straight_in_and_one_whose_key_was_there_is_merged(worksp
     """`add_new` records skip the stage; one the caller took for new but whose row exists
     (here marked gone by an earlier sync) must come back, not fail or be doubled."""
     conn = workspace
+    account, first = impact_account(conn, 5)
     with transaction(conn):
-        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
-        first = new_run(conn, account)
-        upsert(
-            conn, IMPACT_CODES, account, [impact(n) for n in range(5)], run_id=first, as_of=AS_OF
-        )
         staging = Staging(conn, IMPACT_CODES, account)
         staging.add([impact(n) for n in range(4)])
         gone_run = new_run(conn, account)
@@ -645,16 +644,7 @@ def test_new_records_go_straight_in_and_one_whose_key_was_there_is_merged(worksp
 def test_new_records_with_others_staged_count_each_once(workspace, monkeypatch) -> None:
     monkeypatch.setattr(writes, "NEW_ROWS_PER_INSERT", 4)  # the six new ones: 4 + 2
     conn = workspace
-    with transaction(conn):
-        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
-        upsert(
-            conn,
-            IMPACT_CODES,
-            account,
-            [impact(n) for n in range(3)],
-            run_id=new_run(conn, account),
-            as_of=AS_OF,
-        )
+    account, _ = impact_account(conn, 3)
     with transaction(conn):
         run = new_run(conn, account)
         staging = Staging(conn, IMPACT_CODES, account)
@@ -699,8 +689,7 @@ def test_new_records_beyond_what_is_held_go_through_the_stage(workspace, monkeyp
 
 def test_new_records_are_written_again_when_the_write_is_retried(workspace) -> None:
     conn = workspace
-    with transaction(conn):
-        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+    account, _ = impact_account(conn)
     staging = Staging(conn, IMPACT_CODES, account)
     staging.add_new([kept(impact(n)) for n in range(4)])
     conn.execute("BEGIN IMMEDIATE")
@@ -763,8 +752,7 @@ def test_a_record_both_staged_and_held_is_written_once_as_added(workspace) -> No
 
 def test_held_records_take_0_for_unset_bookkeeping_and_refuse_a_wrong_width(workspace) -> None:
     conn = workspace
-    with transaction(conn):
-        account = ensure_account(conn, Vendor.IMPACT, key="acc", name="Acc", kind="live")
+    account, _ = impact_account(conn)
     staging = Staging(conn, IMPACT_CODES, account)
     staging.add_new([kept(impact(1), None)])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="16 values, not 15"):
