@@ -568,16 +568,15 @@ def _insert_new(staging: Staging, columns: str, as_of: str, run_id: int, top: in
                 f"VALUES {', '.join([row] * len(chunk))} ON CONFLICT DO NOTHING"
             )
         inserted += conn.execute(sql, list(chain.from_iterable(chunk))).rowcount
-    # A staged record whose key was also held would be counted as added and changed.
-    overlap = (
+    # (and a staged record whose key was also held would be counted as added and changed)
+    if (
         inserted == len(held)
-        and conn.execute(
+        and not conn.execute(
             f"SELECT 1 FROM temp.{staging.name} s CROSS JOIN main.{table.name} t "
             f"ON t.account_id = ? AND {_key_match(table, 't', 's')} WHERE t.id > ? LIMIT 1",
             (staging.account_id, top),
         ).fetchone()
-    )
-    if inserted == len(held) and not overlap:
+    ):
         return inserted
     staging.add_kept(rows)
     return 0

@@ -247,7 +247,7 @@ class ImpactClient:
         # validates little, was waiting on the vendor for three quarters of its time). A link
         # that turns out to go elsewhere is followed, and the page asked for ahead dropped.
         next_page: asyncio.Task[ListEnvelope] | None = asyncio.ensure_future(
-            self._page(numbered(1), None)
+            self._page(numbered(1))
         )
         ahead: tuple[str, asyncio.Task[ListEnvelope]] | None = None
         try:
@@ -259,7 +259,6 @@ class ImpactClient:
                     on_total(int(envelope.total))
                     on_total = None
                 if page < pages:
-                    # (the link carries the query: an empty params dict would erase it)
                     url = self._next_page_url(envelope.nextpageuri) or numbered(page + 1)
                     if ahead is not None and _same_page(ahead[0], url):
                         next_page, ahead = ahead[1], None
@@ -267,10 +266,10 @@ class ImpactClient:
                         if ahead is not None:
                             await _drop(ahead[1])
                             ahead = None
-                        next_page = asyncio.ensure_future(self._page(url, None))
+                        next_page = asyncio.ensure_future(self._page(url))
                     if page + 2 <= pages and _same_page(url, numbered(page + 1)):
                         after = numbered(page + 2)
-                        ahead = (after, asyncio.ensure_future(self._page(after, None)))
+                        ahead = (after, asyncio.ensure_future(self._page(after)))
                 for number, item in enumerate(envelope.promo_codes, start=1):
                     yield item
                     if number % YIELD_EVERY == 0:
@@ -295,7 +294,8 @@ class ImpactClient:
         url = base.join(uri)
         return str(url) if same_origin(url, base) else None
 
-    async def _page(self, url: str, params: dict[str, Any] | None) -> ListEnvelope:
+    async def _page(self, url: str) -> ListEnvelope:
+        """One page, by its whole URL (its query included: params would replace it)."""
         return await self._fetch(
             "GET",
             url,
@@ -304,7 +304,6 @@ class ImpactClient:
             ),
             operation="list promo codes",
             idempotent=True,
-            params=params,
         )
 
     async def list_all(self, **filters: Any) -> list[ImpactPromoCodeRecord]:
