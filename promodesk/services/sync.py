@@ -238,17 +238,52 @@ async def sync_account(
 
 
 def _fingerprints(
-    conn: sqlite3.Connection, table: str, key: str, account_id: int
+    conn: sqlite3.Connection, table: str, key: str, account_id: int, **scope: Any
 ) -> dict[Any, int]:
-    """Every code the account has (not gone), with what the last sync saw (0: written by
-    another path): a record that hashes the same now is not validated, converted or written
-    again, and a code the vendor no longer sends is the one to mark gone."""
+    """Every code the account has (not gone; within `scope`: column -> value), with what the
+    last sync saw (0: written by another path): a record that hashes the same now is not
+    validated, converted or written again, and a code the vendor no longer sends is the one
+    to mark gone."""
+    where = "".join(f" AND {column} = ?" for column in scope)
     return dict(
         conn.execute(
-            f"SELECT {key}, fingerprint FROM {table} WHERE account_id = ? AND gone_run = 0",
-            (account_id,),
+            f"SELECT {key}, fingerprint FROM {table} WHERE account_id = ? AND gone_run = 0{where}",
+            (account_id, *scope.values()),
         ).fetchall()
     )
+
+
+class Sorted:
+    """Records read from a vendor, sorted against what the workspace had (`_fingerprints`):
+    the unchanged counted, the changed and the new kept as rows, and what it had that was
+    not read (yet) left in `missing`."""
+
+    def __init__(self, known: dict[Any, int]) -> None:
+        self.known = known
+        self.missing = set(known)
+        self.changed: list[tuple[Any, ...]] = []  # rows of codes the workspace has
+        self.new: list[tuple[Any, ...]] = []  # rows of codes it does not have
+        self.same = 0
+
+    def rows_for(self, key: Any, print_: int) -> list[tuple[Any, ...]] | None:
+        """Where the row of a record read goes (its fingerprint last): the changed or the
+        new ones; None when it is unchanged. A record read twice counts once."""
+        first = key in self.missing
+        self.missing.discard(key)
+        if key is not None and self.known.get(key) == print_:
+            self.same += first
+            return None
+        return self.changed if key in self.known else self.new
+
+    @property
+    def count(self) -> int:
+        return len(self.changed) + len(self.new) + self.same
+
+    def take(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]:
+        """The changed rows, the new rows and the unchanged count since the last take."""
+        taken = self.changed, self.new, self.same
+        self.changed, self.new, self.same = [], [], 0
+        return taken
 
 
 def _impact_key(item: Any) -> int | None:
@@ -293,30 +328,22 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
 
                 await staged.put(add)
 
-        rows: list[tuple[Any, ...]] = []  # codes the workspace has, changed
-        new: list[tuple[Any, ...]] = []  # codes it does not have
-        same = 0
-        missing = set(known)  # what impact.com has not sent (yet)
+        read = Sorted(known)
         count = 0
         item = await first_item
         while item is not None:  # (not `async for`: the first item is already asked for)
             count += 1
             print_ = fingerprint(item)
-            key = _impact_key(item)
-            first = key in missing  # (a code on two pages counts once)
-            missing.discard(key)
-            if key is not None and known.get(key) == print_:
-                same += first
-            else:
-                (rows if key in known else new).append((*impact_row(client.record(item)), print_))
-            if len(rows) + len(new) + same >= STAGE_BATCH:
-                await stage(rows, new, same)
-                rows, new, same = [], [], 0
+            rows = read.rows_for(_impact_key(item), print_)
+            if rows is not None:
+                rows.append((*impact_row(client.record(item)), print_))
+            if read.count >= STAGE_BATCH:
+                await stage(*read.take())
                 job.progress(
                     Progress(count, max(total, count), f"Read {count:,} codes from impact.com")
                 )
             item = await anext(items, None)
-        await stage(rows, new, same)
+        await stage(*read.take())
         await staged.drain()
     except BaseException:
         await staged.settle()
@@ -331,7 +358,7 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
     job.progress(Progress(count, max(total, count), f"Read {count:,} codes from impact.com"))
 
     def write(_conn: sqlite3.Connection) -> WriteOutcome:
-        staging.add_missing([(key,) for key in missing])
+        staging.add_missing([(key,) for key in read.missing])
         return staging.write(run_id=job.run_id, as_of=job.as_of, gone_scope={}, gone_upto=upto)
 
     return await job.finish(write, count)
@@ -351,36 +378,25 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         }
         return sorted(known | {int(client.loyalty_id)})
 
-    def known_codes(conn: sqlite3.Connection, program: str) -> dict[str, int]:
-        """Every code of the program (not gone) -> what the last sync saw (see
-        `_fingerprints`)."""
-        return dict(
-            conn.execute(
-                "SELECT code, fingerprint FROM altcraft_codes WHERE account_id = ? "
-                "AND loyalty_id = ? AND gone_run = 0",
-                (job.account_id, program),
-            ).fetchall()
-        )
+    def prepare(conn: sqlite3.Connection) -> tuple[list[int], dict[int, dict[Any, int]], int]:
+        loyalty_ids = programs(conn)
+        known = {
+            i: _fingerprints(conn, "altcraft_codes", "code", job.account_id, loyalty_id=str(i))
+            for i in loyalty_ids
+        }
+        # Codes written after this (created while the exports are read) were not in them.
+        return loyalty_ids, known, top_id(conn, ALTCRAFT_CODES)
 
-    loyalty_ids = await job.db(programs)
-    known_by_program: dict[str, dict[str, int]] = await job.db(
-        lambda conn: {str(i): known_codes(conn, str(i)) for i in loyalty_ids}
-    )
-    # Codes written after this (created while the exports are read) were not in them.
-    upto: int = await job.db(lambda conn: top_id(conn, ALTCRAFT_CODES))
-    exported: list[tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]], int, set[str]]] = []
-    seen = 0
+    prepared: tuple[list[int], dict[int, dict[Any, int]], int] = await job.db(prepare)
+    loyalty_ids, known_by_program, upto = prepared
+    exported: list[tuple[int, Sorted]] = []
     warnings: list[str] = []
     for number, loyalty_id in enumerate(loyalty_ids, start=1):
         job.progress(
             Progress(number - 1, len(loyalty_ids), f"Reading loyalty program {loyalty_id}")
         )
         program = str(loyalty_id)
-        known = known_by_program[program]
-        rows: list[tuple[Any, ...]] = []  # codes the workspace has, changed
-        new: list[tuple[Any, ...]] = []  # codes it does not have
-        same = 0
-        missing = set(known)
+        read = Sorted(known_by_program[loyalty_id])
         try:
             items = await client.export_items(loyalty_id=loyalty_id)
         except (NotFoundError, ForbiddenError) as error:
@@ -389,30 +405,24 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
             warnings.append(f"loyalty program {loyalty_id} was not read: {error}")
             continue
         for item in items:
-            print_ = fingerprint(item) if isinstance(item, dict) else 0
-            code = item.get("code") if isinstance(item, dict) else None
-            if isinstance(code, str):
-                first = code in missing
-                missing.discard(code)
-                if known.get(code) == print_:
-                    same += first
-                    continue
-                (rows if code in known else new).append(
-                    (*altcraft_row(client.record(item), program), print_)
-                )
-            else:
+            is_record = isinstance(item, dict)
+            print_ = fingerprint(item) if is_record else 0
+            code = item.get("code") if is_record else None
+            # (a record without a code is validated and refused below)
+            rows = read.rows_for(code if isinstance(code, str) else None, print_)
+            if rows is not None:
                 rows.append((*altcraft_row(client.record(item), program), print_))
-        exported.append((loyalty_id, rows, new, same, missing))
-        seen += len(rows) + len(new) + same
+        exported.append((loyalty_id, read))
+    seen = sum(read.count for _, read in exported)
 
     def write(conn: sqlite3.Connection) -> WriteOutcome:
         total = WriteOutcome()
-        for loyalty_id, rows, new, same, missing in exported:
+        for loyalty_id, read in exported:
             staging = Staging(conn, ALTCRAFT_CODES, job.account_id)
-            staging.add_kept(rows)
-            staging.add_new(new)
-            staging.add_unchanged(same)
-            staging.add_missing([(str(loyalty_id), code) for code in missing])
+            staging.add_kept(read.changed)
+            staging.add_new(read.new)
+            staging.add_unchanged(read.same)
+            staging.add_missing([(str(loyalty_id), code) for code in read.missing])
             total.add(
                 staging.write(
                     run_id=job.run_id,
