@@ -329,15 +329,16 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
                 await staged.put(add)
 
         read = Sorted(known)
+        rows_for = read.rows_for  # (once, not per code)
         count = 0
         item = await first_item
         while item is not None:  # (not `async for`: the first item is already asked for)
             count += 1
             print_ = fingerprint(item)
-            rows = read.rows_for(_impact_key(item), print_)
+            rows = rows_for(_impact_key(item), print_)
             if rows is not None:
                 rows.append((*impact_row(client.record(item)), print_))
-            if read.count >= STAGE_BATCH:
+            if count % STAGE_BATCH == 0:
                 await stage(*read.take())
                 job.progress(
                     Progress(count, max(total, count), f"Read {count:,} codes from impact.com")
@@ -397,6 +398,7 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         )
         program = str(loyalty_id)
         read = Sorted(known_by_program[loyalty_id])
+        rows_for = read.rows_for  # (once, not per code)
         try:
             items = await client.export_items(loyalty_id=loyalty_id)
         except (NotFoundError, ForbiddenError) as error:
@@ -409,7 +411,7 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
             print_ = fingerprint(item) if is_record else 0
             code = item.get("code") if is_record else None
             # (a record without a code is validated and refused below)
-            rows = read.rows_for(code if isinstance(code, str) else None, print_)
+            rows = rows_for(code if isinstance(code, str) else None, print_)
             if rows is not None:
                 rows.append((*altcraft_row(client.record(item), program), print_))
         exported.append((loyalty_id, read))
