@@ -417,6 +417,28 @@ def test_bulk_expire_with_faults_review_progress_and_retry_failed(live_window: L
         )
     )
     assert len(codes(live).view.selectionModel().selectedRows()) == 9
+    # The programs beside it count them too (their counts come from the same write).
+    programs = live.panel(I).programs
+    expected = {
+        program: live.one(
+            "SELECT count(*) FROM impact_codes WHERE status = 'active' AND campaign_id = ?",
+            program,
+        )
+        for program in ("1000", "1001")
+    }
+    assert sum(expected.values()) == 25 - 9
+    live.wait_for(
+        lambda: (
+            dict(
+                zip(
+                    live.rows(programs, "campaign_id"),
+                    live.rows(programs, "active_count"),
+                    strict=True,
+                )
+            )
+            == expected
+        )
+    )
     dialog.close()
 
 

@@ -186,7 +186,8 @@ class BulkDialog(QDialog):
         self.job: Job | None = None
         self.confirm_box: QMessageBox | None = None
         self.browser: TableBrowser | None = None
-        self._changed_rows: set[int] = set()
+        self._changed_rows: set[int] = set()  # shown in place every REFRESH_EVERY_MS
+        self._run_changed: set[int] = set()  # all the run changed, told to the panel at its end
         noun = operation.target.noun if operation.target else "item"
         self.noun = noun
         from promodesk.ui.operations.dialog import action_word
@@ -499,6 +500,7 @@ class BulkDialog(QDialog):
             row = self.model.update(item.position, item.status, item.message)
             if row is not None and row.row_id is not None and item.status == "ok":
                 self._changed_rows.add(row.row_id)
+                self._run_changed.add(row.row_id)
                 if not self._refresh_timer.isActive():
                     self._refresh_timer.start()
             self._count()
@@ -536,9 +538,20 @@ class BulkDialog(QDialog):
         self.summary.setText(f"{done:,} of {len(self.model.rows):,} ended: " + _counts_text(counts))
 
     def _done(self, job: Job) -> None:
+        from promodesk.ui.live.session import WriteNotice
+
         self.stop_button.hide()
-        self._show_changed_rows()
         live = self.live
+        if self.browser is not None and self._run_changed:
+            # As after any operation: the rows show their new values in place, and the other
+            # tables (a program's counts) and the details read again.
+            self._changed_rows.clear()
+            live.session.wrote.emit(
+                WriteNotice(
+                    self.operation.vendor, self.browser.spec.name, sorted(self._run_changed)
+                )
+            )
+            self._run_changed.clear()
         live.session.window.workspace_info_changed()
         if job.error is not None:
             self.summary.setText(f"The run stopped: {job.error}")
@@ -560,8 +573,6 @@ class BulkDialog(QDialog):
             on_done=lambda done: done.result is not None and self._after(done.result),
         )
         if self.browser is None:
-            from promodesk.ui.live.session import WriteNotice
-
             live.session.wrote.emit(WriteNotice(self.operation.vendor, everything=True))
 
     def _after(self, summary: BulkSummary) -> None:
