@@ -24,7 +24,7 @@ written) plus, for a sync that marks what is gone, one pass over the synced scop
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -224,10 +224,17 @@ class Staging:
         """`add_new` without touching the connection (callable from any thread while no
         write runs): returns the records beyond what is held, for the caller to stage."""
         held, key_of, width = self.new, self._key_of, self._width
+        batch = rows if isinstance(rows, list) else list(rows)
+        # (the insert binds the rows flat: one short would shift every value after it)
+        if set(map(len, batch)) - {width}:
+            wrong = next(len(row) for row in batch if len(row) != width)
+            raise ValueError(f"a {self.table.name} record has {width} values, not {wrong}")
+        if len(held) + len(batch) <= NEW_ROWS_HELD:
+            # All fit (the usual case): keyed in C, a third of what the loop below costs.
+            held.update(zip(map(key_of, batch), batch, strict=True))
+            return []
         overflow: list[Sequence[Any]] = []
-        for row in rows:
-            if len(row) != width:  # (the insert binds the rows flat: one short would shift all)
-                raise ValueError(f"a {self.table.name} record has {width} values, not {len(row)}")
+        for row in batch:
             key = key_of(row)
             if key in held or len(held) < NEW_ROWS_HELD:
                 held[key] = row
@@ -421,6 +428,11 @@ def _merge(
     top = conn.execute(f"SELECT coalesce(max(id), 0) FROM main.{name}").fetchone()[0]
     columns = ", ".join((*table.columns, *table.bookkeeping))
     direct = _insert_new(staging, columns, as_of, run_id, top)
+    # Held records inserted straight in took the ids just above `top` (always, short of
+    # SQLite's largest rowid): the rollups count them from memory.
+    held: list[Sequence[Any]] = []
+    if direct and conn.execute(f"SELECT max(id) FROM main.{name}").fetchone()[0] == top + direct:
+        held = list(staging.new.values())
 
     # Rows that exist and differ (or had been marked gone), with their old values.
     conn.execute(
@@ -519,7 +531,7 @@ def _merge(
     _reindex_changed_text(conn, table, changes)
     if updated or gone:
         inventory.follow_changes(conn, name, f"SELECT row_id FROM {changes}")
-    _apply_rollups(conn, table, account, changes, top, run_id)
+    _apply_rollups(conn, table, account, changes, top, run_id, held)
     if table.after is not None and (updated or added or gone):
         table.after(conn, account)
 
@@ -632,11 +644,13 @@ def _apply_rollups(
     changes: str,
     top: int,
     run_id: int,
+    held: Sequence[Sequence[Any]] = (),
 ) -> None:
     """Adjust each parent's counts by what this write did: -1 for each changed row's old
     (parent, state), +1 for its new one, +1 for each added row. One pass over the written
     rows serves every rollup of the table: grouped by all their links, then summed per
-    rollup here (the groups are few)."""
+    rollup here (the groups are few). `held`: records inserted as the rows just above
+    `top` (`Staging.add_new`), grouped from memory rather than read back."""
     if not table.rollups:
         return
     links = list(dict.fromkeys(child for rollup in table.rollups for child, _ in rollup.link))
@@ -658,14 +672,38 @@ def _apply_rollups(
         f"UNION ALL SELECT {new_links}, {state} AS state, 1 AS d{inner_names_new} "
         f"FROM main.{table.name} t WHERE t.id > ?"
         f") GROUP BY {group}, state",
-        (top,),
+        (top + len(held),),
     ).fetchall()
+    if held:
+        every_link, every_name = list(range(len(links))), list(range(len(names)))
+        rows = [*rows, *_held_groups(table, held, links, names)]
+        rows = _regrouped(rows, len(links), every_link, every_name)
     for rollup in table.rollups:
         own = [links.index(child) for child, _ in rollup.link]
         own_names = [names.index(child) for child, _ in rollup.names]
         whole = own == list(range(len(links))) and own_names == list(range(len(names)))
         grouped = rows if whole else _regrouped(rows, len(links), own, own_names)
         _add_to_parents(conn, rollup, account, grouped, len(own), run_id)
+
+
+def _held_groups(
+    table: RecordTable, held: Sequence[Sequence[Any]], links: list[str], names: list[str]
+) -> list[tuple[Any, ...]]:
+    """Held records (in `columns` order) grouped as `_apply_rollups`' query groups the rows
+    above `top`: (links..., state, count, names...), a name '' as NULL. Counted in C: for
+    100,000 codes a third of what reading them back and grouping them in SQL costs."""
+    position = {column: index for index, column in enumerate(table.columns)}
+    # A new row is not gone: its state is its state column's value, or '' without one.
+    picked = [*links, *([table.state] if table.state else []), *names]
+    columns = (map(itemgetter(position[column]), held) for column in picked)
+    counted = Counter(zip(*columns, strict=True))
+    stated = 1 if table.state else 0
+    groups: list[tuple[Any, ...]] = []
+    for values, count in counted.items():
+        state = values[len(links)] if stated else ""
+        found = (value if value != "" else None for value in values[len(links) + stated :])
+        groups.append((*values[: len(links)], state, count, *found))
+    return groups
 
 
 def _regrouped(

@@ -792,3 +792,47 @@ def test_a_commit_refused_as_busy_rolls_back_so_the_retry_is_a_transaction_again
         assert again.execute("SELECT count(*) FROM impact_codes").fetchone() == (1,)
     finally:
         again.close()
+
+
+def test_held_records_counted_from_memory_match_a_recount(workspace, monkeypatch) -> None:
+    """The rollups count held records from memory and only the rows above them in SQL:
+    programs, their names (a name '' does not hide another) and partners come out as a
+    recount gives, with new records both held and staged and known ones changed."""
+    monkeypatch.setattr(writes, "NEW_ROWS_HELD", 6)
+    conn = workspace
+    account, _ = impact_account(conn, 3)
+    with transaction(conn):
+        run = new_run(conn, account)
+        staging = Staging(conn, IMPACT_CODES, account)
+        moved = impact(1, CampaignId="1002", CampaignName="", State="INACTIVE")
+        staging.add_kept([kept(moved)])
+        # Held: 3..8; staged: 9..11. Campaign 1001's name is only in a staged record, 1002's
+        # only in a held one.
+        names = {4: "Beta", 9: "Alpha"}
+        staging.add_new(
+            [
+                kept(
+                    impact(
+                        n,
+                        CampaignId=str(1001 + n % 3),
+                        CampaignName=names.get(n, ""),
+                        AssignedPartnerId=str(2000 + n % 2),
+                    )
+                )
+                for n in range(3, 12)
+            ]
+        )
+        assert len(staging.new) == 6
+        outcome = staging.write(run_id=run, as_of=LATER)
+    assert (outcome.added, outcome.changed) == (9, 1)
+    programs = conn.execute(
+        "SELECT campaign_id, name, code_count, active_count, partner_count FROM impact_programs "
+        "ORDER BY campaign_id"
+    ).fetchall()
+    assert programs == [
+        ("1000", "Acme Campaign", 2, 2, 2),
+        ("1001", "Alpha", 3, 3, 2),
+        ("1002", "Beta", 4, 3, 2),
+        ("1003", "", 3, 3, 2),
+    ]
+    assert_counts_match_a_recount(conn)
