@@ -118,9 +118,9 @@ class AltcraftCodeRecord(BaseModel):
     def status(self) -> CodeStatus:
         # export_all sends only the dates (and omits them when unset); get sends flags too.
         return altcraft_status(
-            attached=bool(self.is_attached) or bool(self.attached),
-            activated=bool(self.is_activated) or bool(self.activated),
-            expired=bool(self.is_expired) or bool(self.expired),
+            attached=bool(self.is_attached or self.attached),
+            activated=bool(self.is_activated or self.activated),
+            expired=bool(self.is_expired or self.expired),
         )
 
 
