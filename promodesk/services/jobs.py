@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
@@ -65,6 +65,23 @@ async def until_done(step: asyncio.Future[Any]) -> int:
         except BaseException:
             break
     return cancels
+
+
+@contextlib.asynccontextmanager
+async def asked_ahead(work: Awaitable[T]) -> AsyncIterator[asyncio.Future[T]]:
+    """`work` started now, its answer awaited later in the block (e.g. a vendor's first page
+    asked for while the workspace is read). Left unawaited when the block ends early (an
+    error, a cancel), it is cancelled and waited for, and its own error is read: never
+    running on alone, never logged as an exception nobody retrieved."""
+    ahead = asyncio.ensure_future(work)
+    try:
+        yield ahead
+    finally:
+        if not ahead.done():
+            ahead.cancel()
+            await until_done(ahead)
+        if not ahead.cancelled():
+            ahead.exception()
 
 
 async def to_the_end(work: Awaitable[T]) -> T:

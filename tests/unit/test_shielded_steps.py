@@ -1,14 +1,16 @@
 """services/jobs.py: a step that must end (the record of a vendor's change, a sync's save) is
-waited for through any number of cancels, and every cancel is accounted for."""
+waited for through any number of cancels, and every cancel is accounted for; work asked for
+ahead never runs on alone when its caller stops early."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 
 import pytest
 
-from promodesk.services.jobs import to_the_end, until_done
+from promodesk.services.jobs import asked_ahead, to_the_end, until_done
 
 
 async def test_until_done_counts_every_cancel_that_arrived_while_the_step_ran() -> None:
@@ -59,3 +61,58 @@ async def test_to_the_end_without_a_cancel_returns_the_result() -> None:
         return "done"
 
     assert await to_the_end(record()) == "done"
+
+
+async def test_work_asked_ahead_is_awaited_in_the_block() -> None:
+    async def page() -> str:
+        await asyncio.sleep(0)
+        return "page 1"
+
+    async with asked_ahead(page()) as ahead:
+        assert await ahead == "page 1"
+
+
+async def test_work_asked_ahead_is_cancelled_when_the_block_fails_before_it() -> None:
+    """E.g. the workspace could not be read while the first page was in flight: the request
+    is cancelled and waited for, not left running behind the error."""
+    started = asyncio.Event()
+    ended: list[str] = []
+
+    async def page() -> str:
+        started.set()
+        try:
+            await asyncio.Event().wait()  # an answer that never comes
+        finally:
+            ended.append("request closed")
+        return "never"
+
+    with pytest.raises(OSError, match="workspace"):
+        async with asked_ahead(page()) as ahead:
+            await started.wait()
+            raise OSError("the workspace could not be read")
+    assert ahead.cancelled()
+    assert ended == ["request closed"]
+
+
+async def test_work_asked_ahead_that_failed_behind_another_error_is_not_reported_lost() -> None:
+    """Its error is read, so asyncio never logs "exception was never retrieved" for it."""
+    loop = asyncio.get_running_loop()
+    reported: list[dict] = []
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+
+    async def page() -> str:
+        raise ConnectionError("the vendor hung up")
+
+    try:
+        with pytest.raises(OSError, match="workspace"):
+            async with asked_ahead(page()) as ahead:
+                await asyncio.sleep(0)
+                await asyncio.sleep(0)
+                assert ahead.done()
+                raise OSError("the workspace could not be read")
+        del ahead
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(None)
+    assert reported == []
