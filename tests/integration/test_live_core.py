@@ -25,7 +25,7 @@ from promodesk.services.operations.executor import (
 )
 from promodesk.services.sync import sync_account
 from promodesk.store import audit
-from promodesk.store.db import connect
+from promodesk.store.db import connect, transaction
 from promodesk.store.indexer import build_indexes
 from promodesk.store.query import Pager, RowQuery
 from promodesk.store.tables import IMPACT_CODES
@@ -944,6 +944,32 @@ async def test_a_sync_skips_what_it_saw_unchanged_and_what_promodesk_itself_chan
     final = await sync_account(live.workspace, account, client)
     assert (final.written.changed, final.written.unchanged) == (0, 25)
     assert live.one("SELECT fingerprint FROM impact_codes WHERE promo_code_id = 7000010") == fresh
+
+
+async def test_codes_hashed_by_an_earlier_version_are_read_once_more_and_kept_unchanged(
+    live: Live,
+) -> None:
+    """Fingerprints an earlier version stored (another hash) match nothing now: the next
+    sync validates those codes again, finds them unchanged (no change counted, no state
+    event) and stores today's fingerprints, which the sync after that skips by."""
+    for vendor in (Vendor.IMPACT, Vendor.ALTCRAFT):
+        account, client = live.accounts[vendor], live.clients[vendor]
+        table = f"{vendor.value}_codes"
+        await sync_account(live.workspace, account, client)
+        today = live.rows(f"SELECT id, fingerprint FROM {table} ORDER BY id")
+        conn = connect(live.workspace)
+        try:
+            with transaction(conn):
+                conn.execute(f"UPDATE {table} SET fingerprint = fingerprint / 2 + 1")
+        finally:
+            conn.close()
+        upgraded = await sync_account(live.workspace, account, client)
+        assert (upgraded.written.changed, upgraded.written.added) == (0, 0)
+        assert upgraded.written.unchanged == len(today)
+        assert live.rows(f"SELECT id, fingerprint FROM {table} ORDER BY id") == today
+        again = await sync_account(live.workspace, account, client)
+        assert (again.written.unchanged, again.written.changed) == (len(today), 0)
+    assert live.one("SELECT count(*) FROM state_events") == 0
 
 
 async def test_a_failed_sync_writes_nothing_and_is_on_record(live: Live) -> None:

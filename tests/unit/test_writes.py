@@ -3,10 +3,10 @@ exactness, counts kept by deltas (checked against a full recount) and state even
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import sqlite3
+import zlib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -704,15 +704,28 @@ def test_new_records_are_written_again_when_the_write_is_retried(workspace) -> N
 
 def test_a_fingerprint_is_the_same_whatever_types_the_vendor_sent() -> None:
     """Strings are joined as they are (the fast path); other values through str(), so a
-    record sent typed and one sent as strings hash alike, and both match what earlier
-    versions stored (the blake2b of the values joined by U+001F)."""
+    record sent typed and one sent as strings hash alike: CRC-32 (signed) above Adler-32 of
+    the values joined by U+001F."""
     as_text = {"Id": "7000001", "Code": "A1", "Active": "True", "Deal": "None"}
     typed = {"Id": 7000001, "Code": "A1", "Active": True, "Deal": None}
-    stored = hashlib.blake2b(b"7000001\x1fA1\x1fTrue\x1fNone", digest_size=8).digest()
-    assert fingerprint(as_text) == fingerprint(typed) == int.from_bytes(stored, "big", signed=True)
+    data = b"7000001\x1fA1\x1fTrue\x1fNone"
+    stored = int.from_bytes(
+        zlib.crc32(data).to_bytes(4, "big") + zlib.adler32(data).to_bytes(4, "big"),
+        "big",
+        signed=True,
+    )
+    assert fingerprint(as_text) == fingerprint(typed) == stored
     assert fingerprint({"Code": "A1", "State": "ACTIVE"}) != fingerprint(
         {"Code": "A1", "State": "EXPIRED"}
     )
+
+
+def test_a_fingerprint_is_a_signed_64_bit_integer_and_never_0() -> None:
+    """SQLite's INTEGER holds it; 0 means "not known" (rows other paths wrote)."""
+    prints = [fingerprint({"Code": f"C{n}", "State": "x" * (n % 7)}) for n in range(20_000)]
+    assert all(-(2**63) <= value < 2**63 and value != 0 for value in prints)
+    assert any(value < 0 for value in prints) and any(value > 0 for value in prints)
+    assert len(set(prints)) == len(prints)
 
 
 def test_details_are_the_json_the_standard_encoder_writes() -> None:
