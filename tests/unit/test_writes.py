@@ -673,7 +673,7 @@ def test_new_records_beyond_what_is_held_go_through_the_stage(workspace, monkeyp
     staging.add_new([kept(altcraft(f"C{n}")) for n in range(5)])
     staging.add_new([kept(altcraft("C4", attached="2026-11-02T00:00:00Z"))])  # staged: wins
     staging.add_new([kept(altcraft("C0", attached="2026-11-03T00:00:00Z"))])  # held: wins
-    assert len(staging.new) == 2
+    assert len(staging.held()) == 2
     assert conn.execute("SELECT count(*) FROM temp.stage_altcraft_codes").fetchone() == (3,)
     with transaction(conn):
         outcome = staging.write(run_id=new_run(conn, account), as_of=AS_OF)
@@ -835,7 +835,7 @@ def test_held_records_counted_from_memory_match_a_recount(workspace, monkeypatch
                 for n in range(3, 12)
             ]
         )
-        assert len(staging.new) == 6
+        assert len(staging.held()) == 6
         outcome = staging.write(run_id=run, as_of=LATER)
     assert (outcome.added, outcome.changed) == (9, 1)
     programs = conn.execute(
@@ -848,4 +848,27 @@ def test_held_records_counted_from_memory_match_a_recount(workspace, monkeypatch
         ("1002", "Beta", 4, 3, 2),
         ("1003", "", 3, 3, 2),
     ]
+    assert_counts_match_a_recount(conn)
+
+
+def test_a_new_record_held_twice_is_added_once_as_sent_last(workspace) -> None:
+    """Two pages carrying the same new code: the insert finds the key twice, nothing of it
+    stays, and the merge writes the later record once (added, not also changed)."""
+    conn = workspace
+    account, _ = impact_account(conn)
+    with transaction(conn):
+        run = new_run(conn, account)
+        staging = Staging(conn, IMPACT_CODES, account)
+        staging.add_new([kept(impact(n)) for n in range(3)])
+        staging.add_new([kept(impact(1, State="INACTIVE"), 12)])
+        outcome = staging.write(run_id=run, as_of=AS_OF)
+    assert (outcome.added, outcome.changed, outcome.unchanged) == (3, 0, 0)
+    assert conn.execute(
+        "SELECT status, fingerprint FROM impact_codes WHERE promo_code_id = 7000001"
+    ).fetchone() == ("inactive", 12)
+    assert conn.execute("SELECT count(*) FROM state_events").fetchone() == (0,)
+    assert conn.execute("SELECT code_count, active_count FROM impact_programs").fetchone() == (
+        3,
+        2,
+    )
     assert_counts_match_a_recount(conn)
