@@ -7,25 +7,71 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Mapping, Sequence
+from itertools import product
+from operator import attrgetter
 from typing import Any
 
 from promodesk.domain.records import AltcraftCodeRecord, ImpactPromoCodeRecord
+from promodesk.domain.vendors import altcraft_status
 
 
 def altcraft_row(record: AltcraftCodeRecord, loyalty_id: str) -> tuple[Any, ...]:
+    # Read in one C call, the status looked up (it is `record.status`; the property and its
+    # enum cost two fifths of the row, 0.02 s of a first sync of 100,000 codes).
+    (
+        code,
+        created,
+        attached,
+        activated,
+        expired,
+        expire_date,
+        is_attached,
+        is_activated,
+        is_expired,
+        profile_id,
+        database_id,
+    ) = _altcraft_fields(record)
+    status = _ALTCRAFT_STATUS_TEXT[
+        (
+            is_attached or attached != "",
+            is_activated or activated != "",
+            is_expired or expired != "",
+        )
+    ]
     return (
         loyalty_id,
-        record.code,
-        # (`_value_`, the member's own attribute: `.value` is a descriptor, a sixth of the row)
-        record.status._value_,
-        record.created,
-        record.attached,
-        record.activated,
-        record.expired,
-        record.expire_date,
-        record.profile_id or "",
-        record.database_id if record.database_id is not None else "",
+        code,
+        status,
+        created,
+        attached,
+        activated,
+        expired,
+        expire_date,
+        profile_id or "",
+        database_id if database_id is not None else "",
     )
+
+
+_altcraft_fields = attrgetter(
+    "code",
+    "created",
+    "attached",
+    "activated",
+    "expired",
+    "expire_date",
+    "is_attached",
+    "is_activated",
+    "is_expired",
+    "profile_id",
+    "database_id",
+)
+# Altcraft's status text by (attached, activated, expired): the one rule, `altcraft_status`.
+_ALTCRAFT_STATUS_TEXT = {
+    (attached, activated, expired): altcraft_status(
+        attached=attached, activated=activated, expired=expired
+    ).value
+    for attached, activated, expired in product((False, True), repeat=3)
+}
 
 
 def impact_row(record: ImpactPromoCodeRecord) -> tuple[Any, ...]:

@@ -9,6 +9,7 @@ import sqlite3
 import zlib
 from datetime import date
 from decimal import Decimal
+from itertools import product
 from pathlib import Path
 
 import pytest
@@ -872,3 +873,26 @@ def test_a_new_record_held_twice_is_added_once_as_sent_last(workspace) -> None:
         2,
     )
     assert_counts_match_a_recount(conn)
+
+
+def test_an_altcraft_row_carries_the_records_own_status_for_every_flag_and_date() -> None:
+    """altcraft_row looks the status text up rather than asking the record: for every mix
+    of flags (get) and dates (export_all), it must be what `record.status` says."""
+    date = "2026-11-02T00:00:00Z"
+    seen = set()
+    for flags in product((None, False, True), repeat=3):
+        for dates in product(("", date), repeat=3):
+            record = AltcraftCodeRecord(
+                code="C1",
+                is_attached=flags[0],
+                is_activated=flags[1],
+                is_expired=flags[2],
+                attached=dates[0],
+                activated=dates[1],
+                expired=dates[2],
+            )
+            row = altcraft_row(record, "5")
+            assert row[2] == record.status.value
+            assert row[4:7] == dates
+            seen.add(row[2])
+    assert seen == {"available", "attached", "activated", "expired"}
