@@ -307,20 +307,22 @@ async def _sync_impact(job: SyncJob, client: Any) -> SyncOutcome:
         nonlocal total
         total = announced
 
-    def prepare(conn: sqlite3.Connection) -> tuple[dict[Any, int], int, Staging]:
+    def prepare(conn: sqlite3.Connection) -> tuple[dict[Any, int], Staging]:
         known = _fingerprints(conn, "impact_codes", "promo_code_id", job.account_id)
-        # Codes written after this (created while the list is read) were not in it.
-        return known, top_id(conn, IMPACT_CODES), Staging(conn, IMPACT_CODES, job.account_id)
+        return known, Staging(conn, IMPACT_CODES, job.account_id)
 
+    # Codes written after this (created while the list is read) are not in it: read before
+    # its first page is asked for, or such a code would be marked gone.
+    upto: int = await job.db(lambda conn: top_id(conn, IMPACT_CODES))
     items = client.iter_items(on_total=heard_total)
     staged = StagingQueue(job)
     try:
         # The first page is asked for while the workspace is read (0.1 s of a 100,000-code
         # re-sync).
         async with asked_ahead(anext(items, None)) as first_item:
-            prepared: tuple[dict[Any, int], int, Staging] = await job.db(prepare)
+            prepared: tuple[dict[Any, int], Staging] = await job.db(prepare)
             item = await first_item
-        known, upto, staging = prepared
+        known, staging = prepared
 
         async def stage(
             rows: list[tuple[Any, ...]], new: list[tuple[Any, ...]], unchanged: int
@@ -381,23 +383,25 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         }
         return sorted(known | {int(client.loyalty_id)})
 
-    def prepare(conn: sqlite3.Connection) -> tuple[list[int], dict[int, dict[Any, int]], int]:
+    def prepare(conn: sqlite3.Connection) -> tuple[list[int], dict[int, dict[Any, int]]]:
         loyalty_ids = programs(conn)
         known = {
             i: _fingerprints(conn, "altcraft_codes", "code", job.account_id, loyalty_id=str(i))
             for i in loyalty_ids
         }
-        # Codes written after this (created while the exports are read) were not in them.
-        return loyalty_ids, known, top_id(conn, ALTCRAFT_CODES)
+        return loyalty_ids, known
 
+    # Codes written after this (created while the exports are asked for) are not in them:
+    # read before any is asked for, or such a code would be marked gone.
+    upto: int = await job.db(lambda conn: top_id(conn, ALTCRAFT_CODES))
     own = int(client.loyalty_id)
     exported: list[tuple[int, Sorted]] = []
     warnings: list[str] = []
     # The account's own program is asked for while the workspace is read (each takes about
     # 0.1 s in a re-sync of 100,000 codes).
     async with asked_ahead(client.export_items(loyalty_id=own)) as own_export:
-        prepared: tuple[list[int], dict[int, dict[Any, int]], int] = await job.db(prepare)
-        loyalty_ids, known_by_program, upto = prepared
+        prepared: tuple[list[int], dict[int, dict[Any, int]]] = await job.db(prepare)
+        loyalty_ids, known_by_program = prepared
         for number, loyalty_id in enumerate(loyalty_ids, start=1):
             job.progress(
                 Progress(number - 1, len(loyalty_ids), f"Reading loyalty program {loyalty_id}")

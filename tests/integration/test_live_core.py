@@ -1183,6 +1183,56 @@ async def test_a_code_created_while_a_sync_reads_is_not_marked_gone_by_it(live: 
     assert live.one("SELECT status FROM impact_codes WHERE code = 'MIDSYNC-1'") == "active"
 
 
+def write_code_meanwhile(live: Live, vendor: Vendor, row: tuple) -> None:
+    """A code another path (another window's import, say) writes into the workspace."""
+    from promodesk.store.runs import start_run
+    from promodesk.store.writes import ALTCRAFT_CODES, IMPACT_CODES, upsert
+
+    conn = connect(live.workspace)
+    try:
+        with transaction(conn):
+            (account_id,) = conn.execute(
+                "SELECT id FROM accounts WHERE key = ?", (live.accounts[vendor].id,)
+            ).fetchone()
+            run = start_run(conn, "import", account_id=account_id)
+            table = IMPACT_CODES if vendor is Vendor.IMPACT else ALTCRAFT_CODES
+            upsert(conn, table, account_id, [row], run_id=run, as_of="2026-11-30T12:00:00Z")
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("vendor", [Vendor.IMPACT, Vendor.ALTCRAFT])
+async def test_a_code_written_after_the_vendor_was_asked_is_not_marked_gone(
+    live: Live, vendor: Vendor
+) -> None:
+    """The vendor's list is asked for while the workspace is read: a code written between
+    the asking and the reading is not in the list, and must not be taken for gone."""
+    from promodesk.domain.records import AltcraftCodeRecord, ImpactPromoCodeRecord
+    from promodesk.store.records import altcraft_row, impact_row
+    from tests.helpers import impact_code
+
+    client, account = live.clients[vendor], live.accounts[vendor]
+    await sync_account(live.workspace, account, client)
+    if vendor is Vendor.IMPACT:
+        row = impact_row(ImpactPromoCodeRecord.model_validate(impact_code(900, Code="MEANWHILE")))
+        name = "iter_items"
+    else:
+        row = altcraft_row(AltcraftCodeRecord(code="MEANWHILE"), "5")
+        name = "export_items"
+    real = getattr(client, name)
+
+    def asked(**arguments: Any) -> Any:
+        answer = real(**arguments)  # the request is on its way, then the code is written
+        write_code_meanwhile(live, vendor, row)
+        return answer
+
+    setattr(client, name, asked)
+    outcome = await sync_account(live.workspace, account, client)
+    table = f"{vendor.value}_codes"
+    assert outcome.written.gone == 0
+    assert live.one(f"SELECT status FROM {table} WHERE code = 'MEANWHILE'") != "gone"
+
+
 async def test_a_cancel_while_a_change_is_read_back_keeps_it_on_record(live: Live) -> None:
     import asyncio
 
