@@ -77,11 +77,16 @@ async def asked_ahead(work: Awaitable[T]) -> AsyncIterator[asyncio.Future[T]]:
     try:
         yield ahead
     finally:
+        task = asyncio.current_task()
+        cancels = task.cancelling() if task is not None else 0
         if not ahead.done():
             ahead.cancel()
-            await until_done(ahead)
+            await until_done(ahead)  # (its count includes the work's own cancel)
         if not ahead.cancelled():
             ahead.exception()
+        if task is not None and task.cancelling() > cancels:
+            # A cancel that came while it ended goes on (the job ends "cancelled").
+            raise asyncio.CancelledError
 
 
 async def to_the_end(work: Awaitable[T]) -> T:

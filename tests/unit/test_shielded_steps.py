@@ -86,11 +86,17 @@ async def test_work_asked_ahead_is_cancelled_when_the_block_fails_before_it() ->
             ended.append("request closed")
         return "never"
 
-    with pytest.raises(OSError, match="workspace"):
+    asked: list[asyncio.Future[str]] = []
+
+    async def job() -> None:
         async with asked_ahead(page()) as ahead:
+            asked.append(ahead)
             await started.wait()
             raise OSError("the workspace could not be read")
-    assert ahead.cancelled()
+
+    with pytest.raises(OSError, match="workspace"):
+        await job()
+    assert asked[0].cancelled()
     assert ended == ["request closed"]
 
 
@@ -103,16 +109,45 @@ async def test_work_asked_ahead_that_failed_behind_another_error_is_not_reported
     async def page() -> str:
         raise ConnectionError("the vendor hung up")
 
+    async def job() -> None:
+        async with asked_ahead(page()) as ahead:
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            assert ahead.done()
+            raise OSError("the workspace could not be read")
+
     try:
         with pytest.raises(OSError, match="workspace"):
-            async with asked_ahead(page()) as ahead:
-                await asyncio.sleep(0)
-                await asyncio.sleep(0)
-                assert ahead.done()
-                raise OSError("the workspace could not be read")
-        del ahead
+            await job()
         gc.collect()
         await asyncio.sleep(0)
     finally:
         loop.set_exception_handler(None)
     assert reported == []
+
+
+async def test_a_cancel_while_work_asked_ahead_winds_down_is_not_lost() -> None:
+    """The block fails; while the work asked ahead is cancelled and takes its time to end,
+    the user cancels: the job ends cancelled, not with the first error."""
+    winding_down, let_go = asyncio.Event(), asyncio.Event()
+
+    async def page() -> str:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            winding_down.set()
+            await asyncio.shield(let_go.wait())  # (closing a connection, say)
+        return "never"
+
+    async def job() -> None:
+        async with asked_ahead(page()):
+            await asyncio.sleep(0)
+            raise OSError("the workspace could not be read")
+
+    task = asyncio.ensure_future(job())
+    await winding_down.wait()
+    task.cancel()
+    await asyncio.sleep(0)
+    let_go.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
