@@ -72,7 +72,9 @@ async def clients(_account):
 executor = Executor(workspace, clients)
 """
 
-SINGLE = SETUP + """
+SINGLE = (
+    SETUP
+    + """
 async def main():
     expire = operation(Vendor.IMPACT, 'expire')
     bare, through = [], []
@@ -90,8 +92,11 @@ async def main():
             'operation_p95_ms': sorted(through)[94] * 1000}
 result = asyncio.run(main())
 """
+)
 
-BULK = SETUP + """
+BULK = (
+    SETUP
+    + """
 async def main():
     expire = operation(Vendor.IMPACT, 'expire')
     first = 7_000_201
@@ -110,6 +115,7 @@ async def main():
     return {'bare_seconds': bare, 'bulk_seconds': seconds}
 result = asyncio.run(main())
 """
+)
 
 
 def main() -> None:

@@ -33,7 +33,9 @@ def client():
     return AltcraftClient.connect(u['base_url'], u['token'], int(u['loyalty_id']))
 """
 
-BARE = CLIENTS + """
+BARE = (
+    CLIENTS
+    + """
 async def main():
     c = client()
     start = time.perf_counter()
@@ -48,8 +50,11 @@ async def main():
     return {'seconds': seconds, 'codes': codes}
 result = asyncio.run(main())
 """
+)
 
-SYNC = CLIENTS + """
+SYNC = (
+    CLIENTS
+    + """
 from pathlib import Path
 from promodesk.domain.vendors import Vendor
 from promodesk.services.operations.executor import AccountRef
@@ -70,6 +75,7 @@ async def main():
             'gone': w.gone}
 result = asyncio.run(main())
 """
+)
 
 
 def change_one_percent(
