@@ -186,7 +186,7 @@ class Staging:
         self._new_by_key: dict[Any, Sequence[Any]] | None = None
         self._width = len(table.columns) + len(table.bookkeeping)
         # (a record's key: its one value, or a tuple of them)
-        self._key_of = itemgetter(*(table.columns.index(name) for name in table.key))
+        self.key_of = itemgetter(*(table.columns.index(name) for name in table.key))
 
     def _insert(self, columns: Sequence[str]) -> str:
         # A record seen twice (two pages, two files) counts once: the later one wins.
@@ -225,7 +225,7 @@ class Staging:
     def hold_new(self, rows: Iterable[Sequence[Any]]) -> list[Sequence[Any]]:
         """`add_new` without touching the connection (callable from any thread while no
         write runs): returns the records beyond what is held, for the caller to stage."""
-        key_of, width = self._key_of, self._width
+        key_of, width = self.key_of, self._width
         batch = rows if isinstance(rows, list) else list(rows)
         # (the insert binds the rows flat: one short would shift every value after it)
         if set(map(len, batch)) - {width}:
@@ -567,10 +567,10 @@ def _merge(
 
 def _insert_new(staging: Staging, columns: str, as_of: str, run_id: int, top: int) -> int:
     """`add_new`'s records straight into the table (rows above `top`). Returns how many of
-    them the stage does not hold: all, or none when some key was there after all (in the
-    table, held twice, or in the stage too): then nothing is inserted here, and they are all
-    staged after what the stage has (the later record of a key wins, a held one over a
-    staged one) for the merge."""
+    them the stage does not hold: all (a key held twice once, its later record), or none
+    when some key was there after all (in the table, or in the stage too): then nothing is
+    inserted here, and they are all staged after what the stage has (the later record of a
+    key wins, a held one over a staged one) for the merge."""
     held = staging.held()
     if not held:
         return 0
@@ -582,30 +582,46 @@ def _insert_new(staging: Staging, columns: str, as_of: str, run_id: int, top: in
         (*("?" for _ in table.columns), *("coalesce(?, 0)" for _ in table.bookkeeping))
     )
     row = f"({int(staging.account_id)}, {values}, {sql_text(as_of)}, {int(run_id)})"
-    inserted = 0
     statements: dict[int, str] = {}
-    for start in range(0, len(held), NEW_ROWS_PER_INSERT):
-        chunk = held[start : start + NEW_ROWS_PER_INSERT]
-        sql = statements.get(len(chunk))
-        if sql is None:
-            sql = statements[len(chunk)] = (
-                f"INSERT INTO main.{table.name}(account_id, {columns}, as_of, added_run) "
-                f"VALUES {', '.join([row] * len(chunk))} ON CONFLICT DO NOTHING"
-            )
-        inserted += conn.execute(sql, list(chain.from_iterable(chunk))).rowcount
-    # (and a staged record whose key was also held would be counted as added and changed)
-    if (
-        inserted == len(held)
-        and not conn.execute(
-            f"SELECT 1 FROM temp.{staging.name} s CROSS JOIN main.{table.name} t "
-            f"ON t.account_id = ? AND {_key_match(table, 't', 's')} WHERE t.id > ? LIMIT 1",
-            (staging.account_id, top),
-        ).fetchone()
-    ):
-        return inserted
-    # Taken out again (not a savepoint around the insert: it cost 4% of it). Nothing else
-    # has seen these rows: no index or count holds them yet, and their ids go unused.
-    conn.execute(f"DELETE FROM main.{table.name} WHERE id > ?", (top,))
+
+    def insert(rows: list[Sequence[Any]]) -> bool:
+        """All of `rows` inserted, and none of them also staged."""
+        inserted = 0
+        for start in range(0, len(rows), NEW_ROWS_PER_INSERT):
+            chunk = rows[start : start + NEW_ROWS_PER_INSERT]
+            sql = statements.get(len(chunk))
+            if sql is None:
+                sql = statements[len(chunk)] = (
+                    f"INSERT INTO main.{table.name}(account_id, {columns}, as_of, added_run) "
+                    f"VALUES {', '.join([row] * len(chunk))} ON CONFLICT DO NOTHING"
+                )
+            inserted += conn.execute(sql, list(chain.from_iterable(chunk))).rowcount
+        # (a staged record whose key was also held would be counted as added and changed)
+        return (
+            inserted == len(rows)
+            and not conn.execute(
+                f"SELECT 1 FROM temp.{staging.name} s CROSS JOIN main.{table.name} t "
+                f"ON t.account_id = ? AND {_key_match(table, 't', 's')} WHERE t.id > ? LIMIT 1",
+                (staging.account_id, top),
+            ).fetchone()
+        )
+
+    def take_out() -> None:
+        # (not a savepoint around the insert: it cost 4% of it) Nothing else has seen these
+        # rows: no index, inventory or count holds them yet.
+        conn.execute(f"DELETE FROM main.{table.name} WHERE id > ?", (top,))
+
+    if insert(held):
+        return len(held)
+    take_out()
+    # A key sent twice (e.g. an impact.com page that shifted while it was read): once more
+    # with each key once, the later record; rather than staging them all (3x slower).
+    unique = list(dict(zip(map(staging.key_of, held), held, strict=True)).values())
+    if len(unique) < len(held):
+        if insert(unique):
+            staging.new = unique
+            return len(unique)
+        take_out()
     staging.add_kept(held)
     return 0
 

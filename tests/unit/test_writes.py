@@ -853,8 +853,8 @@ def test_held_records_counted_from_memory_match_a_recount(workspace, monkeypatch
 
 
 def test_a_new_record_held_twice_is_added_once_as_sent_last(workspace) -> None:
-    """Two pages carrying the same new code: the insert finds the key twice, nothing of it
-    stays, and the merge writes the later record once (added, not also changed)."""
+    """Two pages carrying the same new code: the insert finds the key twice, takes its rows
+    out again and inserts each key once, the later record (added, not also changed)."""
     conn = workspace
     account, _ = impact_account(conn)
     with transaction(conn):
@@ -864,6 +864,7 @@ def test_a_new_record_held_twice_is_added_once_as_sent_last(workspace) -> None:
         staging.add_new([kept(impact(1, State="INACTIVE"), 12)])
         outcome = staging.write(run_id=run, as_of=AS_OF)
     assert (outcome.added, outcome.changed, outcome.unchanged) == (3, 0, 0)
+    assert len(staging.held()) == 3
     assert conn.execute(
         "SELECT status, fingerprint FROM impact_codes WHERE promo_code_id = 7000001"
     ).fetchone() == ("inactive", 12)
