@@ -1360,6 +1360,20 @@ async def test_an_unreadable_program_does_not_stop_an_altcraft_sync(live: Live) 
     assert live.one("SELECT status FROM altcraft_codes WHERE code = 'X-1'") == "available"
 
 
+async def test_the_accounts_own_program_unreadable_is_a_warning_and_its_codes_stay(
+    live: Live,
+) -> None:
+    """The account's own program is asked for ahead, while the workspace is read: when
+    Altcraft no longer has it, the sync says so and leaves its codes as they were."""
+    account, client = live.accounts[Vendor.ALTCRAFT], live.clients[Vendor.ALTCRAFT]
+    await sync_account(live.workspace, account, client)
+    del live.fakes[Vendor.ALTCRAFT].state.programs[5]
+    outcome = await sync_account(live.workspace, account, client)
+    assert any("loyalty program 5 was not read" in warning for warning in outcome.warnings)
+    assert (outcome.written.gone, outcome.written.changed, outcome.seen) == (0, 0, 0)
+    assert live.one("SELECT count(*) FROM altcraft_codes WHERE status != 'gone'") == 40
+
+
 async def test_inputs_the_client_refuses_are_bad_inputs_and_a_bulk_run_ends(live: Live) -> None:
     with pytest.raises(InputError, match="several ways"):
         await live.run(
