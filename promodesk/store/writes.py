@@ -438,14 +438,12 @@ def _merge(
         f"({', '.join(f's.{c}' for c in table.fields)})"
     )
     # Rows above it were added by this write.
-    top = conn.execute(f"SELECT coalesce(max(id), 0) FROM main.{name}").fetchone()[0]
+    top = top_id(conn, table)
     columns = ", ".join((*table.columns, *table.bookkeeping))
     direct = _insert_new(staging, columns, as_of, run_id, top)
     # Held records inserted straight in took the ids just above `top` (always, short of
     # SQLite's largest rowid): the rollups count them from memory.
-    held: list[Sequence[Any]] = []
-    if direct and conn.execute(f"SELECT max(id) FROM main.{name}").fetchone()[0] == top + direct:
-        held = staging.held()
+    held = staging.held() if direct and top_id(conn, table) == top + direct else []
 
     # Rows that exist and differ (or had been marked gone), with their old values.
     conn.execute(
