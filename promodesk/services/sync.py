@@ -401,33 +401,34 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
     # 0.1 s in a re-sync of 100,000 codes).
     async with asked_ahead(client.export_items(loyalty_id=own)) as own_export:
         prepared: tuple[list[int], dict[int, dict[Any, int]]] = await job.db(prepare)
-        loyalty_ids, known_by_program = prepared
-        for number, loyalty_id in enumerate(loyalty_ids, start=1):
-            job.progress(
-                Progress(number - 1, len(loyalty_ids), f"Reading loyalty program {loyalty_id}")
-            )
-            program = str(loyalty_id)
-            read = Sorted(known_by_program[loyalty_id])
-            rows_for = read.sorter()  # (once, not per code)
-            try:
-                if loyalty_id == own:
-                    items = await own_export
-                else:
-                    items = await client.export_items(loyalty_id=loyalty_id)
-            except (NotFoundError, ForbiddenError) as error:
-                # One program this token cannot read (a mistyped id in an import, a program
-                # deleted in Altcraft) does not stop the others; its codes are left as they are.
-                warnings.append(f"loyalty program {loyalty_id} was not read: {error}")
-                continue
-            for item in items:
-                is_record = isinstance(item, dict)
-                print_ = fingerprint(item) if is_record else 0
-                code = item.get("code") if is_record else None
-                # (a record without a code is validated and refused below)
-                rows = rows_for(code if isinstance(code, str) else None, print_)
-                if rows is not None:
-                    rows.append((*altcraft_row(client.record(item), program), print_))
-            exported.append((loyalty_id, read))
+        await asyncio.wait([own_export])  # (its answer or its error: read in its turn below)
+    loyalty_ids, known_by_program = prepared
+    for number, loyalty_id in enumerate(loyalty_ids, start=1):
+        job.progress(
+            Progress(number - 1, len(loyalty_ids), f"Reading loyalty program {loyalty_id}")
+        )
+        program = str(loyalty_id)
+        read = Sorted(known_by_program[loyalty_id])
+        rows_for = read.sorter()  # (once, not per code)
+        try:
+            if loyalty_id == own:
+                items = await own_export
+            else:
+                items = await client.export_items(loyalty_id=loyalty_id)
+        except (NotFoundError, ForbiddenError) as error:
+            # One program this token cannot read (a mistyped id in an import, a program
+            # deleted in Altcraft) does not stop the others; its codes are left as they are.
+            warnings.append(f"loyalty program {loyalty_id} was not read: {error}")
+            continue
+        for item in items:
+            is_record = isinstance(item, dict)
+            print_ = fingerprint(item) if is_record else 0
+            code = item.get("code") if is_record else None
+            # (a record without a code is validated and refused below)
+            rows = rows_for(code if isinstance(code, str) else None, print_)
+            if rows is not None:
+                rows.append((*altcraft_row(client.record(item), program), print_))
+        exported.append((loyalty_id, read))
     seen = sum(read.count for _, read in exported)
 
     def write(conn: sqlite3.Connection) -> WriteOutcome:
