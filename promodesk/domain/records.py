@@ -124,6 +124,11 @@ class AltcraftCodeRecord(BaseModel):
         )
 
 
+# A vendor's field sent with one of these is unset (built once: a list or dict written in the
+# test would be built again for every field of every code).
+_UNSET_VALUES: tuple[Any, ...] = ("", None, [], {})
+
+
 class ImpactPromoCodeRecord(BaseModel):
     """One impact.com promo-code object (brand API). Every value may arrive as a string."""
 
@@ -154,7 +159,7 @@ class ImpactPromoCodeRecord(BaseModel):
         the vendor's names, unset ones left out: kept for the details pane."""
         extra = self.__pydantic_extra__
         found = (
-            {key: value for key, value in extra.items() if value not in ("", None, [], {})}
+            {key: value for key, value in extra.items() if value not in _UNSET_VALUES}
             if extra
             else {}
         )

@@ -12,7 +12,7 @@ from operator import attrgetter
 from typing import Any
 
 from promodesk.domain.records import AltcraftCodeRecord, ImpactPromoCodeRecord
-from promodesk.domain.vendors import altcraft_status
+from promodesk.domain.vendors import altcraft_status, impact_status
 
 
 def altcraft_row(record: AltcraftCodeRecord, loyalty_id: str) -> tuple[Any, ...]:
@@ -75,23 +75,59 @@ _ALTCRAFT_STATUS_TEXT = {
 
 
 def impact_row(record: ImpactPromoCodeRecord) -> tuple[Any, ...]:
+    # Read in one C call; the status is `record.status`, its text read without the enum's
+    # `value` property (which cost as much as the rest of the fields together).
+    (
+        promo_code_id,
+        code,
+        state,
+        campaign_id,
+        campaign_name,
+        partner_id,
+        partner_name,
+        credit_policy,
+        code_type,
+        created_date,
+        start_date,
+        end_date,
+        deal_id,
+        deal_name,
+    ) = _impact_fields(record)
     return (
-        int(record.id),
-        record.code,
-        record.status.value,
-        record.campaign_id or "",
-        record.campaign_name or "",
-        record.partner_id or "",
-        record.partner_name or "",
-        record.credit_policy or "",
-        record.type or "",
-        record.created_date,
-        record.start_date,
-        record.end_date,
-        record.deal_id or "",
-        record.deal_name or "",
+        int(promo_code_id),
+        code,
+        impact_status(state)._value_,
+        campaign_id or "",
+        campaign_name or "",
+        partner_id or "",
+        partner_name or "",
+        credit_policy or "",
+        code_type or "",
+        created_date,
+        start_date,
+        end_date,
+        deal_id or "",
+        deal_name or "",
         details_json(record.extra_fields()),
     )
+
+
+_impact_fields = attrgetter(
+    "id",
+    "code",
+    "state",
+    "campaign_id",
+    "campaign_name",
+    "partner_id",
+    "partner_name",
+    "credit_policy",
+    "type",
+    "created_date",
+    "start_date",
+    "end_date",
+    "deal_id",
+    "deal_name",
+)
 
 
 # One encoder for every row: json.dumps() with options builds a new encoder on every call,

@@ -876,6 +876,46 @@ def test_a_new_record_held_twice_is_added_once_as_sent_last(workspace) -> None:
     assert_counts_match_a_recount(conn)
 
 
+def test_an_impact_row_carries_the_records_own_fields_status_and_details() -> None:
+    """impact_row reads the fields in one call and the status text past the enum: for every
+    state impact.com may send (any case, absent, unknown), it must say what the record does,
+    and the details pane gets the vendor's unset fields left out and the code's Uri."""
+    seen = set()
+    for state in ("ACTIVE", "INACTIVE", "inactive", " Inactive ", None, "", "PAUSED"):
+        record = ImpactPromoCodeRecord.model_validate(
+            impact_code(
+                4,
+                State=state,
+                DealId="3",
+                DealName="AcmeDeal3",
+                EndDate="2026-08-31T23:59:59-07:00",
+                DiscountType="",
+                DiscountPercent=10,
+                BogoBuyName=None,
+                Uri="/Advertisers/IRabc/PromoCodes/7000004",
+            )
+        )
+        row = impact_row(record)
+        assert row[2] == record.status.value
+        assert row[:2] == (7_000_004, "IMP0004")
+        assert row[3:] == (
+            "1000",
+            "Acme Campaign",
+            "2001",
+            "Partner 1",
+            "ALWAYS",
+            "LI",
+            "2026-01-15T18:00:00Z",
+            "2026-06-01T07:00:00Z",
+            "2026-09-01T06:59:59Z",
+            "3",
+            "AcmeDeal3",
+            '{"DiscountPercent": 10, "Uri": "/Advertisers/IRabc/PromoCodes/7000004"}',
+        )
+        seen.add(row[2])
+    assert seen == {"active", "inactive"}
+
+
 def test_an_altcraft_row_carries_the_records_own_status_for_every_flag_and_date() -> None:
     """altcraft_row looks the status text up rather than asking the record: for every mix
     of flags (get) and dates (export_all), it must be what `record.status` says."""
