@@ -116,7 +116,7 @@ def change_one_percent(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--codes", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     folder = OUT / "live_sync"
     shutil.rmtree(folder, ignore_errors=True)
@@ -140,16 +140,21 @@ def main() -> None:
                 changed = change_one_percent(urls, vendor, args.codes, round_)
                 again.append(run_child(SYNC, described, vendor, str(workspace)))
                 assert again[-1]["changed"] >= changed, again[-1]
-            bare_s = median([r["seconds"] for r in bare])
-            first_s = median([r["seconds"] for r in first])
-            again_s = median([r["seconds"] for r in again])
+            # Each round's ratio from its own, adjacent measurements (a paired comparison:
+            # this VM's speed drifts by a fifth between rounds), then their median.
+            first_vs_bare = [f["seconds"] / b["seconds"] for f, b in zip(first, bare, strict=True)]
+            again_vs_first = [
+                a["seconds"] / f["seconds"] for a, f in zip(again, first, strict=True)
+            ]
             result[vendor] = {
                 "codes": first[0]["codes"],
-                "bare_fetch_seconds": bare_s,
-                "first_sync_seconds": first_s,
-                "first_sync_vs_bare_fetch": round(first_s / bare_s, 2),
-                "resync_1pct_seconds": again_s,
-                "resync_vs_first_sync": round(again_s / first_s, 2),
+                "bare_fetch_seconds": median([r["seconds"] for r in bare]),
+                "first_sync_seconds": median([r["seconds"] for r in first]),
+                "first_sync_vs_bare_fetch": round(median(first_vs_bare), 2),
+                "first_sync_vs_bare_fetch_rounds": [round(r, 2) for r in first_vs_bare],
+                "resync_1pct_seconds": median([r["seconds"] for r in again]),
+                "resync_vs_first_sync": round(median(again_vs_first), 2),
+                "resync_vs_first_sync_rounds": [round(r, 2) for r in again_vs_first],
                 "resync_changed": again[0]["changed"],
                 "sync_peak_rss_mb": max(r["peak_rss_mb"] for r in first + again),
                 "bare_peak_rss_mb": max(r["peak_rss_mb"] for r in bare),
