@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import csv
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from promodesk.domain.vendors import Vendor
-from promodesk.qt import QApplication, QFileDialog, Qt
+from promodesk.qt import QApplication, QFileDialog, QHeaderView, Qt
 from promodesk.services.accounts import Account
 from promodesk.store.db import connect, transaction
 from promodesk.store.runs import finish_run, start_run
@@ -385,6 +386,12 @@ def test_bulk_expire_with_faults_review_progress_and_retry_failed(live_window: L
     live.wait_for(lambda: dialog.start_button.isEnabled())
     assert dialog.model.counts() == {"todo": 8, "skipped": 1}
     assert "8 codes will be done, 1 skipped (This code is already expired)" in dialog.summary.text()
+    # The "#" column fits its numbers and heading, sized once (not measured at every layout).
+    view = dialog.view
+    assert view.horizontalHeader().sectionResizeMode(0) != QHeaderView.ResizeMode.ResizeToContents
+    assert view.columnWidth(0) >= max(
+        view.sizeHintForColumn(0), view.horizontalHeader().sectionSizeHint(0)
+    )
     assert dialog.start_button.text() == "Expire 8 codes"
     # Two of them are gone at the vendor for a while (impact.com answers 404): they fail.
     state = live.fakes[I].state.codes
@@ -405,6 +412,10 @@ def test_bulk_expire_with_faults_review_progress_and_retry_failed(live_window: L
     live.qtbot.mouseClick(dialog.retry_button, LEFT)
     live.wait_for(lambda: dialog.model.counts().get("ok") == 8, timeout=30_000)
     live.wait_for(lambda: not dialog.retry_button.isVisible())
+    # Counted as the items ended (not recounted each time), through a retry: as a recount.
+    assert dialog.model.counts() == dict(Counter(row.status for row in dialog.model.rows))
+    # (the run's own summary, read from its journal: the skipped one was never in the run)
+    live.wait_for(lambda: dialog.summary.text() == "8 of 8 codes done.")
     assert all(live.fakes[I].state.codes[i]["State"] == "INACTIVE" for i in targets)
     # The table shows the new states in place; the selection stays.
     live.wait_for(

@@ -20,7 +20,6 @@ from promodesk.qt import (
     QAbstractTableModel,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QModelIndex,
@@ -62,6 +61,7 @@ STATUS_WORDS = {
 }
 HEADERS = ("#", "", "Outcome", "Details")  # the second names the targets: "Code", "Promocode"
 REFRESH_EVERY_MS = 300  # changed rows are shown in the tables in batches, not per item
+COUNT_EVERY_MS = 100  # the "n of m ended" line, likewise (each new text lays the dialog out)
 
 
 @dataclass(frozen=True)
@@ -81,28 +81,36 @@ class BulkItemsModel(QAbstractTableModel):
         super().__init__(parent)
         self.rows: list[Row] = []
         self._at: dict[int, int] = {}
+        self._counts: dict[str, int] = {}  # rows by status, kept as they change (not recounted)
         self.headers = (HEADERS[0], noun[:1].upper() + noun[1:], *HEADERS[2:])
 
     def set_rows(self, rows: list[Row]) -> None:
         self.beginResetModel()
         self.rows = list(rows)
         self._at = {row.position: number for number, row in enumerate(self.rows)}
+        self._counts = {}
+        for row in self.rows:
+            self._counts[row.status] = self._counts.get(row.status, 0) + 1
         self.endResetModel()
 
     def update(self, position: int, status: str, message: str) -> Row | None:
         number = self._at.get(position)
         if number is None:
             return None
-        row = replace(self.rows[number], status=status, message=message)
+        before = self.rows[number]
+        row = replace(before, status=status, message=message)
         self.rows[number] = row
+        self._counts[before.status] -= 1
+        self._counts[status] = self._counts.get(status, 0) + 1
         self.dataChanged.emit(self.index(number, 2), self.index(number, 3))
         return row
 
     def counts(self) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for row in self.rows:
-            found[row.status] = found.get(row.status, 0) + 1
-        return found
+        return {status: count for status, count in self._counts.items() if count}
+
+    def widest_row(self) -> int:
+        """The row whose position is the highest (-1 when there are none)."""
+        return max(range(len(self.rows)), key=lambda number: self.rows[number].position, default=-1)
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -226,7 +234,10 @@ class BulkDialog(QDialog):
         self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 8)
         header = self.view.horizontalHeader()
         header.setStretchLastSection(True)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        # The "#" column is sized once per list (`_fit_positions`), not to its contents: that
+        # measured a thousand rows at every layout of the dialog, 40-60 ms each, while a run
+        # went on.
+        self.model.modelReset.connect(self._fit_positions)
         self.view.setColumnWidth(1, 200)
         self.view.setColumnWidth(2, 150)
 
@@ -269,6 +280,10 @@ class BulkDialog(QDialog):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(REFRESH_EVERY_MS)
         self._refresh_timer.timeout.connect(self._show_changed_rows)
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(COUNT_EVERY_MS)
+        self._count_timer.timeout.connect(self._count)
         screen = (parent or self).screen().availableGeometry()
         self.resize(min(760, screen.width() - 40), min(560, screen.height() - 60))
 
@@ -503,7 +518,8 @@ class BulkDialog(QDialog):
                 self._run_changed.add(row.row_id)
                 if not self._refresh_timer.isActive():
                     self._refresh_timer.start()
-            self._count()
+            if not self._count_timer.isActive():
+                self._count_timer.start()
 
         async def work(progress: ProgressFn) -> BulkSummary:
             summary: BulkSummary = await work_of(runner, account, heard, progress)
@@ -532,7 +548,15 @@ class BulkDialog(QDialog):
             self.summary.setText("Stopping after the ones in flight…")
             self.job.cancel()
 
+    def _fit_positions(self) -> None:
+        """The "#" column as wide as its widest number (the highest) or its heading."""
+        widest = self.model.index(self.model.widest_row(), 0)
+        cell = self.view.sizeHintForIndex(widest).width() if widest.isValid() else 0
+        self.view.setColumnWidth(0, max(cell, self.view.horizontalHeader().sectionSizeHint(0)))
+
     def _count(self) -> None:
+        if self.job is None or self.job.done:
+            return  # (the run's own summary says it now)
         counts = self.model.counts()
         done = sum(counts.get(status, 0) for status in ("ok", "failed", "unknown", "skipped"))
         self.summary.setText(f"{done:,} of {len(self.model.rows):,} ended: " + _counts_text(counts))
