@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from promodesk.services.accounts import Account
 from promodesk.store.db import connect, transaction
 from promodesk.store.runs import finish_run, start_run
 from promodesk.ui.live.sources import why_not_writable
+from promodesk.ui.operations.bulk import COUNT_EVERY_MS
 from tests.helpers import allocation_rows, write_allocations
 from tests.ui.conftest import close_window, wait_job
 from tests.ui.live_driver import LiveDriver
@@ -392,6 +394,15 @@ def test_bulk_expire_with_faults_review_progress_and_retry_failed(live_window: L
     assert view.columnWidth(0) >= max(
         view.sizeHintForColumn(0), view.horizontalHeader().sectionSizeHint(0)
     )
+    # Numbers wider than the heading, out of order: the column fits the widest, whole.
+    kept = dialog.model.rows
+    dialog.model.set_rows([replace(kept[0], position=7), replace(kept[1], position=100_000)])
+    assert (
+        view.columnWidth(0)
+        >= view.sizeHintForColumn(0)
+        > view.sizeHintForIndex(dialog.model.index(0, 0)).width()
+    )
+    dialog.model.set_rows(kept)
     assert dialog.start_button.text() == "Expire 8 codes"
     # Two of them are gone at the vendor for a while (impact.com answers 404): they fail.
     state = live.fakes[I].state.codes
@@ -416,6 +427,8 @@ def test_bulk_expire_with_faults_review_progress_and_retry_failed(live_window: L
     assert dialog.model.counts() == dict(Counter(row.status for row in dialog.model.rows))
     # (the run's own summary, read from its journal: the skipped one was never in the run)
     live.wait_for(lambda: dialog.summary.text() == "8 of 8 codes done.")
+    live.qtbot.wait(3 * COUNT_EVERY_MS)
+    assert dialog.summary.text() == "8 of 8 codes done."  # not overwritten by a running line
     assert all(live.fakes[I].state.codes[i]["State"] == "INACTIVE" for i in targets)
     # The table shows the new states in place; the selection stays.
     live.wait_for(

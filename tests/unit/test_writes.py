@@ -897,6 +897,7 @@ def test_an_impact_row_carries_the_records_own_fields_status_and_details() -> No
         )
         row = impact_row(record)
         assert row[2] == record.status.value
+        assert type(row[2]) is str  # (the text, not the enum member that equals it)
         assert row[:2] == (7_000_004, "IMP0004")
         assert row[3:] == (
             "1000",
@@ -914,6 +915,15 @@ def test_an_impact_row_carries_the_records_own_fields_status_and_details() -> No
         )
         seen.add(row[2])
     assert seen == {"active", "inactive"}
+    # What impact.com leaves out is an empty text in its column, and no details.
+    bare = {"Id": "7000005", "Code": "IMP0005", "State": "ACTIVE"}
+    assert impact_row(ImpactPromoCodeRecord.model_validate(bare)) == (
+        7_000_005,
+        "IMP0005",
+        "active",
+        *[""] * 11,
+        "{}",
+    )
 
 
 def test_an_altcraft_row_carries_the_records_own_status_for_every_flag_and_date() -> None:

@@ -550,8 +550,11 @@ class BulkDialog(QDialog):
 
     def _fit_positions(self) -> None:
         """The "#" column as wide as its widest number (the highest) or its heading."""
+        self.view.ensurePolished()
         widest = self.model.index(self.model.widest_row(), 0)
         cell = self.view.sizeHintForIndex(widest).width() if widest.isValid() else 0
+        if cell and self.view.showGrid():
+            cell += 1  # (a cell is drawn a pixel narrower than its column, for the grid line)
         self.view.setColumnWidth(0, max(cell, self.view.horizontalHeader().sectionSizeHint(0)))
 
     def _count(self) -> None:
