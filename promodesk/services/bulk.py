@@ -32,7 +32,16 @@ from promodesk.services.operations.executor import (
     workspace_account,
 )
 from promodesk.store.db import transaction
-from promodesk.store.runs import RunInfo, RunStatus, finish_run, run_info, start_run
+from promodesk.store.runs import (
+    HEARTBEAT_SECONDS,
+    RunInfo,
+    RunStatus,
+    beat_run,
+    claim_run,
+    finish_run,
+    run_info,
+    start_run,
+)
 
 log = logging.getLogger("promodesk.bulk")
 
@@ -40,6 +49,10 @@ log = logging.getLogger("promodesk.bulk")
 CONCURRENCY = 4
 LEFT = ("pending",)
 RETRYABLE = ("failed", "unknown")
+
+
+class RunBusy(NotAllowed):
+    """The bulk run is going on in another window or command (nothing was sent)."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +176,43 @@ class BulkRunner:
         unknown; the rest stay for a resume."""
         if concurrency < 1:
             raise ValueError("run at least one item at a time")
+        return await self._run(account, run_id, progress, concurrency, on_item, again=False)
+
+    async def _run(
+        self,
+        account: Any,
+        run_id: int,
+        progress: ProgressFn,
+        concurrency: int,
+        on_item: Callable[[BulkItem], None] | None,
+        *,
+        again: bool,
+    ) -> BulkSummary:
         operation = find_operation(account_ref(account).vendor, await self._operation_of(run_id))
+        await self._claim(run_id, again=again)
+        # Said every HEARTBEAT_SECONDS while it goes on: a second window or command that
+        # resumes it meanwhile is refused, rather than sending every item a second time.
+        heart = asyncio.ensure_future(self._keep_claim(run_id))
+        try:
+            return await self._run_claimed(
+                account, run_id, operation, progress, concurrency, on_item
+            )
+        except BaseException:
+            await asyncio.shield(self._set_status(run_id, "cancelled"))
+            raise
+        finally:
+            heart.cancel()
+            await asyncio.gather(heart, return_exceptions=True)
+
+    async def _run_claimed(
+        self,
+        account: Any,
+        run_id: int,
+        operation: Operation,
+        progress: ProgressFn,
+        concurrency: int,
+        on_item: Callable[[BulkItem], None] | None,
+    ) -> BulkSummary:
         items = [item for item in await self.items(run_id) if item.status in LEFT]
         total = (await self.summary(run_id)).total
         done_before = total - len(items)
@@ -205,7 +254,6 @@ class BulkRunner:
                     )
                 )
 
-        await self._set_status(run_id, "running")
         tasks = [asyncio.ensure_future(one(item)) for item in items]
         try:
             await asyncio.gather(*tasks)
@@ -213,8 +261,7 @@ class BulkRunner:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await asyncio.shield(self._set_status(run_id, "cancelled"))
-            raise
+            raise  # (the run is marked cancelled by `_run`)
         summary = await self.summary(run_id)
         await self._set_status(run_id, "done" if summary.finished else "cancelled")
         return summary
@@ -228,17 +275,7 @@ class BulkRunner:
         on_item: Callable[[BulkItem], None] | None = None,
     ) -> BulkSummary:
         """Put the failed and unknown items back in line and run them."""
-
-        def reset(conn: sqlite3.Connection) -> None:
-            with transaction(conn):
-                conn.execute(
-                    f"UPDATE journal SET status = 'pending' WHERE run_id = ? AND status IN "
-                    f"({', '.join('?' * len(RETRYABLE))})",
-                    (run_id, *RETRYABLE),
-                )
-
-        await self.executor.in_workspace(reset)
-        return await self.run(account, run_id, progress=progress, on_item=on_item)
+        return await self._run(account, run_id, progress, CONCURRENCY, on_item, again=True)
 
     async def items(self, run_id: int) -> list[BulkItem]:
         def read(conn: sqlite3.Connection) -> list[BulkItem]:
@@ -350,12 +387,44 @@ class BulkRunner:
 
         await asyncio.shield(self.executor.in_workspace(write))
 
+    async def _claim(self, run_id: int, *, again: bool) -> None:
+        """The run is this runner's (`claim_run`); `again`: its failed and unknown items are
+        put back in line, in the same transaction (not while another runner has it)."""
+
+        def write(conn: sqlite3.Connection) -> str | None:
+            with transaction(conn):
+                heard = claim_run(conn, run_id)
+                if heard is None and again:
+                    conn.execute(
+                        f"UPDATE journal SET status = 'pending' WHERE run_id = ? AND status IN "
+                        f"({', '.join('?' * len(RETRYABLE))})",
+                        (run_id, *RETRYABLE),
+                    )
+                return heard
+
+        heard = await self.executor.in_workspace(write)
+        if heard is not None:
+            raise RunBusy(
+                f"bulk run {run_id} is going on elsewhere (another promodesk window or "
+                f"command; last heard of at {heard}). Resume it once that one has stopped, "
+                f"or a minute after it was closed without stopping it."
+            )
+
+    async def _keep_claim(self, run_id: int) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                beat_run(conn, run_id)
+
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await self.executor.in_workspace(write)
+            except (sqlite3.Error, OSError) as error:  # the next beat may get through
+                log.warning("bulk run %s: could not say it is going on: %s", run_id, error)
+
     async def _set_status(self, run_id: int, status: RunStatus) -> None:
         def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):
-                if status == "running":
-                    conn.execute("UPDATE runs SET status = 'running' WHERE id = ?", (run_id,))
-                else:
-                    finish_run(conn, run_id, status)
+                finish_run(conn, run_id, status)
 
         await self.executor.in_workspace(write)

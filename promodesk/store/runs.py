@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from promodesk.domain.values import now_utc_text
+from promodesk.domain.values import CANONICAL_FORMAT, now_utc_text
 
 RunKind = Literal["import", "sync", "operation", "bulk", "merge", "wizard", "upload"]
 RunStatus = Literal["running", "done", "failed", "cancelled"]
@@ -64,6 +65,37 @@ def finish_run(
         "UPDATE runs SET status = ?, finished_at = ?, added = added + ?, changed = changed + ?, "
         "gone = gone + ?, message = ? WHERE id = ?",
         (status, now_utc_text(), added, changed, gone, message, run_id),
+    )
+
+
+# A run going on says so every HEARTBEAT_SECONDS; one not heard of for STALE_SECONDS was
+# stopped without a word (a crash, a killed process) and may be taken over.
+HEARTBEAT_SECONDS = 10
+STALE_SECONDS = 60
+
+
+def claim_run(conn: sqlite3.Connection, run_id: int) -> str | None:
+    """Mark the run as going on here, unless it is going on elsewhere (another window or
+    command heard of within STALE_SECONDS): then when that one was last heard of. One
+    statement, so two claimants cannot both win."""
+    now = datetime.now(UTC)
+    stale = (now - timedelta(seconds=STALE_SECONDS)).strftime(CANONICAL_FORMAT)
+    claimed = conn.execute(
+        "UPDATE runs SET status = 'running', heartbeat = ? "
+        "WHERE id = ? AND NOT (status = 'running' AND heartbeat > ?)",
+        (now.strftime(CANONICAL_FORMAT), run_id, stale),
+    ).rowcount
+    if claimed:
+        return None
+    row = conn.execute("SELECT heartbeat FROM runs WHERE id = ?", (run_id,)).fetchone()
+    return str(row[0]) if row else ""
+
+
+def beat_run(conn: sqlite3.Connection, run_id: int) -> None:
+    """The run claimed with `claim_run` is still going on."""
+    conn.execute(
+        "UPDATE runs SET heartbeat = ? WHERE id = ? AND status = 'running'",
+        (now_utc_text(), run_id),
     )
 
 

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 
 from promodesk.domain.vendors import Vendor
-from promodesk.services.bulk import BulkRunner
+from promodesk.services.bulk import BulkRunner, RunBusy
 from promodesk.services.operations import OPERATIONS, operation
 from promodesk.services.operations.executor import (
     AccountRef,
@@ -28,6 +28,7 @@ from promodesk.store import audit
 from promodesk.store.db import connect, transaction
 from promodesk.store.indexer import build_indexes
 from promodesk.store.query import Pager, RowQuery
+from promodesk.store.runs import claim_run
 from promodesk.store.tables import IMPACT_CODES
 from promodesk.store.workspace import create_workspace
 from promodesk.vendors.altcraft.client import AltcraftClient
@@ -1109,6 +1110,55 @@ async def test_a_cancelled_bulk_run_keeps_what_is_done_and_resumes_the_rest(live
     assert all(item.attempts == 1 for item in await runner.items(run_id) if item.status == "ok")
     assert all(fake.state.codes[i]["State"] == "INACTIVE" for i in ids)
     assert await runner.unfinished() == []
+
+
+async def test_a_bulk_run_going_on_elsewhere_is_refused_and_a_silent_one_is_taken_over(
+    live: Live,
+) -> None:
+    """Two windows (or a window and `promodesk bulk --resume`) resuming one run would send
+    every item twice: the second is refused while the first is heard of; a run whose runner
+    stopped without a word (a crash) is taken over once it has been silent a minute."""
+    fake = live.fakes[Vendor.IMPACT]
+    await live.run(Vendor.IMPACT, "list_all", {})
+    ids = sorted(fake.state.codes)[:6]
+    account = live.accounts[Vendor.IMPACT]
+    run_id = await BulkRunner(live.executor).plan(
+        account, operation(Vendor.IMPACT, "expire"), [{"promo_code_id": i} for i in ids]
+    )
+    # Another process has it (its claim, as it writes it).
+    other = connect(live.workspace)
+    try:
+        with transaction(other):
+            assert claim_run(other, run_id) is None
+        with pytest.raises(RunBusy, match="going on elsewhere"):
+            await BulkRunner(live.executor).run(account, run_id)
+        assert all(fake.state.codes[i]["State"] == "ACTIVE" for i in ids)  # nothing sent
+        assert live.one("SELECT count(*) FROM journal WHERE status = 'pending'") == 6
+        assert live.audit() == []
+        with pytest.raises(RunBusy):
+            await BulkRunner(live.executor).retry_failed(account, run_id)
+
+        # It was killed: silent for more than a minute, the run is taken over.
+        with transaction(other):
+            other.execute(
+                "UPDATE runs SET heartbeat = '2026-01-01T00:00:00Z' WHERE id = ?", (run_id,)
+            )
+        refused_meanwhile: list[str | None] = []
+
+        def heard(item: Any) -> None:
+            if item.position == 2:  # while this run goes on, a third one is refused
+                with transaction(other):
+                    refused_meanwhile.append(claim_run(other, run_id))
+
+        summary = await BulkRunner(live.executor).run(account, run_id, concurrency=1, on_item=heard)
+    finally:
+        other.close()
+    assert (summary.ok, summary.pending) == (6, 0)
+    assert len(refused_meanwhile) == 1 and refused_meanwhile[0]  # (when it was last heard of)
+    assert all(fake.state.codes[i]["State"] == "INACTIVE" for i in ids)
+    assert live.one("SELECT status FROM runs WHERE id = ?", run_id) == "done"
+    # Ended, it is anyone's again (e.g. a retry).
+    assert (await BulkRunner(live.executor).retry_failed(account, run_id)).ok == 6
 
 
 async def test_bulk_refuses_an_operation_that_is_not_bulk_and_bad_items_up_front(

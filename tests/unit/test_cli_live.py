@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from promodesk.store.db import connect
+from promodesk.store.db import connect, transaction
 
 NO_QT = (
     "import sys; from promodesk.app import main; code = main(sys.argv[1:]); "
@@ -242,6 +242,21 @@ def test_a_killed_bulk_run_resumes_without_repeating_what_succeeded(
     finally:
         conn.close()
     assert left > 0
+    # Killed, it said nothing: for a minute it may still be going on elsewhere, so a resume
+    # is refused and sends nothing.
+    refused = impact_cli("bulk", "--resume")
+    assert refused.returncode == 1
+    assert "going on elsewhere" in refused.stderr
+    conn = connect(impact_cli.workspace)
+    try:
+        assert conn.execute("SELECT count(*) FROM journal WHERE status = 'pending'").fetchone() == (
+            left,
+        )
+        # A minute on (its heartbeat aged, rather than waiting): it is taken over.
+        with transaction(conn):
+            conn.execute("UPDATE runs SET heartbeat = '2026-01-01T00:00:00Z' WHERE kind = 'bulk'")
+    finally:
+        conn.close()
 
     resumed = impact_cli("bulk", "--resume")
     assert resumed.returncode == 0, resumed.stderr

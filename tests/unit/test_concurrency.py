@@ -111,3 +111,47 @@ def test_importing_the_open_workspace_is_refused_without_opening_it(tmp_path: Pa
         "this is the workspace that is open now",
         "this is the workspace that is open now",
     ]
+
+
+def test_a_run_is_claimed_by_one_at_a_time_until_it_ends_or_falls_silent(
+    tmp_path: Path,
+) -> None:
+    from promodesk.store.db import transaction
+    from promodesk.store.runs import beat_run, claim_run, finish_run, start_run
+
+    path = tmp_path / "runs.promodesk"
+    create_workspace(path, label="runs")
+    first, second = connect(path), connect(path)  # two processes' connections
+    try:
+        with transaction(first):
+            run = start_run(first, "bulk", account_id=None)
+        with transaction(first):
+            assert claim_run(first, run) is None  # planned, never run: anyone's
+        with transaction(second):
+            heard = claim_run(second, run)
+        assert heard is not None and heard.endswith("Z")  # when the first was last heard of
+
+        # Silent for over a minute (a crash): the second takes it over; it is the first's
+        # turn to be refused, whatever it says afterwards.
+        with transaction(first):
+            first.execute("UPDATE runs SET heartbeat = '2026-01-01T00:00:00Z' WHERE id = ?", (run,))
+        with transaction(second):
+            assert claim_run(second, run) is None
+        with transaction(first):
+            assert claim_run(first, run) is not None
+        # Its heartbeat is what keeps it: aged and said again, it is still the second's.
+        with transaction(second):
+            second.execute(
+                "UPDATE runs SET heartbeat = '2026-01-01T00:00:00Z' WHERE id = ?", (run,)
+            )
+            beat_run(second, run)
+        with transaction(first):
+            assert claim_run(first, run) is not None
+
+        with transaction(second):
+            finish_run(second, run, "cancelled")  # ended: anyone's again
+        with transaction(first):
+            assert claim_run(first, run) is None
+    finally:
+        first.close()
+        second.close()
