@@ -215,6 +215,7 @@ async def _execute(
 
 
 async def _again(live: Any, runner: Any, args: argparse.Namespace, progress: ProgressLine) -> int:
+    from promodesk.services.bulk import RunBusy
     from promodesk.store.db import connect
 
     if args.retry_failed is not None:
@@ -241,14 +242,19 @@ async def _again(live: Any, runner: Any, args: argparse.Namespace, progress: Pro
             error(f"there is no bulk run {run_id} in {live.workspace}")
             return EXIT_USAGE
         account = await live.find_account(row[0])
-        result = await _execute(
-            runner,
-            account,
-            run_id,
-            progress,
-            args.concurrency,
-            retry=args.retry_failed is not None,
-        )
+        try:
+            result = await _execute(
+                runner,
+                account,
+                run_id,
+                progress,
+                args.concurrency,
+                retry=args.retry_failed is not None,
+            )
+        except RunBusy as busy:  # (going on in a window: the other runs still get their turn)
+            progress.done()
+            error(str(busy))
+            result = EXIT_FAILED
         status = max(status, result)
     return status
 
