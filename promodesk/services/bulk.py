@@ -39,6 +39,7 @@ from promodesk.store.runs import (
     beat_run,
     claim_run,
     finish_run,
+    going_on,
     run_info,
     start_run,
 )
@@ -75,6 +76,7 @@ class BulkSummary:
     skipped: int
     pending: int
     cancelled: bool = False
+    going_on: bool = False  # in a window or command now (`store.runs.going_on`)
 
     @property
     def finished(self) -> bool:
@@ -309,6 +311,7 @@ class BulkRunner:
                 skipped=counts.get("skipped", 0),
                 pending=counts.get("pending", 0),
                 cancelled=bool(status and status[0] == "cancelled"),
+                going_on=going_on(conn, run_id),
             )
 
         result: BulkSummary = await self.executor.in_workspace(read)

@@ -79,16 +79,29 @@ def claim_run(conn: sqlite3.Connection, run_id: int) -> str | None:
     command heard of within STALE_SECONDS): then when that one was last heard of. One
     statement, so two claimants cannot both win."""
     now = datetime.now(UTC)
-    stale = (now - timedelta(seconds=STALE_SECONDS)).strftime(CANONICAL_FORMAT)
     claimed = conn.execute(
         "UPDATE runs SET status = 'running', heartbeat = ? "
         "WHERE id = ? AND NOT (status = 'running' AND heartbeat > ?)",
-        (now.strftime(CANONICAL_FORMAT), run_id, stale),
+        (now.strftime(CANONICAL_FORMAT), run_id, _silent_since(now)),
     ).rowcount
     if claimed:
         return None
     row = conn.execute("SELECT heartbeat FROM runs WHERE id = ?", (run_id,)).fetchone()
     return str(row[0]) if row else ""
+
+
+def going_on(conn: sqlite3.Connection, run_id: int) -> bool:
+    """Whether a runner has the run (`claim_run`) and was heard of lately."""
+    return bool(
+        conn.execute(
+            "SELECT 1 FROM runs WHERE id = ? AND status = 'running' AND heartbeat > ?",
+            (run_id, _silent_since(datetime.now(UTC))),
+        ).fetchone()
+    )
+
+
+def _silent_since(now: datetime) -> str:
+    return (now - timedelta(seconds=STALE_SECONDS)).strftime(CANONICAL_FORMAT)
 
 
 def beat_run(conn: sqlite3.Connection, run_id: int) -> None:

@@ -17,7 +17,7 @@ from promodesk.domain.vendors import Vendor
 from promodesk.qt import QApplication, QFileDialog, QHeaderView, Qt
 from promodesk.services.accounts import Account
 from promodesk.store.db import connect, transaction
-from promodesk.store.runs import finish_run, start_run
+from promodesk.store.runs import claim_run, finish_run, start_run
 from promodesk.ui.live.sources import why_not_writable
 from promodesk.ui.operations.bulk import COUNT_EVERY_MS
 from tests.helpers import allocation_rows, write_allocations
@@ -589,6 +589,35 @@ def test_history_resumes_a_bulk_run_and_hands_wizard_runs_to_the_wizards(
     assert run_id == dialog.run_id
     dialog.close()
     live.wait_for(lambda: table.rowCount() == 1)
+
+
+def test_history_says_a_bulk_run_going_on_elsewhere_is_going_on_and_offers_no_resume(
+    live_window: LiveDriver,
+) -> None:
+    live = live_window
+    live.sync(I)
+    runner = live.window.live.live_work().bulk
+    account = live.window.panels[I].source.account
+    operation = live.operations(I).by_name["expire"]
+    planned = asyncio.ensure_future(runner.plan(account, operation, [{"promo_code_id": 7_000_012}]))
+    live.wait_for(planned.done)
+    run_id = planned.result()
+    conn = connect(live.workspace)
+    try:
+        with transaction(conn):
+            assert claim_run(conn, run_id) is None  # another process is running it
+    finally:
+        conn.close()
+    history = live.window.show_history()
+    assert history is not None
+    table = history.unfinished_table
+    live.wait_for(lambda: table.rowCount() == 1)
+    assert table.item(0, 2).text().startswith("going on now in a window or a command; 0 of 1 done")
+    resume = table.cellWidget(0, 3)
+    assert not resume.isEnabled()
+    assert "once it stops" in resume.toolTip()
+    assert live.fakes[I].state.codes[7_000_012]["State"] == "ACTIVE"
+    history.close()
 
 
 # -- models ----------------------------------------------------------------------------------------

@@ -329,13 +329,19 @@ class HistoryDialog(QDialog):
             if summary.failed + summary.unknown:
                 left.append(f"{summary.failed + summary.unknown:,} failed or not sure")
             button_text = "Resume" if summary.pending else "Retry failed"
-            self._add_run(
+            where = f"{summary.ok:,} of {summary.total:,} done; " + ", ".join(left)
+            if summary.going_on:
+                where = f"going on now in a window or a command; {where}"
+            button = self._add_run(
                 info.title or f"Bulk run {info.id}",
                 names.get(info.account_id or 0, ""),
-                f"{summary.ok:,} of {summary.total:,} done; " + ", ".join(left),
+                where,
                 button_text,
                 lambda _=False, i=info, o=operation: self.resume_bulk(i, o),
             )
+            if summary.going_on:
+                button.setEnabled(False)
+                button.setToolTip("It can be resumed once it stops (or a minute after a crash)")
         for info in resumable:
             self._add_run(
                 info.title or KIND_WORDS.get(info.kind, info.kind),
@@ -350,7 +356,9 @@ class HistoryDialog(QDialog):
             f"Unfinished work ({plural(table.rowCount(), 'item')})" if table.rowCount() else ""
         )
 
-    def _add_run(self, what: str, account: str, where: str, button_text: str, act: Any) -> None:
+    def _add_run(
+        self, what: str, account: str, where: str, button_text: str, act: Any
+    ) -> QPushButton:
         table = self.unfinished_table
         row = table.rowCount()
         table.insertRow(row)
@@ -362,6 +370,7 @@ class HistoryDialog(QDialog):
         button.setObjectName(f"resume_{row}")
         button.clicked.connect(act)
         table.setCellWidget(row, 3, button)
+        return button
 
     def _account_names(self) -> dict[int, str]:
         session = self.window_.session
