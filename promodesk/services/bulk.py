@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from promodesk.domain.jobs import Progress, ProgressFn, ignore_progress
@@ -38,8 +40,8 @@ from promodesk.store.runs import (
     RunStatus,
     beat_run,
     claim_run,
-    finish_run,
     going_on,
+    release_run,
     run_info,
     start_run,
 )
@@ -54,6 +56,15 @@ RETRYABLE = ("failed", "unknown")
 
 class RunBusy(NotAllowed):
     """The bulk run is going on in another window or command (nothing was sent)."""
+
+
+@dataclass
+class Claim:
+    """A runner's hold on a bulk run (`store.runs.claim_run`)."""
+
+    run_id: int
+    claimant: str
+    lost: bool = False  # it fell silent and another runner took the run over
 
 
 @dataclass(frozen=True)
@@ -191,16 +202,20 @@ class BulkRunner:
         again: bool,
     ) -> BulkSummary:
         operation = find_operation(account_ref(account).vendor, await self._operation_of(run_id))
-        await self._claim(run_id, again=again)
+        claim = Claim(run_id, secrets.token_hex(8))
+        await self._claim(claim, again=again)
         # Said every HEARTBEAT_SECONDS while it goes on: a second window or command that
         # resumes it meanwhile is refused, rather than sending every item a second time.
-        heart = asyncio.ensure_future(self._keep_claim(run_id))
+        heart = asyncio.ensure_future(self._keep_claim(claim))
         try:
             return await self._run_claimed(
-                account, run_id, operation, progress, concurrency, on_item
+                account, claim, operation, progress, concurrency, on_item
             )
         except BaseException:
-            await asyncio.shield(self._set_status(run_id, "cancelled"))
+            try:
+                await asyncio.shield(self._release(claim, "cancelled"))
+            except Exception:  # (the first error is the one to tell)
+                log.exception("bulk run %s: could not mark it stopped", run_id)
             raise
         finally:
             heart.cancel()
@@ -209,12 +224,13 @@ class BulkRunner:
     async def _run_claimed(
         self,
         account: Any,
-        run_id: int,
+        claim: Claim,
         operation: Operation,
         progress: ProgressFn,
         concurrency: int,
         on_item: Callable[[BulkItem], None] | None,
     ) -> BulkSummary:
+        run_id = claim.run_id
         items = [item for item in await self.items(run_id) if item.status in LEFT]
         total = (await self.summary(run_id)).total
         done_before = total - len(items)
@@ -224,6 +240,8 @@ class BulkRunner:
         async def one(item: BulkItem) -> None:
             nonlocal finished
             async with slots:
+                if claim.lost:
+                    return  # (left pending, for the runner that took the run over)
                 journal = JournalItem(run_id, item.position)
                 status: str
                 try:
@@ -259,13 +277,15 @@ class BulkRunner:
         tasks = [asyncio.ensure_future(one(item)) for item in items]
         try:
             await asyncio.gather(*tasks)
-        except asyncio.CancelledError:
+        except BaseException:
+            # Every item stops before the run is let go (a cancel, or an error that left
+            # the others sending): none may be sent again by the next runner meanwhile.
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise  # (the run is marked cancelled by `_run`)
         summary = await self.summary(run_id)
-        await self._set_status(run_id, "done" if summary.finished else "cancelled")
+        await self._release(claim, "done" if summary.finished else "cancelled")
         return summary
 
     async def retry_failed(
@@ -390,13 +410,14 @@ class BulkRunner:
 
         await asyncio.shield(self.executor.in_workspace(write))
 
-    async def _claim(self, run_id: int, *, again: bool) -> None:
+    async def _claim(self, claim: Claim, *, again: bool) -> None:
         """The run is this runner's (`claim_run`); `again`: its failed and unknown items are
         put back in line, in the same transaction (not while another runner has it)."""
+        run_id = claim.run_id
 
-        def write(conn: sqlite3.Connection) -> str | None:
+        def write(conn: sqlite3.Connection) -> datetime | None:
             with transaction(conn):
-                heard = claim_run(conn, run_id)
+                heard = claim_run(conn, run_id, claim.claimant)
                 if heard is None and again:
                     conn.execute(
                         f"UPDATE journal SET status = 'pending' WHERE run_id = ? AND status IN "
@@ -407,27 +428,31 @@ class BulkRunner:
 
         heard = await self.executor.in_workspace(write)
         if heard is not None:
+            ago = max(0, round((datetime.now(UTC) - heard).total_seconds()))
             raise RunBusy(
-                f"bulk run {run_id} is going on elsewhere (another promodesk window or "
-                f"command; last heard of at {heard}). Resume it once that one has stopped, "
-                f"or a minute after it was closed without stopping it."
+                f"bulk run {run_id} is already going on, in this window or another one or in "
+                f"a command (heard from {ago} s ago). Nothing was sent. If promodesk was closed "
+                f"or stopped while it ran, try again in a minute."
             )
 
-    async def _keep_claim(self, run_id: int) -> None:
-        def write(conn: sqlite3.Connection) -> None:
+    async def _keep_claim(self, claim: Claim) -> None:
+        def write(conn: sqlite3.Connection) -> bool:
             with transaction(conn):
-                beat_run(conn, run_id)
+                return beat_run(conn, claim.run_id, claim.claimant)
 
-        while True:
+        while not claim.lost:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
-                await self.executor.in_workspace(write)
+                claim.lost = not await self.executor.in_workspace(write)
             except (sqlite3.Error, OSError) as error:  # the next beat may get through
-                log.warning("bulk run %s: could not say it is going on: %s", run_id, error)
+                log.warning("bulk run %s: could not say it is going on: %s", claim.run_id, error)
+        # Silent too long (the machine slept, say), it was taken over: the items not started
+        # are left to the new runner.
+        log.warning("bulk run %s was taken over by another runner", claim.run_id)
 
-    async def _set_status(self, run_id: int, status: RunStatus) -> None:
+    async def _release(self, claim: Claim, status: RunStatus) -> None:
         def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):
-                finish_run(conn, run_id, status)
+                release_run(conn, claim.run_id, claim.claimant, status)
 
         await self.executor.in_workspace(write)

@@ -74,42 +74,67 @@ HEARTBEAT_SECONDS = 10
 STALE_SECONDS = 60
 
 
-def claim_run(conn: sqlite3.Connection, run_id: int) -> str | None:
-    """Mark the run as going on here, unless it is going on elsewhere (another window or
-    command heard of within STALE_SECONDS): then when that one was last heard of. One
-    statement, so two claimants cannot both win."""
+def claim_run(conn: sqlite3.Connection, run_id: int, claimant: str) -> datetime | None:
+    """Mark the run as going on for `claimant` (a token of its own), unless someone else has
+    it and was heard of lately: then when that one was last heard of. One statement, so two
+    claimants cannot both win."""
     now = datetime.now(UTC)
     claimed = conn.execute(
-        "UPDATE runs SET status = 'running', heartbeat = ? "
-        "WHERE id = ? AND NOT (status = 'running' AND heartbeat > ?)",
-        (now.strftime(CANONICAL_FORMAT), run_id, _silent_since(now)),
+        "UPDATE runs SET status = 'running', heartbeat = ?, claimed_by = ? "
+        f"WHERE id = ? AND NOT (status = 'running' AND {_HEARD_LATELY})",
+        (_text(now), claimant, run_id, *_lately(now)),
     ).rowcount
     if claimed:
         return None
     row = conn.execute("SELECT heartbeat FROM runs WHERE id = ?", (run_id,)).fetchone()
-    return str(row[0]) if row else ""
+    try:
+        return datetime.strptime(row[0], CANONICAL_FORMAT).replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        return now  # (another claimant's, just written in an unexpected form)
+
+
+def beat_run(conn: sqlite3.Connection, run_id: int, claimant: str) -> bool:
+    """The run `claimant` claimed is still going on; False when it is no longer its run (it
+    fell silent and was taken over)."""
+    return bool(
+        conn.execute(
+            "UPDATE runs SET heartbeat = ? WHERE id = ? AND status = 'running' AND claimed_by = ?",
+            (now_utc_text(), run_id, claimant),
+        ).rowcount
+    )
+
+
+def release_run(conn: sqlite3.Connection, run_id: int, claimant: str, status: RunStatus) -> None:
+    """`finish_run`, by the claimant still holding it (one taken over is the new one's)."""
+    held = conn.execute(
+        "SELECT 1 FROM runs WHERE id = ? AND claimed_by = ?", (run_id, claimant)
+    ).fetchone()
+    if held:
+        finish_run(conn, run_id, status)
 
 
 def going_on(conn: sqlite3.Connection, run_id: int) -> bool:
-    """Whether a runner has the run (`claim_run`) and was heard of lately."""
+    """Whether a claimant has the run (`claim_run`) and was heard of lately."""
     return bool(
         conn.execute(
-            "SELECT 1 FROM runs WHERE id = ? AND status = 'running' AND heartbeat > ?",
-            (run_id, _silent_since(datetime.now(UTC))),
+            f"SELECT 1 FROM runs WHERE id = ? AND status = 'running' AND {_HEARD_LATELY}",
+            (run_id, *_lately(datetime.now(UTC))),
         ).fetchone()
     )
 
 
-def _silent_since(now: datetime) -> str:
-    return (now - timedelta(seconds=STALE_SECONDS)).strftime(CANONICAL_FORMAT)
+# Heard of within STALE_SECONDS; a heartbeat further ahead than that is a clock that was set
+# back since, not a runner (it would hold the run for as long).
+_HEARD_LATELY = "heartbeat > ? AND heartbeat <= ?"
 
 
-def beat_run(conn: sqlite3.Connection, run_id: int) -> None:
-    """The run claimed with `claim_run` is still going on."""
-    conn.execute(
-        "UPDATE runs SET heartbeat = ? WHERE id = ? AND status = 'running'",
-        (now_utc_text(), run_id),
-    )
+def _lately(now: datetime) -> tuple[str, str]:
+    margin = timedelta(seconds=STALE_SECONDS)
+    return _text(now - margin), _text(now + margin)
+
+
+def _text(moment: datetime) -> str:
+    return moment.strftime(CANONICAL_FORMAT)
 
 
 def run_info(conn: sqlite3.Connection, run_id: int) -> RunInfo | None:

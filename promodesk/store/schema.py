@@ -457,11 +457,12 @@ UPDATE optimove_allocations SET code_key = {python_match_key_sql("unique_code")}
     WHERE {needs_python_sql("unique_code")};
 """
 
-# Version 5: when a run going on was last heard of (store/runs.py `claim_run`): a bulk run is
-# run by one window or command at a time, and one not heard of for a minute was stopped
-# without a word (a crash) and may be resumed. '' for runs before this version.
+# Version 5: who runs a run going on and when it was last heard of (store/runs.py
+# `claim_run`): a bulk run is run by one window or command at a time, and one not heard of for
+# a minute was stopped without a word (a crash) and may be taken over. '' for runs before.
 _V5 = """
 ALTER TABLE runs ADD COLUMN heartbeat TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 """
 
 # Each entry moves the schema from version N-1 to N. Never edit a released entry: add one.

@@ -1129,8 +1129,8 @@ async def test_a_bulk_run_going_on_elsewhere_is_refused_and_a_silent_one_is_take
     other = connect(live.workspace)
     try:
         with transaction(other):
-            assert claim_run(other, run_id) is None
-        with pytest.raises(RunBusy, match="going on elsewhere"):
+            assert claim_run(other, run_id, "another window") is None
+        with pytest.raises(RunBusy, match=r"already going on.*Nothing was sent"):
             await BulkRunner(live.executor).run(account, run_id)
         assert all(fake.state.codes[i]["State"] == "ACTIVE" for i in ids)  # nothing sent
         assert live.one("SELECT count(*) FROM journal WHERE status = 'pending'") == 6
@@ -1148,13 +1148,13 @@ async def test_a_bulk_run_going_on_elsewhere_is_refused_and_a_silent_one_is_take
         def heard(item: Any) -> None:
             if item.position == 2:  # while this run goes on, a third one is refused
                 with transaction(other):
-                    refused_meanwhile.append(claim_run(other, run_id))
+                    refused_meanwhile.append(claim_run(other, run_id, "a third"))
 
         summary = await BulkRunner(live.executor).run(account, run_id, concurrency=1, on_item=heard)
     finally:
         other.close()
     assert (summary.ok, summary.pending) == (6, 0)
-    assert len(refused_meanwhile) == 1 and refused_meanwhile[0]  # (when it was last heard of)
+    assert len(refused_meanwhile) == 1 and refused_meanwhile[0] is not None  # (last heard of)
     assert all(fake.state.codes[i]["State"] == "INACTIVE" for i in ids)
     assert live.one("SELECT status FROM runs WHERE id = ?", run_id) == "done"
     # Ended, it is anyone's again (e.g. a retry).

@@ -605,7 +605,7 @@ def test_history_says_a_bulk_run_going_on_elsewhere_is_going_on_and_offers_no_re
     conn = connect(live.workspace)
     try:
         with transaction(conn):
-            assert claim_run(conn, run_id) is None  # another process is running it
+            assert claim_run(conn, run_id, "another process") is None
     finally:
         conn.close()
     history = live.window.show_history()
@@ -616,8 +616,26 @@ def test_history_says_a_bulk_run_going_on_elsewhere_is_going_on_and_offers_no_re
     resume = table.cellWidget(0, 3)
     assert not resume.isEnabled()
     assert "once it stops" in resume.toolTip()
+    # Resumed here anyway (the bulk view of the run): refused in words, nothing sent, no crash.
+    [info] = [run for run in history_runs(live) if run.id == run_id]
+    dialog = history.resume_bulk(info, "expire")
+    live.wait_for(lambda: dialog.start_button.isEnabled())
+    live.qtbot.mouseClick(dialog.start_button, LEFT)
+    live.wait_for(lambda: dialog.summary.text().startswith("Not started: bulk run"))
+    assert "already going on" in dialog.summary.text()
+    assert "Nothing was sent" in live.message(I)
+    live.wait_for(lambda: dialog.model.counts() == {"pending": 1})
+    assert dialog.start_button.isEnabled() and dialog.start_button.text().startswith("Resume")
     assert live.fakes[I].state.codes[7_000_012]["State"] == "ACTIVE"
+    dialog.close()
     history.close()
+
+
+def history_runs(live: LiveDriver) -> list[Any]:
+    runner = live.window.live.live_work().bulk
+    runs = asyncio.ensure_future(runner.runs())
+    live.wait_for(runs.done)
+    return runs.result()
 
 
 # -- models ----------------------------------------------------------------------------------------

@@ -116,42 +116,59 @@ def test_importing_the_open_workspace_is_refused_without_opening_it(tmp_path: Pa
 def test_a_run_is_claimed_by_one_at_a_time_until_it_ends_or_falls_silent(
     tmp_path: Path,
 ) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from promodesk.domain.values import CANONICAL_FORMAT
     from promodesk.store.db import transaction
-    from promodesk.store.runs import beat_run, claim_run, finish_run, start_run
+    from promodesk.store.runs import beat_run, claim_run, release_run, run_info, start_run
 
     path = tmp_path / "runs.promodesk"
     create_workspace(path, label="runs")
     first, second = connect(path), connect(path)  # two processes' connections
+
+    def heartbeat(conn: sqlite3.Connection, run: int, moment: datetime) -> None:
+        with transaction(conn):
+            conn.execute(
+                "UPDATE runs SET heartbeat = ? WHERE id = ?",
+                (moment.strftime(CANONICAL_FORMAT), run),
+            )
+
     try:
         with transaction(first):
             run = start_run(first, "bulk", account_id=None)
         with transaction(first):
-            assert claim_run(first, run) is None  # planned, never run: anyone's
+            assert claim_run(first, run, "A") is None  # planned, never run: anyone's
         with transaction(second):
-            heard = claim_run(second, run)
-        assert heard is not None and heard.endswith("Z")  # when the first was last heard of
+            heard = claim_run(second, run, "B")
+        assert heard is not None  # when A was last heard of
+        assert abs((datetime.now(UTC) - heard).total_seconds()) < 120
 
-        # Silent for over a minute (a crash): the second takes it over; it is the first's
-        # turn to be refused, whatever it says afterwards.
-        with transaction(first):
-            first.execute("UPDATE runs SET heartbeat = '2026-01-01T00:00:00Z' WHERE id = ?", (run,))
+        # A silent for over a minute (a crash): B takes it over; A is refused from then on,
+        # its heartbeat is no longer its own, and its end does not end B's run.
+        heartbeat(first, run, datetime.now(UTC) - timedelta(minutes=2))
         with transaction(second):
-            assert claim_run(second, run) is None
+            assert claim_run(second, run, "B") is None
         with transaction(first):
-            assert claim_run(first, run) is not None
-        # Its heartbeat is what keeps it: aged and said again, it is still the second's.
+            assert claim_run(first, run, "A") is not None
+            assert beat_run(first, run, "A") is False
+            release_run(first, run, "A", "cancelled")
+        info = run_info(second, run)
+        assert info is not None and info.status == "running"
+        # B's heartbeat is what keeps it: aged and said again, it is still B's.
+        heartbeat(second, run, datetime.now(UTC) - timedelta(minutes=2))
         with transaction(second):
-            second.execute(
-                "UPDATE runs SET heartbeat = '2026-01-01T00:00:00Z' WHERE id = ?", (run,)
-            )
-            beat_run(second, run)
+            assert beat_run(second, run, "B") is True
         with transaction(first):
-            assert claim_run(first, run) is not None
+            assert claim_run(first, run, "A") is not None
 
-        with transaction(second):
-            finish_run(second, run, "cancelled")  # ended: anyone's again
+        # A heartbeat from a clock since set back (an hour ahead) holds nothing.
+        heartbeat(second, run, datetime.now(UTC) + timedelta(hours=1))
         with transaction(first):
-            assert claim_run(first, run) is None
+            assert claim_run(first, run, "A") is None
+        with transaction(first):
+            release_run(first, run, "A", "cancelled")  # ended: anyone's again
+        with transaction(second):
+            assert claim_run(second, run, "B") is None
     finally:
         first.close()
         second.close()

@@ -32,6 +32,7 @@ from promodesk.qt import (
     QVBoxLayout,
     QWidget,
 )
+from promodesk.services.bulk import RunBusy
 from promodesk.ui.models.formatting import plural
 from promodesk.ui.operations.fields import fields_of, problems_of
 from promodesk.ui.operations.form import Form, FormContext
@@ -521,8 +522,11 @@ class BulkDialog(QDialog):
             if not self._count_timer.isActive():
                 self._count_timer.start()
 
-        async def work(progress: ProgressFn) -> BulkSummary:
-            summary: BulkSummary = await work_of(runner, account, heard, progress)
+        async def work(progress: ProgressFn) -> BulkSummary | RunBusy:
+            try:
+                summary: BulkSummary = await work_of(runner, account, heard, progress)
+            except RunBusy as busy:
+                return busy  # (not started: said here, not as a failure)
             return summary
 
         label = self.operation.label.rstrip("…")
@@ -568,6 +572,9 @@ class BulkDialog(QDialog):
         from promodesk.ui.live.session import WriteNotice
 
         self.stop_button.hide()
+        if isinstance(job.result, RunBusy):
+            self._not_started(job.result)
+            return
         live = self.live
         if self.browser is not None and self._run_changed:
             # As after any operation: the rows show their new values in place, and the other
@@ -601,6 +608,36 @@ class BulkDialog(QDialog):
         )
         if self.browser is None:
             live.session.wrote.emit(WriteNotice(self.operation.vendor, everything=True))
+
+    def _not_started(self, busy: RunBusy) -> None:
+        """Another window or command has the run: nothing was sent. The rows and buttons go
+        back to what its journal has (a retry had put its failed ones back in line here)."""
+        text = f"Not started: {busy}"
+        self.progress.hide()
+        self.summary.setText(text)
+        self.live.panel.show_message("warning", text)
+        self.start_button.setText("Resume")
+        self.start_button.setEnabled(self.run_id is not None)
+        run_id = self.run_id
+        if run_id is None:
+            return
+        bulk = self.live.session.live_work().bulk
+
+        async def read(_progress: ProgressFn) -> tuple[list[BulkItem], BulkSummary]:
+            return await bulk.items(run_id), await bulk.summary(run_id)
+
+        def shown(job: Job) -> None:
+            self._run_read(job)
+            self.summary.setText(text)
+            self.live.panel.show_message("warning", text)
+
+        self.live.session.runner.start(
+            f"Reading bulk run {run_id}",
+            read,
+            cancellable=False,
+            background=True,
+            on_done=shown,
+        )
 
     def _after(self, summary: BulkSummary) -> None:
         """The run's state as the journal has it: what to offer next."""
