@@ -553,16 +553,7 @@ def test_history_resumes_a_bulk_run_and_hands_wizard_runs_to_the_wizards(
     live = live_window
     live.sync(I)
     executor = live.window.live.live_work().executor
-    runner = live.window.live.live_work().bulk
-    account = live.window.panels[I].source.account
-    operation = live.operations(I).by_name["expire"]
-    planned = asyncio.ensure_future(
-        runner.plan(
-            account, operation, [{"promo_code_id": 7_000_010}, {"promo_code_id": 7_000_011}]
-        )
-    )
-    live.wait_for(planned.done)
-    run_id = planned.result()
+    run_id = planned_expire(live, 7_000_010, 7_000_011)
     conn = connect(live.workspace)
     with transaction(conn):
         wizard = start_run(conn, "wizard", account_id=None, title="New promotion + code")
@@ -596,12 +587,7 @@ def test_history_says_a_bulk_run_going_on_elsewhere_is_going_on_and_offers_no_re
 ) -> None:
     live = live_window
     live.sync(I)
-    runner = live.window.live.live_work().bulk
-    account = live.window.panels[I].source.account
-    operation = live.operations(I).by_name["expire"]
-    planned = asyncio.ensure_future(runner.plan(account, operation, [{"promo_code_id": 7_000_012}]))
-    live.wait_for(planned.done)
-    run_id = planned.result()
+    run_id = planned_expire(live, 7_000_012)
     conn = connect(live.workspace)
     try:
         with transaction(conn):
@@ -629,6 +615,17 @@ def test_history_says_a_bulk_run_going_on_elsewhere_is_going_on_and_offers_no_re
     assert live.fakes[I].state.codes[7_000_012]["State"] == "ACTIVE"
     dialog.close()
     history.close()
+
+
+def planned_expire(live: LiveDriver, *promo_code_ids: int) -> int:
+    """A bulk expire of these sandbox codes, planned (nothing sent): its run's id."""
+    runner = live.window.live.live_work().bulk
+    account = live.window.panels[I].source.account
+    operation = live.operations(I).by_name["expire"]
+    items = [{"promo_code_id": promo_code_id} for promo_code_id in promo_code_ids]
+    planned = asyncio.ensure_future(runner.plan(account, operation, items))
+    live.wait_for(planned.done)
+    return planned.result()
 
 
 def history_runs(live: LiveDriver) -> list[Any]:

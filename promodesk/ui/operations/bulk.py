@@ -341,14 +341,7 @@ class BulkDialog(QDialog):
         dialog.summary.setText("Reading the run…")
         dialog.start_button.setText("Resume")
         dialog.start_button.setEnabled(False)
-        bulk = live.session.live_work().bulk
-
-        async def work(_progress: ProgressFn) -> tuple[list[BulkItem], BulkSummary]:
-            return await bulk.items(run_id), await bulk.summary(run_id)
-
-        live.session.runner.start(
-            f"Reading bulk run {run_id}", work, owner=live.panel, on_done=dialog._run_read
-        )
+        dialog._read_run(run_id, dialog._run_read, owner=live.panel)
         return dialog
 
     def _targets_read(self, job: Job) -> None:
@@ -618,25 +611,25 @@ class BulkDialog(QDialog):
         self.live.panel.show_message("warning", text)
         self.start_button.setText("Resume")
         self.start_button.setEnabled(self.run_id is not None)
-        run_id = self.run_id
-        if run_id is None:
+        if self.run_id is None:
             return
-        bulk = self.live.session.live_work().bulk
-
-        async def read(_progress: ProgressFn) -> tuple[list[BulkItem], BulkSummary]:
-            return await bulk.items(run_id), await bulk.summary(run_id)
 
         def shown(job: Job) -> None:
             self._run_read(job)
             self.summary.setText(text)
             self.live.panel.show_message("warning", text)
 
+        self._read_run(self.run_id, shown, cancellable=False, background=True)
+
+    def _read_run(self, run_id: int, on_done: Any, **options: Any) -> None:
+        """The run's items and summary from its journal, to `on_done` (`_run_read` shows them)."""
+        bulk = self.live.session.live_work().bulk
+
+        async def read(_progress: ProgressFn) -> tuple[list[BulkItem], BulkSummary]:
+            return await bulk.items(run_id), await bulk.summary(run_id)
+
         self.live.session.runner.start(
-            f"Reading bulk run {run_id}",
-            read,
-            cancellable=False,
-            background=True,
-            on_done=shown,
+            f"Reading bulk run {run_id}", read, on_done=on_done, **options
         )
 
     def _after(self, summary: BulkSummary) -> None:
