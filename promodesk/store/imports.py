@@ -3,7 +3,9 @@
 Every import is a run; every row knows the run that added it (`added_run`). Removing an import
 deletes those rows, with their search index entries, their state events and the counts they
 added, in one transaction. Rows the import only updated keep their current values (the state
-events still say what it changed), and rows that were in the workspace before it stay.
+events still say what it changed), and rows that were in the workspace before it stay. So do
+rows the vendor has confirmed since, in a refresh or an operation of the account the file
+was imported for (`keep_confirmed`): they are the account's as much as the file's.
 Imports made before promodesk kept runs (workspace format 1) cannot be removed this way.
 """
 
@@ -25,6 +27,7 @@ from promodesk.store.writes import (
     OPTIMOVE_PROMOCODES,
     OPTIMOVE_PROMOTIONS,
     delete_rows,
+    keep_confirmed,
     remove_added_by,
 )
 
@@ -52,6 +55,7 @@ class ImportRecord:
 class RemovalResult:
     rows_removed: int
     file_name: str
+    rows_kept: int = 0  # added by the import, since confirmed by the vendor: they stay
 
 
 def list_imports(conn: sqlite3.Connection) -> list[ImportRecord]:
@@ -105,6 +109,7 @@ def remove_import(
     unregister = token.on_cancel(conn.interrupt)
     try:
         with transaction(conn):
+            kept = _keep_confirmed_rows(conn, int(run_id))
             removed = _remove_run_rows(conn, int(run_id), token, progress)
             conn.execute("DELETE FROM import_history WHERE id = ?", (import_id,))
             conn.execute("DELETE FROM state_events WHERE run_id = ?", (run_id,))
@@ -117,7 +122,22 @@ def remove_import(
         raise
     finally:
         unregister()
-    return RemovalResult(removed, str(file_name))
+    return RemovalResult(removed, str(file_name), kept)
+
+
+def _keep_confirmed_rows(conn: sqlite3.Connection, run_id: int) -> int:
+    """The import's rows that a live run of their account has confirmed since, out of the
+    removal (see `keep_confirmed`)."""
+    tables_of = {
+        Vendor.ALTCRAFT: (ALTCRAFT_CODES,),
+        Vendor.IMPACT: (IMPACT_CODES,),
+        Vendor.OPTIMOVE: (OPTIMOVE_PROMOTIONS, OPTIMOVE_PROMOCODES),
+    }
+    return sum(
+        keep_confirmed(conn, table, run_id, account_id=int(account_id))
+        for account_id, vendor in conn.execute("SELECT id, vendor FROM accounts").fetchall()
+        for table in tables_of[Vendor(vendor)]
+    )
 
 
 def _remove_run_rows(

@@ -77,6 +77,9 @@ class RecordTable:
     bookkeeping: tuple[str, ...] = ()
     # Run after a write changed the table's counts (for counts derived from other counts).
     after: Callable[[sqlite3.Connection, int], None] | None = None
+    # A finished sync of the account asks the vendor for every row of the table and marks
+    # the ones it no longer has gone (without a fingerprint to show which rows it saw).
+    reread_by_sync: bool = False
 
     @property
     def name(self) -> str:
@@ -848,6 +851,58 @@ def remove_added_by(
     return removed
 
 
+# Runs that wrote what a vendor answered (not a file's contents).
+LIVE_RUN_KINDS = ("sync", "operation", "bulk", "wizard", "upload")
+
+
+def keep_confirmed(
+    conn: sqlite3.Connection, table: RecordTable, run_id: int, *, account_id: int
+) -> int:
+    """Before the rows `run_id` added are removed (removing an import): the ones the vendor
+    has since confirmed stay, as added by the first live run that did. An export imported
+    for an account and that account's sync are the same rows: a refresh that saw a code (it
+    wrote the code's fingerprint, or it asked for every row and this one was not gone) or an
+    operation that changed its state makes it the vendor's, not only the file's. Removing
+    the file must not lose it with its history; an Optimove promotion or promocode lost that
+    way would not come back, as Optimove has no list to find it in again. Returns how many
+    stay."""
+    name = table.name
+    params = {"account": account_id, "run": run_id, "table": name, "gone": GONE}
+    live_kinds = ", ".join(sql_text(kind) for kind in LIVE_RUN_KINDS)
+    params["sync"] = conn.execute(
+        "SELECT min(id) FROM runs WHERE kind = 'sync' AND status = 'done' AND account_id = ? "
+        "AND id > ?",
+        (account_id, run_id),
+    ).fetchone()[0]
+    candidates: list[str] = []
+    if params["sync"] is not None:
+        if "fingerprint" in table.bookkeeping:
+            candidates.append("CASE WHEN t.fingerprint != 0 THEN :sync END")
+        if table.reread_by_sync and _has_gone(table):
+            candidates.append("CASE WHEN t.gone_run = 0 THEN :sync END")
+    live_events = (
+        "SELECT {what} FROM state_events e CROSS JOIN runs r ON r.id = e.run_id "
+        f"WHERE e.table_name = :table AND e.run_id > :run AND r.kind IN ({live_kinds}) "
+        "AND e.new_state != :gone"  # (a sync marking it gone confirms nothing)
+    )
+    if table.state and conn.execute(live_events.format(what="1") + " LIMIT 1", params).fetchone():
+        candidates.append(f"({live_events.format(what='min(e.run_id)')} AND e.row_id = t.id)")
+    if not candidates:
+        return 0
+    # The earliest of them (the aggregate min() passes over the NULLs of those that do not
+    # apply, where the scalar one would be NULL).
+    confirmed = (
+        f"(SELECT min(run) FROM (SELECT {' AS run UNION ALL SELECT '.join(candidates)} AS run))"
+    )
+    return int(
+        conn.execute(
+            f"UPDATE main.{name} AS t SET added_run = {confirmed} "
+            f"WHERE t.account_id = :account AND t.added_run = :run AND {confirmed} IS NOT NULL",
+            params,
+        ).rowcount
+    )
+
+
 def delete_rows(conn: sqlite3.Connection, spec: TableSpec, ids_sql: str, *params: Any) -> int:
     """Delete the rows whose ids `ids_sql` selects, with their search index entries, state
     events and inventory rows, in the caller's transaction. If the highest rows go, the
@@ -1005,6 +1060,7 @@ OPTIMOVE_PROMOTIONS = RecordTable(
         "details",
     ),
     state="state",
+    reread_by_sync=True,
 )
 
 OPTIMOVE_PROMOCODES = RecordTable(
@@ -1024,6 +1080,7 @@ OPTIMOVE_PROMOCODES = RecordTable(
         "details",
     ),
     state="state",
+    reread_by_sync=True,
     rollups=(
         Rollup(
             "optimove_promotions",

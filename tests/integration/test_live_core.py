@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 
@@ -26,6 +27,9 @@ from promodesk.services.operations.executor import (
 from promodesk.services.sync import sync_account
 from promodesk.store import audit
 from promodesk.store.db import connect, transaction
+from promodesk.store.importers.base import ImportHints, SourceRef
+from promodesk.store.importers.dispatch import import_file
+from promodesk.store.imports import RemovalResult, list_imports, remove_import
 from promodesk.store.indexer import build_indexes
 from promodesk.store.query import Pager, RowQuery
 from promodesk.store.runs import claim_run
@@ -40,7 +44,15 @@ from promodesk.vendors.impact.fake import SANDBOX_SID, FakeImpact
 from promodesk.vendors.impact.fake import SANDBOX_TOKEN as IMPACT_TOKEN
 from promodesk.vendors.optimove.client import OptimoveClient
 from promodesk.vendors.optimove.fake import SANDBOX_API_KEY, FakeOptimove
+from tests.helpers import (
+    allocation_rows,
+    impact_code,
+    impact_page,
+    write_allocations,
+    write_json,
+)
 from tests.integration.conftest import SleepRecorder, fast
+from tests.unit.test_writes import assert_counts_match_a_recount
 
 
 @dataclass
@@ -1034,6 +1046,118 @@ async def test_codes_written_before_without_a_fingerprint_and_gone_at_the_vendor
     )
     assert (again.written.unchanged, again.written.gone, again.written.changed) == (39, 0, 0)
     assert live.one("SELECT count(*) FROM altcraft_codes WHERE fingerprint = 0") == 1
+
+
+async def _import_for(live: Live, vendor: Vendor, path: Path) -> int:
+    """`path` imported as an export of the live account of `vendor`; its import's id."""
+    account = live.accounts[vendor]
+    conn = connect(live.workspace)
+    try:
+        import_file(
+            conn,
+            path,
+            hints=ImportHints(source=SourceRef(vendor, key=account.id, name=account.name)),
+        )
+        return list_imports(conn)[0].id
+    finally:
+        conn.close()
+
+
+def _remove_import(live: Live, import_id: int) -> RemovalResult:
+    conn = connect(live.workspace)
+    try:
+        result = remove_import(conn, import_id)
+        assert_counts_match_a_recount(conn)
+        return result
+    finally:
+        conn.close()
+
+
+async def test_removing_an_import_keeps_the_codes_a_sync_has_confirmed_since(
+    live: Live, tmp_path: Path
+) -> None:
+    """The export and the account's sync are the same rows: taking the file back removes
+    only what the vendor did not confirm (here a code it no longer has), and the codes stay
+    with their history, found by search, and the next sync finds nothing new."""
+    fake = live.fakes[Vendor.IMPACT]
+    account = live.accounts[Vendor.IMPACT]
+    async with httpx.AsyncClient(
+        transport=SandboxTransport(fake), base_url="http://impact.test"
+    ) as http:
+        answer = await http.get(
+            f"/Advertisers/{SANDBOX_SID}/PromoCodes",
+            params={"PageSize": 1000},
+            headers={"Accept": "application/json"},
+            auth=(SANDBOX_SID, IMPACT_TOKEN),
+        )
+    export = answer.json()
+    export["PromoCodes"].append({**export["PromoCodes"][0], "Id": "7999999", "Code": "OLD-ONE"})
+    saved = tmp_path / "impact_export.json"
+    saved.write_text(json.dumps(export), encoding="utf-8")
+    imported = await _import_for(live, Vendor.IMPACT, saved)
+    fake.state.codes[7_000_004]["State"] = "INACTIVE"  # changed at the vendor since the export
+    synced = await sync_account(live.workspace, account, live.clients[Vendor.IMPACT])
+    assert (synced.written.added, synced.written.changed, synced.written.gone) == (0, 1, 1)
+
+    result = _remove_import(live, imported)
+    assert (result.rows_kept, result.rows_removed) == (25, 1)
+    assert live.one("SELECT count(*) FROM impact_codes") == 25
+    assert live.rows("SELECT DISTINCT added_run FROM impact_codes") == [(synced.run_id,)]
+    assert live.rows(
+        "SELECT c.promo_code_id, e.old_state, e.new_state, e.run_id FROM state_events e "
+        "JOIN impact_codes c ON c.id = e.row_id"
+    ) == [(7_000_004, "active", "inactive", synced.run_id)]
+    assert _search(live, "OLD-ONE") == []
+    assert len(_search(live, "SANDBOX")) == 25
+    again = await sync_account(live.workspace, account, live.clients[Vendor.IMPACT])
+    assert (again.written.added, again.written.changed, again.written.gone) == (0, 0, 0)
+
+
+async def test_removing_an_allocation_import_keeps_the_promotions_a_sync_has_confirmed(
+    live: Live, tmp_path: Path
+) -> None:
+    """Optimove has no list of promotions: one that only an import brought and a sync then
+    found would be lost for good with the import. The allocations go; the promotion and
+    promocode Optimove has stay; the ones it does not have go."""
+    known = allocation_rows(3, promocode="pc-spring-welcome", promotion="spring-welcome-2026")
+    unknown = allocation_rows(2, promocode="pc-nowhere", promotion="nowhere", start=3)
+    imported = await _import_for(
+        live, Vendor.OPTIMOVE, write_allocations(tmp_path / "allocations.csv", known + unknown)
+    )
+    account = live.accounts[Vendor.OPTIMOVE]
+    synced = await sync_account(live.workspace, account, live.clients[Vendor.OPTIMOVE])
+    assert synced.written.gone == 2  # pc-nowhere and nowhere
+
+    result = _remove_import(live, imported)
+    assert result.rows_kept == 2
+    assert live.one("SELECT count(*) FROM optimove_allocations") == 0
+    assert live.rows("SELECT promotion_id, added_run FROM optimove_promotions") == [
+        ("spring-welcome-2026", synced.run_id)
+    ]
+    assert live.rows("SELECT promocode_id, added_run FROM optimove_promocodes") == [
+        ("pc-spring-welcome", synced.run_id)
+    ]
+    # The next sync still asks for them (the workspace is Optimove's list).
+    again = await sync_account(live.workspace, account, live.clients[Vendor.OPTIMOVE])
+    assert (again.seen, again.written.gone) == (2 + 2, 0)  # and the two legacy promotions
+
+
+async def test_removing_an_import_no_sync_has_seen_takes_all_it_added(
+    live: Live, tmp_path: Path
+) -> None:
+    """A sync that ran before the import, or one of another account, confirms none of it."""
+    await sync_account(live.workspace, live.accounts[Vendor.IMPACT], live.clients[Vendor.IMPACT])
+    saved = write_json(
+        tmp_path / "more.json",
+        impact_page([impact_code(n, Id=str(8_000_000 + n)) for n in range(3)]),
+    )
+    imported = await _import_for(live, Vendor.IMPACT, saved)
+    await sync_account(
+        live.workspace, live.accounts[Vendor.ALTCRAFT], live.clients[Vendor.ALTCRAFT]
+    )
+    result = _remove_import(live, imported)
+    assert (result.rows_kept, result.rows_removed) == (0, 3)
+    assert live.one("SELECT count(*) FROM impact_codes") == 25
 
 
 # -- bulk --------------------------------------------------------------------------------------

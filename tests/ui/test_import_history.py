@@ -117,3 +117,14 @@ def test_nothing_to_show_without_a_workspace(windows: Any) -> None:
     main = windows()
     assert main.show_import_history() is None
     assert not main.import_history_action.isEnabled() or main.import_history is None
+
+
+def test_the_note_after_a_removal_says_which_rows_stayed() -> None:
+    from promodesk.store.imports import RemovalResult
+    from promodesk.ui.dialogs.import_history import removal_note
+
+    assert removal_note(RemovalResult(3, "a.json")) == "Removed a.json and the 3 rows it added."
+    assert removal_note(RemovalResult(1, "a.json", rows_kept=25)) == (
+        "Removed a.json and the 1 row it added. 25 rows it had added stayed: the vendor has "
+        "confirmed them since, in a refresh or an operation."
+    )

@@ -2,7 +2,8 @@
 
 The list comes from the workspace's import history (file, what it was, source, rows, when).
 "Remove this import…" asks first, then deletes the import with the rows it added (rows that
-were there before it stay), as one transaction with progress and Cancel.
+were there before it stay, and so do those the vendor has confirmed since), as one
+transaction with progress and Cancel.
 """
 
 from __future__ import annotations
@@ -225,7 +226,9 @@ class ImportHistoryDialog(QDialog):
         box.setInformativeText(
             f"Imported {display(_WHEN, record.imported_at)} from {record.source or 'a file'}: "
             f"{plural(record.rows_added, 'row')} added. Rows that were in the workspace before "
-            "it stay. This cannot be undone, but you can import the file again."
+            "it stay, and so do rows the vendor has confirmed since (in a refresh of the "
+            "account or an operation). This cannot be undone, but you can import the file "
+            "again."
         )
         remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
         remove.setObjectName("confirmRemove")
@@ -257,13 +260,18 @@ class ImportHistoryDialog(QDialog):
             else:
                 result: RemovalResult = job.result
                 self.removed.emit(result)
-                self.reload().finished.connect(
-                    lambda: self.note.setText(
-                        f"Removed {result.file_name} and the "
-                        f"{plural(result.rows_removed, 'row')} it added."
-                    )
-                )
+                self.reload().finished.connect(lambda: self.note.setText(removal_note(result)))
                 return
             self._update()
 
         return self.runner.start(f"Removing {record.file_name}", work, on_done=done)
+
+
+def removal_note(result: RemovalResult) -> str:
+    text = f"Removed {result.file_name} and the {plural(result.rows_removed, 'row')} it added."
+    if result.rows_kept:
+        text += (
+            f" {plural(result.rows_kept, 'row')} it had added stayed: the vendor has confirmed "
+            f"{'it' if result.rows_kept == 1 else 'them'} since, in a refresh or an operation."
+        )
+    return text
