@@ -22,6 +22,7 @@ from promodesk.services.operations.executor import (
     Executor,
     InputError,
     NotAllowed,
+    NotRecorded,
     OperationOutcome,
 )
 from promodesk.services.sync import sync_account
@@ -843,6 +844,24 @@ async def test_a_vendor_refusal_is_an_outcome_on_record_and_changes_nothing(live
     [entry] = live.audit()
     assert entry.outcome == "failed" and "NOT-THERE" not in entry.message + entry.target
     assert live.one("SELECT count(*) FROM altcraft_codes") == 0
+
+
+async def test_a_refusal_the_workspace_cannot_record_is_an_error_that_says_both(
+    live: Live,
+) -> None:
+    """The audit log never silently misses an attempt: when the refusal cannot be written
+    (here the workspace has lost its audit table), the caller hears the vendor's reason and
+    the workspace's."""
+    conn = connect(live.workspace)
+    conn.execute("ALTER TABLE audit_log RENAME TO audit_log_elsewhere")
+    conn.close()
+    with pytest.raises(NotRecorded) as problem:
+        await live.run(Vendor.ALTCRAFT, "activate", {"code": "NOT-THERE"})
+    assert problem.value.outcome.status == "failed"
+    text = str(problem.value)
+    assert text.startswith(problem.value.outcome.message.rstrip("."))
+    assert "could not be put on record in the workspace (no such table: audit_log)" in text
+    assert live.rows("SELECT status FROM runs") == []  # its run went with the transaction
 
 
 async def test_an_input_the_model_refuses_is_never_sent(live: Live) -> None:

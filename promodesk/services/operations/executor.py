@@ -43,6 +43,18 @@ class NotAllowed(ValueError):
     """The target's state forbids the operation (the reason says why, in a marketer's words)."""
 
 
+class NotRecorded(sqlite3.OperationalError):
+    """The vendor refused (or its answer was lost), and the workspace could not put that on
+    record: the audit log would miss an attempt, so the caller hears both."""
+
+    def __init__(self, outcome: OperationOutcome, error: BaseException) -> None:
+        self.outcome = outcome
+        super().__init__(
+            f"{outcome.message.rstrip('.')}; and it could not be put on record in the "
+            f"workspace ({error})"
+        )
+
+
 @dataclass(frozen=True)
 class JournalItem:
     """An item of a bulk run's journal, marked done (or not) with its operation's result."""
@@ -288,7 +300,11 @@ class Executor:
                     "unknown",
                     "Cancelled while waiting for the answer: it may or may not have been done",
                 )
-                await to_the_end(self._record_failure(ref, outcome, journal))
+                try:
+                    await to_the_end(self._record_failure(ref, outcome, journal))
+                except NotRecorded:
+                    # The cancel goes on; what was not recorded is in the log.
+                    log.exception("a cancelled %s was not put on record", operation.key)
             raise
         refreshed = result
         note = ""
@@ -388,8 +404,8 @@ class Executor:
 
         try:
             await self.in_workspace(write)
-        except (sqlite3.Error, OSError):
-            log.exception("could not record the failed %s in the audit log", outcome.operation.key)
+        except (sqlite3.Error, OSError) as error:
+            raise NotRecorded(outcome, error) from error
 
     @staticmethod
     def _audit(
