@@ -45,6 +45,11 @@ SANDBOX_LOYALTY_ID = 5
 SANDBOX_DB_ID = 1
 
 
+# When the sandbox's own codes were made: the same in every process, so that a refresh of a
+# fresh sandbox (each `promodesk` command starts one) finds them unchanged.
+SANDBOX_SEEDED = "2026-11-02T09:00:00Z"
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -106,13 +111,12 @@ class AltcraftState:
         }
         self.profiles: dict[tuple[int, str, str], str] = {}
         if demo:
-            now = _now()
             for number in range(40):
                 code = f"LOY5-{number:04d}"
-                self.programs[5].codes[code] = CodeState(code, now)
+                self.programs[5].codes[code] = CodeState(code, SANDBOX_SEEDED)
             for number in range(10):
                 code = f"UNIV8-{number:03d}"
-                self.programs[8].codes[code] = CodeState(code, now)
+                self.programs[8].codes[code] = CodeState(code, SANDBOX_SEEDED)
 
     def profile(self, db_id: int, matching: str, value: str) -> str:
         """Resolve email/phone/custom matching to a profile id (stable per value)."""

@@ -75,6 +75,11 @@ _PROGRAMS = {"1000": "Acme Campaign", "1001": "Acme Outdoor UK"}
 NextPageStyle = Literal["path", "protocol-relative", "absolute", "none", "token"]
 
 
+# When the sandbox's own codes were made: the same in every process, so that a refresh of a
+# fresh sandbox (each `promodesk` command starts one) finds them unchanged.
+SANDBOX_SEEDED = "2026-11-02T09:00:00+00:00"
+
+
 def _iso(moment: datetime | None = None) -> str:
     return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
 
@@ -135,10 +140,12 @@ class ImpactState:
                         "CampaignId": program,
                         "CreditPolicy": "ALWAYS",
                         "Type": "LI",
-                    }
+                        "StartDate": SANDBOX_SEEDED,
+                    },
+                    created=SANDBOX_SEEDED,
                 )
 
-    def add(self, fields: dict[str, str]) -> dict[str, Any]:
+    def add(self, fields: dict[str, str], *, created: str | None = None) -> dict[str, Any]:
         """A new code from a create's fields (text, as a form sends them)."""
         self.next_id += 1
         partner = fields["AssignedPartnerId"]
@@ -152,7 +159,7 @@ class ImpactState:
             "CampaignName": _PROGRAMS.get(program, f"Program {program}"),
             "AssignedPartnerId": partner,
             "AssignedPartnerName": _PARTNERS.get(partner, f"Partner {partner}"),
-            "CreatedDate": _iso(),
+            "CreatedDate": created or _iso(),
             "StartDate": fields.get("StartDate") or _iso(),
             "EndDate": fields.get("EndDate", ""),
             "State": "ACTIVE",
