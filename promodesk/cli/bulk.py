@@ -215,7 +215,7 @@ async def _execute(
 
 
 async def _again(live: Any, runner: Any, args: argparse.Namespace, progress: ProgressLine) -> int:
-    from promodesk.services.bulk import RunBusy
+    from promodesk.services.run_claims import RunBusy
     from promodesk.store.db import connect
 
     if args.retry_failed is not None:

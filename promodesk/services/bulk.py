@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from promodesk.domain.jobs import Progress, ProgressFn, ignore_progress
@@ -33,18 +31,9 @@ from promodesk.services.operations.executor import (
     validate_inputs,
     workspace_account,
 )
+from promodesk.services.run_claims import Claim, hold_run
 from promodesk.store.db import transaction
-from promodesk.store.runs import (
-    HEARTBEAT_SECONDS,
-    RunInfo,
-    RunStatus,
-    beat_run,
-    claim_run,
-    going_on,
-    release_run,
-    run_info,
-    start_run,
-)
+from promodesk.store.runs import RunInfo, going_on, run_info, start_run
 
 log = logging.getLogger("promodesk.bulk")
 
@@ -52,19 +41,6 @@ log = logging.getLogger("promodesk.bulk")
 CONCURRENCY = 4
 LEFT = ("pending",)
 RETRYABLE = ("failed", "unknown")
-
-
-class RunBusy(NotAllowed):
-    """The bulk run is going on in another window or command (nothing was sent)."""
-
-
-@dataclass
-class Claim:
-    """A runner's hold on a bulk run (`store.runs.claim_run`)."""
-
-    run_id: int
-    claimant: str
-    lost: bool = False  # it fell silent and another runner took the run over
 
 
 @dataclass(frozen=True)
@@ -202,24 +178,23 @@ class BulkRunner:
         again: bool,
     ) -> BulkSummary:
         operation = find_operation(account_ref(account).vendor, await self._operation_of(run_id))
-        claim = Claim(run_id, secrets.token_hex(8))
-        await self._claim(claim, again=again)
-        # Said every HEARTBEAT_SECONDS while it goes on: a second window or command that
-        # resumes it meanwhile is refused, rather than sending every item a second time.
-        heart = asyncio.ensure_future(self._keep_claim(claim))
-        try:
+
+        def requeue(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                f"UPDATE journal SET status = 'pending' WHERE run_id = ? AND status IN "
+                f"({', '.join('?' * len(RETRYABLE))})",
+                (run_id, *RETRYABLE),
+            )
+
+        # A second window or command that resumes the run meanwhile is refused, rather than
+        # sending every item a second time; "retry failed" puts the failed items back in
+        # line only once the run is this runner's.
+        async with hold_run(
+            self.executor, run_id, f"bulk run {run_id}", also=requeue if again else None
+        ) as claim:
             return await self._run_claimed(
                 account, claim, operation, progress, concurrency, on_item
             )
-        except BaseException:
-            try:
-                await asyncio.shield(self._release(claim, "cancelled"))
-            except Exception:  # (the first error is the one to tell)
-                log.exception("bulk run %s: could not mark it stopped", run_id)
-            raise
-        finally:
-            heart.cancel()
-            await asyncio.gather(heart, return_exceptions=True)
 
     async def _run_claimed(
         self,
@@ -285,7 +260,7 @@ class BulkRunner:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise  # (the run is marked cancelled by `_run`)
         summary = await self.summary(run_id)
-        await self._release(claim, "done" if summary.finished else "cancelled")
+        await claim.release(self.executor, "done" if summary.finished else "cancelled")
         return summary
 
     async def retry_failed(
@@ -409,50 +384,3 @@ class BulkRunner:
                 journal.record(conn, status, message)
 
         await asyncio.shield(self.executor.in_workspace(write))
-
-    async def _claim(self, claim: Claim, *, again: bool) -> None:
-        """The run is this runner's (`claim_run`); `again`: its failed and unknown items are
-        put back in line, in the same transaction (not while another runner has it)."""
-        run_id = claim.run_id
-
-        def write(conn: sqlite3.Connection) -> datetime | None:
-            with transaction(conn):
-                heard = claim_run(conn, run_id, claim.claimant)
-                if heard is None and again:
-                    conn.execute(
-                        f"UPDATE journal SET status = 'pending' WHERE run_id = ? AND status IN "
-                        f"({', '.join('?' * len(RETRYABLE))})",
-                        (run_id, *RETRYABLE),
-                    )
-                return heard
-
-        heard = await self.executor.in_workspace(write)
-        if heard is not None:
-            ago = max(0, round((datetime.now(UTC) - heard).total_seconds()))
-            raise RunBusy(
-                f"bulk run {run_id} is already going on, in this window or another one or in "
-                f"a command (heard from {ago} s ago). Nothing was sent. If promodesk was closed "
-                f"or stopped while it ran, try again in a minute."
-            )
-
-    async def _keep_claim(self, claim: Claim) -> None:
-        def write(conn: sqlite3.Connection) -> bool:
-            with transaction(conn):
-                return beat_run(conn, claim.run_id, claim.claimant)
-
-        while not claim.lost:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            try:
-                claim.lost = not await self.executor.in_workspace(write)
-            except (sqlite3.Error, OSError) as error:  # the next beat may get through
-                log.warning("bulk run %s: could not say it is going on: %s", claim.run_id, error)
-        # Silent too long (the machine slept, say), it was taken over: the items not started
-        # are left to the new runner.
-        log.warning("bulk run %s was taken over by another runner", claim.run_id)
-
-    async def _release(self, claim: Claim, status: RunStatus) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            with transaction(conn):
-                release_run(conn, claim.run_id, claim.claimant, status)
-
-        await self.executor.in_workspace(write)

@@ -37,6 +37,7 @@ from promodesk.services.operations.executor import (
     validate_inputs,
     workspace_account,
 )
+from promodesk.services.run_claims import Claim, hold_run
 from promodesk.store.db import transaction
 from promodesk.store.runs import finish_run, start_run
 
@@ -271,34 +272,51 @@ async def run_plan(
             f"this was planned for {plan.vendor.display_name} account {plan.account_name}, "
             f"not {ref.name}"
         )
+    # One runner at a time: a second window or command resuming the plan meanwhile is
+    # refused, rather than sending a part a second time (two runners could both find it not
+    # uploaded yet).
+    async with hold_run(executor, run_id, f"{_NOUN[plan.kind]} {run_id}") as claim:
+        plan = await load_plan(executor, run_id)  # (as it is now that it is this runner's)
+        failure = await _run_steps(executor, account, plan, claim, on_step, progress)
+        after = await load_plan(executor, run_id)
+        await claim.release(executor, "done" if after.finished else "failed", failure)
+    return await load_plan(executor, run_id)
+
+
+_NOUN = {"wizard": "guided create", "upload": "code file upload"}
+
+
+async def _run_steps(
+    executor: Executor,
+    account: Any,
+    plan: Plan,
+    claim: Claim,
+    on_step: StepListener | None,
+    progress: ProgressFn,
+) -> str:
+    """The steps left, in order, until one does not end ok: its message ("" when all did)."""
     left = plan.left
     total = len(plan.steps)
-    await _set_status(executor, run_id, "running")
     listed: list[Any] | None = None
-    failure = ""
-    try:
-        for number, step in enumerate(left, start=total - len(left) + 1):
-            progress(Progress(number - 1, total, f"{step.target}: step {number} of {total}"))
-            if on_step is not None:
-                on_step(_with(step, "running", ""))
-            if step.operation == UPLOAD:
-                if listed is None:
-                    listed = await _listed_files(executor, account, step)
-                ended = await _upload_part(executor, account, run_id, step, listed)
-            else:
-                ended = await _run_step(executor, account, run_id, step)
-            if on_step is not None:
-                on_step(ended)
-            if not ended.done:
-                failure = ended.message
-                break
-        progress(Progress(total, total, "Done" if not failure else "Stopped"))
-    except asyncio.CancelledError:
-        await asyncio.shield(_set_status(executor, run_id, "cancelled"))
-        raise
-    after = await load_plan(executor, run_id)
-    await _set_status(executor, run_id, "done" if after.finished else "failed", message=failure)
-    return await load_plan(executor, run_id)
+    for number, step in enumerate(left, start=total - len(left) + 1):
+        if claim.lost:
+            return "taken over by another window or command"
+        progress(Progress(number - 1, total, f"{step.target}: step {number} of {total}"))
+        if on_step is not None:
+            on_step(_with(step, "running", ""))
+        if step.operation == UPLOAD:
+            if listed is None:
+                listed = await _listed_files(executor, account, step)
+            ended = await _upload_part(executor, account, plan.run_id, step, listed)
+        else:
+            ended = await _run_step(executor, account, plan.run_id, step)
+        if on_step is not None:
+            on_step(ended)
+        if not ended.done:
+            progress(Progress(total, total, "Stopped"))
+            return ended.message
+    progress(Progress(total, total, "Done"))
+    return ""
 
 
 def _with(step: Step, status: str, message: str) -> Step:
@@ -330,19 +348,6 @@ async def _mark(executor: Executor, journal: JournalItem, status: str, message: 
             journal.record(conn, status, message)
 
     await asyncio.shield(executor.in_workspace(write))
-
-
-async def _set_status(executor: Executor, run_id: int, status: str, *, message: str = "") -> None:
-    def write(conn: sqlite3.Connection) -> None:
-        with transaction(conn):
-            if status == "running":
-                conn.execute(
-                    "UPDATE runs SET status = 'running', finished_at = '' WHERE id = ?", (run_id,)
-                )
-            else:
-                finish_run(conn, run_id, status, message=message)  # type: ignore[arg-type]
-
-    await executor.in_workspace(write)
 
 
 # -- upload parts --------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def claim_run(conn: sqlite3.Connection, run_id: int, claimant: str) -> datetime 
     claimants cannot both win."""
     now = datetime.now(UTC)
     claimed = conn.execute(
-        "UPDATE runs SET status = 'running', heartbeat = ?, claimed_by = ? "
+        "UPDATE runs SET status = 'running', finished_at = '', heartbeat = ?, claimed_by = ? "
         f"WHERE id = ? AND NOT (status = 'running' AND {_HEARD_LATELY})",
         (_text(now), claimant, run_id, *_lately(now)),
     ).rowcount
@@ -104,13 +104,15 @@ def beat_run(conn: sqlite3.Connection, run_id: int, claimant: str) -> bool:
     )
 
 
-def release_run(conn: sqlite3.Connection, run_id: int, claimant: str, status: RunStatus) -> None:
+def release_run(
+    conn: sqlite3.Connection, run_id: int, claimant: str, status: RunStatus, *, message: str = ""
+) -> None:
     """`finish_run`, by the claimant still holding it (one taken over is the new one's)."""
     held = conn.execute(
         "SELECT 1 FROM runs WHERE id = ? AND claimed_by = ?", (run_id, claimant)
     ).fetchone()
     if held:
-        finish_run(conn, run_id, status)
+        finish_run(conn, run_id, status, message=message)
 
 
 def going_on(conn: sqlite3.Connection, run_id: int) -> bool:

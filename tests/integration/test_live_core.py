@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 
 from promodesk.domain.vendors import Vendor
-from promodesk.services.bulk import BulkRunner, RunBusy
+from promodesk.services.bulk import BulkRunner
 from promodesk.services.operations import OPERATIONS, operation
 from promodesk.services.operations.executor import (
     AccountRef,
@@ -25,6 +25,7 @@ from promodesk.services.operations.executor import (
     NotRecorded,
     OperationOutcome,
 )
+from promodesk.services.run_claims import RunBusy
 from promodesk.services.sync import sync_account
 from promodesk.store import audit
 from promodesk.store.db import connect, transaction

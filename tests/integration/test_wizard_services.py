@@ -14,6 +14,9 @@ import pytest
 from promodesk.domain.vendors import Vendor
 from promodesk.services import code_import, impact_batch, wizard_runs
 from promodesk.services.operations.executor import Executor, InputError
+from promodesk.services.run_claims import RunBusy
+from promodesk.store.db import connect, transaction
+from promodesk.store.runs import claim_run
 from tests.integration.test_live_core import Live
 from tests.integration.test_live_core import live as live  # the fixture, re-exported
 
@@ -165,6 +168,41 @@ async def test_an_interrupted_upload_resumes_without_uploading_a_part_twice(
         )
         == 4
     )
+
+
+async def test_an_upload_going_on_elsewhere_is_refused_and_nothing_is_sent(
+    live: Live, tmp_path: Path
+) -> None:
+    """Two windows (or a window and a command) resuming one upload could both find a part
+    not uploaded yet and both send it: the second is refused while the first is heard of,
+    and takes the plan over once that one has been silent a minute (it was killed)."""
+    fake = live.fakes[Vendor.OPTIMOVE]
+    account = live.accounts[Vendor.OPTIMOVE]
+    promocode = fake.state.promocodes["pc-spring-welcome"]
+    run_id = await wizard_runs.plan_upload(
+        live.executor, account, promocode.promocode_id, parts(tmp_path, 2)
+    )
+    other = connect(live.workspace)
+    try:
+        with transaction(other):
+            assert claim_run(other, run_id, "another window") is None
+        with pytest.raises(RunBusy, match=rf"code file upload {run_id} is already going on"):
+            await wizard_runs.run_plan(live.executor, account, run_id)
+        assert len(promocode.files) == 1 and fake.state.uploads == {}  # nothing was sent
+        assert live.one("SELECT status FROM runs WHERE id = ?", run_id) == "running"
+
+        with transaction(other):
+            other.execute(
+                "UPDATE runs SET heartbeat = '2026-01-01T00:00:00Z' WHERE id = ?", (run_id,)
+            )
+        done = await wizard_runs.run_plan(live.executor, account, run_id)
+    finally:
+        other.close()
+    assert [step.status for step in done.steps] == ["ok", "ok"]
+    assert len(promocode.files) == 1 + 2
+    assert live.one(
+        "SELECT status, claimed_by != 'another window' FROM runs WHERE id = ?", run_id
+    ) == ("done", 1)
 
 
 async def test_a_part_changed_after_it_was_checked_is_not_uploaded(

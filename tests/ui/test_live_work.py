@@ -592,16 +592,22 @@ def test_history_says_a_bulk_run_going_on_elsewhere_is_going_on_and_offers_no_re
     try:
         with transaction(conn):
             assert claim_run(conn, run_id, "another process") is None
+            upload = start_run(conn, "upload", account_id=None, title="Upload winter codes")
+            assert claim_run(conn, upload, "another process") is None
     finally:
         conn.close()
     history = live.window.show_history()
     assert history is not None
     table = history.unfinished_table
-    live.wait_for(lambda: table.rowCount() == 1)
-    assert table.item(0, 2).text().startswith("going on now in a window or a command; 0 of 1 done")
-    resume = table.cellWidget(0, 3)
-    assert not resume.isEnabled()
-    assert "once it stops" in resume.toolTip()
+    live.wait_for(lambda: table.rowCount() == 2)
+    assert [table.item(row, 2).text() for row in range(2)] == [
+        "going on now in a window or a command; 0 of 1 done; 1 not started",
+        "Code file upload: going on now in a window or a command",
+    ]
+    for row in range(2):
+        resume = table.cellWidget(row, 3)
+        assert not resume.isEnabled()
+        assert "once it stops" in resume.toolTip()
     # Resumed here anyway (the bulk view of the run): refused in words, nothing sent, no crash.
     [info] = [run for run in history_runs(live) if run.id == run_id]
     dialog = history.resume_bulk(info, "expire")

@@ -56,6 +56,7 @@ OUTCOMES = [
 ]
 RESUMABLE_KINDS = ("wizard", "upload")
 KIND_WORDS = {"wizard": "Guided create", "upload": "Code file upload", "bulk": "Bulk"}
+_RESUME_LATER = "It can be resumed once it stops (or a minute after a crash)"
 
 
 def operation_words() -> dict[str, str]:
@@ -225,14 +226,17 @@ class HistoryDialog(QDialog):
 
         def read(
             conn: sqlite3.Connection,
-        ) -> tuple[list[tuple[str, str]], list[str], list[RunInfo]]:
-            from promodesk.store.runs import unfinished_runs
+        ) -> tuple[list[tuple[str, str]], list[str], list[tuple[RunInfo, bool]]]:
+            from promodesk.store.runs import going_on, unfinished_runs
 
             accounts = conn.execute(
                 "SELECT DISTINCT vendor, account FROM audit_log ORDER BY vendor, account"
             ).fetchall()
             changes = [row[0] for row in conn.execute("SELECT DISTINCT operation FROM audit_log")]
-            return accounts, changes, unfinished_runs(conn, RESUMABLE_KINDS)
+            resumable = [
+                (info, going_on(conn, info.id)) for info in unfinished_runs(conn, RESUMABLE_KINDS)
+            ]
+            return accounts, changes, resumable
 
         async def work(_progress: ProgressFn) -> Any:
             import asyncio
@@ -318,7 +322,7 @@ class HistoryDialog(QDialog):
 
     # -- unfinished work -----------------------------------------------------------------------
 
-    def _show_unfinished(self, resumable: list[RunInfo], bulk_runs: list[Any]) -> None:
+    def _show_unfinished(self, resumable: list[tuple[RunInfo, bool]], bulk_runs: list[Any]) -> None:
         table = self.unfinished_table
         table.setRowCount(0)
         names = self._account_names()
@@ -341,16 +345,21 @@ class HistoryDialog(QDialog):
             )
             if summary.going_on:
                 button.setEnabled(False)
-                button.setToolTip("It can be resumed once it stops (or a minute after a crash)")
-        for info in resumable:
-            self._add_run(
-                info.title or KIND_WORDS.get(info.kind, info.kind),
+                button.setToolTip(_RESUME_LATER)
+        for info, busy in resumable:
+            kind = KIND_WORDS.get(info.kind, info.kind)
+            button = self._add_run(
+                info.title or kind,
                 names.get(info.account_id or 0, ""),
-                f"{KIND_WORDS.get(info.kind, info.kind)}: {info.status}"
-                + (f" — {info.message}" if info.message else ""),
+                f"{kind}: going on now in a window or a command"
+                if busy
+                else f"{kind}: {info.status}" + (f" — {info.message}" if info.message else ""),
                 "Resume",
                 lambda _=False, i=info: self.window_.resume_requested.emit(i.id, i.kind),
             )
+            if busy:
+                button.setEnabled(False)
+                button.setToolTip(_RESUME_LATER)
         self.unfinished.setVisible(table.rowCount() > 0)
         self.unfinished.setTitle(
             f"Unfinished work ({plural(table.rowCount(), 'item')})" if table.rowCount() else ""

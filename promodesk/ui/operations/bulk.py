@@ -32,7 +32,7 @@ from promodesk.qt import (
     QVBoxLayout,
     QWidget,
 )
-from promodesk.services.bulk import RunBusy
+from promodesk.services.run_claims import RunBusy
 from promodesk.ui.models.formatting import plural
 from promodesk.ui.operations.fields import fields_of, problems_of
 from promodesk.ui.operations.form import Form, FormContext
