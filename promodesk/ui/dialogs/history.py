@@ -242,7 +242,7 @@ class HistoryDialog(QDialog):
             import asyncio
 
             read_done = await asyncio.wrap_future(session.reader.submit(read))
-            bulk = window.live.live_work().bulk
+            bulk = (await window.live.ready_work()).bulk
             return read_done, await bulk.open_runs()
 
         return window.runner.start(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("promodesk.ui.live")
 
 OFFLINE_KEY = "live/offline"
+_LIVE_CORE = "promodesk.services.live"  # (it imports the rest of the live core)
 
 
 @dataclass
@@ -156,6 +158,19 @@ class LiveSession(QObject):
             self._live = LiveWork(session.path, self.window.accounts)
         return self._live
 
+    async def ready_work(self) -> LiveWork:
+        """`live_work()`, its modules imported in a worker thread first: the first sync or
+        operation of a session loads the Qt-free live core (the operation tables, the
+        vendor clients, httpx: hundreds of ms), which on the GUI thread would freeze the
+        window for as long. (Imported elsewhere meanwhile, Python's import lock has the
+        other wait.)"""
+        if _LIVE_CORE not in sys.modules:
+            import asyncio
+            import importlib
+
+            await asyncio.to_thread(importlib.import_module, _LIVE_CORE)
+        return self.live_work()
+
     def run_operation(
         self,
         owner: object,
@@ -176,9 +191,9 @@ class LiveSession(QObject):
         )
 
         async def work(_progress: ProgressFn) -> Any:
+            live = await self.ready_work()
             from promodesk.services.operations.executor import InputError, NotAllowed
 
-            live = self.live_work()
             try:
                 outcome = await live.executor.run(
                     account, operation, values, check_state=check_state
@@ -225,7 +240,8 @@ class LiveSession(QObject):
         account = source.account
 
         async def work(progress: ProgressFn) -> SyncOutcome:
-            outcome = await self.live_work().sync(account, progress=progress)
+            live = await self.ready_work()
+            outcome = await live.sync(account, progress=progress)
             session = self.window.session
             if session is not None:
                 await session.refresh_info()
