@@ -31,6 +31,7 @@ def isolated_user_dirs(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("PROMODESK_KEYRING", "memory")
     yield home
+    gc.unfreeze()  # (what the window froze after its jobs: QuietCollector)
     gc.collect()
 
 

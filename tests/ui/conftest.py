@@ -58,6 +58,7 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     # test's runner would refuse to start.
     asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
+    gc.unfreeze()  # (what the window froze after its jobs: QuietCollector)
     gc.collect()
 
 

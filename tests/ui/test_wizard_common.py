@@ -10,7 +10,7 @@ from typing import Any
 from promodesk.domain.jobs import JobCancelled
 from promodesk.services.wizard_runs import PlanError, Step
 from promodesk.ui.main_window import MainWindow
-from promodesk.ui.tasks import QUIET_COLLECTOR
+from promodesk.ui.tasks import QUIET_COLLECTOR, QuietCollector
 from promodesk.ui.wizards.common import step_text
 from tests.ui.conftest import wait_job
 from tests.ui.wizard_support import opened
@@ -116,3 +116,41 @@ def test_an_account_asked_for_before_the_accounts_load_is_chosen_when_they_do(
     chosen = picker.account()
     assert chosen is not None and chosen.id == shop.id
     picker.deleteLater()
+
+
+def test_what_is_left_after_the_jobs_is_frozen_and_its_garbage_collected_when_idle(
+    qtbot: Any,
+) -> None:
+    """After the last job, the objects left are frozen (automatic full collections no longer
+    walk them: 40-65 ms as a bulk run ended, bench/live_window.py); cycles among them that
+    became garbage are collected by the full collection made when no job runs."""
+    import weakref
+
+    collector = QuietCollector()
+
+    class Node:
+        pass
+
+    gc.collect()
+    frozen_before = gc.get_freeze_count()
+    try:
+        collector.enter()
+        node = Node()
+        node.me = node  # type: ignore[attr-defined]
+        held = weakref.ref(node)
+        gc.collect()  # it is old now, like a job's state
+        del node  # garbage, but only a full collection finds it (a cycle)
+        collector.leave()
+        assert gc.isenabled() and gc.get_freeze_count() > frozen_before
+        assert collector.idle_timer.isActive()  # the full collection, when idle
+        gc.collect()  # an automatic full collection: frozen objects are not walked
+        assert held() is not None
+        collector.enter()
+        collector.collect_idle()  # a job runs: not now
+        assert held() is not None
+        collector.leave()
+        collector.collect_idle()
+        assert held() is None
+        assert gc.get_freeze_count() > 0  # the rest frozen again
+    finally:
+        gc.unfreeze()
