@@ -29,7 +29,16 @@ from promodesk.store.tables import Column, TableSpec
 RESULT = "temp.collisions"
 LIVE: tuple[str, ...] = tuple(status.value for status in Status if status.live)
 _LOCAL_FILES = 2  # inventory source of codes in local files (not uploaded)
-_LIVE_SQL = f"i.status IN ({', '.join(repr(s) for s in LIVE)}) AND i.source <> {_LOCAL_FILES}"
+
+
+def _live(alias: str) -> str:
+    return (
+        f"{alias}.status IN ({', '.join(repr(s) for s in LIVE)}) "
+        f"AND {alias}.source <> {_LOCAL_FILES}"
+    )
+
+
+_LIVE_SQL = _live("i")
 
 
 def live_sql() -> str:
@@ -118,9 +127,15 @@ def find_collisions(
                 "GROUP BY code_key HAVING count(*) > 1"
             )
         else:
+            # Only the account's codes that are live in another place too: after a sync of
+            # 100,000 new codes, listing them all and dropping the lone ones in Python held
+            # the GIL long enough to stall the window (bench/live_window.py).
             conn.execute(
                 "CREATE TABLE temp.coll_keys AS SELECT DISTINCT i.code_key FROM "
-                f"main.code_inventory i WHERE i.account_id = ? AND {_LIVE_SQL}",
+                f"main.code_inventory i WHERE i.account_id = ? AND {_LIVE_SQL} AND EXISTS ("
+                "SELECT 1 FROM main.code_inventory o WHERE o.code_key = i.code_key "
+                f"AND {_live('o')} AND (o.vendor, o.account_id, o.pool) "
+                "!= (i.vendor, i.account_id, i.pool))",
                 (account_id,),
             )
         token.raise_if_cancelled()

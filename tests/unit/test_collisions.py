@@ -149,6 +149,31 @@ def test_after_a_sync_only_the_accounts_collisions(workspace: sqlite3.Connection
     assert find_collisions(workspace, account_id=account) == [CollisionCount(TWO_ACCOUNTS, 1)]
 
 
+def test_each_accounts_collisions_are_the_full_reports_rows_of_that_account(
+    workspace: sqlite3.Connection,
+) -> None:
+    """The report after a sync lists, of that account's live codes, only those live in
+    another place (another vendor, account or pool; not two in one pool, like ALLOC-1): the
+    same rows as the full report's for the keys that involve the account."""
+
+    def listed() -> set[tuple[object, ...]]:
+        return set(
+            workspace.execute(
+                "SELECT code_key, collision, vendor, account_id, pool FROM temp.collisions"
+            )
+        )
+
+    find_collisions(workspace)
+    everything = listed()
+    scoped_any = False
+    for (account,) in workspace.execute("SELECT id FROM accounts").fetchall():
+        find_collisions(workspace, account_id=account)
+        keys = {row[0] for row in everything if row[3] == account}
+        assert listed() == {row for row in everything if row[0] in keys}
+        scoped_any = scoped_any or bool(keys)
+    assert scoped_any
+
+
 def test_a_batch_of_codes_against_the_live_ones(workspace: sqlite3.Connection) -> None:
     batch = [
         (1, "ＳＵＭＭＥＲ１０"),  # fullwidth
