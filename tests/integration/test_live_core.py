@@ -4,6 +4,8 @@ sync with additions, changes and removals at the vendor, and the bulk runner wit
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from promodesk.services.operations.executor import (
     OperationOutcome,
 )
 from promodesk.services.run_claims import RunBusy
-from promodesk.services.sync import sync_account
+from promodesk.services.sync import YIELD_EVERY, sync_account
 from promodesk.store import audit
 from promodesk.store.db import connect, transaction
 from promodesk.store.importers.base import ImportHints, SourceRef
@@ -38,7 +40,7 @@ from promodesk.store.runs import claim_run
 from promodesk.store.tables import IMPACT_CODES
 from promodesk.store.workspace import create_workspace
 from promodesk.vendors.altcraft.client import AltcraftClient
-from promodesk.vendors.altcraft.fake import SANDBOX_DB_ID, FakeAltcraft
+from promodesk.vendors.altcraft.fake import SANDBOX_DB_ID, CodeState, FakeAltcraft
 from promodesk.vendors.altcraft.fake import SANDBOX_TOKEN as ALTCRAFT_TOKEN
 from promodesk.vendors.fake_support import SandboxTransport
 from promodesk.vendors.impact.client import ImpactClient
@@ -1031,6 +1033,35 @@ async def test_altcraft_sync_reads_every_known_program(live: Live) -> None:
     programs = dict(live.rows("SELECT loyalty_id, code_count FROM altcraft_programs"))
     assert programs == {"5": 40, "8": 10}
     assert outcome.seen == 50
+
+
+async def test_a_big_altcraft_export_is_read_in_short_turns_of_the_loop(live: Live) -> None:
+    """A sync runs on the window's event loop: of an export of 10,000 codes, other tasks
+    (the window's) get a turn every YIELD_EVERY codes converted, not once at the end."""
+    program = live.fakes[Vendor.ALTCRAFT].state.programs[5]
+    for number in range(10_000):
+        code = f"MANY-{number:05d}"
+        program.codes[code] = CodeState(code, "2026-11-02T09:00:00Z")
+    client = live.clients[Vendor.ALTCRAFT]
+    converted = 0
+    validate = client.record
+
+    def counted(item: Any) -> Any:  # (the client's own validation, counted)
+        nonlocal converted
+        converted += 1
+        return validate(item)
+
+    client.record = counted
+    syncing = asyncio.ensure_future(
+        sync_account(live.workspace, live.accounts[Vendor.ALTCRAFT], client)
+    )
+    seen = [0]
+    while not syncing.done():
+        seen.append(converted)
+        await asyncio.sleep(0)
+    assert (await syncing).written.added == 10_040
+    steps = [after - before for before, after in itertools.pairwise(seen)]
+    assert sum(steps) == 10_040 and max(steps) <= YIELD_EVERY
 
 
 async def test_codes_written_before_without_a_fingerprint_and_gone_at_the_vendor_are_marked(
