@@ -22,7 +22,14 @@ from typing import Any
 
 from promodesk.services.operations.executor import Executor, NotAllowed
 from promodesk.store.db import transaction
-from promodesk.store.runs import HEARTBEAT_SECONDS, RunStatus, beat_run, claim_run, release_run
+from promodesk.store.runs import (
+    HEARTBEAT_SECONDS,
+    RunStatus,
+    beat_run,
+    claim_run,
+    going_on,
+    release_run,
+)
 
 log = logging.getLogger("promodesk.runs")
 
@@ -47,6 +54,17 @@ class Claim:
                 release_run(conn, self.run_id, self.claimant, status, message=message)
 
         await executor.in_workspace(write)
+
+
+def refuse_if_going_on(conn: sqlite3.Connection, run_id: int, what: str) -> None:
+    """For a change to a run's plan (its steps left undone, their inputs corrected), inside
+    the change's transaction: not while a runner has the run (it works from the plan it read
+    and would overwrite the change, or send what was corrected without the correction)."""
+    if going_on(conn, run_id):
+        raise RunBusy(
+            f"{what} is going on now, in this window or another one or in a command; it can "
+            "be changed once it stops (or a minute after promodesk was closed or stopped)"
+        )
 
 
 @asynccontextmanager
@@ -82,9 +100,12 @@ async def hold_run(
     heart = asyncio.ensure_future(_keep(executor, claim))
     try:
         yield claim
-    except BaseException:
+    except BaseException as error:
+        # A cancel (or Ctrl+C) ends it cancelled; anything else failed, with what it was.
+        status: RunStatus = "failed" if isinstance(error, Exception) else "cancelled"
+        message = str(error)[:500] if isinstance(error, Exception) else ""
         try:
-            await asyncio.shield(claim.release(executor, "cancelled"))
+            await asyncio.shield(claim.release(executor, status, message))
         except Exception:  # (the first error is the one to tell)
             log.exception("run %s: could not mark it stopped", run_id)
         raise

@@ -37,9 +37,9 @@ from promodesk.services.operations.executor import (
     validate_inputs,
     workspace_account,
 )
-from promodesk.services.run_claims import Claim, hold_run
+from promodesk.services.run_claims import Claim, hold_run, refuse_if_going_on
 from promodesk.store.db import transaction
-from promodesk.store.runs import finish_run, start_run
+from promodesk.store.runs import finish_run, going_on, start_run
 
 PlanKind = Literal["wizard", "upload"]
 PLAN_KINDS: tuple[PlanKind, ...] = ("wizard", "upload")
@@ -85,6 +85,7 @@ class Plan:
     status: str  # the run's: running | done | failed | cancelled
     started_at: str
     steps: tuple[Step, ...]
+    going_on: bool = False  # a runner (this window, another one, a command) has it now
 
     @property
     def left(self) -> list[Step]:
@@ -175,7 +176,18 @@ def _load(conn: sqlite3.Connection, run_id: int) -> Plan | None:
         )
     )
     run_id_, kind, title, vendor, key, name, status, started = row
-    return Plan(run_id_, kind, title, Vendor(vendor), key, name, status, started, steps)
+    return Plan(
+        run_id_,
+        kind,
+        title,
+        Vendor(vendor),
+        key,
+        name,
+        status,
+        started,
+        steps,
+        going_on=going_on(conn, run_id_),
+    )
 
 
 async def load_plan(executor: Executor, run_id: int) -> Plan:
@@ -212,6 +224,7 @@ async def abandon_plan(executor: Executor, run_id: int) -> None:
 
     def write(conn: sqlite3.Connection) -> None:
         with transaction(conn):
+            refuse_if_going_on(conn, run_id, f"plan {run_id}")
             conn.execute(
                 f"UPDATE journal SET status = 'skipped', message = 'Left undone', updated_at = ? "
                 f"WHERE run_id = ? AND status IN ({', '.join('?' * len(LEFT))})",
@@ -240,6 +253,7 @@ async def replan_steps(
 
     def write(conn: sqlite3.Connection) -> None:
         with transaction(conn):
+            refuse_if_going_on(conn, run_id, f"plan {run_id}")
             for position, values in inputs.items():
                 conn.execute(
                     "UPDATE journal SET inputs = ?, status = 'pending', message = '', "
@@ -275,7 +289,7 @@ async def run_plan(
     # One runner at a time: a second window or command resuming the plan meanwhile is
     # refused, rather than sending a part a second time (two runners could both find it not
     # uploaded yet).
-    async with hold_run(executor, run_id, f"{_NOUN[plan.kind]} {run_id}") as claim:
+    async with hold_run(executor, run_id, f"{NOUNS[plan.kind]} {run_id}") as claim:
         plan = await load_plan(executor, run_id)  # (as it is now that it is this runner's)
         failure = await _run_steps(executor, account, plan, claim, on_step, progress)
         after = await load_plan(executor, run_id)
@@ -283,7 +297,7 @@ async def run_plan(
     return await load_plan(executor, run_id)
 
 
-_NOUN = {"wizard": "guided create", "upload": "code file upload"}
+NOUNS = {"wizard": "guided create", "upload": "code file upload"}
 
 
 async def _run_steps(

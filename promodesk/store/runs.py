@@ -107,9 +107,11 @@ def beat_run(conn: sqlite3.Connection, run_id: int, claimant: str) -> bool:
 def release_run(
     conn: sqlite3.Connection, run_id: int, claimant: str, status: RunStatus, *, message: str = ""
 ) -> None:
-    """`finish_run`, by the claimant still holding it (one taken over is the new one's)."""
+    """`finish_run`, by the claimant still holding it (one taken over is the new one's, and
+    one ended meanwhile, e.g. left undone, stays as it was ended)."""
     held = conn.execute(
-        "SELECT 1 FROM runs WHERE id = ? AND claimed_by = ?", (run_id, claimant)
+        "SELECT 1 FROM runs WHERE id = ? AND claimed_by = ? AND status = 'running'",
+        (run_id, claimant),
     ).fetchone()
     if held:
         finish_run(conn, run_id, status, message=message)

@@ -190,6 +190,16 @@ async def test_an_upload_going_on_elsewhere_is_refused_and_nothing_is_sent(
             await wizard_runs.run_plan(live.executor, account, run_id)
         assert len(promocode.files) == 1 and fake.state.uploads == {}  # nothing was sent
         assert live.one("SELECT status FROM runs WHERE id = ?", run_id) == "running"
+        # Nor can its plan be changed under the runner that has it.
+        with pytest.raises(RunBusy, match="it can be changed once it stops"):
+            await wizard_runs.abandon_plan(live.executor, run_id)
+        plan = await wizard_runs.load_plan(live.executor, run_id)
+        with pytest.raises(RunBusy):
+            await wizard_runs.replan_steps(
+                live.executor, run_id, {2: plan.steps[1].operation_inputs}
+            )
+        plan = await wizard_runs.load_plan(live.executor, run_id)
+        assert plan.going_on and [step.status for step in plan.steps] == ["pending", "pending"]
 
         with transaction(other):
             other.execute(

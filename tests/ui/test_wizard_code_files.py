@@ -14,7 +14,8 @@ import pytest
 from promodesk.codefiles.generator import SAFE
 from promodesk.codefiles.problems import ProblemKind
 from promodesk.qt import Qt, QWizard
-from promodesk.store.db import connect
+from promodesk.store.db import connect, transaction
+from promodesk.store.runs import claim_run
 from promodesk.ui.main_window import MainWindow
 from promodesk.ui.wizards.code_files import (
     CHECK_PAGE,
@@ -221,6 +222,24 @@ def test_a_stopped_upload_resumes_after_the_wizard_was_closed_without_duplicates
     assert dialog is not None
     wait_for(qtbot, lambda: dialog.model.rowCount() == 1)
     assert dialog.model.rows[0][0] == "Code file upload"
+    assert dialog.model.rows[0][3] == "1 of 3 done"
+    # Another window (or a command) resumes it meanwhile: neither Resume nor Leave undone.
+    conn = connect(window.session.path)
+    try:
+        with transaction(conn):
+            assert claim_run(conn, plan.run_id, "another window") is None
+        reloaded = dialog.reload()
+        wait_for(qtbot, lambda: reloaded.done and dialog.model.rows[0][3].endswith("going on now"))
+        assert not dialog.resume_button.isEnabled() and not dialog.leave_button.isEnabled()
+        assert dialog.note.text().startswith("Going on now")
+        with transaction(conn):  # that one was killed: silent for more than a minute
+            conn.execute(
+                "UPDATE runs SET heartbeat = '2026-01-01T00:00:00Z' WHERE id = ?", (plan.run_id,)
+            )
+    finally:
+        conn.close()
+    reloaded = dialog.reload()
+    wait_for(qtbot, lambda: reloaded.done and dialog.resume_button.isEnabled())
     assert dialog.model.rows[0][3] == "1 of 3 done"
     resumed = opened(qtbot, window, lambda: qtbot.mouseClick(dialog.resume_button, LEFT))
     assert isinstance(resumed, CodeFileWizard) and resumed.currentId() == UPLOAD_RUN_PAGE

@@ -650,7 +650,9 @@ class UploadRunPage(WizardPageBase):
         elif job.cancelled:
             self.progress.finish("Stopped")
         if wizard.run_id is not None:
-            self.load(note="" if job.error is None and not job.cancelled else "Stopped. ")
+            # (the plan's summary keeps the reason in front: e.g. another window uploads it)
+            note = f"Could not go on: {job.error}. " if job.error is not None else ""
+            self.load(note=note or ("Stopped. " if job.cancelled else ""))
         if job.error is None and not job.cancelled:
             wizard.hub.changed_workspace()
 
@@ -693,7 +695,8 @@ class UploadRunPage(WizardPageBase):
             )
             return
         self.setTitle("Not finished yet")
-        self.retry_button.show()
+        # Going on in another window or a command: this one cannot go on with it now.
+        self.retry_button.setVisible(not plan.going_on)
         self.summary.setText(
             f"{note}{len(done)} of {count_words(len(plan.steps), 'file')} uploaded to "
             f"{promocode}. “Upload the parts left” sends only the others; a part whose outcome "

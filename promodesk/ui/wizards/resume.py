@@ -36,7 +36,7 @@ def plan_row(plan: Plan) -> tuple[str, ...]:
         KIND_WORDS.get(plan.kind, plan.kind),
         plan.title,
         f"{plan.vendor.display_name} · {plan.account_name}",
-        f"{done} of {len(plan.steps)} done",
+        f"{done} of {len(plan.steps)} done" + (" · going on now" if plan.going_on else ""),
         display(_STARTED, plan.started_at),
     )
 
@@ -110,10 +110,17 @@ class ResumeDialog(QDialog):
 
     def _update(self) -> None:
         plan = self.selected()
-        self.resume_button.setEnabled(plan is not None)
-        self.leave_button.setEnabled(plan is not None)
+        free = plan is not None and not plan.going_on
+        self.resume_button.setEnabled(free)
+        self.leave_button.setEnabled(free)
         if not self.plans:
             self.note.setText("Nothing is unfinished in this workspace.")
+        elif plan is not None and plan.going_on:
+            self.note.setText(
+                "Going on now, in this window or another one or in a command: it can be "
+                "resumed or left undone once it stops (or a minute after promodesk was closed "
+                "or stopped)."
+            )
         elif plan is not None:
             left = ", ".join(step.target for step in plan.left[:3])
             self.note.setText(f"Left to do: {left}{' …' if len(plan.left) > 3 else ''}")
@@ -160,13 +167,18 @@ class ResumeDialog(QDialog):
 
         executor = self.hub.executor()
 
-        async def work(_progress: Any) -> None:
-            await abandon_plan(executor, plan.run_id)
+        async def work(_progress: Any) -> str:
+            from promodesk.services.run_claims import RunBusy
+
+            try:
+                await abandon_plan(executor, plan.run_id)
+            except RunBusy as busy:  # (it started elsewhere since the list was read)
+                return f"Not left undone: {busy}."
+            return ""
+
+        def done(job: Job) -> None:
+            self.reload().finished.connect(lambda: job.result and self.note.setText(job.result))
 
         return self.hub.runner.start(
-            "Leaving it undone",
-            work,
-            cancellable=False,
-            background=True,
-            on_done=lambda _job: self.reload(),
+            "Leaving it undone", work, cancellable=False, background=True, on_done=done
         )
