@@ -41,12 +41,14 @@ class QuietCollector:
     any job runs, automatic collection is off and the young generations are collected every
     half second instead (a few ms: only new objects).
 
-    When the last job ends, collection is on again, but what is left then (the modules the
-    job imported, the window's models, the workspace's caches: ~70,000 objects, which a full
-    collection walked in 40-65 ms as the job ended) is first frozen (`gc.freeze`): automatic
-    full collections walk only what is made after. Frozen objects are still freed when
-    nothing refers to them; only cycles among them wait, for the full collection made a
-    minute after the last job, when nothing runs (then the rest is frozen again).
+    When the last job ends, collection is on again, and right after (once the job has ended
+    and let go of what it held) what is left (the modules the job imported, the window's
+    models, the workspace's caches: ~70,000 objects, which a full collection walked in 40-65
+    ms as the job ended) is frozen (`gc.freeze`): automatic full collections walk only what
+    is made after. Frozen objects are still freed when nothing refers to them; only garbage
+    cycles among them (e.g. ones a job left in the oldest generation) wait, for the full
+    collection made a minute after the last job, when nothing runs, or as a job ends when
+    the last full one is ten minutes old (then the rest is frozen again).
     """
 
     INTERVAL_MS = 500
@@ -94,20 +96,27 @@ class QuietCollector:
             self.timer.stop()
         if not self.was_enabled:
             return
-        import time
-
         gc.enable()
-        if time.monotonic() - self.last_full > self.LONGEST_WITHOUT_FULL_S:
-            self.collect_idle()
-        else:
-            gc.collect(1)  # the young ones (a few ms), so that no new garbage is frozen
-            gc.freeze()
+        # After the job's own end (its result handed over, its coroutine finished).
+        QTimer.singleShot(0, self._settle)
         if self.idle_timer is None:
             self.idle_timer = QTimer()
             self.idle_timer.setSingleShot(True)
             self.idle_timer.setInterval(self.IDLE_COLLECT_MS)
             self.idle_timer.timeout.connect(self.collect_idle)
         self.idle_timer.start()
+
+    def _settle(self) -> None:
+        import gc
+        import time
+
+        if self.jobs or not gc.isenabled():
+            return  # (another job started meanwhile: its end settles)
+        if time.monotonic() - self.last_full > self.LONGEST_WITHOUT_FULL_S:
+            self.collect_idle()
+        else:
+            gc.collect(1)  # the young (a few ms): what the job just let go of is not frozen
+            gc.freeze()
 
     def collect_idle(self) -> None:
         """The full collection held off since the last freeze (cycles among frozen objects
