@@ -862,7 +862,8 @@ def keep_confirmed(
     has since confirmed stay, as added by the first live run that did. An export imported
     for an account and that account's sync are the same rows: a refresh that saw a code (it
     wrote the code's fingerprint, or it asked for every row and this one was not gone) or an
-    operation that changed its state makes it the vendor's, not only the file's. Removing
+    operation that changed its values or its state makes it the vendor's, not only the
+    file's. Removing
     the file must not lose it with its history; an Optimove promotion or promocode lost that
     way would not come back, as Optimove has no list to find it in again. Returns how many
     stay."""
@@ -880,6 +881,16 @@ def keep_confirmed(
             candidates.append("CASE WHEN t.fingerprint != 0 THEN :sync END")
         if table.reread_by_sync and _has_gone(table):
             candidates.append("CASE WHEN t.gone_run = 0 THEN :sync END")
+    # Values a later live write changed (an operation's write also resets the fingerprint):
+    # the row's as_of moved past the import's. Put down to the first live run after it.
+    params["live"], params["imported_as_of"] = conn.execute(
+        f"SELECT (SELECT min(id) FROM runs WHERE kind IN ({live_kinds}) AND status = 'done' "
+        "AND account_id = ? AND id > ?), (SELECT as_of FROM import_history WHERE run_id = ?)",
+        (account_id, run_id, run_id),
+    ).fetchone()
+    if params["live"] is not None and params["imported_as_of"]:
+        still_there = " AND t.gone_run = 0" if _has_gone(table) else ""
+        candidates.append(f"CASE WHEN t.as_of > :imported_as_of{still_there} THEN :live END")
     live_events = (
         "SELECT {what} FROM state_events e CROSS JOIN runs r ON r.id = e.run_id "
         f"WHERE e.table_name = :table AND e.run_id > :run AND r.kind IN ({live_kinds}) "

@@ -1107,7 +1107,10 @@ async def _import_for(live: Live, vendor: Vendor, path: Path) -> int:
         import_file(
             conn,
             path,
-            hints=ImportHints(source=SourceRef(vendor, key=account.id, name=account.name)),
+            hints=ImportHints(
+                source=SourceRef(vendor, key=account.id, name=account.name),
+                as_of="2026-11-20T09:30:00Z",  # (exported before anything the test does)
+            ),
         )
         return list_imports(conn)[0].id
     finally:
@@ -1193,22 +1196,60 @@ async def test_removing_an_allocation_import_keeps_the_promotions_a_sync_has_con
     assert (again.seen, again.written.gone) == (2 + 2, 0)  # and the two legacy promotions
 
 
+async def test_removing_an_import_keeps_a_code_an_operation_read_back_changed(
+    live: Live, tmp_path: Path
+) -> None:
+    """An operation's write resets the code's fingerprint and, when only other values
+    changed, records no state event: its later as_of says it was confirmed."""
+    fake = live.fakes[Vendor.IMPACT]
+    saved = write_json(
+        tmp_path / "two.json",
+        impact_page([dict(fake.state.codes[n]) for n in (7_000_001, 7_000_002)]),
+    )
+    imported = await _import_for(live, Vendor.IMPACT, saved)
+    fake.state.codes[7_000_001]["DealName"] = "Renamed at impact.com"
+    outcome = await live.run(Vendor.IMPACT, "get", {"promo_code_id": 7_000_001})
+    assert outcome.ok and outcome.written.changed == 1
+    result = _remove_import(live, imported)
+    assert (result.rows_kept, result.rows_removed) == (1, 2)  # the other code, its program
+    assert live.rows("SELECT promo_code_id, deal_name, added_run FROM impact_codes") == [
+        (7_000_001, "Renamed at impact.com", outcome.run_id)
+    ]
+
+
 async def test_removing_an_import_no_sync_has_seen_takes_all_it_added(
     live: Live, tmp_path: Path
 ) -> None:
     """A sync that ran before the import, or one of another account, confirms none of it."""
     await sync_account(live.workspace, live.accounts[Vendor.IMPACT], live.clients[Vendor.IMPACT])
+    optimove = live.accounts[Vendor.OPTIMOVE]
+    await sync_account(live.workspace, optimove, live.clients[Vendor.OPTIMOVE])
     saved = write_json(
         tmp_path / "more.json",
         impact_page([impact_code(n, Id=str(8_000_000 + n)) for n in range(3)]),
     )
     imported = await _import_for(live, Vendor.IMPACT, saved)
+    allocations = await _import_for(
+        live,
+        Vendor.OPTIMOVE,
+        write_allocations(
+            tmp_path / "allocations.csv",
+            allocation_rows(3, promocode="pc-spring-welcome", promotion="spring-welcome-2026"),
+        ),
+    )
     await sync_account(
         live.workspace, live.accounts[Vendor.ALTCRAFT], live.clients[Vendor.ALTCRAFT]
     )
+    # Another Optimove account's refresh, after the import: not this account's confirmation.
+    other = AccountRef("acc-other", Vendor.OPTIMOVE, "Other Optimove", False)
+    await sync_account(live.workspace, other, live.clients[Vendor.OPTIMOVE])
     result = _remove_import(live, imported)
     assert (result.rows_kept, result.rows_removed) == (0, 3)
     assert live.one("SELECT count(*) FROM impact_codes") == 25
+    result = _remove_import(live, allocations)
+    # Its allocations, and the code file, promocode and promotion it brought.
+    assert (result.rows_kept, result.rows_removed) == (0, 3 + 3)
+    assert live.one("SELECT count(*) FROM optimove_promotions") == 0
 
 
 # -- bulk --------------------------------------------------------------------------------------
