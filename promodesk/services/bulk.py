@@ -27,6 +27,7 @@ from promodesk.services.operations.executor import (
     InputError,
     JournalItem,
     NotAllowed,
+    NotRecorded,
     account_ref,
     validate_inputs,
     workspace_account,
@@ -229,6 +230,10 @@ class BulkRunner:
                     await self._mark(journal, status, message)
                 except InputError as error:
                     status, message = "failed", str(error)
+                    await self._mark(journal, status, message)
+                except NotRecorded as refused:
+                    # The vendor's answer is known (a refusal, or lost), only its record failed.
+                    status, message = refused.outcome.status, str(refused)
                     await self._mark(journal, status, message)
                 except (sqlite3.Error, OSError) as error:
                     # Sent, but its result could not be recorded: say so, never guess.

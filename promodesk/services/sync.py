@@ -426,8 +426,8 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
             # deleted in Altcraft) does not stop the others; its codes are left as they are.
             warnings.append(f"loyalty program {loyalty_id} was not read: {error}")
             continue
-        for number, item in enumerate(items, start=1):
-            if number % YIELD_EVERY == 0:
+        for read_so_far, item in enumerate(items, start=1):
+            if read_so_far % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
             is_record = isinstance(item, dict)
             print_ = fingerprint(item) if is_record else 0

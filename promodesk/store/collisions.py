@@ -130,12 +130,21 @@ def find_collisions(
             # Only the account's codes that are live in another place too: after a sync of
             # 100,000 new codes, listing them all and dropping the lone ones in Python held
             # the GIL long enough to stall the window (bench/live_window.py).
+            # (without the key index, a probe per code would scan the inventory: then all of
+            # the account's keys, the lone ones dropped in Python)
+            keyed = conn.execute(
+                "SELECT 1 FROM main.sqlite_master WHERE name = 'ix_code_inventory__code_key'"
+            ).fetchone()
+            elsewhere = (
+                "AND EXISTS (SELECT 1 FROM main.code_inventory o WHERE o.code_key = i.code_key "
+                f"AND {_live('o')} AND (o.vendor, o.account_id, o.pool) "
+                "!= (i.vendor, i.account_id, i.pool))"
+                if keyed
+                else ""
+            )
             conn.execute(
                 "CREATE TABLE temp.coll_keys AS SELECT DISTINCT i.code_key FROM "
-                f"main.code_inventory i WHERE i.account_id = ? AND {_LIVE_SQL} AND EXISTS ("
-                "SELECT 1 FROM main.code_inventory o WHERE o.code_key = i.code_key "
-                f"AND {_live('o')} AND (o.vendor, o.account_id, o.pool) "
-                "!= (i.vendor, i.account_id, i.pool))",
+                f"main.code_inventory i WHERE i.account_id = ? AND {_LIVE_SQL} {elsewhere}",
                 (account_id,),
             )
         token.raise_if_cancelled()

@@ -172,6 +172,15 @@ def test_each_accounts_collisions_are_the_full_reports_rows_of_that_account(
         assert listed() == {row for row in everything if row[0] in keys}
         scoped_any = scoped_any or bool(keys)
     assert scoped_any
+    # The same without the key index (not built yet): all of the account's keys, in Python.
+    workspace.execute("SAVEPOINT unindexed")
+    workspace.execute("DROP INDEX ix_code_inventory__code_key")
+    for (account,) in workspace.execute("SELECT id FROM accounts").fetchall():
+        find_collisions(workspace, account_id=account)
+        keys = {row[0] for row in everything if row[3] == account}
+        assert listed() == {row for row in everything if row[0] in keys}
+    workspace.execute("ROLLBACK TO unindexed")
+    workspace.execute("RELEASE unindexed")
 
 
 def test_a_batch_of_codes_against_the_live_ones(workspace: sqlite3.Connection) -> None:

@@ -74,6 +74,7 @@ class LiveSession(QObject):
         self.accounts_loaded: list[Any] | None = None  # services.accounts.Account
         self._offline: set[str] = set(_strings(self.settings.value(OFFLINE_KEY, [])))
         self._live: LiveWork | None = None
+        self._importing: Any = None  # the live core's import (ready_work), once
         self.loading: Job | None = None
 
     # -- accounts and sources -------------------------------------------------------------------
@@ -164,11 +165,18 @@ class LiveSession(QObject):
         vendor clients, httpx: hundreds of ms), which on the GUI thread would freeze the
         window for as long. (Imported elsewhere meanwhile, Python's import lock has the
         other wait.)"""
-        if _LIVE_CORE not in sys.modules:
-            import asyncio
+        import asyncio
+
+        if self._importing is None and _LIVE_CORE not in sys.modules:
             import importlib
 
-            await asyncio.to_thread(importlib.import_module, _LIVE_CORE)
+            self._importing = asyncio.ensure_future(
+                asyncio.to_thread(importlib.import_module, _LIVE_CORE)
+            )
+        if self._importing is not None:
+            # Every caller waits for the one import: one that found the module half-loaded
+            # in sys.modules would wait for it on the GUI thread.
+            await asyncio.shield(self._importing)
         return self.live_work()
 
     def run_operation(
