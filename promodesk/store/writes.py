@@ -863,18 +863,21 @@ def keep_confirmed(
     for an account and that account's sync are the same rows: a refresh that saw a code (it
     wrote the code's fingerprint, or it asked for every row and this one was not gone) or an
     operation that changed its values or its state makes it the vendor's, not only the
-    file's. Removing
-    the file must not lose it with its history; an Optimove promotion or promocode lost that
-    way would not come back, as Optimove has no list to find it in again. Returns how many
-    stay."""
+    file's. Removing the file must not lose it with its history; an Optimove promotion or
+    promocode lost that way would not come back, as Optimove has no list to find it in
+    again. Returns how many stay."""
     name = table.name
     params = {"account": account_id, "run": run_id, "table": name, "gone": GONE}
     live_kinds = ", ".join(sql_text(kind) for kind in LIVE_RUN_KINDS)
-    params["sync"] = conn.execute(
-        "SELECT min(id) FROM runs WHERE kind = 'sync' AND status = 'done' AND account_id = ? "
-        "AND id > ?",
-        (account_id, run_id),
-    ).fetchone()[0]
+    # The first finished sync and the first finished live run of the account after the
+    # import, and the import's own as_of.
+    params["sync"], params["live"], params["imported_as_of"] = conn.execute(
+        "SELECT min(CASE WHEN kind = 'sync' THEN id END), min(id), "
+        "(SELECT as_of FROM import_history WHERE run_id = :run) FROM runs "
+        f"WHERE kind IN ({live_kinds}) AND status = 'done' AND account_id = :account "
+        "AND id > :run",
+        params,
+    ).fetchone()
     candidates: list[str] = []
     if params["sync"] is not None:
         if "fingerprint" in table.bookkeeping:
@@ -883,11 +886,6 @@ def keep_confirmed(
             candidates.append("CASE WHEN t.gone_run = 0 THEN :sync END")
     # Values a later live write changed (an operation's write also resets the fingerprint):
     # the row's as_of moved past the import's. Put down to the first live run after it.
-    params["live"], params["imported_as_of"] = conn.execute(
-        f"SELECT (SELECT min(id) FROM runs WHERE kind IN ({live_kinds}) AND status = 'done' "
-        "AND account_id = ? AND id > ?), (SELECT as_of FROM import_history WHERE run_id = ?)",
-        (account_id, run_id, run_id),
-    ).fetchone()
     if params["live"] is not None and params["imported_as_of"]:
         still_there = " AND t.gone_run = 0" if _has_gone(table) else ""
         candidates.append(f"CASE WHEN t.as_of > :imported_as_of{still_there} THEN :live END")
