@@ -18,6 +18,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -27,6 +28,10 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# When the sandboxes' own codes were made: the same in every process, so that a refresh of a
+# fresh sandbox (each `promodesk` command starts one) finds them unchanged.
+SANDBOX_SEEDED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 # Before the app runs: it never sees the request.
 BEFORE = ("429", "500", "503", "slow", "drop-before")

@@ -32,6 +32,7 @@ from promodesk.domain.values import to_utc_text
 from promodesk.domain.vendors import Vendor
 from promodesk.vendors.altcraft.endpoints import DEFAULT_MATCHING, MATCHING, METHODS
 from promodesk.vendors.fake_support import (
+    SANDBOX_SEEDED,
     FakeVendor,
     FaultInjector,
     FaultPlan,
@@ -45,13 +46,8 @@ SANDBOX_LOYALTY_ID = 5
 SANDBOX_DB_ID = 1
 
 
-# When the sandbox's own codes were made: the same in every process, so that a refresh of a
-# fresh sandbox (each `promodesk` command starts one) finds them unchanged.
-SANDBOX_SEEDED = "2026-11-02T09:00:00Z"
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _now(moment: datetime | None = None) -> str:
+    return (moment or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -111,12 +107,13 @@ class AltcraftState:
         }
         self.profiles: dict[tuple[int, str, str], str] = {}
         if demo:
+            seeded = _now(SANDBOX_SEEDED)
             for number in range(40):
                 code = f"LOY5-{number:04d}"
-                self.programs[5].codes[code] = CodeState(code, SANDBOX_SEEDED)
+                self.programs[5].codes[code] = CodeState(code, seeded)
             for number in range(10):
                 code = f"UNIV8-{number:03d}"
-                self.programs[8].codes[code] = CodeState(code, SANDBOX_SEEDED)
+                self.programs[8].codes[code] = CodeState(code, seeded)
 
     def profile(self, db_id: int, matching: str, value: str) -> str:
         """Resolve email/phone/custom matching to a profile id (stable per value)."""

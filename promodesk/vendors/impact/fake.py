@@ -30,6 +30,7 @@ from starlette.routing import Route
 from promodesk.domain.values import to_utc_text
 from promodesk.domain.vendors import Vendor
 from promodesk.vendors.fake_support import (
+    SANDBOX_SEEDED,
     FakeVendor,
     FaultInjector,
     FaultPlan,
@@ -73,11 +74,6 @@ _PROGRAMS = {"1000": "Acme Campaign", "1001": "Acme Outdoor UK"}
 # account's host (or none); "token": pages by number but every second link carries a paging
 # token instead (a vendor that changes how it pages: the client follows the link).
 NextPageStyle = Literal["path", "protocol-relative", "absolute", "none", "token"]
-
-
-# When the sandbox's own codes were made: the same in every process, so that a refresh of a
-# fresh sandbox (each `promodesk` command starts one) finds them unchanged.
-SANDBOX_SEEDED = "2026-11-02T09:00:00+00:00"
 
 
 def _iso(moment: datetime | None = None) -> str:
@@ -140,9 +136,9 @@ class ImpactState:
                         "CampaignId": program,
                         "CreditPolicy": "ALWAYS",
                         "Type": "LI",
-                        "StartDate": SANDBOX_SEEDED,
+                        "StartDate": _iso(SANDBOX_SEEDED),
                     },
-                    created=SANDBOX_SEEDED,
+                    created=_iso(SANDBOX_SEEDED),
                 )
 
     def add(self, fields: dict[str, str], *, created: str | None = None) -> dict[str, Any]:
