@@ -129,9 +129,8 @@ def find_collisions(
         else:
             # Only the account's codes that are live in another place too: after a sync of
             # 100,000 new codes, listing them all and dropping the lone ones in Python held
-            # the GIL long enough to stall the window (bench/live_window.py).
-            # (without the key index, a probe per code would scan the inventory: then all of
-            # the account's keys, the lone ones dropped in Python)
+            # the GIL long enough to stall the window (bench/live_window.py). Without the key
+            # index each probe would scan the inventory: then all the account's keys, as before.
             keyed = conn.execute(
                 "SELECT 1 FROM main.sqlite_master WHERE name = 'ix_code_inventory__code_key'"
             ).fetchone()
