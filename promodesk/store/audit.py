@@ -36,6 +36,45 @@ def hash_code(salt: bytes, code: str) -> str:
     return HASH_PREFIX + digest[:16]
 
 
+@dataclass(frozen=True)
+class SearchKeys:
+    """A search of the log's targets, as the log keeps them: the text's own hash (codes are
+    only there hashed), and the impact.com ids of the codes the workspace knows by the text
+    (impact.com's operations act on a promo code's id: their entries say "code 7000001",
+    and a marketer looks for the code)."""
+
+    hashed: str
+    impact_ids: tuple[int, ...] = ()
+
+
+# Codes of one text at impact.com that a search also looks for by id (one per account at most
+# in practice; a bound keeps a crafted text from making the query huge).
+_MAX_IDS_PER_CODE = 50
+
+
+def search_keys(conn: sqlite3.Connection, text: str) -> SearchKeys:
+    text = text.strip()
+    found = conn.execute(
+        "SELECT DISTINCT promo_code_id FROM impact_codes WHERE code = ? LIMIT ?",
+        (text, _MAX_IDS_PER_CODE),
+    )
+    return SearchKeys(hash_code(audit_salt(conn), text), tuple(int(i) for (i,) in found))
+
+
+def target_terms(
+    keys: SearchKeys, *, hash_param: str, id_param: str, column: str = "target"
+) -> tuple[list[str], dict[str, Any]]:
+    """SQL terms (to OR with the text's own) for `keys`, with named parameters: the hash
+    anywhere in the target `column`; an impact.com id as its last word."""
+    terms = [f"{column} LIKE :{hash_param} ESCAPE '\\'"]
+    params: dict[str, Any] = {hash_param: f"%{_escape(keys.hashed)}%"}
+    for number, promo_code_id in enumerate(keys.impact_ids):
+        name = f"{id_param}{number}"
+        terms.append(f"(vendor = 'impact' AND {column} LIKE :{name})")
+        params[name] = f"% {promo_code_id}"  # (digits: nothing to escape)
+    return terms, params
+
+
 def hashed(salt: bytes, value: Any) -> Any:
     if isinstance(value, str):
         return hash_code(salt, value)
@@ -112,25 +151,28 @@ def entries(
     """The log, filtered in SQL and streamed (it can hold years of changes)."""
     spec = where or AuditFilter()
     parts: list[str] = []
-    params: list[Any] = []
+    params: dict[str, Any] = {}
     for column, value in (
         ("account", spec.account),
         ("operation", spec.operation),
         ("vendor", spec.vendor),
     ):
         if value:
-            parts.append(f"{column} = ?")
-            params.append(value)
+            parts.append(f"{column} = :{column}")
+            params[column] = value
     if spec.target:
-        salt = audit_salt(conn)
-        parts.append("(target LIKE ? ESCAPE '\\' OR target LIKE ? ESCAPE '\\')")
-        params += [f"%{_escape(spec.target)}%", f"%{hash_code(salt, spec.target)}%"]
+        terms, found = target_terms(
+            search_keys(conn, spec.target), hash_param="hashed", id_param="impact_id"
+        )
+        parts.append(f"(target LIKE :text ESCAPE '\\' OR {' OR '.join(terms)})")
+        params |= found
+        params["text"] = f"%{_escape(spec.target)}%"
     if spec.since:
-        parts.append("at >= ?")
-        params.append(spec.since)
+        parts.append("at >= :since")
+        params["since"] = spec.since
     if spec.until:
-        parts.append("at < ?")
-        params.append(spec.until)
+        parts.append("at < :until")
+        params["until"] = spec.until
     sql = (
         "SELECT id, at, run_id, vendor, account, operation, target, inputs, outcome, message, "
         "result FROM audit_log"

@@ -26,6 +26,8 @@ from promodesk.store.tables import CODE_INVENTORY, TableSpec
 if TYPE_CHECKING:  # sqlite3 itself loads with the workspace, not with the window
     import sqlite3
 
+    from promodesk.store.audit import SearchKeys
+
 Row = tuple[Any, ...]
 SortKey = tuple[Any, Any]
 Span = tuple[int, int]  # positions [start, end) in a query's order
@@ -105,10 +107,11 @@ def indexed_upto(conn: sqlite3.Connection, spec: TableSpec) -> int:
 
 
 def where_clause(
-    query: RowQuery, fts_upto: int, hashed: str = "", *, walk: bool = False
+    query: RowQuery, fts_upto: int, hashed: SearchKeys | None = None, *, walk: bool = False
 ) -> tuple[str, dict[str, Any]]:
     """The WHERE text (without the keyword) and its parameters; '1' when unfiltered.
-    `hashed`: the search text's audit hash, also looked for in the spec's hashed column.
+    `hashed`: the search text as the audit log keeps it, also looked for in the spec's
+    hashed column.
     `walk`: the filters are only checked, not looked up by their indexes (see the module's
     doc)."""
     spec = query.spec
@@ -140,15 +143,24 @@ def where_clause(
 
 
 def _search_clause(
-    spec: TableSpec, text: str, fts_upto: int, params: dict[str, Any], hashed: str = ""
+    spec: TableSpec,
+    text: str,
+    fts_upto: int,
+    params: dict[str, Any],
+    hashed: SearchKeys | None = None,
 ) -> str:
     if spec.name == CODE_INVENTORY.name:
         return _inventory_search_clause(text, params)
     params["like"] = f"%{escape_like(text)}%"
     exact = [f"{column} LIKE :like ESCAPE '\\'" for column in spec.search_columns]
-    if hashed and spec.hashed_search:
-        params["hashed_like"] = f"%{escape_like(hashed)}%"
-        exact.append(f"{spec.hashed_search} LIKE :hashed_like ESCAPE '\\'")
+    if hashed is not None and spec.hashed_search:
+        from promodesk.store.audit import target_terms
+
+        terms, found = target_terms(
+            hashed, hash_param="hashed_like", id_param="impact_id", column=spec.hashed_search
+        )
+        exact += terms
+        params.update(found)
     if spec.prefix_search_columns:
         params["prefix_lo"] = text
         params["prefix_hi"] = text + "\U0010ffff"
@@ -225,7 +237,8 @@ class Pager:
     query: RowQuery
     _total: int | None = None
     _fts_upto: int | None = None
-    _hashed: str | None = None
+    _hashed: SearchKeys | None = None
+    _hashed_read: bool = False
     _table_rows: int | None = None
     _anchors: dict[int, SortKey] = field(default_factory=dict)
     _walk_failed: bool = False  # a walk ran past WALK_STEP_BUDGET: sort from now on
@@ -270,8 +283,9 @@ class Pager:
         `walk`: for a walk of the sort index (see `walks`)."""
         if self._fts_upto is None:
             self._fts_upto = indexed_upto(conn, self.query.spec)
-        if self._hashed is None:
+        if not self._hashed_read:
             self._hashed = _hashed_search(conn, self.query)
+            self._hashed_read = True
         return where_clause(self.query, self._fts_upto, self._hashed, walk=walk)
 
     def walks(self, conn: sqlite3.Connection, rows_wanted: int) -> bool:
@@ -419,14 +433,14 @@ def stream_rows(
             yield rows
 
 
-def _hashed_search(conn: sqlite3.Connection, query: RowQuery) -> str:
-    """The search text as the audit log hashes codes ('' when the table has none)."""
+def _hashed_search(conn: sqlite3.Connection, query: RowQuery) -> SearchKeys | None:
+    """The search text as the audit log keeps it (None when the table has no such column)."""
     text = query.search.strip()
     if not (text and query.spec.hashed_search):
-        return ""
-    from promodesk.store.audit import audit_salt, hash_code
+        return None
+    from promodesk.store.audit import search_keys
 
-    return hash_code(audit_salt(conn), text)
+    return search_keys(conn, text)
 
 
 # Tables whose rows are counted, by some columns, in a table of counts: (counts table, the

@@ -65,6 +65,34 @@ async def test_the_audit_log_pages_filters_by_date_and_finds_a_code_by_its_value
     assert [entry.operation for entry in listed] == ["attach"]
 
 
+async def test_the_audit_log_finds_an_impact_code_by_its_value_though_it_names_its_id(
+    live: Live,  # noqa: F811
+) -> None:
+    """impact.com's operations act on a promo code's id ("code 7000002"); a marketer types
+    the code. The log finds it through the workspace's codes, and not a longer id."""
+    await live.run(Vendor.IMPACT, "list_all", {})
+    await live.run(Vendor.IMPACT, "expire", {"promo_code_id": 7_000_002})
+    conn = connect(live.workspace, readonly=True)
+    try:
+        codes = dict(conn.execute("SELECT promo_code_id, code FROM impact_codes"))
+    finally:
+        conn.close()
+    # Another code whose id has this one's digits and more: not found by this one's code.
+    await live.run(Vendor.IMPACT, "expire", {"promo_code_id": 7_000_020})
+    names = AUDIT_LOG.column_names
+    found = audit_rows(live, RowQuery(AUDIT_LOG, search=codes[7_000_002]))
+    assert [row[names.index("target")] for row in found] == ["code 7000002"]
+    assert audit_rows(live, RowQuery(AUDIT_LOG, search=codes[7_000_003])) == []  # untouched
+    conn = connect(live.workspace, readonly=True)
+    try:
+        listed = list(audit.entries(conn, audit.AuditFilter(target=codes[7_000_002])))
+        others = list(audit.entries(conn, audit.AuditFilter(target=codes[7_000_020])))
+    finally:
+        conn.close()
+    assert [entry.target for entry in listed] == ["code 7000002"]
+    assert [entry.target for entry in others] == ["code 7000020"]
+
+
 async def test_unfinished_wizard_and_upload_runs_are_listed_newest_first(
     live: Live,  # noqa: F811
 ) -> None:
