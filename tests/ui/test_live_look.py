@@ -92,7 +92,8 @@ def test_a_long_list_from_a_file_is_held_apart_from_the_text_box(
     listing = tmp_path / "customers.txt"
     listing.write_text("".join(f"cust-{n}\n" for n in range(200_000)), encoding="utf-8")
     loading = ids.load_file(listing)
-    live_window.wait_for(loading.done)
+    # (the box is filled by the future's done callback, a turn of the loop after it is done)
+    live_window.wait_for(lambda: loading.done() and ids.held is not None)
     assert ids.box.blockCount() == 1_000
     assert ids.box.isReadOnly()
     assert ids.count.text() == ("200,000 customer IDs from customers.txt, the first 1,000 shown")

@@ -366,6 +366,43 @@ def test_closing_the_window_during_a_bulk_run_keeps_what_was_done(
 # -- bulk -------------------------------------------------------------------------------------------
 
 
+def test_a_stopped_bulk_run_shows_each_code_as_its_journal_has_it(
+    live_window: LiveDriver,
+) -> None:
+    """Stop while answers are slow: the codes asked for and not answered are "not sure" in
+    the journal, and so in the rows (they said "Waiting"); those never sent say so; the retry
+    does not call the unsure ones failed."""
+    live = live_window
+    live.sync(I)
+    live.select_many(codes(live), "promo_code_id", list(range(7_000_001, 7_000_013)))
+    live.window.accounts.connections.client_options["total_timeout"] = 60.0
+    live.fakes[I].faults.configure({"script": [None] * 4 + ["slow"] * 20, "slow_seconds": 30.0})
+    dialog = live.operations(I).start_bulk(live.operations(I).by_name["expire"], codes(live))
+    live.wait_for(lambda: dialog.start_button.isEnabled())
+    live.qtbot.mouseClick(dialog.start_button, LEFT)
+    live.qtbot.mouseClick(dialog.confirm_box.findChild(object, "confirmYes"), LEFT)
+    live.wait_for(lambda: dialog.model.counts().get("ok", 0) >= 4)
+    live.wait_for(lambda: live.fakes[I].faults.injected["slow"] >= 1)  # one is being asked
+    live.qtbot.mouseClick(dialog.stop_button, LEFT)
+    live.wait_for(lambda: dialog.retry_button.isVisible(), timeout=30_000)
+    conn = connect(live.workspace, readonly=True)
+    journal = dict(conn.execute("SELECT position, status FROM journal").fetchall())
+    conn.close()
+    assert "unknown" in journal.values() and "pending" in journal.values()
+    assert {row.position: row.status for row in dialog.model.rows} == journal
+    unsure = [row for row in dialog.model.rows if row.status == "unknown"]
+    assert all(
+        dialog.model.data(dialog.model.index(dialog.model.rows.index(row), 2))
+        == "Not sure it was done"
+        for row in unsure
+    )
+    waiting = [row for row in dialog.model.rows if row.status == "pending"]
+    assert all("not started" in row.message.lower() for row in waiting)
+    assert "failed" not in dialog.retry_button.text()
+    assert f"Retry {len(unsure)} code" in dialog.retry_button.text()
+    assert "not sure" in dialog.retry_button.text()
+
+
 def test_bulk_expire_with_faults_review_progress_and_retry_failed(live_window: LiveDriver) -> None:
     live = live_window
     live.sync(I)

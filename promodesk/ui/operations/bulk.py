@@ -60,6 +60,7 @@ STATUS_WORDS = {
     "unknown": "Not sure it was done",
     "skipped": "Skipped",
 }
+NOT_STARTED = "Not started: Resume sends it"
 HEADERS = ("#", "", "Outcome", "Details")  # the second names the targets: "Code", "Promocode"
 REFRESH_EVERY_MS = 300  # changed rows are shown in the tables in batches, not per item
 COUNT_EVERY_MS = 100  # the "n of m ended" line, likewise (each new text lays the dialog out)
@@ -105,6 +106,10 @@ class BulkItemsModel(QAbstractTableModel):
         self._counts[status] = self._counts.get(status, 0) + 1
         self.dataChanged.emit(self.index(number, 2), self.index(number, 3))
         return row
+
+    def row_at(self, position: int) -> Row | None:
+        number = self._at.get(position)
+        return None if number is None else self.rows[number]
 
     def counts(self) -> dict[str, int]:
         return {status: count for status, count in self._counts.items() if count}
@@ -588,16 +593,17 @@ class BulkDialog(QDialog):
         if self.run_id is None:
             return
         bulk = live.session.live_work().bulk
+        run_id = self.run_id
 
-        async def read(_progress: ProgressFn) -> BulkSummary:
-            return await bulk.summary(self.run_id)
+        async def read(_progress: ProgressFn) -> tuple[list[BulkItem], BulkSummary]:
+            return await bulk.items(run_id), await bulk.summary(run_id)
 
         live.session.runner.start(
             "Reading the run's outcome",
             read,
             cancellable=False,
             background=True,
-            on_done=lambda done: done.result is not None and self._after(done.result),
+            on_done=lambda done: done.result is not None and self._ended(*done.result),
         )
         if self.browser is None:
             live.session.wrote.emit(WriteNotice(self.operation.vendor, everything=True))
@@ -632,6 +638,18 @@ class BulkDialog(QDialog):
             f"Reading bulk run {run_id}", read, on_done=on_done, **options
         )
 
+    def _ended(self, items: list[BulkItem], summary: BulkSummary) -> None:
+        """The rows as the journal has them once the run has ended: a stopped run's items in
+        flight end "not sure" (or failed) there without a word to the rows, which said
+        "Waiting"."""
+        for item in items:
+            row = self.model.row_at(item.position)
+            # (an item still in line after the run ended was never sent)
+            message = item.message or (NOT_STARTED if item.status == "pending" else "")
+            if row is not None and (row.status, row.message) != (item.status, message):
+                self.model.update(item.position, item.status, message)
+        self._after(summary)
+
     def _after(self, summary: BulkSummary) -> None:
         """The run's state as the journal has it: what to offer next."""
         self.progress.hide()
@@ -639,7 +657,7 @@ class BulkDialog(QDialog):
         self.run_id = summary.run_id
         retryable = summary.failed + summary.unknown
         self.retry_button.setVisible(retryable > 0)
-        self.retry_button.setText(retry_text(retryable, self.noun))
+        self.retry_button.setText(retry_text(summary.failed, summary.unknown, self.noun))
         self.start_button.setVisible(bool(summary.pending))
         if summary.pending:
             self.start_button.setText(f"Resume ({summary.pending:,} left)")
@@ -660,11 +678,19 @@ class BulkDialog(QDialog):
         super().closeEvent(event)
 
 
-def retry_text(count: int, noun: str) -> str:
-    """'Retry the failed code', 'Retry 2 failed codes'."""
-    if count == 1:
+def retry_text(failed: int, unknown: int, noun: str) -> str:
+    """'Retry the failed code', 'Retry 2 failed codes', 'Retry 4 codes not sure to be done',
+    'Retry 6 codes (2 failed, 4 not sure)': a code not sure to be done (its answer lost, or
+    the run stopped while it was asked for) is not called failed."""
+    if failed and unknown:
+        return f"Retry {plural(failed + unknown, noun)} ({failed:,} failed, {unknown:,} not sure)"
+    if unknown:
+        if unknown == 1:
+            return f"Retry the {noun} not sure to be done"
+        return f"Retry {plural(unknown, noun)} not sure to be done"
+    if failed == 1:
         return f"Retry the failed {noun}"
-    return f"Retry {plural(count, f'failed {noun}')}" if count else "Retry failed"
+    return f"Retry {plural(failed, f'failed {noun}')}" if failed else "Retry failed"
 
 
 def summary_text(summary: BulkSummary, noun: str) -> str:
