@@ -193,6 +193,24 @@ def tab_walk(live: LiveDriver, dialog: Any, first: Any, presses: int) -> list[st
     return seen
 
 
+def test_tab_leaves_a_table_for_the_next_control(live_window: LiveDriver) -> None:
+    """A table that kept Tab to move from cell to cell trapped the keyboard: the bulk list's
+    Stop and Close, History's Export, the panel's buttons were out of reach."""
+    live = live_window
+    live.sync(I)
+    browser = live.panel(I).codes
+    live.select_many(browser, "promo_code_id", [7_000_001, 7_000_002])
+    assert tab_walk(live, live.window, browser.view, 1) != ["table_impact_codes"]
+    dialog = live.operations(I).start_bulk(live.operations(I).by_name["expire"], browser)
+    live.wait_for(lambda: dialog.start_button.isEnabled())
+    dialog.show()
+    assert tab_walk(live, dialog, dialog.view, 1) != ["bulkItems"]
+    dialog.reject()
+    history = live.window.show_history()
+    assert tab_walk(live, history, history.browser.view, 1) != ["table_audit_log"]
+    history.close()
+
+
 def test_tab_goes_round_a_form_and_its_buttons_only(live_window: LiveDriver) -> None:
     live = live_window
     dialog = live.trigger(O, "create_promotion")

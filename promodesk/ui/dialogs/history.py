@@ -115,6 +115,7 @@ class HistoryDialog(QDialog):
         self.unfinished.setObjectName("unfinishedWork")
         self.unfinished_table = QTableWidget(0, 4)
         self.unfinished_table.setObjectName("unfinishedTable")
+        self.unfinished_table.setTabKeyNavigation(False)
         self.unfinished_table.setHorizontalHeaderLabels(("Work", "Account", "Where it stands", ""))
         self.unfinished_table.verticalHeader().hide()
         self.unfinished_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)

@@ -134,6 +134,7 @@ class ImportHistoryDialog(QDialog):
         self.model = ImportHistoryModel(self)
         self.view = QTableView()
         self.view.setObjectName("importHistory")
+        self.view.setTabKeyNavigation(False)
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

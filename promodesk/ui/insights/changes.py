@@ -100,6 +100,7 @@ class ChangesView(InsightView):
 
         self.counts = QTableWidget(0, 4)
         self.counts.setObjectName("changesCounts")
+        self.counts.setTabKeyNavigation(False)
         self.counts.setHorizontalHeaderLabels(("What", "Change", "State was → now", "How many"))
         self.counts.verticalHeader().hide()
         self.counts.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)

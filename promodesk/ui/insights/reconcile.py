@@ -235,6 +235,7 @@ class ReconcileView(InsightView):
             self.tabs.addTab(browser, title)
         self.per_promotion = QTableWidget(0, 5)
         self.per_promotion.setObjectName("ratePerPromotion")
+        self.per_promotion.setTabKeyNavigation(False)
         self.per_promotion.setHorizontalHeaderLabels(
             ("Source", "Promotion", "Allocated", "Redeemed", "Rate")
         )

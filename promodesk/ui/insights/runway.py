@@ -118,6 +118,7 @@ class RunwayView(InsightView):
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("runwayTable")
+        self.table.setTabKeyNavigation(False)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)

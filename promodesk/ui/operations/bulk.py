@@ -234,6 +234,7 @@ class BulkDialog(QDialog):
         self.model = BulkItemsModel(self, noun=noun)
         self.view = QTableView()
         self.view.setObjectName("bulkItems")
+        self.view.setTabKeyNavigation(False)
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.verticalHeader().hide()

@@ -150,6 +150,7 @@ class OperationDialog(QDialog):
 
         self.results = QTableView()
         self.results.setObjectName("validationResults")
+        self.results.setTabKeyNavigation(False)
         self.results_model = ValidationModel(self)
         self.results.setModel(self.results_model)
         self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

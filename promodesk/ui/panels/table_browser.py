@@ -164,6 +164,9 @@ class TableBrowser(QWidget):
 
         self.view = QTableView()
         self.view.setObjectName(f"table_{spec.name}")
+        # Tab goes on to the next control, as in any form (a table that keeps it, moving
+        # from cell to cell, traps the keyboard); the arrow keys move between cells.
+        self.view.setTabKeyNavigation(False)
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

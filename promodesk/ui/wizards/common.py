@@ -582,6 +582,7 @@ class RowsModel(QAbstractTableModel):
 def table_view(model: QAbstractTableModel, name: str, *, stretch: int = -1) -> QTableView:
     view = QTableView()
     view.setObjectName(name)
+    view.setTabKeyNavigation(False)
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setAlternatingRowColors(True)
