@@ -339,7 +339,10 @@ def _print_outcome(outcome: Any, *, as_json: bool) -> None:
     prefix = "" if outcome.ok else ("error: " if outcome.status == "failed" else "unknown: ")
     print(printable(prefix + outcome.message), file=stream)
     if not outcome.ok and outcome.details:
-        print(printable(outcome.details), file=sys.stderr)
+        # One line each, indented under the error: a line break in them (a vendor's text)
+        # cannot forge a line of output that starts where "error:" does.
+        for line in outcome.details.splitlines():
+            print("  " + printable(line), file=sys.stderr)
 
 
 def _history(args: argparse.Namespace) -> int:

@@ -134,6 +134,9 @@ def test_do_lists_runs_and_reports_with_exit_codes(impact_cli: Cli, sandbox) -> 
     assert again.returncode == 1 and "already expired" in again.stderr
     missing = impact_cli("do", "Shop impact", "get", "--promo-code-id", "999")
     assert missing.returncode == 1 and "not found" in missing.stderr
+    # The details under the error, a line each (they printed as one, with "\\n" in it).
+    assert "\\n" not in missing.stderr
+    assert "  status: 404" in missing.stderr.splitlines()
     bad = impact_cli("do", "Shop impact", "expire", "--promo-code-id", "seven")
     assert bad.returncode == 2 and "--promo-code-id" in bad.stderr
     unknown_field = impact_cli("do", "Shop impact", "expire", "--colour", "red")
