@@ -21,7 +21,7 @@ from typing import Any
 from promodesk.domain.jobs import Progress, ProgressFn, ignore_progress
 from promodesk.domain.values import now_utc_text
 from promodesk.services.operations import operation as find_operation
-from promodesk.services.operations.base import Operation
+from promodesk.services.operations.base import Operation, Target
 from promodesk.services.operations.executor import (
     Executor,
     InputError,
@@ -291,6 +291,39 @@ class BulkRunner:
             ]
 
         result: list[BulkItem] = await self.executor.in_workspace(read)
+        return result
+
+    async def labels(self, run_id: int, target: Target | None) -> dict[int, str]:
+        """Each item's name as the workspace knows its row, by position: the journal keeps
+        what the operation acts on (impact.com's promo code id), a marketer knows the code.
+        Items whose row is not in the workspace are left out."""
+        if target is None:
+            return {}
+        names = list(target.fields)
+        # (the table's and columns' names come from the operation tables, not from input)
+        select = ", ".join([target.label_column, *target.fields.values()])
+
+        def read(conn: sqlite3.Connection) -> dict[int, str]:
+            run = conn.execute("SELECT account_id FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if run is None or run[0] is None:
+                return {}
+            known = {
+                tuple(map(str, key)): str(label)
+                for label, *key in conn.execute(
+                    f"SELECT {select} FROM {target.table} WHERE account_id = ?", (run[0],)
+                )
+            }
+            found = {}
+            for position, inputs in conn.execute(
+                "SELECT position, inputs FROM journal WHERE run_id = ?", (run_id,)
+            ):
+                values = json.loads(inputs)
+                label = known.get(tuple(str(values.get(name)) for name in names))
+                if label:
+                    found[position] = label
+            return found
+
+        result: dict[int, str] = await self.executor.in_workspace(read)
         return result
 
     async def summary(self, run_id: int) -> BulkSummary:

@@ -19,7 +19,7 @@ from promodesk.services.accounts import Account
 from promodesk.store.db import connect, transaction
 from promodesk.store.runs import claim_run, finish_run, start_run
 from promodesk.ui.live.sources import why_not_writable
-from promodesk.ui.operations.bulk import COUNT_EVERY_MS
+from promodesk.ui.operations.bulk import COUNT_EVERY_MS, BulkDialog
 from tests.helpers import allocation_rows, write_allocations
 from tests.ui.conftest import close_window, wait_job
 from tests.ui.live_driver import LiveDriver
@@ -361,6 +361,20 @@ def test_closing_the_window_during_a_bulk_run_keeps_what_was_done(
     qtbot.waitUntil(lambda: history.unfinished.isVisible(), timeout=10_000)
     assert "Expire code" in history.unfinished_table.item(0, 0).text()
     assert history.unfinished_table.cellWidget(0, 3).text() == "Resume"
+    # Resume opens the run with its codes named as the tables name them (the journal keeps
+    # impact.com's ids), and those never sent say so.
+    qtbot.mouseClick(history.unfinished_table.cellWidget(0, 3), LEFT)
+    dialog = again.findChild(BulkDialog)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: len(dialog.model.rows) == 12, timeout=10_000)
+    assert "run " not in dialog.heading.text()
+    assert [row.label for row in dialog.model.rows] == [f"SANDBOX{n:02d}" for n in range(12)]
+    assert all(
+        row.message.startswith("Not started")
+        for row in dialog.model.rows
+        if row.status == "pending"
+    )
+    dialog.reject()
 
 
 # -- bulk -------------------------------------------------------------------------------------------

@@ -343,7 +343,7 @@ class BulkDialog(QDialog):
         dialog = cls(live, operation, source, parent=parent)
         dialog.run_id = run_id
         dialog.form.hide()
-        dialog.heading.setText(f"{operation.label.rstrip('…')}: run {run_id}")
+        dialog.heading.setText(f"{operation.label.rstrip('…')}: an earlier run")
         dialog.summary.setText("Reading the run…")
         dialog.start_button.setText("Resume")
         dialog.start_button.setEnabled(False)
@@ -412,10 +412,16 @@ class BulkDialog(QDialog):
         if job.error is not None or job.result is None:
             self.summary.setText(f"Could not read the run: {job.error}")
             return
-        items, summary = job.result
+        items, summary, labels = job.result
         self.model.set_rows(
             [
-                Row(item.position, item.target, item.status, item.message, inputs=item.inputs)
+                Row(
+                    item.position,
+                    labels.get(item.position, item.target),  # the code, where the row is known
+                    item.status,
+                    item.message or (NOT_STARTED if item.status == "pending" else ""),
+                    inputs=item.inputs,
+                )
                 for item in items
             ]
         )
@@ -632,11 +638,19 @@ class BulkDialog(QDialog):
         """The run's items and summary from its journal, to `on_done` (`_run_read` shows them)."""
         bulk = self.live.session.live_work().bulk
 
-        async def read(_progress: ProgressFn) -> tuple[list[BulkItem], BulkSummary]:
-            return await bulk.items(run_id), await bulk.summary(run_id)
+        target = self.operation.target
+
+        async def read(
+            _progress: ProgressFn,
+        ) -> tuple[list[BulkItem], BulkSummary, dict[int, str]]:
+            return (
+                await bulk.items(run_id),
+                await bulk.summary(run_id),
+                await bulk.labels(run_id, target),
+            )
 
         self.live.session.runner.start(
-            f"Reading bulk run {run_id}", read, on_done=on_done, **options
+            "Reading an earlier bulk run", read, on_done=on_done, **options
         )
 
     def _ended(self, items: list[BulkItem], summary: BulkSummary) -> None:
