@@ -156,11 +156,16 @@ def test_bad_settings_are_listed_in_the_form_and_nothing_is_saved(
     type_into(qtbot, dialog, "loyalty_id", "five")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert dialog.problems.isVisible()
-    assert dialog.problems.text() == "Please fix: API token is required."
+    # Every problem at once, not the missing token alone.
+    assert dialog.problems.text() == (
+        "Please fix: API base URL must start with https://; Loyalty program ID must be a "
+        "number; API token is required."
+    )
 
     type_into(qtbot, dialog, "token", "some-token")
+    assert not dialog.problems.isVisible()  # (an edit may have mended it: Save checks again)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "must" in dialog.problems.text(), timeout=10_000)
+    qtbot.waitUntil(dialog.problems.isVisible, timeout=10_000)
     assert dialog.problems.text() == (
         "Please fix: API base URL must start with https://; Loyalty program ID must be a number."
     )

@@ -38,6 +38,7 @@ from promodesk.services.accounts import (
     AccountsService,
     ConnectionCheck,
     SavedAccount,
+    check_settings,
 )
 from promodesk.ui.widgets.elided_label import WrappedLabel
 from promodesk.ui.widgets.message_bar import MessageBar
@@ -433,6 +434,8 @@ class AccountsDialog(QDialog):
     def _set_dirty(self, dirty: bool) -> None:
         self.dirty = dirty and self.editing is not None and not self.editing.sandbox
         if self.dirty:
+            # (what was wrong may be mended now: the next Save checks again)
+            self.problems.hide()
             self._clear_result()
         self._update_buttons()
 
@@ -469,7 +472,14 @@ class AccountsDialog(QDialog):
         account, secret = self.form_account()
         info = VENDORS[account.vendor]
         if self.is_new and not secret:
-            self._show_problems([f"{info.secret_field.label} is required"])
+            # Every problem at once (the settings are checked again as they are saved).
+            self._show_problems(
+                [
+                    *([] if account.name.strip() else ["Name is required"]),
+                    *check_settings(account.vendor, account.settings),
+                    f"{info.secret_field.label} is required",
+                ]
+            )
             return None
         self.save_button.setEnabled(False)
 
