@@ -471,6 +471,7 @@ class BulkDialog(QDialog):
                 if left:
                     self.summary.setText("; ".join(text for _where, text in left))
                 return None
+            self.form.clear_problems()  # (mended since the last try)
         operation = self.operation
         source = self.source
         self.form.setEnabled(False)
