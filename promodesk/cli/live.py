@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from promodesk.cli.common import (
     ProgressLine,
@@ -24,6 +24,13 @@ from promodesk.cli.common import (
 from promodesk.domain.text import printable
 
 T = TypeVar("T")
+# Each command starts the built-in sandbox afresh: a change made there by one is gone for the
+# next (attach, then activate: "not attached"), while the workspace keeps its record.
+SANDBOX_FORGETS = (
+    "note: the built-in sandbox starts afresh with each command; what this one changes there, "
+    "the next one will not find (for a sandbox that lasts: 'promodesk sandbox serve', and an "
+    "account pointing at it)"
+)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
 
@@ -190,6 +197,8 @@ def _do(args: argparse.Namespace) -> int:
             values = parsed
             if chosen.confirm:
                 print(printable(f"note: {chosen.confirm}"), file=sys.stderr)
+            if account.sandbox and chosen.kind != "read":
+                print(SANDBOX_FORGETS, file=sys.stderr)
             outcome = await live.run(account, chosen.name, _read_values(chosen, values))
             _print_outcome(outcome, as_json=args.json)
             if outcome.written.added:
@@ -236,23 +245,39 @@ def _kind_of(annotation: Any) -> str:
     return "text"
 
 
+def _choices_of(info: Any) -> dict[str, str]:
+    """The values a field takes, with their words: declared choices, or a Literal's values."""
+    extra = info.json_schema_extra
+    if isinstance(extra, dict) and isinstance(extra.get("choices"), dict):
+        return {str(key): str(label) for key, label in extra["choices"].items()}
+    literals = [
+        value
+        for member in (get_args(info.annotation) or (info.annotation,))
+        if get_origin(member) is Literal
+        for value in get_args(member)
+    ]
+    return {str(value): str(value) for value in literals}
+
+
 def _field_parser(chosen: Any, account: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"promodesk do {account} {chosen.name}",
-        description=chosen.description or chosen.label,
+        description=chosen.description or chosen.label.rstrip("…"),
         add_help=False,
     )
     _add_do_options(parser)
     for name, info in chosen.inputs.model_fields.items():
         kind = _kind_of(info.annotation)
         help_text = " ".join(part for part in (info.title, info.description) if part)
-        choices = (
-            (info.json_schema_extra or {}).get("choices")
-            if isinstance(info.json_schema_extra, dict)
-            else None
-        )
+        choices = _choices_of(info)
         if choices:
-            help_text += " (" + ", ".join(f"{key}: {label}" for key, label in choices.items()) + ")"
+            help_text += (
+                " ("
+                + ", ".join(
+                    key if key == label else f"{key}: {label}" for key, label in choices.items()
+                )
+                + ")"
+            )
         if kind == "list":
             help_text += "; several values, or @FILE with one per line"
             parser.add_argument(f"--{_flag(name)}", dest=name, nargs="+", help=help_text)
@@ -302,10 +327,12 @@ def _print_operations(operations: list[Any], vendor: Any) -> None:
         if chosen.confirm:
             marks.append("cannot be undone")
         suffix = f"  [{', '.join(marks)}]" if marks else ""
-        print(f"  {chosen.name:<28} {chosen.label}{suffix}")
+        print(f"  {chosen.name:<28} {chosen.label.rstrip('…')}{suffix}")
         for name, info in chosen.inputs.model_fields.items():
             required = "required" if info.is_required() else "optional"
-            print(f"      --{_flag(name):<24} {info.title or name} ({required})")
+            choices = _choices_of(info)
+            one_of = f"; one of {', '.join(choices)}" if choices else ""
+            print(f"      --{_flag(name):<24} {info.title or name} ({required}{one_of})")
 
 
 def _print_outcome(outcome: Any, *, as_json: bool) -> None:

@@ -118,6 +118,9 @@ def test_do_lists_runs_and_reports_with_exit_codes(impact_cli: Cli, sandbox) -> 
     listing = impact_cli("do", "Shop impact", "--list", workspace=False)
     assert listing.returncode == 0
     assert "expire" in listing.stdout and "--promo-code-id" in listing.stdout
+    # Labels without the menus' "…"; the values a field takes.
+    assert "…" not in listing.stdout
+    assert "State (optional; one of ACTIVE, INACTIVE)" in listing.stdout
 
     found = impact_cli("do", "Shop impact", "list_all", "--state", "ACTIVE", "--json")
     assert found.returncode == 0, found.stderr
@@ -126,6 +129,10 @@ def test_do_lists_runs_and_reports_with_exit_codes(impact_cli: Cli, sandbox) -> 
 
     expired = impact_cli("do", "Shop impact", "expire", "--promo-code-id", "7000001")
     assert expired.returncode == 0, expired.stderr
+    assert "starts afresh" not in expired.stderr  # (a sandbox served apart lasts)
+    built_in = impact_cli("do", "sandbox-impact", "expire", "--promo-code-id", "7000001")
+    assert built_in.returncode == 0, built_in.stderr
+    assert "the built-in sandbox starts afresh with each command" in built_in.stderr
     state = sandbox_state(sandbox["impact"]["base_url"])
     [record] = [r for r in state["codes"] if str(r["Id"]) == "7000001"]
     assert record["State"] == "INACTIVE"
