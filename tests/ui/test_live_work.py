@@ -569,6 +569,14 @@ def test_history_filters_finds_a_code_by_its_value_and_exports_csv(
     live.wait_for(lambda: browser.model.rowCount() == 1 and not browser.model.busy)
     assert live.rows(browser, "operation") == ["attach"]
     assert browser.model.data(browser.model.index(0, 3)) == "Attach to a profile"  # words
+    # The details pane in the same words, the inputs a field a line (not JSON).
+    browser.view.selectRow(0)
+    live.wait_for(lambda: "Done" in history.details.toPlainText())
+    shown = history.details.toPlainText()
+    assert "Altcraft" in shown and "Attach to a profile" in shown
+    assert "\nVendor\nAltcraft\n" in shown and "\nOutcome\nDone\n" in shown
+    assert "\nChange\nAttach to a profile\n" in shown and "Run ID" not in shown
+    assert "\nEmail: ann@example.com\n" in shown and "{" not in shown
     browser.search_box.clear()
     browser._apply_search()
     live.wait_for(lambda: history.change.count() == 3)

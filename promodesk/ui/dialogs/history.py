@@ -174,12 +174,14 @@ class HistoryDialog(QDialog):
             ),
             status_filter=("outcome", OUTCOMES),
         )
-        self.browser.model.set_value_names("operation", operation_words())
-        self.browser.model.set_value_names(
-            "vendor", {vendor.value: vendor.display_name for vendor in Vendor}
-        )
-        self.browser.model.set_value_names("outcome", {value: text for text, value in OUTCOMES})
         self.details = DetailsView()
+        for column, names in (
+            ("operation", operation_words()),
+            ("vendor", {vendor.value: vendor.display_name for vendor in Vendor}),
+            ("outcome", {value: text for text, value in OUTCOMES}),
+        ):
+            self.browser.model.set_value_names(column, names)
+            self.details.set_value_names(column, names)
         self.browser.current_row_changed.connect(self._show_details)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.browser)

@@ -6,6 +6,7 @@ import contextlib
 import html
 import json
 import re
+from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
     from promodesk.store.reader import StoreReader
 
 # Bookkeeping, not data: which import added a row is in File ▸ Import history.
-_HIDDEN = {"id", "account_id", "details", "added_run", "gone_run", "fingerprint"}
+_HIDDEN = {"id", "account_id", "details", "added_run", "gone_run", "fingerprint", "run_id"}
+# Columns that hold JSON (the audit log's inputs): shown in words, a field a line.
+_JSON_COLUMNS = {"inputs", "result"}
 # Stored columns a table does not show, as the details pane reads them.
 _EXTRA_COLUMNS = {
     "created_at": Column("created_at", "Created", "datetime"),
@@ -42,6 +45,7 @@ class DetailsView(QTextBrowser):
         self._reader: StoreReader | None = None
         self._wanted: tuple[str, int] | None = None
         self._accounts: dict[int, str] = {}
+        self._value_names: dict[str, dict[Any, str]] = {}
         self._arrived.connect(self._show, Qt.ConnectionType.QueuedConnection)
         self.show_placeholder()
 
@@ -52,6 +56,11 @@ class DetailsView(QTextBrowser):
 
     def set_account_names(self, names: dict[int, str]) -> None:
         self._accounts = names
+
+    def set_value_names(self, column: str, names: dict[Any, str]) -> None:
+        """A column's stored values in words, as the table beside shows them (History:
+        "archive" -> "Archive promotion", "ok" -> "Done")."""
+        self._value_names[column] = names
 
     def show_placeholder(self) -> None:
         self.setHtml("<p style='color:gray'>Select a row to see all of its fields.</p>")
@@ -86,7 +95,7 @@ class DetailsView(QTextBrowser):
         if record is None:
             self.setHtml("<p>This row is no longer in the workspace.</p>")
             return
-        self.setHtml(render(spec, record, title, self._accounts))
+        self.setHtml(render(spec, record, title, self._accounts, self._value_names))
         self.shown.emit()
 
 
@@ -133,6 +142,20 @@ def in_words(value: Any) -> str:
     return vendor_word(value)
 
 
+def _json_in_words(text: str) -> str:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(value, dict):
+        return "\n".join(
+            f"{field_label(key)}: {in_words(item)}"
+            for key, item in value.items()
+            if item not in (None, "", [], {})
+        )
+    return in_words(value)
+
+
 def date_html(value: Any, account_id: int | None, *, expiry: bool = False) -> str:
     """A date on all three clocks (this computer, UTC, the account's vendor zone), and for
     an expiry given without a time, when it really ends."""
@@ -155,9 +178,17 @@ def _row(label: str, value_html: str) -> str:
     )
 
 
-def render(spec: TableSpec, record: dict[str, Any], title: str, accounts: dict[int, str]) -> str:
-    """HTML for one stored row: its columns, its source, then the vendor's extra fields."""
+def render(
+    spec: TableSpec,
+    record: dict[str, Any],
+    title: str,
+    accounts: dict[int, str],
+    value_names: Mapping[str, Mapping[Any, str]] | None = None,
+) -> str:
+    """HTML for one stored row: its columns, its source, then the vendor's extra fields.
+    `value_names`: columns whose values have words (DetailsView.set_value_names)."""
     rows = []
+    names_of = value_names or {}
     labels = {column.name: column for column in spec.columns}
     account_id = record.get("account_id")
     for name, value in record.items():
@@ -165,7 +196,11 @@ def render(spec: TableSpec, record: dict[str, Any], title: str, accounts: dict[i
             continue
         column = labels.get(name) or _EXTRA_COLUMNS.get(name)
         label = column.label if column else field_label(name)
-        if column is not None:
+        if name in names_of and value in names_of[name]:
+            text = names_of[name][value]
+        elif name in _JSON_COLUMNS and isinstance(value, str):
+            text = _json_in_words(value)
+        elif column is not None:
             text = display(column, value, account_id)
         else:
             text = "" if value is None else str(value)
@@ -175,7 +210,7 @@ def render(spec: TableSpec, record: dict[str, Any], title: str, accounts: dict[i
         if column is not None and column.kind == "datetime":
             rows.append(_row(label, date_html(value, account_id, expiry=column.expiry)))
             continue
-        rows.append(_row(label, html.escape(text)))
+        rows.append(_row(label, html.escape(text).replace("\n", "<br>")))
     source = accounts.get(int(record.get("account_id") or 0))
     if source:
         rows.append(_row("Source", html.escape(source)))
