@@ -135,6 +135,24 @@ def test_the_details_pane_shows_nested_vendor_fields_in_words() -> None:
     assert "{" not in text.split("</h3>", 1)[1]  # no Python or JSON braces
 
 
+def test_a_narrow_details_pane_wraps_a_date_between_day_and_time(
+    live_window: LiveDriver,
+) -> None:
+    """Kept whole on one line, "01 Dec 2026 06:20 UTC" was cut at the pane's edge (and the
+    pane scrolled sideways) at 1366 pixels wide."""
+    from promodesk.ui.panels.details import DetailsView
+
+    record = {"promotion_id": "bf-2026", "created_at": "2026-12-01T06:20:00Z"}
+    view = DetailsView()
+    view.setFixedWidth(190)
+    view.setHtml(render(TABLES_BY_NAME["optimove_promotions"], record, "bf-2026", {}))
+    view.show()
+    live_window.wait_for(view.isVisible)
+    assert view.horizontalScrollBar().maximum() == 0
+    assert "01 Dec 2026 06:20" in view.toPlainText().replace("\n", " ").replace("\xa0", " ")
+    view.close()
+
+
 def test_no_two_actions_share_a_shortcut_and_menu_mnemonics_are_unique(
     live_window: LiveDriver,
 ) -> None:

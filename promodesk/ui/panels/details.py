@@ -156,11 +156,22 @@ def _json_in_words(text: str) -> str:
     return in_words(value)
 
 
+def _unbroken_date(shown: str) -> str:
+    """A date as HTML that wraps only between its day and its time ("01 Dec 2026" / "06:20
+    UTC"): kept on one line whole, it was cut at the edge of a narrow details pane, which
+    then scrolled sideways."""
+    words = html.escape(shown).split(" ")
+    text = words[0]
+    for word in words[1:]:
+        text += (" " if ":" in word else "&nbsp;") + word
+    return text
+
+
 def date_html(value: Any, account_id: int | None, *, expiry: bool = False) -> str:
     """A date on all three clocks (this computer, UTC, the account's vendor zone), and for
     an expiry given without a time, when it really ends."""
     lines = [
-        f"<span style='white-space:nowrap'>{html.escape(shown)}</span>"
+        _unbroken_date(shown)
         + ("" if clock == "UTC" else f" <span style='color:gray'>· {html.escape(clock)}</span>")
         for clock, shown in all_clocks(value, account_id)
     ]
