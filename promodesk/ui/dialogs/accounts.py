@@ -25,6 +25,7 @@ from promodesk.qt import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     Qt,
     QToolButton,
     QVBoxLayout,
@@ -186,14 +187,22 @@ class AccountsDialog(QDialog):
         right = QVBoxLayout()
         right.addWidget(self.title)
         right.addWidget(self.sandbox_note)
-        right.addWidget(self.form_host)
+        # The form scrolls when the window is too short for it: squeezed, its help lines
+        # were cut and drawn over the next row once a problem or a test result showed.
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setObjectName("accountFormScroll")
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.form_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to its fields
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_scroll.setWidget(self.form_host)
+        right.addWidget(self.form_scroll, 1)
         right.addWidget(self.problems)
         result_row = QHBoxLayout()
         result_row.addWidget(self.test_result, 1)
         result_row.addWidget(self.test_details_button, 0, Qt.AlignmentFlag.AlignTop)
         right.addLayout(result_row)
         right.addWidget(self.test_details)
-        right.addStretch(1)
         right.addLayout(form_buttons)
         self.editor = QWidget()
         self.editor.setObjectName("accountEditor")
