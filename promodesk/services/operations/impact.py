@@ -213,7 +213,14 @@ OPERATIONS: tuple[Operation, ...] = (
         group="Codes",
         description="Deactivates the code at impact.com: partners stop being credited for it.",
         target=CODE,
-        allowed=not_in("status", {CodeStatus.INACTIVE.value: "This code is already expired"}),
+        allowed=not_in(
+            "status",
+            {
+                CodeStatus.INACTIVE.value: (
+                    "This code is already expired: impact.com shows it as inactive"
+                )
+            },
+        ),
         repeat_safe=True,
         bulk=True,
         confirm="Expiring cannot be undone through impact.com's API: the code stays listed as "

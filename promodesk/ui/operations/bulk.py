@@ -395,7 +395,7 @@ class BulkDialog(QDialog):
         self.model.set_rows(items)
         todo = sum(1 for item in items if item.status == "todo")
         skipped = len(items) - todo
-        parts = [f"{plural(todo, self.noun)} will be done"]
+        parts = [f"{plural(todo, self.noun)} to {self.verb.lower()}"]  # "8 codes to expire"
         if skipped:
             reasons = sorted({item.message for item in items if item.status == "skipped"})
             parts.append(f"{skipped:,} skipped ({'; '.join(reasons[:3])})")

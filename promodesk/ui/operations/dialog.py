@@ -75,8 +75,11 @@ def confirmation(
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle(operation.label.rstrip("…"))
     box.setTextFormat(Qt.TextFormat.PlainText)
+    label = operation.label.rstrip("…")
+    verb = label.split()[0] if label and label.split()[0].lower() in VERBS else ""
+    # "Expire 8 codes?", "Archive promotion bf-2026?" (it read "Expire code: 8 codes?")
     box.setText(
-        f"{operation.label.rstrip('…')}: {what}?" if what else f"{operation.label.rstrip('…')}?"
+        f"{verb} {what}?" if verb and what else f"{label}: {what}?" if what else f"{label}?"
     )
     box.setInformativeText(operation.confirm or "")
     yes = box.addButton(action_word(operation), QMessageBox.ButtonRole.DestructiveRole)
