@@ -91,7 +91,7 @@ class DateFilter(QWidget):
         self.use.setToolTip(tip)
         self.date = QDateEdit(QDate.currentDate())
         self.date.setCalendarPopup(True)
-        self.date.setDisplayFormat("d MMM yyyy")
+        self.date.setDisplayFormat("dd MMM yyyy")
         self.date.setEnabled(False)
         self.use.toggled.connect(self.date.setEnabled)
         row = QHBoxLayout(self)

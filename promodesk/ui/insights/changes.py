@@ -89,7 +89,7 @@ class ChangesView(InsightView):
         self.since = QDateEdit(QDate.currentDate().addDays(-7))
         self.since.setObjectName("changesSince")
         self.since.setCalendarPopup(True)
-        self.since.setDisplayFormat("d MMM yyyy")
+        self.since.setDisplayFormat("dd MMM yyyy")
         self.since.setToolTip("Changes from the start of this day (your time) until now")
         for widget in (source_label, self.source, mode_label, self.mode, self.after):
             self.controls.addWidget(widget)

@@ -252,7 +252,7 @@ class DateEditor(_Optional):
     def __init__(self, spec: FieldSpec) -> None:
         self.date = QDateEdit()
         self.date.setCalendarPopup(True)
-        self.date.setDisplayFormat("d MMM yyyy")
+        self.date.setDisplayFormat("dd MMM yyyy")
         self.date.setDate(QDate.currentDate())
         super().__init__(spec, self.date)
         self.date.dateChanged.connect(self.changed)
@@ -291,7 +291,7 @@ class DateTimeEditor(_Optional):
     def __init__(self, spec: FieldSpec) -> None:
         self.moment = QDateTimeEdit()
         self.moment.setCalendarPopup(True)
-        self.moment.setDisplayFormat("d MMM yyyy HH:mm")
+        self.moment.setDisplayFormat("dd MMM yyyy HH:mm")
         self.moment.setDateTime(QDateTime.currentDateTime())
         super().__init__(spec, self.moment)
         self.moment.dateTimeChanged.connect(self.changed)
