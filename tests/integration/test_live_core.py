@@ -335,6 +335,9 @@ async def new_promotion(live: Live, promotion_id: str = "summer-26") -> None:
 async def _create_promotion(live: Live) -> None:
     await new_promotion(live)
     assert promotion(live, "summer-26")["code"] == "SUMMER26"
+    # The log names it by what was given, an empty field left out ("..., Description ").
+    target = live.one("SELECT target FROM audit_log WHERE operation = 'create_promotion'")
+    assert target == "Name Summer, Promotion code SUMMER26, Promotion ID summer-26"
     row = live.one("SELECT name, code, state FROM optimove_promotions")
     assert row == ("Summer", "SUMMER26", "draft")
     await new_promotion(live)  # again, as after a lost answer: still one promotion

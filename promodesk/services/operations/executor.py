@@ -163,8 +163,8 @@ def target_text(operation: Operation, inputs: Inputs, salt: bytes) -> str:
     named = []
     for name, info in operation.inputs.model_fields.items():
         value = values.get(name)
-        if value is None or isinstance(value, dict):
-            continue
+        if value in (None, "", []) or isinstance(value, dict):
+            continue  # (an empty field names nothing: "Description " said nothing)
         title = info.title or name
         if isinstance(value, list):
             named.append(f"{len(value):,} {title.lower()}")
