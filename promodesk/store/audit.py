@@ -47,6 +47,7 @@ class SearchKeys:
     impact_ids: tuple[int, ...] = ()
 
 
+IMPACT_CODE_TARGET = "code {}"
 # Codes of one text at impact.com that a search also looks for by id (one per account at most
 # in practice; a bound keeps a crafted text from making the query huge).
 _MAX_IDS_PER_CODE = 50
@@ -65,13 +66,15 @@ def target_terms(
     keys: SearchKeys, *, hash_param: str, id_param: str, column: str = "target"
 ) -> tuple[list[str], dict[str, Any]]:
     """SQL terms (to OR with the text's own) for `keys`, with named parameters: the hash
-    anywhere in the target `column`; an impact.com id as its last word."""
+    anywhere in the target `column`; an impact.com code's id as the whole target."""
     terms = [f"{column} LIKE :{hash_param} ESCAPE '\\'"]
     params: dict[str, Any] = {hash_param: f"%{_escape(keys.hashed)}%"}
     for number, promo_code_id in enumerate(keys.impact_ids):
         name = f"{id_param}{number}"
-        terms.append(f"(vendor = 'impact' AND {column} LIKE :{name})")
-        params[name] = f"% {promo_code_id}"  # (digits: nothing to escape)
+        # The whole target, as impact.com's code operations write it (their Target's noun
+        # and id: services.operations.impact.CODE); "Program ID 7000002" is not the code.
+        terms.append(f"(vendor = 'impact' AND {column} = :{name})")
+        params[name] = IMPACT_CODE_TARGET.format(promo_code_id)
     return terms, params
 
 

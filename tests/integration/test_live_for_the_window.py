@@ -79,6 +79,24 @@ async def test_the_audit_log_finds_an_impact_code_by_its_value_though_it_names_i
         conn.close()
     # Another code whose id has this one's digits and more: not found by this one's code.
     await live.run(Vendor.IMPACT, "expire", {"promo_code_id": 7_000_020})
+    # An entry that ends with the same number but is not the code (e.g. a create in that
+    # program): not found either.
+    conn = connect(live.workspace)
+    try:
+        with transaction(conn):
+            audit.record(
+                conn,
+                run_id=None,
+                account_id=None,
+                vendor="impact",
+                account="Sandbox",
+                operation="create",
+                target="Partner ID 2001, Program ID 7000002",
+                inputs={},
+                outcome="ok",
+            )
+    finally:
+        conn.close()
     names = AUDIT_LOG.column_names
     found = audit_rows(live, RowQuery(AUDIT_LOG, search=codes[7_000_002]))
     assert [row[names.index("target")] for row in found] == ["code 7000002"]
