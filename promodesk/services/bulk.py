@@ -301,26 +301,29 @@ class BulkRunner:
             return {}
         names = list(target.fields)
         # (the table's and columns' names come from the operation tables, not from input)
-        select = ", ".join([target.label_column, *target.fields.values()])
+        match = " AND ".join(f"{column} = ?" for column in target.fields.values())
 
         def read(conn: sqlite3.Connection) -> dict[int, str]:
             run = conn.execute("SELECT account_id FROM runs WHERE id = ?", (run_id,)).fetchone()
             if run is None or run[0] is None:
                 return {}
-            known = {
-                tuple(map(str, key)): str(label)
-                for label, *key in conn.execute(
-                    f"SELECT {select} FROM {target.table} WHERE account_id = ?", (run[0],)
-                )
-            }
             found = {}
+            # One lookup an item, by the table's key (account, id): a run of twelve does not
+            # read an account of a million codes.
             for position, inputs in conn.execute(
                 "SELECT position, inputs FROM journal WHERE run_id = ?", (run_id,)
-            ):
+            ).fetchall():
                 values = json.loads(inputs)
-                label = known.get(tuple(str(values.get(name)) for name in names))
-                if label:
-                    found[position] = label
+                key = [values.get(name) for name in names]
+                if None in key:
+                    continue
+                row = conn.execute(
+                    f"SELECT {target.label_column} FROM {target.table} "
+                    f"WHERE account_id = ? AND {match} LIMIT 1",
+                    (run[0], *key),
+                ).fetchone()
+                if row is not None and row[0]:
+                    found[position] = str(row[0])
             return found
 
         result: dict[int, str] = await self.executor.in_workspace(read)
