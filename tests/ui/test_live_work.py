@@ -370,7 +370,7 @@ def test_closing_the_window_during_a_bulk_run_keeps_what_was_done(
     assert "run " not in dialog.heading.text()
     assert [row.label for row in dialog.model.rows] == [f"SANDBOX{n:02d}" for n in range(12)]
     assert all(
-        row.message.startswith("Not started")
+        row.message.startswith("Not sent yet")
         for row in dialog.model.rows
         if row.status == "pending"
     )
@@ -411,11 +411,11 @@ def test_a_stopped_bulk_run_shows_each_code_as_its_journal_has_it(
         for row in unsure
     )
     waiting = [row for row in dialog.model.rows if row.status == "pending"]
-    assert all("not started" in row.message.lower() for row in waiting)
+    assert all(row.message.startswith("Not sent yet") for row in waiting)
     assert dialog.retry_button.text() == (
-        "Retry the code not sure to be done"
+        "Retry the code (not sure it was done)"
         if len(unsure) == 1
-        else f"Retry {len(unsure)} codes not sure to be done"
+        else f"Retry {len(unsure)} codes (not sure they were done)"
     )
 
 

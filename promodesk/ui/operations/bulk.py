@@ -60,7 +60,7 @@ STATUS_WORDS = {
     "unknown": "Not sure it was done",
     "skipped": "Skipped",
 }
-NOT_STARTED = "Not started: Resume sends it"
+NOT_STARTED = "Not sent yet: Resume sends it"
 HEADERS = ("#", "", "Outcome", "Details")  # the second names the targets: "Code", "Promocode"
 REFRESH_EVERY_MS = 300  # changed rows are shown in the tables in batches, not per item
 COUNT_EVERY_MS = 100  # the "n of m ended" line, likewise (each new text lays the dialog out)
@@ -419,7 +419,7 @@ class BulkDialog(QDialog):
                     item.position,
                     labels.get(item.position, item.target),  # the code, where the row is known
                     item.status,
-                    item.message or (NOT_STARTED if item.status == "pending" else ""),
+                    journal_message(item),
                     inputs=item.inputs,
                 )
                 for item in items
@@ -452,6 +452,9 @@ class BulkDialog(QDialog):
 
     def _start(self) -> Job | None:
         if self.run_id is not None:
+            for row in self.model.rows:
+                if row.status == "pending" and row.message == NOT_STARTED:
+                    self.model.update(row.position, "pending", "")  # (being sent now)
             return self._run(
                 lambda runner, account, on_item, progress: runner.run(
                     account, self.run_id, progress=progress, on_item=on_item
@@ -660,8 +663,7 @@ class BulkDialog(QDialog):
         "Waiting"."""
         for item in items:
             row = self.model.row_at(item.position)
-            # (an item still in line after the run ended was never sent)
-            message = item.message or (NOT_STARTED if item.status == "pending" else "")
+            message = journal_message(item)
             if row is not None and (row.status, row.message) != (item.status, message):
                 self.model.update(item.position, item.status, message)
         self._after(summary)
@@ -694,6 +696,12 @@ class BulkDialog(QDialog):
         super().closeEvent(event)
 
 
+def journal_message(item: BulkItem) -> str:
+    """An item's details as read from the journal once its run has ended or stopped: one
+    still in line was never sent."""
+    return item.message or (NOT_STARTED if item.status == "pending" else "")
+
+
 def retry_text(failed: int, unknown: int, noun: str) -> str:
     """'Retry the failed code', 'Retry 2 failed codes', 'Retry 4 codes not sure to be done',
     'Retry 6 codes (2 failed, 4 not sure)': a code not sure to be done (its answer lost, or
@@ -702,8 +710,8 @@ def retry_text(failed: int, unknown: int, noun: str) -> str:
         return f"Retry {plural(failed + unknown, noun)} ({failed:,} failed, {unknown:,} not sure)"
     if unknown:
         if unknown == 1:
-            return f"Retry the {noun} not sure to be done"
-        return f"Retry {plural(unknown, noun)} not sure to be done"
+            return f"Retry the {noun} (not sure it was done)"
+        return f"Retry {plural(unknown, noun)} (not sure they were done)"
     if failed == 1:
         return f"Retry the failed {noun}"
     return f"Retry {plural(failed, f'failed {noun}')}" if failed else "Retry failed"
