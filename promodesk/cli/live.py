@@ -250,11 +250,11 @@ def _choices_of(info: Any) -> dict[str, str]:
     extra = info.json_schema_extra
     if isinstance(extra, dict) and isinstance(extra.get("choices"), dict):
         return {str(key): str(label) for key, label in extra["choices"].items()}
+    annotation = info.annotation
+    # (a bare Literal's args are its values; an Optional's are its members)
+    members = (annotation,) if get_origin(annotation) is Literal else get_args(annotation)
     literals = [
-        value
-        for member in (get_args(info.annotation) or (info.annotation,))
-        if get_origin(member) is Literal
-        for value in get_args(member)
+        value for member in members if get_origin(member) is Literal for value in get_args(member)
     ]
     return {str(value): str(value) for value in literals}
 

@@ -344,3 +344,21 @@ def test_an_export_imported_for_an_account_and_its_sync_are_the_same_rows(
     assert sources == [("Shop impact", 25)]
     unknown = impact_cli("import", str(saved), "--account", "Nobody")
     assert unknown.returncode == 2 and "no account called" in unknown.stderr
+
+
+def test_a_fields_values_are_listed_whether_its_literal_is_optional_or_not() -> None:
+    from typing import Literal
+
+    from pydantic import BaseModel
+
+    from promodesk.cli.live import _choices_of
+
+    class Inputs(BaseModel):
+        bare: Literal["LI", "RE"] = "LI"
+        optional: Literal["ACTIVE", "INACTIVE"] | None = None
+        free: str = ""
+
+    fields = Inputs.model_fields
+    assert list(_choices_of(fields["bare"])) == ["LI", "RE"]
+    assert list(_choices_of(fields["optional"])) == ["ACTIVE", "INACTIVE"]
+    assert _choices_of(fields["free"]) == {}
