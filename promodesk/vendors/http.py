@@ -581,13 +581,7 @@ class VendorHttp:
             )
         if status == 404:
             said = f" ({message})" if message else ""
-            # What to do next, in words: a marketer reads this in the window's message bar.
-            return NotFoundError(
-                self.vendor,
-                f"not found: {operation}{said}. Deleted at {self.vendor}, or a mistyped ID? "
-                "Refresh the account to bring its list up to date",
-                **common,
-            )
+            return NotFoundError(self.vendor, f"not found: {operation}{said}", **common)
         if status == 409:
             return ConflictError(
                 self.vendor, message or "conflict with the current state", **common

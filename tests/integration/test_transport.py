@@ -183,11 +183,7 @@ async def test_gives_up_after_the_attempts(sleeps: SleepRecorder) -> None:
     [
         (401, errors.AuthError, "credentials were refused"),
         (403, errors.ForbiddenError, "may not do this"),
-        (
-            404,
-            errors.NotFoundError,
-            "not found: get thing. Deleted at Vendor, or a mistyped ID? Refresh",
-        ),
+        (404, errors.NotFoundError, "not found"),
         (409, errors.ConflictError, "already exists"),
         (402, errors.QuotaError, "plan"),
         (418, errors.VendorError, "unexpected answer"),
