@@ -85,6 +85,22 @@ def check_settings(vendor: Vendor, settings: Mapping[str, str]) -> list[str]:
     return problems
 
 
+def account_problems(account: Account, secret: str | None, *, new: bool = False) -> list[str]:
+    """Everything wrong with an account about to be saved, in words ([] when fine): its
+    name, its settings, and its secret (required for a new account)."""
+    problems = check_settings(account.vendor, account.settings)
+    if not account.name.strip():
+        problems.insert(0, "Name is required")
+    label = VENDORS[account.vendor].secret_field.label
+    if secret:
+        problem = secret_problem(label, secret)
+        if problem is not None:
+            problems.append(problem)
+    elif new:
+        problems.append(f"{label} is required")
+    return problems
+
+
 class AccountStore:
     """The user's accounts (no secrets in here: those are in the keychain)."""
 
@@ -341,13 +357,7 @@ class AccountsService:
         """Store the settings (and the secret, when a new one was typed)."""
         if account.sandbox:
             raise ValueError("the sandbox accounts are built in and cannot be changed")
-        problems = check_settings(account.vendor, account.settings)
-        if not account.name.strip():
-            problems.insert(0, "Name is required")
-        if secret:
-            problem = secret_problem(VENDORS[account.vendor].secret_field.label, secret)
-            if problem is not None:
-                problems.append(problem)
+        problems = account_problems(account, secret)
         if problems:
             raise AccountSettingsError(problems)
         persistent = None

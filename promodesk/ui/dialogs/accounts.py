@@ -39,7 +39,7 @@ from promodesk.services.accounts import (
     AccountsService,
     ConnectionCheck,
     SavedAccount,
-    check_settings,
+    account_problems,
 )
 from promodesk.ui.widgets.elided_label import WrappedLabel
 from promodesk.ui.widgets.message_bar import MessageBar
@@ -479,16 +479,9 @@ class AccountsDialog(QDialog):
         if not self.dirty or self.editing is None:
             return None
         account, secret = self.form_account()
-        info = VENDORS[account.vendor]
         if self.is_new and not secret:
-            # Every problem at once (the settings are checked again as they are saved).
-            self._show_problems(
-                [
-                    *([] if account.name.strip() else ["Name is required"]),
-                    *check_settings(account.vendor, account.settings),
-                    f"{info.secret_field.label} is required",
-                ]
-            )
+            # Every problem at once, not the missing secret alone.
+            self._show_problems(account_problems(account, secret, new=True))
             return None
         self.save_button.setEnabled(False)
 
