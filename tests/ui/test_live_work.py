@@ -329,14 +329,11 @@ def test_the_jobs_list_shows_every_job_with_its_own_cancel(live_window: LiveDriv
     live.wait_idle()
 
 
-def test_closing_the_window_during_a_bulk_run_keeps_what_was_done(
-    qtbot: Any, live_window: LiveDriver, windows: Any, tmp_path: Path
-) -> None:
-    live = live_window
+def slow_bulk_expire(live: LiveDriver) -> Any:
+    """A bulk expire of twelve impact.com codes whose answers after the fourth take 30 s,
+    started and with those four done: its dialog."""
     live.sync(I)
-    targets = list(range(7_000_001, 7_000_013))
-    live.select_many(codes(live), "promo_code_id", targets)
-    # Every answer after the fourth takes long: the window is closed while they wait.
+    live.select_many(codes(live), "promo_code_id", list(range(7_000_001, 7_000_013)))
     live.window.accounts.connections.client_options["total_timeout"] = 60.0
     live.fakes[I].faults.configure({"script": [None] * 4 + ["slow"] * 20, "slow_seconds": 30.0})
     dialog = live.operations(I).start_bulk(live.operations(I).by_name["expire"], codes(live))
@@ -344,6 +341,15 @@ def test_closing_the_window_during_a_bulk_run_keeps_what_was_done(
     live.qtbot.mouseClick(dialog.start_button, LEFT)
     live.qtbot.mouseClick(dialog.confirm_box.findChild(object, "confirmYes"), LEFT)
     live.wait_for(lambda: dialog.model.counts().get("ok", 0) >= 4)
+    return dialog
+
+
+def test_closing_the_window_during_a_bulk_run_keeps_what_was_done(
+    qtbot: Any, live_window: LiveDriver, windows: Any, tmp_path: Path
+) -> None:
+    live = live_window
+    # Every answer after the fourth takes long: the window is closed while they wait.
+    slow_bulk_expire(live)
     close_window(qtbot, live.window)
     conn = connect(live.workspace, readonly=True)
     statuses = dict(conn.execute("SELECT status, count(*) FROM journal GROUP BY status").fetchall())
@@ -387,15 +393,7 @@ def test_a_stopped_bulk_run_shows_each_code_as_its_journal_has_it(
     the journal, and so in the rows (they said "Waiting"); those never sent say so; the retry
     does not call the unsure ones failed."""
     live = live_window
-    live.sync(I)
-    live.select_many(codes(live), "promo_code_id", list(range(7_000_001, 7_000_013)))
-    live.window.accounts.connections.client_options["total_timeout"] = 60.0
-    live.fakes[I].faults.configure({"script": [None] * 4 + ["slow"] * 20, "slow_seconds": 30.0})
-    dialog = live.operations(I).start_bulk(live.operations(I).by_name["expire"], codes(live))
-    live.wait_for(lambda: dialog.start_button.isEnabled())
-    live.qtbot.mouseClick(dialog.start_button, LEFT)
-    live.qtbot.mouseClick(dialog.confirm_box.findChild(object, "confirmYes"), LEFT)
-    live.wait_for(lambda: dialog.model.counts().get("ok", 0) >= 4)
+    dialog = slow_bulk_expire(live)
     live.wait_for(lambda: live.fakes[I].faults.injected["slow"] >= 1)  # one is being asked
     live.qtbot.mouseClick(dialog.stop_button, LEFT)
     live.wait_for(lambda: dialog.retry_button.isVisible(), timeout=30_000)
