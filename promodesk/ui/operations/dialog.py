@@ -54,12 +54,17 @@ VERBS = frozenset(
 WIDE_EDITORS = frozenset({"tiers", "commands", "validate"})
 
 
+def leading_verb(operation: Operation) -> str:
+    """The verb the operation's label starts with ("Expire code": "Expire"), or ""."""
+    words = operation.label.rstrip("…").split()
+    return words[0] if words and words[0].lower() in VERBS else ""
+
+
 def action_word(operation: Operation) -> str:
     """What the dialog's main button says."""
-    label = operation.label.rstrip("…").strip()
-    first = label.split()[0].lower() if label else ""
-    if first in VERBS:
-        return label.split()[0]
+    verb = leading_verb(operation)
+    if verb:
+        return verb
     if operation.kind == "create":
         return "Create"
     return "Get" if operation.kind == "read" else "Save"
@@ -75,8 +80,7 @@ def confirmation(
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle(operation.label.rstrip("…"))
     box.setTextFormat(Qt.TextFormat.PlainText)
-    label = operation.label.rstrip("…")
-    verb = label.split()[0] if label and label.split()[0].lower() in VERBS else ""
+    label, verb = operation.label.rstrip("…"), leading_verb(operation)
     # "Expire 8 codes?", "Archive promotion bf-2026?" (it read "Expire code: 8 codes?")
     box.setText(
         f"{verb} {what}?" if verb and what else f"{label}: {what}?" if what else f"{label}?"
