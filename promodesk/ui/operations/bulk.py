@@ -605,9 +605,14 @@ class BulkDialog(QDialog):
             return
         bulk = live.session.live_work().bulk
         run_id = self.run_id
+        unsure_shown = self.model.counts().get("unknown", 0)
 
         async def read(_progress: ProgressFn) -> tuple[list[BulkItem], BulkSummary]:
-            return await bulk.items(run_id), await bulk.summary(run_id)
+            summary = await bulk.summary(run_id)
+            # The rows heard every item that ended; only a stop leaves items the journal
+            # marks without a word to them (in flight: not sure; in line: not sent).
+            stale = summary.pending or summary.unknown != unsure_shown
+            return (await bulk.items(run_id) if stale else []), summary
 
         live.session.runner.start(
             "Reading the run's outcome",
