@@ -25,7 +25,7 @@ from promodesk.domain.vendors import Vendor
 from promodesk.services.jobs import asked_ahead, to_the_end, until_done
 from promodesk.services.operations.executor import AccountRef, account_ref, workspace_account
 from promodesk.store.db import connect, retry_busy, transaction
-from promodesk.store.records import altcraft_row, fingerprint, impact_row
+from promodesk.store.records import altcraft_row, fingerprint, impact_row, keep_unsent_altcraft
 from promodesk.store.runs import finish_run, start_run
 from promodesk.store.writes import ALTCRAFT_CODES, IMPACT_CODES, Staging, WriteOutcome, top_id
 from promodesk.vendors.errors import ForbiddenError, NotFoundError
@@ -443,7 +443,7 @@ async def _sync_altcraft(job: SyncJob, client: Any) -> SyncOutcome:
         total = WriteOutcome()
         for loyalty_id, read in exported:
             staging = Staging(conn, ALTCRAFT_CODES, job.account_id)
-            staging.add_kept(read.changed)
+            staging.add_kept(keep_unsent_altcraft(conn, job.account_id, read.changed))
             staging.add_new(read.new)
             staging.add_unchanged(read.same)
             staging.add_missing([(str(loyalty_id), code) for code in read.missing])

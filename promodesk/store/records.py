@@ -5,6 +5,7 @@ the same way whichever path brought it."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import zlib
 from collections.abc import Mapping, Sequence
 from itertools import product
@@ -72,6 +73,64 @@ _ALTCRAFT_STATUS_TEXT = {
     ).value
     for attached, activated, expired in product((False, True), repeat=3)
 }
+
+
+# What an export_all item leaves out whatever it is (it sends a code's `attached` and
+# `activated`, and those only when set), by its place in `altcraft_row`'s tuple.
+_CREATED, _ATTACHED, _ACTIVATED, _EXPIRED, _EXPIRE_DATE, _PROFILE, _DATABASE = range(3, 10)
+_ALTCRAFT_KEPT_CHUNK = 500  # codes looked up per statement (SQLite allows 32,766 values)
+
+
+def altcraft_sent_in_full(record: AltcraftCodeRecord) -> bool:
+    """A `get` answer, which sends every field set or not (an export_all item sends few)."""
+    return "created" in record.model_fields_set
+
+
+def keep_unsent_altcraft(
+    conn: sqlite3.Connection, account_id: int, rows: Sequence[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Rows of export_all items (`altcraft_row`'s, anything after it kept) completed with
+    what the workspace knows of the same codes (from a `get`, an import of Altcraft's file)
+    and export_all does not send: when the code was created, its expiry, and who holds it
+    while it is still the same attachment. A Refresh must not blank them, nor show an expired
+    code as available again; the status follows from the completed dates."""
+    known: dict[tuple[str, str], tuple[Any, ...]] = {}
+    keys = [(row[0], row[1]) for row in rows]
+    by_program: dict[str, list[str]] = {}
+    for loyalty_id, code in keys:
+        by_program.setdefault(loyalty_id, []).append(code)
+    for loyalty_id, codes in by_program.items():
+        for start in range(0, len(codes), _ALTCRAFT_KEPT_CHUNK):
+            chunk = codes[start : start + _ALTCRAFT_KEPT_CHUNK]
+            # (rows a sync wrote from an export know nothing more: not read)
+            for code, *details in conn.execute(
+                "SELECT code, created, attached, expired, expire_date, profile_id, database_id "
+                "FROM altcraft_codes WHERE account_id = ? AND loyalty_id = ? AND code IN "
+                f"({', '.join('?' * len(chunk))}) AND (created != '' OR expired != '' "
+                "OR expire_date != '' OR profile_id != '')",
+                (account_id, loyalty_id, *chunk),
+            ):
+                known[loyalty_id, code] = tuple(details)
+    if not known:
+        return list(rows)
+    completed: list[tuple[Any, ...]] = []
+    for key, row in zip(keys, rows, strict=True):
+        had = known.get(key)
+        if had is None:
+            completed.append(row)
+            continue
+        created, attached, expired, expire_date, profile_id, database_id = had
+        values = list(row)
+        values[_CREATED] = row[_CREATED] or created
+        values[_EXPIRED] = row[_EXPIRED] or expired
+        values[_EXPIRE_DATE] = row[_EXPIRE_DATE] or expire_date
+        if not row[_PROFILE] and row[_ATTACHED] and row[_ATTACHED] == attached:
+            values[_PROFILE], values[_DATABASE] = profile_id, database_id
+        values[2] = _ALTCRAFT_STATUS_TEXT[
+            (values[_ATTACHED] != "", values[_ACTIVATED] != "", values[_EXPIRED] != "")
+        ]
+        completed.append(tuple(values))
+    return completed
 
 
 def impact_row(record: ImpactPromoCodeRecord) -> tuple[Any, ...]:

@@ -1762,3 +1762,41 @@ async def test_a_cancel_while_a_page_is_staged_writes_nothing_and_the_next_sync_
     assert (outcome.seen, outcome.written.added) == (6_025, 6_025)
     assert live.one("SELECT count(*) FROM impact_codes") == 6_025
     assert live.one("PRAGMA integrity_check") == "ok"
+
+
+async def test_a_sync_keeps_what_altcraft_export_all_leaves_out(live: Live) -> None:
+    """export_all sends a code's `attached` and `activated` only: a Refresh keeps what the
+    workspace learnt elsewhere (created, expiry, the holder) instead of blanking it, and an
+    expired code does not come back as available."""
+    client = live.clients[Vendor.ALTCRAFT]
+    account = live.accounts[Vendor.ALTCRAFT]
+    await sync_account(live.workspace, account, client)
+    await live.run(Vendor.ALTCRAFT, "attach", {"code": "LOY5-0002", "email": "ann@example.com"})
+    await client.update("LOY5-0003", expire_date="2026-01-01T00:00:00Z", loyalty_id=5)
+    await live.run(Vendor.ALTCRAFT, "get", {"code": "LOY5-0003"})
+    await live.run(Vendor.ALTCRAFT, "get", {"code": "LOY5-0004"})
+    columns = "status, created, expired, expire_date, profile_id, database_id"
+
+    def details(code: str) -> tuple[Any, ...]:
+        return live.one(f"SELECT {columns} FROM altcraft_codes WHERE code = ?", code)
+
+    attached, expired, plain = details("LOY5-0002"), details("LOY5-0003"), details("LOY5-0004")
+    assert attached[0] == "attached" and attached[1] and attached[4] and attached[5] != ""
+    assert expired[0] == "expired" and expired[2] and expired[3] == "2026-01-01T00:00:00Z"
+    assert plain[0] == "available" and plain[1]
+
+    outcome = await sync_account(live.workspace, account, client)
+    assert outcome.written.changed == 0  # (seen again as the operations wrote them)
+    assert (details("LOY5-0002"), details("LOY5-0003"), details("LOY5-0004")) == (
+        attached,
+        expired,
+        plain,
+    )
+    # A code whose holder changed at Altcraft: the old holder is not kept, what was created is.
+    await client.detach("LOY5-0002", email="ann@example.com", loyalty_id=5)
+    await sync_account(live.workspace, account, client)
+    assert details("LOY5-0002") == ("available", attached[1], "", "", "", "")
+    # The program's export through the operation table keeps them alike.
+    await live.run(Vendor.ALTCRAFT, "export_all", {})
+    assert details("LOY5-0003") == expired
+    assert details("LOY5-0004") == plain

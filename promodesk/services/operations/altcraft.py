@@ -19,7 +19,7 @@ from promodesk.services.operations.base import (
     Target,
     WriteContext,
 )
-from promodesk.store.records import altcraft_row
+from promodesk.store.records import altcraft_row, altcraft_sent_in_full, keep_unsent_altcraft
 from promodesk.store.writes import ALTCRAFT_CODES, Staging, WriteOutcome, upsert
 
 MATCHING = {
@@ -192,11 +192,14 @@ async def _get_imported(client: Any, inputs: ImportCodes, _result: Any) -> list[
 def _with_program(
     ctx: WriteContext, _inputs: Any, records: Sequence[AltcraftCodeRecord]
 ) -> WriteOutcome:
+    full = [altcraft_row(r, str(r.loyalty_id)) for r in records if altcraft_sent_in_full(r)]
+    # (an import of many codes reads them back from export_all)
+    exported = [altcraft_row(r, str(r.loyalty_id)) for r in records if not altcraft_sent_in_full(r)]
     return upsert(
         ctx.conn,
         ALTCRAFT_CODES,
         ctx.account_id,
-        [altcraft_row(record, str(record.loyalty_id)) for record in records],
+        [*full, *keep_unsent_altcraft(ctx.conn, ctx.account_id, exported)],
         run_id=ctx.run_id,
         as_of=ctx.as_of,
     )
@@ -206,7 +209,8 @@ def _write_program(ctx: WriteContext, _inputs: Program, records: Any) -> WriteOu
     """export_all lists every code of the program: what is not in it is gone."""
     program = str(records.loyalty_id)
     staging = Staging(ctx.conn, ALTCRAFT_CODES, ctx.account_id)
-    staging.add(altcraft_row(record, program) for record in records.records)
+    rows = [altcraft_row(record, program) for record in records.records]
+    staging.add(keep_unsent_altcraft(ctx.conn, ctx.account_id, rows))
     return staging.write(run_id=ctx.run_id, as_of=ctx.as_of, gone_scope={"loyalty_id": program})
 
 
