@@ -45,14 +45,34 @@ def worth_bulk_loading(conn: sqlite3.Connection, spec: TableSpec, incoming_estim
 
 
 @contextmanager
-def bulk_load(conn: sqlite3.Connection, spec: TableSpec, *, enabled: bool) -> Iterator[str]:
+def bulk_load(
+    conn: sqlite3.Connection, spec: TableSpec, *, enabled: bool, run_id: int
+) -> Iterator[str]:
     """Inside a transaction: yields what goes at the end of the INSERT ("" for a bulk load,
-    " ON CONFLICT DO NOTHING" otherwise). Not INSERT OR IGNORE: that would also skip rows
-    that break NOT NULL, which importers rely on to refuse empty values."""
+    an ON CONFLICT clause otherwise). Not INSERT OR IGNORE: that would also skip rows that
+    break NOT NULL, which importers rely on to refuse empty values. The rows already there
+    that the load (run `run_id`, an import) has too are listed in `import_shares`, so that
+    removing the import that brought them hands them to this one."""
     key = DEDUPE_KEYS[spec.name]
+    columns = ", ".join(key.columns)
     if not enabled:
-        yield " ON CONFLICT DO NOTHING"
+        # A row the key refuses "updates" the one there (to the same value), which is how the
+        # trigger learns of it; a row the load itself sent twice is left alone.
+        trigger = f"temp.share_{spec.name}"
+        conn.execute(
+            f"CREATE TEMP TRIGGER IF NOT EXISTS share_{spec.name} AFTER UPDATE OF added_run "
+            f"ON main.{spec.name} BEGIN INSERT OR IGNORE INTO import_shares(table_name, row_id, "
+            f"run_id) VALUES ('{spec.name}', NEW.id, {int(run_id)}); END"
+        )
+        try:
+            yield (
+                f" ON CONFLICT({columns}) DO UPDATE SET added_run = added_run "
+                f"WHERE added_run != {int(run_id)}"
+            )
+        finally:
+            conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         return
+    top = conn.execute(f"SELECT coalesce(max(id), 0) FROM {spec.name}").fetchone()[0]
     drop_derived_indexes(conn, spec)
     conn.execute(f"DROP INDEX IF EXISTS {key.index}")
     yield ""
@@ -60,7 +80,13 @@ def bulk_load(conn: sqlite3.Connection, spec: TableSpec, *, enabled: bool) -> It
         conn.execute(key.create_sql(spec.name))
     except sqlite3.IntegrityError:
         conn.execute(
+            "INSERT OR IGNORE INTO import_shares(table_name, row_id, run_id) "
+            f"SELECT ?, min(id), ? FROM {spec.name} GROUP BY {columns} "
+            "HAVING min(id) <= ? AND max(id) > ?",
+            (spec.name, run_id, top, top),
+        )
+        conn.execute(
             f"DELETE FROM {spec.name} WHERE id NOT IN (SELECT min(id) FROM {spec.name} "
-            f"GROUP BY {', '.join(key.columns)})"
+            f"GROUP BY {columns})"
         )
         conn.execute(key.create_sql(spec.name))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
 from promodesk.domain.vendors import Vendor
 from promodesk.store import tables
+from promodesk.store.bulk import DEDUPE_KEYS
 from promodesk.store.db import transaction
 from promodesk.store.redemptions import remove_run as remove_redemptions
 from promodesk.store.rollups import add_allocation_counts
@@ -26,7 +27,9 @@ from promodesk.store.writes import (
     OPTIMOVE_CODE_FILES,
     OPTIMOVE_PROMOCODES,
     OPTIMOVE_PROMOTIONS,
+    RECORD_TABLES,
     delete_rows,
+    hand_to_later_imports,
     keep_confirmed,
     remove_added_by,
 )
@@ -56,6 +59,7 @@ class RemovalResult:
     rows_removed: int
     file_name: str
     rows_kept: int = 0  # added by the import, since confirmed by the vendor: they stay
+    rows_shared: int = 0  # added by the import, and in a later import too: they stay
 
 
 def list_imports(conn: sqlite3.Connection) -> list[ImportRecord]:
@@ -110,7 +114,9 @@ def remove_import(
     try:
         with transaction(conn):
             kept = _keep_confirmed_rows(conn, int(run_id))
+            shared = _hand_shared_rows(conn, int(run_id))
             removed = _remove_run_rows(conn, int(run_id), token, progress)
+            conn.execute("DELETE FROM import_shares WHERE run_id = ?", (run_id,))
             conn.execute("DELETE FROM import_history WHERE id = ?", (import_id,))
             conn.execute("DELETE FROM state_events WHERE run_id = ?", (run_id,))
             conn.execute(
@@ -122,7 +128,7 @@ def remove_import(
         raise
     finally:
         unregister()
-    return RemovalResult(removed, str(file_name), kept)
+    return RemovalResult(removed, str(file_name), kept, shared)
 
 
 def _keep_confirmed_rows(conn: sqlite3.Connection, run_id: int) -> int:
@@ -138,6 +144,13 @@ def _keep_confirmed_rows(conn: sqlite3.Connection, run_id: int) -> int:
         for account_id, vendor in conn.execute("SELECT id, vendor FROM accounts").fetchall()
         for table in tables_of[Vendor(vendor)]
     )
+
+
+def _hand_shared_rows(conn: sqlite3.Connection, run_id: int) -> int:
+    """The import's rows that a later import also had, out of the removal (see
+    `hand_to_later_imports`)."""
+    names = [*RECORD_TABLES, *DEDUPE_KEYS]
+    return sum(hand_to_later_imports(conn, name, run_id) for name in names)
 
 
 def _remove_run_rows(
@@ -225,9 +238,11 @@ def _remove_empty_parents(
 ) -> int:
     """A program the import created (e.g. "? alt-codes" for a file without its program) goes
     with it once it holds no codes."""
+    # (or an earlier, removed import created it and handed its codes to this one)
     return int(
         conn.execute(
-            f"DELETE FROM {table} WHERE account_id = ? AND added_run = ? AND code_count <= 0",
+            f"DELETE FROM {table} WHERE account_id = ? AND code_count <= 0 AND (added_run = ? "
+            "OR added_run IN (SELECT id FROM runs WHERE status = 'removed'))",
             (account_id, run_id),
         ).rowcount
     )

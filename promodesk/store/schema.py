@@ -465,8 +465,21 @@ ALTER TABLE runs ADD COLUMN heartbeat TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 """
 
+# Version 6: the rows an import had that an earlier import had brought (a later export of the
+# same codes): removing the earlier import hands them to the later one instead of deleting
+# them (store/imports.py). Written by the record writer's merge (store/writes.py).
+_V6 = """
+CREATE TABLE import_shares (
+    table_name TEXT NOT NULL,
+    row_id     INTEGER NOT NULL,
+    run_id     INTEGER NOT NULL,
+    PRIMARY KEY (table_name, row_id, run_id)
+) WITHOUT ROWID;
+CREATE INDEX ix_import_shares_run ON import_shares(run_id);
+"""
+
 # Each entry moves the schema from version N-1 to N. Never edit a released entry: add one.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

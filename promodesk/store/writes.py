@@ -458,6 +458,16 @@ def _merge(
     )
     staged = conn.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
     updated = conn.execute(f"SELECT count(*) FROM {changes}").fetchone()[0]
+    if staged and _is_an_import(conn, run_id):
+        # Rows an earlier import brought that this one has too: removing that one hands them
+        # to this one (store/imports.py) rather than taking them from under it.
+        conn.execute(
+            "INSERT OR IGNORE INTO import_shares(table_name, row_id, run_id) "
+            f"SELECT ?, t.id, ? FROM {stage} s CROSS JOIN main.{name} t "
+            f"ON t.account_id = ? AND {match} WHERE t.added_run != ? AND t.added_run IN "
+            f"(SELECT id FROM runs WHERE kind IN ({_IMPORT_KINDS}))",
+            (name, run_id, account, run_id),
+        )
     if updated:
         # A correlated row-value assignment over `id IN (...)`: rowid lookups, whatever size
         # the table is (an UPDATE ... FROM let the planner scan the whole table).
@@ -625,6 +635,31 @@ def _insert_new(staging: Staging, columns: str, as_of: str, run_id: int, top: in
         take_out()
     staging.add_kept(held)
     return 0
+
+
+# Runs that bring a file's rows (an import; a merge of another workspace): what can be removed.
+_IMPORT_KINDS = "'import', 'merge'"
+
+
+def _is_an_import(conn: sqlite3.Connection, run_id: int) -> bool:
+    found = conn.execute(
+        f"SELECT 1 FROM runs WHERE id = ? AND kind IN ({_IMPORT_KINDS})", (run_id,)
+    ).fetchone()
+    return found is not None
+
+
+def hand_to_later_imports(conn: sqlite3.Connection, name: str, run_id: int) -> int:
+    """Before the rows `run_id` added to table `name` are removed (removing an import): the
+    ones another import still in the workspace also had (`import_shares`) stay, as added by
+    the earliest of those. Returns how many stay."""
+    handed = conn.execute(
+        f"UPDATE main.{name} AS t SET added_run = (SELECT min(s.run_id) FROM import_shares s "
+        "WHERE s.table_name = :name AND s.row_id = t.id AND s.run_id != :run) "
+        "WHERE t.added_run = :run AND t.id IN (SELECT row_id FROM import_shares "
+        "WHERE table_name = :name AND run_id != :run)",
+        {"name": name, "run": run_id},
+    ).rowcount
+    return int(handed)
 
 
 def _has_gone(table: RecordTable) -> bool:
@@ -822,16 +857,23 @@ def remove_added_by(
     only_if: str = "",
 ) -> int:
     """Delete the rows `run_id` added (removing an import), keeping counts, search and
-    history exact; `only_if` narrows it (SQL on alias t). Returns the rows removed."""
+    history exact; `only_if` narrows it (SQL on alias t), and then rows an import removed
+    earlier added go too when it holds (a parent kept for the rows it handed to this
+    import). Returns the rows removed."""
     name = table.name
     changes = _changes_table(conn, table)
     tracked = table.tracked
     old_columns = ", ".join(f"old_{column}" for column in tracked)
     current = ", ".join(f"t.{column}" for column in tracked)
+    added_by = (
+        "(t.added_run = ? OR t.added_run IN (SELECT id FROM runs WHERE status = 'removed'))"
+        if only_if
+        else "t.added_run = ?"
+    )
     conn.execute(
         f"INSERT INTO {changes}(row_id, stage_rowid, gone{', ' if tracked else ''}{old_columns}) "
         f"SELECT t.id, NULL, 1{', ' if tracked else ''}{current} FROM main.{name} t "
-        f"WHERE t.account_id = ? AND t.added_run = ?{' AND ' + only_if if only_if else ''}",
+        f"WHERE t.account_id = ? AND {added_by}{' AND ' + only_if if only_if else ''}",
         (account_id, run_id),
     )
     removed = delete_rows(conn, table.spec, f"SELECT row_id FROM {changes}")
@@ -931,6 +973,11 @@ def delete_rows(conn: sqlite3.Connection, spec: TableSpec, ids_sql: str, *params
         (spec.name, *params),
     )
     inventory.forget(conn, spec.name, ids_sql, *params)
+    # (an id a new row reuses must not inherit what an import had of the old one)
+    conn.execute(
+        f"DELETE FROM import_shares WHERE table_name = ? AND row_id IN ({ids_sql})",
+        (spec.name, *params),
+    )
     removed = conn.execute(f"DELETE FROM {spec.name} WHERE id IN ({ids_sql})", params).rowcount
     if removed:
         inventory.after_delete(conn, spec.name)

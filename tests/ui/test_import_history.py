@@ -128,3 +128,7 @@ def test_the_note_after_a_removal_says_which_rows_stayed() -> None:
         "Removed a.json and the 1 row it added. 25 rows it had added stayed: the vendor has "
         "confirmed them since, in a refresh or an operation."
     )
+    assert removal_note(RemovalResult(0, "mon.csv", rows_shared=1)) == (
+        "Removed the import of mon.csv; no row went with it. 1 row it had added stayed: a "
+        "later import has it too."
+    )

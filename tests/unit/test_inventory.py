@@ -343,6 +343,7 @@ def test_a_workspace_of_format_2_gets_its_inventory_after_migrating(tmp_path: Pa
     conn.execute("ALTER TABLE optimove_allocations DROP COLUMN code_key")  # (format 4's)
     conn.execute("ALTER TABLE runs DROP COLUMN heartbeat")  # (format 5's, both)
     conn.execute("ALTER TABLE runs DROP COLUMN claimed_by")
+    conn.execute("DROP TABLE import_shares")  # (format 6's)
     conn.execute("PRAGMA user_version = 2")
     conn.close()
     conn = connect(path)

@@ -352,6 +352,68 @@ def test_removing_an_import_takes_its_rows_counts_and_index_entries(tmp_path: Pa
         conn.close()
 
 
+SHARED_ROWS = {
+    "altcraft_export_all_loyalty-5.json": "altcraft_codes",
+    "impact_promocodes_2pages.json": "impact_codes",
+    "optimove_allocations_2026-11-20.csv": "optimove_allocations",
+}
+
+
+def table_rows(conn: sqlite3.Connection, table: str) -> list[tuple]:
+    return conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+
+
+@pytest.mark.parametrize(
+    ("demo", "first_lines"),
+    [*((demo, None) for demo in sorted(SHARED_ROWS)), ("optimove_allocations_2026-11-20.csv", 41)],
+)
+def test_removing_an_import_keeps_the_rows_a_later_import_also_has(
+    tmp_path: Path, demo: str, first_lines: int | None
+) -> None:
+    """Monday's export, then Tuesday's with the same rows: removing Monday's must not take
+    Tuesday's rows with it. (Monday's with only the first lines: Tuesday's, bigger than what
+    the workspace holds, is bulk loaded, which finds what was there after the load.)"""
+    table = SHARED_ROWS[demo]
+    _path, conn = new_workspace(tmp_path)
+    try:
+        lines = (DEMO_DIR / demo).read_text(encoding="utf-8").splitlines(keepends=True)
+        monday, tuesday, wednesday = (tmp_path / f"{day}-{demo}" for day in ("mon", "tue", "wed"))
+        monday.write_text("".join(lines[:first_lines]))
+        for day in (tuesday, wednesday):
+            day.write_text("".join(lines))
+        import_file(conn, monday)
+        import_file(conn, tuesday)
+        build_indexes(conn)
+        everything = table_rows(conn, table)
+
+        def remove(file: Path) -> None:
+            [record] = [r for r in list_imports(conn) if r.file_name == file.name]
+            remove_import(conn, record.id)
+            assert_counts_match_a_recount(conn)
+            build_indexes(conn)
+            if table == "altcraft_codes" and table_rows(conn, table):
+                check_search_index(conn)
+
+        remove(monday)
+        assert [r[0] for r in table_rows(conn, table)] == [r[0] for r in everything]
+        # Three alike: the middle one goes, then the first hands its rows to the last.
+        import_file(conn, wednesday)
+        remove(tuesday)
+        assert len(table_rows(conn, table)) == len(everything)
+        remove(wednesday)
+        assert table_rows(conn, table) == []
+        assert conn.execute("SELECT count(*) FROM import_shares").fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "SELECT (SELECT count(*) FROM altcraft_programs) + (SELECT count(*) FROM "
+                "impact_programs) + (SELECT count(*) FROM optimove_promotions)"
+            ).fetchone()[0]
+            == 0
+        )
+    finally:
+        conn.close()
+
+
 def test_removing_an_allocation_import_restores_every_count(tmp_path: Path) -> None:
     from tests.helpers import allocation_rows, write_allocations
 

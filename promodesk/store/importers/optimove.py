@@ -102,7 +102,9 @@ def import_allocations(
             _stored_value(column, number) for number, column in enumerate(in_file_order, 1)
         )
         checked = _CheckedRows(source, reader, in_file_order)
-        with bulk_load(conn, OPTIMOVE_ALLOCATIONS, enabled=bulk) as on_conflict:
+        with bulk_load(
+            conn, OPTIMOVE_ALLOCATIONS, enabled=bulk, run_id=target.run_id
+        ) as on_conflict:
             try:
                 conn.executemany(
                     "INSERT INTO optimove_allocations(account_id, added_run, "
@@ -300,7 +302,7 @@ def import_unique_codes(
         (account_id, file_id),
     ).fetchone()[0]
     bulk = worth_bulk_loading(conn, OPTIMOVE_POOL_CODES, source.size // _BYTES_PER_CODE)
-    with bulk_load(conn, OPTIMOVE_POOL_CODES, enabled=bulk) as on_conflict:
+    with bulk_load(conn, OPTIMOVE_POOL_CODES, enabled=bulk, run_id=target.run_id) as on_conflict:
         conn.executemany(
             "INSERT INTO optimove_pool_codes(account_id, added_run, file_id, code) "
             "VALUES (?, ?, ?, ?)" + on_conflict,

@@ -124,7 +124,7 @@ def merge_workspace(
         )
         target = f"{spec.name}({', '.join(columns)})"
         if spec.name in DEDUPE_KEYS:
-            with bulk_load(conn, spec, enabled=before == 0) as on_conflict:
+            with bulk_load(conn, spec, enabled=before == 0, run_id=run_id) as on_conflict:
                 conn.execute(f"INSERT INTO {target} {source}{on_conflict}")
         elif spec.name in RECORD_TABLES:
             _merge_records(conn, attached, RECORD_TABLES[spec.name], run_id)

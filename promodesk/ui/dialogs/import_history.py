@@ -227,9 +227,9 @@ class ImportHistoryDialog(QDialog):
         box.setInformativeText(
             f"Imported {display(_WHEN, record.imported_at)} from {record.source or 'a file'}: "
             f"{plural(record.rows_added, 'row')} added. Rows that were in the workspace before "
-            "it stay, and so do rows the vendor has confirmed since (in a refresh of the "
-            "account or an operation). This cannot be undone, but you can import the file "
-            "again."
+            "it stay, and so do rows a later import also has and rows the vendor has confirmed "
+            "since (in a refresh of the account or an operation). This cannot be undone, but "
+            "you can import the file again."
         )
         remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
         remove.setObjectName("confirmRemove")
@@ -269,10 +269,19 @@ class ImportHistoryDialog(QDialog):
 
 
 def removal_note(result: RemovalResult) -> str:
-    text = f"Removed {result.file_name} and the {plural(result.rows_removed, 'row')} it added."
+    text = (
+        f"Removed {result.file_name} and the {plural(result.rows_removed, 'row')} it added."
+        if result.rows_removed
+        else f"Removed the import of {result.file_name}; no row went with it."
+    )
     if result.rows_kept:
         text += (
             f" {plural(result.rows_kept, 'row')} it had added stayed: the vendor has confirmed "
             f"{'it' if result.rows_kept == 1 else 'them'} since, in a refresh or an operation."
+        )
+    if result.rows_shared:
+        text += (
+            f" {plural(result.rows_shared, 'row')} it had added stayed: a later import has "
+            f"{'it' if result.rows_shared == 1 else 'them'} too."
         )
     return text
