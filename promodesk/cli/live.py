@@ -329,7 +329,14 @@ def _print_operations(operations: list[Any], vendor: Any) -> None:
         suffix = f"  [{', '.join(marks)}]" if marks else ""
         print(f"  {chosen.name:<28} {chosen.label.rstrip('…')}{suffix}")
         for name, info in chosen.inputs.model_fields.items():
-            required = "required" if info.is_required() else "optional"
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            required = (
+                "required"
+                if info.is_required()
+                else f"this or another {extra['one_needed']}"
+                if "one_needed" in extra
+                else "optional"
+            )
             choices = _choices_of(info)
             one_of = f"; one of {', '.join(choices)}" if choices else ""
             print(f"      --{_flag(name):<24} {info.title or name} ({required}{one_of})")

@@ -10,11 +10,13 @@ keeping the oldest row, which is exactly what INSERT OR IGNORE would have kept.
 from __future__ import annotations
 
 import sqlite3
+from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from promodesk.store.indexer import drop_derived_indexes
+from promodesk.store.schema import SHARED_TABLES
 from promodesk.store.tables import OPTIMOVE_ALLOCATIONS, OPTIMOVE_POOL_CODES, TableSpec
 
 
@@ -55,22 +57,29 @@ def bulk_load(
     removing the import that brought them hands them to this one."""
     key = DEDUPE_KEYS[spec.name]
     columns = ", ".join(key.columns)
+    table_no = SHARED_TABLES[spec.name]
     if not enabled:
-        # A row the key refuses "updates" the one there (to the same value), which is how the
-        # trigger learns of it; a row the load itself sent twice is left alone.
-        trigger = f"temp.share_{spec.name}"
-        conn.execute(
-            f"CREATE TEMP TRIGGER IF NOT EXISTS share_{spec.name} AFTER UPDATE OF added_run "
-            f"ON main.{spec.name} BEGIN INSERT OR IGNORE INTO import_shares(table_name, row_id, "
-            f"run_id) VALUES ('{spec.name}', NEW.id, {int(run_id)}); END"
-        )
+        # Each row the key refuses is shown to a function (in the upsert's WHERE, which then
+        # says no: the row there is not rewritten), and those another run had are listed after.
+        shared = array("q")  # (8 bytes a row: a million shared rows are 8 MB)
+
+        def seen_again(row_id: int, added_run: int) -> int:
+            if added_run != run_id:  # (not a row the load itself sent twice)
+                shared.append(row_id)
+            return 0
+
+        conn.create_function("promodesk_seen_again", 2, seen_again)
         try:
             yield (
                 f" ON CONFLICT({columns}) DO UPDATE SET added_run = added_run "
-                f"WHERE added_run != {int(run_id)}"
+                "WHERE promodesk_seen_again(id, added_run)"
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO import_shares(table_no, row_id, run_id) VALUES (?, ?, ?)",
+                ((table_no, row_id, run_id) for row_id in shared),
             )
         finally:
-            conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+            conn.create_function("promodesk_seen_again", 2, None)
         return
     top = conn.execute(f"SELECT coalesce(max(id), 0) FROM {spec.name}").fetchone()[0]
     drop_derived_indexes(conn, spec)
@@ -80,10 +89,10 @@ def bulk_load(
         conn.execute(key.create_sql(spec.name))
     except sqlite3.IntegrityError:
         conn.execute(
-            "INSERT OR IGNORE INTO import_shares(table_name, row_id, run_id) "
+            "INSERT OR IGNORE INTO import_shares(table_no, row_id, run_id) "
             f"SELECT ?, min(id), ? FROM {spec.name} GROUP BY {columns} "
             "HAVING min(id) <= ? AND max(id) > ?",
-            (spec.name, run_id, top, top),
+            (table_no, run_id, top, top),
         )
         conn.execute(
             f"DELETE FROM {spec.name} WHERE id NOT IN (SELECT min(id) FROM {spec.name} "

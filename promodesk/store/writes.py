@@ -36,6 +36,7 @@ from promodesk.domain.vendors import CodeStatus
 from promodesk.store import inventory, tables
 from promodesk.store.db import sql_text
 from promodesk.store.query import indexed_upto
+from promodesk.store.schema import SHARED_TABLES
 from promodesk.store.tables import TableSpec
 
 GONE = CodeStatus.GONE.value
@@ -462,11 +463,11 @@ def _merge(
         # Rows an earlier import brought that this one has too: removing that one hands them
         # to this one (store/imports.py) rather than taking them from under it.
         conn.execute(
-            "INSERT OR IGNORE INTO import_shares(table_name, row_id, run_id) "
+            "INSERT OR IGNORE INTO import_shares(table_no, row_id, run_id) "
             f"SELECT ?, t.id, ? FROM {stage} s CROSS JOIN main.{name} t "
             f"ON t.account_id = ? AND {match} WHERE t.added_run != ? AND t.added_run IN "
             f"(SELECT id FROM runs WHERE kind IN ({_IMPORT_KINDS}))",
-            (name, run_id, account, run_id),
+            (SHARED_TABLES[name], run_id, account, run_id),
         )
     if updated:
         # A correlated row-value assignment over `id IN (...)`: rowid lookups, whatever size
@@ -654,10 +655,10 @@ def hand_to_later_imports(conn: sqlite3.Connection, name: str, run_id: int) -> i
     the earliest of those. Returns how many stay."""
     handed = conn.execute(
         f"UPDATE main.{name} AS t SET added_run = (SELECT min(s.run_id) FROM import_shares s "
-        "WHERE s.table_name = :name AND s.row_id = t.id AND s.run_id != :run) "
+        "WHERE s.table_no = :table AND s.row_id = t.id AND s.run_id != :run) "
         "WHERE t.added_run = :run AND t.id IN (SELECT row_id FROM import_shares "
-        "WHERE table_name = :name AND run_id != :run)",
-        {"name": name, "run": run_id},
+        "WHERE table_no = :table AND run_id != :run)",
+        {"table": SHARED_TABLES[name], "run": run_id},
     ).rowcount
     return int(handed)
 
@@ -974,10 +975,11 @@ def delete_rows(conn: sqlite3.Connection, spec: TableSpec, ids_sql: str, *params
     )
     inventory.forget(conn, spec.name, ids_sql, *params)
     # (an id a new row reuses must not inherit what an import had of the old one)
-    conn.execute(
-        f"DELETE FROM import_shares WHERE table_name = ? AND row_id IN ({ids_sql})",
-        (spec.name, *params),
-    )
+    if spec.name in SHARED_TABLES:
+        conn.execute(
+            f"DELETE FROM import_shares WHERE table_no = ? AND row_id IN ({ids_sql})",
+            (SHARED_TABLES[spec.name], *params),
+        )
     removed = conn.execute(f"DELETE FROM {spec.name} WHERE id IN ({ids_sql})", params).rowcount
     if removed:
         inventory.after_delete(conn, spec.name)

@@ -567,6 +567,14 @@ def _altcraft_update(live: LiveDriver) -> None:
 def _altcraft_attach(live: LiveDriver) -> None:
     live.sync(A)
     live.select(altcraft_codes(live), "code", "LOY5-0003")
+    dialog = live.trigger(A, "attach")
+    editors = dialog.form.editors
+    # Any one of the ways to find the profile: each box says so, none claims to be optional.
+    assert {editors[name].box.placeholderText() for name in ("email", "phone", "profile_id")} == {
+        "This or another way to find the profile"
+    }
+    assert editors["db_id"].box.placeholderText() == "Optional"
+    dialog.reject()
     ok(live.run(A, "attach", {"matching": "email", "email": "ann@example.com"}))
     assert program(live).codes["LOY5-0003"].profiles
     live.wait_for(lambda: status_of(live, "LOY5-0003") == "attached")

@@ -352,6 +352,14 @@ def test_removing_an_import_takes_its_rows_counts_and_index_entries(tmp_path: Pa
         conn.close()
 
 
+def test_every_table_an_import_writes_has_its_number_for_shared_rows() -> None:
+    from promodesk.store.bulk import DEDUPE_KEYS
+    from promodesk.store.schema import SHARED_TABLES
+
+    assert set(SHARED_TABLES) == {*writes.RECORD_TABLES, *DEDUPE_KEYS}
+    assert len(set(SHARED_TABLES.values())) == len(SHARED_TABLES)
+
+
 SHARED_ROWS = {
     "altcraft_export_all_loyalty-5.json": "altcraft_codes",
     "impact_promocodes_2pages.json": "impact_codes",

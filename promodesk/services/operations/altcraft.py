@@ -110,6 +110,9 @@ class UpdateCode(OneCode):
         return self
 
 
+_FINDS_THE_PROFILE = {"one_needed": "way to find the profile"}
+
+
 class ProfileCode(Program):
     matching: Literal["email", "phone", "profile_id", "email_profile", "custom"] | None = Field(
         None,
@@ -117,11 +120,12 @@ class ProfileCode(Program):
         description="Empty: by the one value given below.",
         json_schema_extra={"choices": MATCHING},
     )
-    email: str | None = Field(None, title="Email")
-    phone: str | None = Field(None, title="Phone")
-    profile_id: str | None = Field(None, title="Profile ID")
+    # Any one of these will do (the form and `do --list` say so, not "optional").
+    email: str | None = Field(None, title="Email", json_schema_extra=_FINDS_THE_PROFILE)
+    phone: str | None = Field(None, title="Phone", json_schema_extra=_FINDS_THE_PROFILE)
+    profile_id: str | None = Field(None, title="Profile ID", json_schema_extra=_FINDS_THE_PROFILE)
     field_name: str | None = Field(None, title="Field", description="For “a field of your choice”.")
-    field_value: str | None = Field(None, title="Field value")
+    field_value: str | None = Field(None, title="Field value", json_schema_extra=_FINDS_THE_PROFILE)
     db_id: int | None = Field(
         None, title="Database ID", description="Empty: the account's database.", gt=0
     )

@@ -106,7 +106,7 @@ class TextEditor(Editor):
             if spec.max_length:
                 self.box.setMaxLength(spec.max_length)
         if spec.optional or not spec.required:
-            self.box.setPlaceholderText("Optional")
+            self.box.setPlaceholderText(spec.empty_text)
         self.widget = self.box
 
     def text(self) -> str:
@@ -140,7 +140,7 @@ class NumberEditor(Editor):
             validator.setNotation(QDoubleValidator.Notation.StandardNotation)
             self.box.setValidator(validator)
         if spec.optional or not spec.required:
-            self.box.setPlaceholderText("Optional")
+            self.box.setPlaceholderText(spec.empty_text)
         self.box.textEdited.connect(self.changed)
         self.widget = self.box
 

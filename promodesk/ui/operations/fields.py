@@ -70,6 +70,16 @@ class FieldSpec:
         return str(self.extra.get("editor", ""))
 
     @property
+    def one_needed(self) -> str:
+        """What this field is one of several ways to give ("" when it stands alone)."""
+        return str(self.extra.get("one_needed", ""))
+
+    @property
+    def empty_text(self) -> str:
+        """What an optional field's empty box says."""
+        return f"This or another {self.one_needed}" if self.one_needed else "Optional"
+
+    @property
     def choices(self) -> dict[str, str]:
         return dict(self.extra.get("choices") or {})
 
