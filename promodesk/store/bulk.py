@@ -10,13 +10,13 @@ keeping the oldest row, which is exactly what INSERT OR IGNORE would have kept.
 from __future__ import annotations
 
 import sqlite3
-from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from promodesk.store.indexer import drop_derived_indexes
 from promodesk.store.schema import SHARED_TABLES
+from promodesk.store.shares import sharing_conflicts
 from promodesk.store.tables import OPTIMOVE_ALLOCATIONS, OPTIMOVE_POOL_CODES, TableSpec
 
 
@@ -59,27 +59,8 @@ def bulk_load(
     columns = ", ".join(key.columns)
     table_no = SHARED_TABLES[spec.name]
     if not enabled:
-        # Each row the key refuses is shown to a function (in the upsert's WHERE, which then
-        # says no: the row there is not rewritten), and those another run had are listed after.
-        shared = array("q")  # (8 bytes a row: a million shared rows are 8 MB)
-
-        def seen_again(row_id: int, added_run: int) -> int:
-            if added_run != run_id:  # (not a row the load itself sent twice)
-                shared.append(row_id)
-            return 0
-
-        conn.create_function("promodesk_seen_again", 2, seen_again)
-        try:
-            yield (
-                f" ON CONFLICT({columns}) DO UPDATE SET added_run = added_run "
-                "WHERE promodesk_seen_again(id, added_run)"
-            )
-            conn.executemany(
-                "INSERT OR IGNORE INTO import_shares(table_no, row_id, run_id) VALUES (?, ?, ?)",
-                ((table_no, row_id, run_id) for row_id in shared),
-            )
-        finally:
-            conn.create_function("promodesk_seen_again", 2, None)
+        with sharing_conflicts(conn, spec.name, key.columns, run_id) as on_conflict:
+            yield on_conflict
         return
     top = conn.execute(f"SELECT coalesce(max(id), 0) FROM {spec.name}").fetchone()[0]
     drop_derived_indexes(conn, spec)

@@ -17,19 +17,18 @@ from dataclasses import dataclass
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
 from promodesk.domain.vendors import Vendor
 from promodesk.store import tables
-from promodesk.store.bulk import DEDUPE_KEYS
 from promodesk.store.db import transaction
 from promodesk.store.redemptions import remove_run as remove_redemptions
 from promodesk.store.rollups import add_allocation_counts
+from promodesk.store.schema import SHARED_TABLES
+from promodesk.store.shares import hand_to_later_imports
 from promodesk.store.writes import (
     ALTCRAFT_CODES,
     IMPACT_CODES,
     OPTIMOVE_CODE_FILES,
     OPTIMOVE_PROMOCODES,
     OPTIMOVE_PROMOTIONS,
-    RECORD_TABLES,
     delete_rows,
-    hand_to_later_imports,
     keep_confirmed,
     remove_added_by,
 )
@@ -149,8 +148,7 @@ def _keep_confirmed_rows(conn: sqlite3.Connection, run_id: int) -> int:
 def _hand_shared_rows(conn: sqlite3.Connection, run_id: int) -> int:
     """The import's rows that a later import also had, out of the removal (see
     `hand_to_later_imports`)."""
-    names = [*RECORD_TABLES, *DEDUPE_KEYS]
-    return sum(hand_to_later_imports(conn, name, run_id) for name in names)
+    return sum(hand_to_later_imports(conn, name, run_id) for name in SHARED_TABLES)
 
 
 def _remove_run_rows(

@@ -38,6 +38,7 @@ from promodesk.store.importers.base import (
 from promodesk.store.importers.detect import locate_bad_bytes
 from promodesk.store.importers.limits import TextLineLimits
 from promodesk.store.runs import start_run
+from promodesk.store.shares import forget_shared, sharing_conflicts
 
 _SNIFF_BYTES = 64 * 1024
 _BATCH = 20_000
@@ -303,12 +304,13 @@ def import_redemptions(
             reading = SourceFile(path, cancel=token, progress=progress)
             try:
                 before = conn.execute("SELECT count(*) FROM redemptions").fetchone()[0]
-                conn.executemany(
-                    "INSERT INTO redemptions(source_id, added_run, code, code_key, customer_id, "
-                    "customer_key, redeemed_at, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    _rows(reading, shape, source, run_id, imported),
-                )
+                with sharing_conflicts(conn, "redemptions", REDEMPTION_KEY, run_id) as on_conflict:
+                    conn.executemany(
+                        "INSERT INTO redemptions(source_id, added_run, code, code_key, "
+                        "customer_id, customer_key, redeemed_at, line) "
+                        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?){on_conflict}",
+                        _rows(reading, shape, source, run_id, imported),
+                    )
                 after = conn.execute("SELECT count(*) FROM redemptions").fetchone()[0]
                 result.rows_added = after - before
                 record_import(
@@ -408,6 +410,13 @@ def _rows(
         raise locate_bad_bytes(path) from None
 
 
+# The redemptions table's dedupe key (ux_redemptions): the same redemption imported twice.
+REDEMPTION_KEY = ("code_key", "customer_key", "redeemed_at", "source_id")
+
+
 def remove_run(conn: sqlite3.Connection, run_id: int) -> int:
-    """The redemptions an import brought (removing that import)."""
+    """The redemptions an import brought (removing that import; those a later import has too
+    were handed to it first)."""
+    mine = "SELECT id FROM redemptions WHERE added_run = ?"
+    forget_shared(conn, "redemptions", mine, run_id)
     return int(conn.execute("DELETE FROM redemptions WHERE added_run = ?", (run_id,)).rowcount)

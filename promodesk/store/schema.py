@@ -490,6 +490,7 @@ SHARED_TABLES: dict[str, int] = {
     "optimove_legacy_codes": 7,
     "optimove_allocations": 8,
     "optimove_pool_codes": 9,
+    "redemptions": 10,
 }
 
 # Each entry moves the schema from version N-1 to N. Never edit a released entry: add one.

@@ -37,6 +37,7 @@ from promodesk.store import inventory, tables
 from promodesk.store.db import sql_text
 from promodesk.store.query import indexed_upto
 from promodesk.store.schema import SHARED_TABLES
+from promodesk.store.shares import forget_shared
 from promodesk.store.tables import TableSpec
 
 GONE = CodeStatus.GONE.value
@@ -649,20 +650,6 @@ def _is_an_import(conn: sqlite3.Connection, run_id: int) -> bool:
     return found is not None
 
 
-def hand_to_later_imports(conn: sqlite3.Connection, name: str, run_id: int) -> int:
-    """Before the rows `run_id` added to table `name` are removed (removing an import): the
-    ones another import still in the workspace also had (`import_shares`) stay, as added by
-    the earliest of those. Returns how many stay."""
-    handed = conn.execute(
-        f"UPDATE main.{name} AS t SET added_run = (SELECT min(s.run_id) FROM import_shares s "
-        "WHERE s.table_no = :table AND s.row_id = t.id AND s.run_id != :run) "
-        "WHERE t.added_run = :run AND t.id IN (SELECT row_id FROM import_shares "
-        "WHERE table_no = :table AND run_id != :run)",
-        {"table": SHARED_TABLES[name], "run": run_id},
-    ).rowcount
-    return int(handed)
-
-
 def _has_gone(table: RecordTable) -> bool:
     return table.name in GONE_TABLES
 
@@ -974,12 +961,7 @@ def delete_rows(conn: sqlite3.Connection, spec: TableSpec, ids_sql: str, *params
         (spec.name, *params),
     )
     inventory.forget(conn, spec.name, ids_sql, *params)
-    # (an id a new row reuses must not inherit what an import had of the old one)
-    if spec.name in SHARED_TABLES:
-        conn.execute(
-            f"DELETE FROM import_shares WHERE table_no = ? AND row_id IN ({ids_sql})",
-            (SHARED_TABLES[spec.name], *params),
-        )
+    forget_shared(conn, spec.name, ids_sql, *params)
     removed = conn.execute(f"DELETE FROM {spec.name} WHERE id IN ({ids_sql})", params).rowcount
     if removed:
         inventory.after_delete(conn, spec.name)

@@ -191,6 +191,24 @@ def test_the_second_export_needs_no_mapping(shop: sqlite3.Connection, tmp_path: 
     assert shop.execute("SELECT count(*) FROM redemptions").fetchone() == (7,)
 
 
+def test_removing_a_redemption_import_keeps_what_a_later_one_has(
+    shop: sqlite3.Connection, tmp_path: Path
+) -> None:
+    later = write_csv(
+        tmp_path / "orders-2.csv",
+        SHOP_HEADER,
+        [*REDEMPTIONS[:2], ["1007", "OLD-5", "c5@shop.test", "2026-11-21 10:00:00"]],
+    )
+    assert import_redemptions(shop, later).result.rows_added == 1
+    [first] = [r for r in list_imports(shop) if r.file_name == "orders.csv"]
+    result = remove_import(shop, first.id)
+    assert (result.rows_shared, result.rows_removed) == (2, 5)
+    orders = sorted(code for (code,) in shop.execute("SELECT code FROM redemptions"))
+    assert orders == ["OLD-5", "SUMMER-002", "summer-001"]
+    remove_import(shop, list_imports(shop)[0].id)
+    assert shop.execute("SELECT count(*) FROM redemptions").fetchone() == (0,)
+
+
 def test_a_fifo_is_refused_before_it_is_read(tmp_path: Path) -> None:
     _path, conn = new_workspace(tmp_path)
     fifo = tmp_path / "orders.csv"

@@ -356,7 +356,7 @@ def test_every_table_an_import_writes_has_its_number_for_shared_rows() -> None:
     from promodesk.store.bulk import DEDUPE_KEYS
     from promodesk.store.schema import SHARED_TABLES
 
-    assert set(SHARED_TABLES) == {*writes.RECORD_TABLES, *DEDUPE_KEYS}
+    assert set(SHARED_TABLES) == {*writes.RECORD_TABLES, *DEDUPE_KEYS, "redemptions"}
     assert len(set(SHARED_TABLES.values())) == len(SHARED_TABLES)
 
 
