@@ -86,19 +86,40 @@ def altcraft_sent_in_full(record: AltcraftCodeRecord) -> bool:
     return "created" in record.model_fields_set
 
 
+# The details export_all leaves out, as the workspace may know them (see keep_unsent_altcraft).
+_ALTCRAFT_DETAILS = "(created != '' OR expired != '' OR expire_date != '' OR profile_id != '')"
+
+
+def altcraft_details_known(conn: sqlite3.Connection, account_id: int) -> bool:
+    """Whether any of the account's codes has what export_all leaves out (else there is
+    nothing for `keep_unsent_altcraft` to look up)."""
+    found = conn.execute(
+        f"SELECT 1 FROM altcraft_codes WHERE account_id = ? AND {_ALTCRAFT_DETAILS} LIMIT 1",
+        (account_id,),
+    ).fetchone()
+    return found is not None
+
+
 def keep_unsent_altcraft(
-    conn: sqlite3.Connection, account_id: int, rows: Sequence[tuple[Any, ...]]
+    conn: sqlite3.Connection,
+    account_id: int,
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    exported: Sequence[bool] | None = None,
 ) -> list[tuple[Any, ...]]:
     """Rows of export_all items (`altcraft_row`'s, anything after it kept) completed with
     what the workspace knows of the same codes (from a `get`, an import of Altcraft's file)
     and export_all does not send: when the code was created, its expiry, and who holds it
     while it is still the same attachment. A Refresh must not blank them, nor show an expired
-    code as available again; the status follows from the completed dates."""
-    known: dict[tuple[str, str], tuple[Any, ...]] = {}
-    keys = [(row[0], row[1]) for row in rows]
+    code as available again; the status follows from the completed dates. `exported`: which
+    of the rows are export_all items (default all; a `get` answer's row is left as it is)."""
+    if exported is not None and len(exported) != len(rows):
+        raise ValueError(f"{len(exported)} marks for {len(rows)} rows")
     by_program: dict[str, list[str]] = {}
-    for loyalty_id, code in keys:
-        by_program.setdefault(loyalty_id, []).append(code)
+    for number, (loyalty_id, code, *_rest) in enumerate(rows):
+        if exported is None or exported[number]:
+            by_program.setdefault(loyalty_id, []).append(code)
+    known: dict[tuple[str, str], tuple[Any, ...]] = {}
     for loyalty_id, codes in by_program.items():
         for start in range(0, len(codes), _ALTCRAFT_KEPT_CHUNK):
             chunk = codes[start : start + _ALTCRAFT_KEPT_CHUNK]
@@ -106,16 +127,15 @@ def keep_unsent_altcraft(
             for code, *details in conn.execute(
                 "SELECT code, created, attached, expired, expire_date, profile_id, database_id "
                 "FROM altcraft_codes WHERE account_id = ? AND loyalty_id = ? AND code IN "
-                f"({', '.join('?' * len(chunk))}) AND (created != '' OR expired != '' "
-                "OR expire_date != '' OR profile_id != '')",
+                f"({', '.join('?' * len(chunk))}) AND {_ALTCRAFT_DETAILS}",
                 (account_id, loyalty_id, *chunk),
             ):
                 known[loyalty_id, code] = tuple(details)
     if not known:
         return list(rows)
     completed: list[tuple[Any, ...]] = []
-    for key, row in zip(keys, rows, strict=True):
-        had = known.get(key)
+    for number, row in enumerate(rows):
+        had = None if exported is not None and not exported[number] else known.get(row[:2])
         if had is None:
             completed.append(row)
             continue

@@ -352,6 +352,47 @@ def test_removing_an_import_takes_its_rows_counts_and_index_entries(tmp_path: Pa
         conn.close()
 
 
+def test_an_altcraft_export_imported_keeps_what_the_workspace_knew(tmp_path: Path) -> None:
+    """An export_all file sends a code's attachment and activation only: importing one after
+    `get` answers (here saved in a file) keeps their creation, expiry and holder."""
+    full = {
+        "code": "GIFT-1",
+        "loyalty_id": 5,
+        "created": "2026-10-01T00:00:00Z",
+        "is_attached": True,
+        "is_activated": False,
+        "is_expired": True,
+        "attached": "2026-10-02T00:00:00Z",
+        "activated": "",
+        "expired": "2026-11-01T00:00:00Z",
+        "expire_date": "2026-11-01T00:00:00Z",
+        "database_id": 1,
+        "profile_id": "p-1",
+    }
+    columns = "status, created, expired, expire_date, profile_id, database_id"
+    _path, conn = new_workspace(tmp_path)
+    try:
+        import_file(conn, write_json(tmp_path / "gets-5.json", {"data": [full]}))
+        before = conn.execute(f"SELECT {columns} FROM altcraft_codes").fetchone()
+        assert before == (
+            "expired",
+            full["created"],
+            full["expired"],
+            full["expire_date"],
+            "p-1",
+            1,
+        )
+        exported = [{"code": "GIFT-1", "attached": full["attached"]}, {"code": "GIFT-2"}]
+        import_file(
+            conn, write_json(tmp_path / "altcraft_export_all_loyalty-5.json", {"data": exported})
+        )
+        rows = conn.execute(f"SELECT code, {columns} FROM altcraft_codes ORDER BY code").fetchall()
+        assert rows == [("GIFT-1", *before), ("GIFT-2", "available", "", "", "", "", "")]
+        assert_counts_match_a_recount(conn)
+    finally:
+        conn.close()
+
+
 def test_every_table_an_import_writes_has_its_number_for_shared_rows() -> None:
     from promodesk.store.bulk import DEDUPE_KEYS
     from promodesk.store.schema import SHARED_TABLES

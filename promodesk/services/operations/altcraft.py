@@ -196,14 +196,14 @@ async def _get_imported(client: Any, inputs: ImportCodes, _result: Any) -> list[
 def _with_program(
     ctx: WriteContext, _inputs: Any, records: Sequence[AltcraftCodeRecord]
 ) -> WriteOutcome:
-    full = [altcraft_row(r, str(r.loyalty_id)) for r in records if altcraft_sent_in_full(r)]
+    rows = [altcraft_row(record, str(record.loyalty_id)) for record in records]
     # (an import of many codes reads them back from export_all)
-    exported = [altcraft_row(r, str(r.loyalty_id)) for r in records if not altcraft_sent_in_full(r)]
+    exported = [not altcraft_sent_in_full(record) for record in records]
     return upsert(
         ctx.conn,
         ALTCRAFT_CODES,
         ctx.account_id,
-        [*full, *keep_unsent_altcraft(ctx.conn, ctx.account_id, exported)],
+        keep_unsent_altcraft(ctx.conn, ctx.account_id, rows, exported=exported),
         run_id=ctx.run_id,
         as_of=ctx.as_of,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -33,8 +34,16 @@ from promodesk.store.importers.streams import (
     loyalty_id_from_name,
     xml_records,
 )
-from promodesk.store.records import altcraft_row, impact_row
-from promodesk.store.writes import ALTCRAFT_CODES, IMPACT_CODES, RecordTable, upsert
+from promodesk.store.records import (
+    altcraft_details_known,
+    altcraft_row,
+    altcraft_sent_in_full,
+    impact_row,
+    keep_unsent_altcraft,
+)
+from promodesk.store.writes import ALTCRAFT_CODES, IMPACT_CODES, RecordTable, Staging, upsert
+
+_KEEP_BATCH = 5_000  # Altcraft records completed from the workspace at a time
 
 
 def _write(
@@ -146,12 +155,24 @@ def import_altcraft(
         prefix = "data" if shape and shape.group(1) == b"{" else "data.item"
         records = _json_items(source, prefix, bom)
 
-    def rows() -> Iterator[tuple[Any, ...]]:
-        for record in _validated(AltcraftCodeRecord, records, source, result):
-            loyalty = named_loyalty or (str(record.loyalty_id) if record.loyalty_id else None)
-            yield altcraft_row(record, loyalty or unknown_program)
+    def row(record: AltcraftCodeRecord) -> tuple[Any, ...]:
+        loyalty = named_loyalty or (str(record.loyalty_id) if record.loyalty_id else None)
+        return altcraft_row(record, loyalty or unknown_program)
 
-    _write(conn, ALTCRAFT_CODES, target, rows(), as_of, result)
+    validated = _validated(AltcraftCodeRecord, records, source, result)
+    if altcraft_details_known(conn, target.account_id):
+        # An export_all file leaves out when a code was created, its expiry and its holder:
+        # what the workspace knows of them stays, as a Refresh keeps it (looked up a batch
+        # at a time).
+        staging = Staging(conn, ALTCRAFT_CODES, target.account_id)
+        while batch := list(islice(validated, _KEEP_BATCH)):
+            exported = [not altcraft_sent_in_full(record) for record in batch]
+            rows = [row(record) for record in batch]
+            staging.add(keep_unsent_altcraft(conn, target.account_id, rows, exported=exported))
+        outcome = staging.write(run_id=target.run_id, as_of=as_of)
+        result.rows_added, result.rows_updated = outcome.added, outcome.changed
+    else:
+        _write(conn, ALTCRAFT_CODES, target, map(row, validated), as_of, result)
     fields = _envelope(source, result, envelope, ("error", "error_text"), prefix, bom)
     error = fields.get("error")
     if error not in (None, "", "0", 0):
