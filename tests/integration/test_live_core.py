@@ -196,7 +196,7 @@ async def _impact_expire(live: Live) -> None:
     fake = live.fakes[Vendor.IMPACT]
     await live.run(Vendor.IMPACT, "list_all", {})
     outcome = await live.run(Vendor.IMPACT, "expire", {"promo_code_id": 7_000_002})
-    assert outcome.ok
+    assert outcome.ok and outcome.message == "Expired (impact.com id 7000002)"
     assert fake.state.codes[7_000_002]["State"] == "INACTIVE"
     assert live.one("SELECT status FROM impact_codes WHERE promo_code_id = 7000002") == "inactive"
     assert (
