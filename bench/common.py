@@ -81,9 +81,10 @@ def median(values: list[float]) -> float:
 def emit(result: dict[str, Any]) -> None:
     # What else ran meanwhile: a benchmark alone keeps about one core busy (a load near 1);
     # more means other work shared the cores, and its figures are to be read with that.
+    loads = os.getloadavg() if hasattr(os, "getloadavg") else ()  # (not on Windows)
     result["machine"] = {
         "cpus": os.cpu_count(),
-        "load_average_1_5_15_min": [round(load, 2) for load in os.getloadavg()],
+        "load_average_1_5_15_min": [round(load, 2) for load in loads] or None,
     }
     print(json.dumps(result, indent=2))
 

@@ -28,6 +28,7 @@ from promodesk.store.writes import (
     OPTIMOVE_CODE_FILES,
     OPTIMOVE_PROMOCODES,
     OPTIMOVE_PROMOTIONS,
+    REMOVED_RUN,
     delete_rows,
     keep_confirmed,
     remove_added_by,
@@ -180,6 +181,14 @@ def _remove_run_rows(
     return removed
 
 
+def _none_in(table: str, column: str) -> str:
+    """No row of `table` (of t's account) refers to t by `column`."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {table} r WHERE r.account_id = t.account_id "
+        f"AND r.{column} = t.{column})"
+    )
+
+
 def _remove_optimove(conn: sqlite3.Connection, account_id: int, run_id: int) -> int:
     groups = [
         (str(promocode), str(file_id), str(promotion), -int(count))
@@ -209,7 +218,8 @@ def _remove_optimove(conn: sqlite3.Connection, account_id: int, run_id: int) -> 
         account_id,
         run_id,
     )
-    # Files, promocodes and promotions the import made, once nothing else refers to them.
+    # Files, promocodes and promotions the import made, once nothing else refers to them
+    # (and those an import removed earlier made, once no row at all refers to them).
     removed += remove_added_by(
         conn,
         OPTIMOVE_CODE_FILES,
@@ -217,6 +227,7 @@ def _remove_optimove(conn: sqlite3.Connection, account_id: int, run_id: int) -> 
         account_id=account_id,
         only_if="t.allocation_count = 0 AND NOT EXISTS (SELECT 1 FROM optimove_pool_codes p "
         "WHERE p.account_id = t.account_id AND p.file_id = t.file_id)",
+        orphan_if=_none_in("optimove_allocations", "file_id"),
     )
     removed += remove_added_by(
         conn,
@@ -224,23 +235,44 @@ def _remove_optimove(conn: sqlite3.Connection, account_id: int, run_id: int) -> 
         run_id,
         account_id=account_id,
         only_if="t.allocation_count = 0 AND t.file_count = 0",
+        orphan_if=_none_in("optimove_allocations", "promocode_id")
+        + " AND "
+        + _none_in("optimove_code_files", "promocode_id"),
     )
     removed += remove_added_by(
-        conn, OPTIMOVE_PROMOTIONS, run_id, account_id=account_id, only_if="t.promocode_count = 0"
+        conn,
+        OPTIMOVE_PROMOTIONS,
+        run_id,
+        account_id=account_id,
+        only_if="t.promocode_count = 0",
+        orphan_if=_none_in("optimove_promocodes", "promotion_id")
+        + " AND "
+        + _none_in("optimove_allocations", "promotion_id"),
     )
     return removed
+
+
+# A program's codes (t: the program), for programs an import removed earlier created.
+_PROGRAM_CODES = {
+    "altcraft_programs": "altcraft_codes c WHERE c.account_id = t.account_id "
+    "AND c.loyalty_id = t.loyalty_id",
+    "impact_programs": "impact_codes c WHERE c.account_id = t.account_id "
+    "AND c.campaign_id = t.campaign_id",
+}
 
 
 def _remove_empty_parents(
     conn: sqlite3.Connection, table: str, account_id: int, run_id: int
 ) -> int:
     """A program the import created (e.g. "? alt-codes" for a file without its program) goes
-    with it once it holds no codes."""
-    # (or an earlier, removed import created it and handed its codes to this one)
+    with it once it holds no codes; so does one an import removed earlier created and that
+    has no code at all left (its codes had been handed to this one). One whose codes are only
+    gone at the vendor stays, with them."""
     return int(
         conn.execute(
-            f"DELETE FROM {table} WHERE account_id = ? AND code_count <= 0 AND (added_run = ? "
-            "OR added_run IN (SELECT id FROM runs WHERE status = 'removed'))",
+            f"DELETE FROM {table} AS t WHERE t.account_id = ? AND t.code_count <= 0 AND "
+            f"(t.added_run = ? OR ({REMOVED_RUN.format(column='t.added_run')} "
+            f"AND NOT EXISTS (SELECT 1 FROM {_PROGRAM_CODES[table]})))",
             (account_id, run_id),
         ).rowcount
     )

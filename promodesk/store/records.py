@@ -87,7 +87,11 @@ def altcraft_sent_in_full(record: AltcraftCodeRecord) -> bool:
 
 
 # The details export_all leaves out, as the workspace may know them (see keep_unsent_altcraft).
-_ALTCRAFT_DETAILS = "(created != '' OR expired != '' OR expire_date != '' OR profile_id != '')"
+_EXPIRED_TEXT = _ALTCRAFT_STATUS_TEXT[(False, False, True)]
+_ALTCRAFT_DETAILS = (
+    "(created != '' OR expired != '' OR expire_date != '' OR profile_id != '' "
+    f"OR status = '{_EXPIRED_TEXT}')"
+)
 
 
 def altcraft_details_known(conn: sqlite3.Connection, account_id: int) -> bool:
@@ -125,8 +129,9 @@ def keep_unsent_altcraft(
             chunk = codes[start : start + _ALTCRAFT_KEPT_CHUNK]
             # (rows a sync wrote from an export know nothing more: not read)
             for code, *details in conn.execute(
-                "SELECT code, created, attached, expired, expire_date, profile_id, database_id "
-                "FROM altcraft_codes WHERE account_id = ? AND loyalty_id = ? AND code IN "
+                "SELECT code, status, created, attached, expired, expire_date, profile_id, "
+                "database_id FROM altcraft_codes WHERE account_id = ? AND loyalty_id = ? AND "
+                "code IN "
                 f"({', '.join('?' * len(chunk))}) AND {_ALTCRAFT_DETAILS}",
                 (account_id, loyalty_id, *chunk),
             ):
@@ -139,15 +144,17 @@ def keep_unsent_altcraft(
         if had is None:
             completed.append(row)
             continue
-        created, attached, expired, expire_date, profile_id, database_id = had
+        status, created, attached, expired, expire_date, profile_id, database_id = had
         values = list(row)
         values[_CREATED] = row[_CREATED] or created
         values[_EXPIRED] = row[_EXPIRED] or expired
         values[_EXPIRE_DATE] = row[_EXPIRE_DATE] or expire_date
         if not row[_PROFILE] and row[_ATTACHED] and row[_ATTACHED] == attached:
             values[_PROFILE], values[_DATABASE] = profile_id, database_id
+        # (a `get` may say a code is expired by its flag alone, without a date)
+        is_expired = values[_EXPIRED] != "" or status == _EXPIRED_TEXT
         values[2] = _ALTCRAFT_STATUS_TEXT[
-            (values[_ATTACHED] != "", values[_ACTIVATED] != "", values[_EXPIRED] != "")
+            (values[_ATTACHED] != "", values[_ACTIVATED] != "", is_expired)
         ]
         completed.append(tuple(values))
     return completed

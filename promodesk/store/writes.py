@@ -639,6 +639,8 @@ def _insert_new(staging: Staging, columns: str, as_of: str, run_id: int, top: in
     return 0
 
 
+# A row added by an import since removed (its rows handed to later imports, or kept).
+REMOVED_RUN = "{column} IN (SELECT id FROM runs WHERE status = 'removed')"
 # Runs that bring a file's rows (an import; a merge of another workspace): what can be removed.
 _IMPORT_KINDS = "'import', 'merge'"
 
@@ -843,19 +845,20 @@ def remove_added_by(
     *,
     account_id: int,
     only_if: str = "",
+    orphan_if: str = "",
 ) -> int:
     """Delete the rows `run_id` added (removing an import), keeping counts, search and
-    history exact; `only_if` narrows it (SQL on alias t), and then rows an import removed
-    earlier added go too when it holds (a parent kept for the rows it handed to this
-    import). Returns the rows removed."""
+    history exact; `only_if` narrows it (SQL on alias t). With `orphan_if`, rows an import
+    removed earlier added go too when both hold (a parent kept for the rows that import
+    handed to this one, and nothing left under it). Returns the rows removed."""
     name = table.name
     changes = _changes_table(conn, table)
     tracked = table.tracked
     old_columns = ", ".join(f"old_{column}" for column in tracked)
     current = ", ".join(f"t.{column}" for column in tracked)
     added_by = (
-        "(t.added_run = ? OR t.added_run IN (SELECT id FROM runs WHERE status = 'removed'))"
-        if only_if
+        f"(t.added_run = ? OR ({REMOVED_RUN.format(column='t.added_run')} AND {orphan_if}))"
+        if orphan_if
         else "t.added_run = ?"
     )
     conn.execute(

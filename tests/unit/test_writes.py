@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from promodesk.domain.records import AltcraftCodeRecord, ImpactPromoCodeRecord
+from promodesk.domain.values import now_utc_text
 from promodesk.domain.vendors import Vendor
 from promodesk.store import writes
 from promodesk.store.db import connect, transaction
@@ -25,7 +26,7 @@ from promodesk.store.indexer import build_indexes
 from promodesk.store.query import Pager, RowQuery
 from promodesk.store.records import altcraft_row, details_json, fingerprint, impact_row
 from promodesk.store.rollups import recount
-from promodesk.store.runs import start_run
+from promodesk.store.runs import finish_run, start_run
 from promodesk.store.schema import APPLICATION_ID, MIGRATIONS, _statements
 from promodesk.store.tables import ALTCRAFT_CODES as ALTCRAFT_SPEC
 from promodesk.store.tables import IMPACT_CODES as IMPACT_SPEC
@@ -372,22 +373,28 @@ def test_an_altcraft_export_imported_keeps_what_the_workspace_knew(tmp_path: Pat
     columns = "status, created, expired, expire_date, profile_id, database_id"
     _path, conn = new_workspace(tmp_path)
     try:
-        import_file(conn, write_json(tmp_path / "gets-5.json", {"data": [full]}))
-        before = conn.execute(f"SELECT {columns} FROM altcraft_codes").fetchone()
-        assert before == (
-            "expired",
-            full["created"],
-            full["expired"],
-            full["expire_date"],
-            "p-1",
-            1,
-        )
-        exported = [{"code": "GIFT-1", "attached": full["attached"]}, {"code": "GIFT-2"}]
+        # (a `get` may also say a code is expired by its flag alone)
+        flagged = {**full, "code": "GIFT-3", "expired": "", "attached": "", "profile_id": None}
+        import_file(conn, write_json(tmp_path / "gets-5.json", {"data": [full, flagged]}))
+        before = conn.execute(f"SELECT {columns} FROM altcraft_codes ORDER BY code").fetchall()
+        assert before == [
+            ("expired", full["created"], full["expired"], full["expire_date"], "p-1", 1),
+            ("expired", full["created"], "", full["expire_date"], "", 1),
+        ]
+        exported = [
+            {"code": "GIFT-1", "attached": full["attached"]},
+            {"code": "GIFT-2"},
+            {"code": "GIFT-3"},
+        ]
         import_file(
             conn, write_json(tmp_path / "altcraft_export_all_loyalty-5.json", {"data": exported})
         )
         rows = conn.execute(f"SELECT code, {columns} FROM altcraft_codes ORDER BY code").fetchall()
-        assert rows == [("GIFT-1", *before), ("GIFT-2", "available", "", "", "", "", "")]
+        assert rows == [
+            ("GIFT-1", *before[0]),
+            ("GIFT-2", "available", "", "", "", "", ""),
+            ("GIFT-3", "expired", full["created"], "", full["expire_date"], "", ""),
+        ]
         assert_counts_match_a_recount(conn)
     finally:
         conn.close()
@@ -459,6 +466,44 @@ def test_removing_an_import_keeps_the_rows_a_later_import_also_has(
             ).fetchone()[0]
             == 0
         )
+    finally:
+        conn.close()
+
+
+def test_a_program_kept_for_its_codes_stays_when_another_import_goes(tmp_path: Path) -> None:
+    """A program an import brought stays after that import is removed while a Refresh has
+    confirmed its codes; once Altcraft drops them (gone), removing another, unrelated import
+    must leave the program and its gone codes alone."""
+    _path, conn = new_workspace(tmp_path)
+    try:
+        five = import_file(conn, DEMO_DIR / "altcraft_export_all_loyalty-5.json")
+        account = conn.execute("SELECT account_id FROM altcraft_codes LIMIT 1").fetchone()[0]
+        columns = ", ".join(ALTCRAFT_CODES.columns)
+
+        def refresh(*, codes: bool) -> None:
+            with transaction(conn):
+                staging = Staging(conn, ALTCRAFT_CODES, account)
+                if codes:  # (what a sync writes: each code with its fingerprint)
+                    staging.add_kept(
+                        conn.execute(f"SELECT {columns}, 7 FROM altcraft_codes").fetchall()
+                    )
+                run = new_run(conn, account)
+                # (after the demo file's own time, whenever it was copied)
+                staging.write(run_id=run, as_of=now_utc_text(), gone_scope={"loyalty_id": "5"})
+                finish_run(conn, run, "done")
+
+        refresh(codes=True)
+        import_file(conn, DEMO_DIR / "altcraft_export_all_loyalty-8.xml")
+        [first] = [r for r in list_imports(conn) if r.file_name == five.path.name]
+        assert remove_import(conn, first.id).rows_kept == five.rows_added
+        refresh(codes=False)  # Altcraft emptied program 5
+        gone = conn.execute("SELECT count(*) FROM altcraft_codes WHERE status = 'gone'")
+        assert gone.fetchone()[0] == five.rows_added
+        [eight] = list_imports(conn)
+        remove_import(conn, eight.id)
+        programs = conn.execute("SELECT loyalty_id FROM altcraft_programs").fetchall()
+        assert programs == [("5",)]
+        assert_counts_match_a_recount(conn)
     finally:
         conn.close()
 
