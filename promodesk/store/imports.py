@@ -12,6 +12,7 @@ Imports made before promodesk kept runs (workspace format 1) cannot be removed t
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass
 
 from promodesk.domain.jobs import CancelToken, Progress, ProgressFn, ignore_progress
@@ -148,8 +149,20 @@ def _keep_confirmed_rows(conn: sqlite3.Connection, run_id: int) -> int:
 
 def _hand_shared_rows(conn: sqlite3.Connection, run_id: int) -> int:
     """The import's rows that a later import also had, out of the removal (see
-    `hand_to_later_imports`)."""
-    return sum(hand_to_later_imports(conn, name, run_id) for name in SHARED_TABLES)
+    `hand_to_later_imports`): the later import has added them now, and its history says so
+    (removing it takes them)."""
+    handed: Counter[int] = Counter()
+    for name in SHARED_TABLES:
+        handed.update(hand_to_later_imports(conn, name, run_id))
+    conn.executemany(
+        "UPDATE import_history SET rows_added = rows_added + ? WHERE run_id = ?",
+        [(count, run) for run, count in handed.items()],
+    )
+    conn.executemany(
+        "UPDATE runs SET added = added + ? WHERE id = ?",
+        [(count, run) for run, count in handed.items()],
+    )
+    return sum(handed.values())
 
 
 def _remove_run_rows(
@@ -166,14 +179,14 @@ def _remove_run_rows(
         progress(Progress(step, len(accounts) * steps, "Removing the import's rows"))
         if vendor is Vendor.ALTCRAFT:
             removed += remove_added_by(conn, ALTCRAFT_CODES, run_id, account_id=account_id)
-            removed += _remove_empty_parents(conn, "altcraft_programs", account_id, run_id)
+            _remove_empty_parents(conn, "altcraft_programs", account_id, run_id)
         elif vendor is Vendor.IMPACT:
             removed += remove_added_by(conn, IMPACT_CODES, run_id, account_id=account_id)
             conn.execute(
                 "DELETE FROM impact_program_partners WHERE account_id = ? AND codes <= 0",
                 (account_id,),
             )
-            removed += _remove_empty_parents(conn, "impact_programs", account_id, run_id)
+            _remove_empty_parents(conn, "impact_programs", account_id, run_id)
         else:
             removed += _remove_optimove(conn, account_id, run_id)
     removed += remove_redemptions(conn, run_id)  # (a redemption export belongs to no account)
@@ -219,8 +232,9 @@ def _remove_optimove(conn: sqlite3.Connection, account_id: int, run_id: int) -> 
         run_id,
     )
     # Files, promocodes and promotions the import made, once nothing else refers to them
-    # (and those an import removed earlier made, once no row at all refers to them).
-    removed += remove_added_by(
+    # (and those an import removed earlier made, once no row at all refers to them). Not
+    # counted: the import's rows are its allocations or codes, what its history shows.
+    remove_added_by(
         conn,
         OPTIMOVE_CODE_FILES,
         run_id,
@@ -229,7 +243,7 @@ def _remove_optimove(conn: sqlite3.Connection, account_id: int, run_id: int) -> 
         "WHERE p.account_id = t.account_id AND p.file_id = t.file_id)",
         orphan_if=_none_in("optimove_allocations", "file_id"),
     )
-    removed += remove_added_by(
+    remove_added_by(
         conn,
         OPTIMOVE_PROMOCODES,
         run_id,
@@ -239,7 +253,7 @@ def _remove_optimove(conn: sqlite3.Connection, account_id: int, run_id: int) -> 
         + " AND "
         + _none_in("optimove_code_files", "promocode_id"),
     )
-    removed += remove_added_by(
+    remove_added_by(
         conn,
         OPTIMOVE_PROMOTIONS,
         run_id,

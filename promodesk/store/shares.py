@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from array import array
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -48,18 +49,18 @@ def sharing_conflicts(
         conn.create_function("promodesk_seen_again", 2, None)
 
 
-def hand_to_later_imports(conn: sqlite3.Connection, table: str, run_id: int) -> int:
+def hand_to_later_imports(conn: sqlite3.Connection, table: str, run_id: int) -> Counter[int]:
     """Before the rows `run_id` added to `table` are removed (removing an import): the ones
     another import still in the workspace also had stay, as added by the earliest of those.
-    Returns how many stay."""
+    Returns how many each of those imports was handed."""
     handed = conn.execute(
         f"UPDATE main.{table} AS t SET added_run = (SELECT min(s.run_id) FROM import_shares s "
         "WHERE s.table_no = :table AND s.row_id = t.id AND s.run_id != :run) "
         "WHERE t.added_run = :run AND t.id IN (SELECT row_id FROM import_shares "
-        "WHERE table_no = :table AND run_id != :run)",
+        "WHERE table_no = :table AND run_id != :run) RETURNING added_run",
         {"table": SHARED_TABLES[table], "run": run_id},
-    ).rowcount
-    return int(handed)
+    )
+    return Counter(run for (run,) in handed)
 
 
 def forget_shared(conn: sqlite3.Connection, table: str, ids_sql: str, *params: Any) -> None:

@@ -334,7 +334,7 @@ def test_removing_an_import_takes_its_rows_counts_and_index_entries(tmp_path: Pa
         assert search(conn, ALTCRAFT_SPEC, code) == [code, code]
 
         result = remove_import(conn, history[0].id)
-        assert result.rows_removed == wrong.rows_added + 1  # its codes and its program
+        assert result.rows_removed == wrong.rows_added  # its codes (its program goes too)
         assert [row[0] for row in conn.execute("SELECT loyalty_id FROM altcraft_programs")] == ["5"]
         assert search(conn, ALTCRAFT_SPEC, code) == [code]
         assert [record.file_name for record in list_imports(conn)] == [
@@ -452,6 +452,9 @@ def test_removing_an_import_keeps_the_rows_a_later_import_also_has(
 
         remove(monday)
         assert [r[0] for r in table_rows(conn, table)] == [r[0] for r in everything]
+        # Tuesday's import has added them now: its history says so (removing it takes them).
+        [later] = list_imports(conn)
+        assert (later.file_name, later.rows_added) == (tuesday.name, len(everything))
         # Three alike: the middle one goes, then the first hands its rows to the last.
         import_file(conn, wednesday)
         remove(tuesday)
@@ -548,7 +551,7 @@ def test_removing_an_impact_import_takes_its_codes_and_programs(tmp_path: Path) 
         )
         import_file(conn, extra)
         result = remove_import(conn, list_imports(conn)[0].id)
-        assert result.rows_removed == 9 + 1  # its codes and the program they made
+        assert result.rows_removed == 9  # its codes (and the program they made goes)
         assert counts(conn) == before
         assert conn.execute("SELECT count(*) FROM impact_codes").fetchone() == (kept.rows_added,)
         assert_counts_match_a_recount(conn)

@@ -223,8 +223,8 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         repeat_safe=True,
         bulk=True,
-        confirm="Expiring cannot be undone through impact.com's API: the code stays listed as "
-        "expired. It is not expired in your own shop's discount system; do that there.",
+        confirm="Expiring cannot be undone through impact.com's API: the code stays listed, as "
+        "inactive. It is not expired in your own shop's discount system; do that there.",
         write=_write_expired,
         summary=lambda inputs, _result: f"Expired (impact.com id {inputs.promo_code_id})",
     ),

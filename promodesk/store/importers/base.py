@@ -144,7 +144,8 @@ class ImportResult:
         if unchanged > 0:
             text += f", {unchanged:,} already in the workspace"
         if self.already_imported and not self.rows_added and not self.rows_updated:
-            text += f" (this file was imported before, on {self.already_imported[:10]})"
+            day = datetime.strptime(self.already_imported[:10], "%Y-%m-%d")
+            text += f" (this file was imported before, on {day:%d %b %Y})"
         return text
 
 

@@ -210,7 +210,8 @@ class ImportHistoryDialog(QDialog):
         else:
             self.note.setText(
                 f"Removing {record.file_name} takes back the {plural(record.rows_added, 'row')} "
-                "it added. Rows that were in the workspace before it stay."
+                "it added, but for those a later import also has or a refresh or an operation "
+                "has confirmed since. Rows that were in the workspace before it stay."
             )
         self.remove_button.setToolTip(plain_tooltip(self.note.text()))
 
@@ -225,7 +226,8 @@ class ImportHistoryDialog(QDialog):
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setText(f"Remove the import of “{record.file_name}” and the rows it added?")
         box.setInformativeText(
-            f"Imported {display(_WHEN, record.imported_at)} from {record.source or 'a file'}: "
+            f"Imported {display(_WHEN, record.imported_at)}, filed under "
+            f"{record.source or 'Imported files'}: "
             f"{plural(record.rows_added, 'row')} added. Rows that were in the workspace before "
             "it stay, and so do rows a later import also has and rows the vendor has confirmed "
             "since (in a refresh of the account or an operation). This cannot be undone, but "
