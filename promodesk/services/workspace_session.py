@@ -320,6 +320,9 @@ def import_into(
         ],
         errors=[str(error) for error in batch.errors],
         rows_added=sum(result.rows_added + result.rows_updated for result in batch.results),
+        vendors=tuple(
+            vendor for result in batch.results if (vendor := result.kind.vendor) is not None
+        ),
     )
 
 
@@ -339,6 +342,7 @@ class ImportOutcome:
     warnings: list[str]
     errors: list[str]
     rows_added: int
+    vendors: tuple[Vendor, ...] = ()  # whose rows the imported files were, in file order
 
     @property
     def imported_any(self) -> bool:
@@ -352,4 +356,5 @@ class ImportOutcome:
             warnings=[line for outcome in outcomes for line in outcome.warnings],
             errors=[line for outcome in outcomes for line in outcome.errors],
             rows_added=sum(outcome.rows_added for outcome in outcomes),
+            vendors=tuple(vendor for outcome in outcomes for vendor in outcome.vendors),
         )

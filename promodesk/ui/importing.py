@@ -75,6 +75,7 @@ class ImportFlow(QObject):
                 + [f"{path.name}: left out (no loyalty program was given)" for path in left_out],
                 outcome.errors,
                 outcome.rows_added,
+                outcome.vendors,
             )
 
         return window.runner.start(title, work, on_done=lambda job: self._imported(job, bool(kept)))
@@ -206,6 +207,7 @@ class ImportFlow(QObject):
             return
         if outcome.imported_any:
             window.refresh()
+            _bring_forward(window, outcome)
         details = "\n".join(outcome.summaries + outcome.warnings + outcome.errors)
         if outcome.errors and not outcome.imported_any:
             text = (
@@ -244,6 +246,15 @@ class ImportFlow(QObject):
                 else "",
             )
         window.imported.emit(outcome)
+
+
+def _bring_forward(window: MainWindow, outcome: ImportOutcome) -> None:
+    """Files of one vendor imported while another vendor's tab is on screen: that vendor's
+    tab comes forward, where the new rows are (All codes shows every vendor: it stays)."""
+    vendors = set(outcome.vendors)
+    current = window.current_vendor()
+    if len(vendors) == 1 and current is not None and current not in vendors:
+        window.show_vendor(vendors.pop())
 
 
 def _sentence(text: str) -> str:

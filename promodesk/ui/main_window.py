@@ -360,6 +360,9 @@ class MainWindow(QMainWindow):
     def panel_of(self, vendor: Vendor) -> VendorPanel:
         return self._panel(TAB_ORDER.index(vendor))
 
+    def show_vendor(self, vendor: Vendor) -> None:
+        self.tabs.setCurrentIndex(TAB_ORDER.index(vendor))
+
     def current_vendor(self) -> Vendor | None:
         """The vendor of the tab on screen (None: All codes, every vendor)."""
         index = max(self.tabs.currentIndex(), 0)

@@ -23,6 +23,7 @@ from promodesk.qt import (
 from promodesk.store.db import connect
 from promodesk.ui.main_window import MainWindow
 from promodesk.ui.panels.table_browser import TableBrowser
+from tests.conftest import DEMO_DIR
 from tests.helpers import allocation_rows, named_pipe, write_allocations
 from tests.ui.conftest import close_window, make_window, wait_job
 
@@ -208,6 +209,28 @@ def test_dropping_files_imports_them(qtbot: Any, window: MainWindow, tmp_path: P
     assert "250 new allocations" in window.message_bar.text.text()
     search(qtbot, panel.allocations, "CODE00001")  # CODE0000100 .. CODE0000199
     assert panel.allocations.model.rowCount() == 100
+
+
+def test_an_import_brings_its_vendors_tab_forward(qtbot: Any, window: MainWindow) -> None:
+    """An Altcraft export dropped on the Optimove tab: the Altcraft tab comes forward, where
+    its codes are (the note about them would otherwise sit on a hidden tab)."""
+    window.tabs.setCurrentIndex(0)
+    assert window.current_vendor() is Vendor.OPTIMOVE
+    with qtbot.waitSignal(window.imported, timeout=30_000) as imported:
+        drop_files(window, [DEMO_DIR / "altcraft_export_all_loyalty-5.json"])
+    assert imported.args[0].vendors == (Vendor.ALTCRAFT,)
+    assert window.current_vendor() is Vendor.ALTCRAFT
+    # Files of two vendors at once: the tab on screen stays.
+    window.show_vendor(Vendor.IMPACT)
+    with qtbot.waitSignal(window.imported, timeout=30_000):
+        drop_files(
+            window,
+            [
+                DEMO_DIR / "altcraft_export_all_loyalty-5.json",
+                DEMO_DIR / "optimove_allocations_2026-11-20.csv",
+            ],
+        )
+    assert window.current_vendor() is Vendor.IMPACT
 
 
 def test_a_bad_file_shows_an_error_and_keeps_the_data(
