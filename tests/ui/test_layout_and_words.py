@@ -177,6 +177,9 @@ def test_impact_codes_read_in_words(qtbot: Any, window: MainWindow) -> None:
         codes.view.selectRow(0)
     details = panel.details.toPlainText()
     assert "Discount percent" in details and "DiscountPercent" not in details
+    from promodesk.ui.panels.details import field_label
+
+    assert field_label("SynchAdsPromoCodes") == "Synced with ads"  # (the sandbox's, typed)
     assert "Added run" not in details
 
 

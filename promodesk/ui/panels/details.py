@@ -103,9 +103,15 @@ _ACRONYMS = {"id": "ID", "uri": "URI", "url": "URL", "utc": "UTC", "api": "API"}
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 
+# Vendor field names that read wrongly word by word.
+_LABELS = {"SynchAdsPromoCodes": "Synced with ads"}
+
+
 def field_label(name: str) -> str:
     """A vendor's field name in words: "DiscountPercent" -> "Discount percent",
     "deal_id" -> "Deal ID", "Uri" -> "URI"."""
+    if name in _LABELS:
+        return _LABELS[name]
     words = [_ACRONYMS.get(word.lower(), word.lower()) for word in _WORD.findall(name)]
     if not words:
         return name
