@@ -132,3 +132,21 @@ def test_the_note_after_a_removal_says_which_rows_stayed() -> None:
         "Removed the import of mon.csv; no row went with it. 1 row it had added stayed: a "
         "later import has it too."
     )
+
+
+def test_an_empty_history_says_how_to_import(qtbot: Any, windows: Any, tmp_path: Path) -> None:
+    from promodesk.store.workspace import create_workspace
+    from tests.ui.conftest import wait_job
+
+    path = tmp_path / "Empty.promodesk"
+    create_workspace(path, label="Empty")
+    window = windows()
+    window.show()
+    wait_job(qtbot, window.open_workspace(path))
+    window.import_history_action.trigger()
+    dialog = window.import_history
+    assert dialog is not None
+    qtbot.waitUntil(dialog.empty.isVisible, timeout=10_000)
+    assert not dialog.view.isVisible()
+    assert "Open saved export" in dialog.empty.text()
+    assert dialog.note.text() == "" and not dialog.remove_button.isEnabled()

@@ -165,6 +165,17 @@ class ImportHistoryDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addWidget(self.view, 1)
+        # In the table's place while there is nothing to list.
+        self.empty = QLabel(
+            "Nothing has been imported into this workspace yet. File ▸ Open saved export… "
+            "(Ctrl+O) brings a file in, or drop files on the window."
+        )
+        self.empty.setObjectName("noImports")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet(secondary_text_style(self) + " padding: 24px;")
+        self.empty.hide()
+        layout.addWidget(self.empty, 1)
         layout.addWidget(self.note)
         layout.addWidget(buttons)
         self.resize(880, 420)
@@ -179,7 +190,10 @@ class ImportHistoryDialog(QDialog):
                 self.note.setText(f"Could not read the import history: {job.error}")
                 return
             self.model.set_records(job.result)
-            if self.model.rowCount():
+            listed = self.model.rowCount() > 0
+            self.view.setVisible(listed)
+            self.empty.setVisible(not listed)
+            if listed:
                 self.view.selectRow(0)
             self._update()
 
@@ -199,7 +213,7 @@ class ImportHistoryDialog(QDialog):
         record = self.selected()
         self.remove_button.setEnabled(record is not None and record.removable)
         if not self.model.rowCount():
-            self.note.setText("Nothing has been imported into this workspace yet.")
+            self.note.setText("")  # (the list's place says so)
         elif record is None:
             self.note.setText("Select an import to see what removing it would do.")
         elif not record.removable:
