@@ -119,6 +119,12 @@ def remove_import(
             removed = _remove_run_rows(conn, int(run_id), token, progress)
             conn.execute("DELETE FROM import_shares WHERE run_id = ?", (run_id,))
             conn.execute("DELETE FROM import_history WHERE id = ?", (import_id,))
+            # Files of unknown origin are dated by the imports alone: as of the newest left
+            # (nothing once the last goes), not the removed one's.
+            conn.execute(
+                "UPDATE accounts SET as_of = coalesce((SELECT max(h.as_of) FROM import_history "
+                "h WHERE h.account_id = accounts.id), '') WHERE kind = 'imported'"
+            )
             conn.execute("DELETE FROM state_events WHERE run_id = ?", (run_id,))
             conn.execute(
                 "UPDATE runs SET status = 'removed', message = 'removed by the user' WHERE id = ?",

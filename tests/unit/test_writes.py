@@ -461,6 +461,9 @@ def test_removing_an_import_keeps_the_rows_a_later_import_also_has(
         assert len(table_rows(conn, table)) == len(everything)
         remove(wednesday)
         assert table_rows(conn, table) == []
+        # Nothing left from files: no "as of" either.
+        dated = conn.execute("SELECT as_of FROM accounts WHERE kind = 'imported'").fetchall()
+        assert dated and set(dated) == {("",)}
         assert conn.execute("SELECT count(*) FROM import_shares").fetchone()[0] == 0
         assert (
             conn.execute(
