@@ -130,7 +130,7 @@ def test_the_details_pane_shows_nested_vendor_fields_in_words() -> None:
     text = render(TABLES_BY_NAME["optimove_promotions"], record, "summer-26", {})
     assert "1. Gold customers (gold)<br>2. Everyone else (everyone)" in text
     assert "Amount: 5; Kind: Fixed" in text
-    assert "Synch ads promo codes</td><td>No<" in text
+    assert "Synced with ads</td><td>No<" in text
     assert "Shared</td><td>Yes<" in text
     assert "{" not in text.split("</h3>", 1)[1]  # no Python or JSON braces
 
