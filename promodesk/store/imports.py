@@ -153,13 +153,22 @@ def _keep_confirmed_rows(conn: sqlite3.Connection, run_id: int) -> int:
     )
 
 
+# Rows an import brings along with its own (a code file with its codes, the promocode and
+# promotion of allocations): not counted as the import's rows, removed once empty.
+_PARENT_TABLES = frozenset(
+    (OPTIMOVE_CODE_FILES.name, OPTIMOVE_PROMOCODES.name, OPTIMOVE_PROMOTIONS.name)
+)
+
+
 def _hand_shared_rows(conn: sqlite3.Connection, run_id: int) -> int:
     """The import's rows that a later import also had, out of the removal (see
     `hand_to_later_imports`): the later import has added them now, and its history says so
     (removing it takes them)."""
     handed: Counter[int] = Counter()
     for name in SHARED_TABLES:
-        handed.update(hand_to_later_imports(conn, name, run_id))
+        to = hand_to_later_imports(conn, name, run_id)
+        if name not in _PARENT_TABLES:  # (what its history counts: codes, not their files)
+            handed.update(to)
     conn.executemany(
         "UPDATE import_history SET rows_added = rows_added + ? WHERE run_id = ?",
         [(count, run) for run, count in handed.items()],

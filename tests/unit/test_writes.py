@@ -412,6 +412,7 @@ SHARED_ROWS = {
     "altcraft_export_all_loyalty-5.json": "altcraft_codes",
     "impact_promocodes_2pages.json": "impact_codes",
     "optimove_allocations_2026-11-20.csv": "optimove_allocations",
+    "optimove_unique_codes_spring_batch3.csv": "optimove_pool_codes",
 }
 
 
@@ -472,6 +473,34 @@ def test_removing_an_import_keeps_the_rows_a_later_import_also_has(
             ).fetchone()[0]
             == 0
         )
+    finally:
+        conn.close()
+
+
+def test_a_merged_workspace_that_repeats_imported_files_takes_their_rows_over(
+    tmp_path: Path,
+) -> None:
+    names = sorted(SHARED_ROWS)
+    other_path, other = new_workspace(tmp_path / "other")
+    for name in names:
+        import_file(other, DEMO_DIR / name)
+    other.close()
+    _path, conn = new_workspace(tmp_path / "mine")
+    try:
+        for name in names:
+            import_file(conn, DEMO_DIR / name)
+        import_file(conn, other_path)
+        sizes = {table: len(table_rows(conn, table)) for table in SHARED_ROWS.values()}
+        merge, *files = list_imports(conn)
+        for record in files:
+            assert remove_import(conn, record.id).rows_removed == 0
+            assert_counts_match_a_recount(conn)
+        assert {table: len(table_rows(conn, table)) for table in SHARED_ROWS.values()} == sizes
+        remove_import(conn, merge.id)
+        assert {
+            table: len(table_rows(conn, table)) for table in SHARED_ROWS.values()
+        } == dict.fromkeys(sizes, 0)
+        assert_counts_match_a_recount(conn)
     finally:
         conn.close()
 
