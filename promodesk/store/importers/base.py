@@ -144,8 +144,7 @@ class ImportResult:
         if unchanged > 0:
             text += f", {unchanged:,} already in the workspace"
         if self.already_imported and not self.rows_added and not self.rows_updated:
-            day = datetime.strptime(self.already_imported[:10], "%Y-%m-%d")
-            text += f" (this file was imported before, on {day:%d %b %Y})"
+            text += f" (this file was imported before, on {_day(self.already_imported)})"
         return text
 
 
@@ -375,6 +374,14 @@ def ensure_account(
         "SELECT id FROM accounts WHERE vendor = ? AND key = ?", (vendor.value, key)
     ).fetchone()
     return int(row[0])
+
+
+def _day(utc_text: str) -> str:
+    """ "2026-12-01T10:25:27Z" as the window writes days ("01 Dec 2026")."""
+    try:
+        return f"{datetime.strptime(utc_text[:10], '%Y-%m-%d'):%d %b %Y}"
+    except ValueError:  # (a workspace another program wrote)
+        return utc_text
 
 
 def previous_import(conn: sqlite3.Connection, sha256: str) -> str:
