@@ -56,12 +56,11 @@ def bulk_load(
     that the load (run `run_id`, an import) has too are listed in `import_shares`, so that
     removing the import that brought them hands them to this one."""
     key = DEDUPE_KEYS[spec.name]
-    columns = ", ".join(key.columns)
-    table_no = SHARED_TABLES[spec.name]
     if not enabled:
         with sharing_conflicts(conn, spec.name, key.columns, run_id) as on_conflict:
             yield on_conflict
         return
+    columns = ", ".join(key.columns)
     top = conn.execute(f"SELECT coalesce(max(id), 0) FROM {spec.name}").fetchone()[0]
     drop_derived_indexes(conn, spec)
     conn.execute(f"DROP INDEX IF EXISTS {key.index}")
@@ -73,7 +72,7 @@ def bulk_load(
             "INSERT OR IGNORE INTO import_shares(table_no, row_id, run_id) "
             f"SELECT ?, min(id), ? FROM {spec.name} GROUP BY {columns} "
             "HAVING min(id) <= ? AND max(id) > ?",
-            (table_no, run_id, top, top),
+            (SHARED_TABLES[spec.name], run_id, top, top),
         )
         conn.execute(
             f"DELETE FROM {spec.name} WHERE id NOT IN (SELECT min(id) FROM {spec.name} "

@@ -209,11 +209,13 @@ def _remove_run_rows(
     return removed
 
 
-def _none_in(table: str, column: str) -> str:
-    """No row of `table` (of t's account) refers to t by `column`."""
-    return (
+def _none_in(*referrers: tuple[str, str]) -> str:
+    """No row of any (table, column) of `referrers` (of t's account) refers to t by that
+    column."""
+    return " AND ".join(
         f"NOT EXISTS (SELECT 1 FROM {table} r WHERE r.account_id = t.account_id "
         f"AND r.{column} = t.{column})"
+        for table, column in referrers
     )
 
 
@@ -256,7 +258,7 @@ def _remove_optimove(conn: sqlite3.Connection, account_id: int, run_id: int) -> 
         account_id=account_id,
         only_if="t.allocation_count = 0 AND NOT EXISTS (SELECT 1 FROM optimove_pool_codes p "
         "WHERE p.account_id = t.account_id AND p.file_id = t.file_id)",
-        orphan_if=_none_in("optimove_allocations", "file_id"),
+        orphan_if=_none_in(("optimove_allocations", "file_id")),
     )
     remove_added_by(
         conn,
@@ -264,9 +266,9 @@ def _remove_optimove(conn: sqlite3.Connection, account_id: int, run_id: int) -> 
         run_id,
         account_id=account_id,
         only_if="t.allocation_count = 0 AND t.file_count = 0",
-        orphan_if=_none_in("optimove_allocations", "promocode_id")
-        + " AND "
-        + _none_in("optimove_code_files", "promocode_id"),
+        orphan_if=_none_in(
+            ("optimove_allocations", "promocode_id"), ("optimove_code_files", "promocode_id")
+        ),
     )
     remove_added_by(
         conn,
@@ -274,9 +276,9 @@ def _remove_optimove(conn: sqlite3.Connection, account_id: int, run_id: int) -> 
         run_id,
         account_id=account_id,
         only_if="t.promocode_count = 0",
-        orphan_if=_none_in("optimove_promocodes", "promotion_id")
-        + " AND "
-        + _none_in("optimove_allocations", "promotion_id"),
+        orphan_if=_none_in(
+            ("optimove_promocodes", "promotion_id"), ("optimove_allocations", "promotion_id")
+        ),
     )
     return removed
 
