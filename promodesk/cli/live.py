@@ -319,6 +319,8 @@ def _read_values(chosen: Any, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print_operations(operations: list[Any], vendor: Any) -> None:
+    from promodesk.services.operations.base import when_left_empty
+
     print(f"{vendor.display_name} operations:")
     for chosen in operations:
         marks = []
@@ -329,14 +331,7 @@ def _print_operations(operations: list[Any], vendor: Any) -> None:
         suffix = f"  [{', '.join(marks)}]" if marks else ""
         print(f"  {chosen.name:<28} {chosen.label.rstrip('…')}{suffix}")
         for name, info in chosen.inputs.model_fields.items():
-            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-            required = (
-                "required"
-                if info.is_required()
-                else f"this or another {extra['one_needed']}"
-                if "one_needed" in extra
-                else "optional"
-            )
+            required = "required" if info.is_required() else when_left_empty(info.json_schema_extra)
             choices = _choices_of(info)
             one_of = f"; one of {', '.join(choices)}" if choices else ""
             print(f"      --{_flag(name):<24} {info.title or name} ({required}{one_of})")

@@ -59,6 +59,15 @@ def Field(default: Any = ..., *, title: str, description: str = "", **extra: Any
     return PydanticField(default, title=title, description=description, **extra)
 
 
+def when_left_empty(extra: Any) -> str:
+    """What leaving an optional field empty means, from its `json_schema_extra`: "optional",
+    or, for one of several ways to give the same thing (declared `one_needed`), "this or
+    another way to …". The form's placeholder and `do --list` say it alike."""
+    if isinstance(extra, dict) and extra.get("one_needed"):
+        return f"this or another {extra['one_needed']}"
+    return "optional"
+
+
 def code_fields(model: type[BaseModel]) -> frozenset[str]:
     return frozenset(
         name

@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from promodesk.services.operations.base import when_left_empty
+
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"  # a calendar date sent as text (the legacy API's)
 LONG_TEXT = 300
 DATETIME_MARKERS = (
@@ -70,14 +72,9 @@ class FieldSpec:
         return str(self.extra.get("editor", ""))
 
     @property
-    def one_needed(self) -> str:
-        """What this field is one of several ways to give ("" when it stands alone)."""
-        return str(self.extra.get("one_needed", ""))
-
-    @property
     def empty_text(self) -> str:
         """What an optional field's empty box says."""
-        return f"This or another {self.one_needed}" if self.one_needed else "Optional"
+        return when_left_empty(self.extra).capitalize()
 
     @property
     def choices(self) -> dict[str, str]:
