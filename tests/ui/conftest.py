@@ -142,6 +142,20 @@ def window(qtbot: Any, windows: Any, demo_copy: Path) -> Iterator[MainWindow]:
 
 
 @pytest.fixture
+def empty_window(qtbot: Any, windows: Any, tmp_path: Path) -> MainWindow:
+    """The main window, shown, on a new workspace with nothing in it."""
+    from promodesk.store.workspace import create_workspace
+
+    path = tmp_path / "Empty.promodesk"
+    create_workspace(path, label="Empty")
+    main = windows()
+    main.show()
+    job = wait_job(qtbot, main.open_workspace(path))
+    assert job.error is None, job.error
+    return main
+
+
+@pytest.fixture
 def live_window(qtbot: Any, windows: Any, tmp_path: Path) -> Any:
     """The window on an empty workspace of its own, each panel on its vendor's sandbox (fakes
     of their own, no rate limit; clients that retry at once)."""

@@ -31,6 +31,7 @@ from promodesk.store.records import altcraft_row, impact_row
 from promodesk.store.runs import start_run
 from promodesk.store.workspace import create_workspace
 from promodesk.store.writes import ALTCRAFT_CODES, IMPACT_CODES, Staging
+from promodesk.ui.main_window import MainWindow
 from promodesk.ui.models.formatting import DATE_ONLY_MARK
 from tests.helpers import allocation_rows, write_allocations
 from tests.ui.conftest import close_window, wait_job
@@ -380,12 +381,8 @@ def test_the_dates_choice_is_read_back_at_start(qtbot: Any, windows: Any, tmp_pa
     window.all_codes.show_dates_in("local")  # (the clock is one per app: leave it as found)
 
 
-def test_an_empty_workspace_says_what_to_do(qtbot: Any, windows: Any, tmp_path: Path) -> None:
-    path = tmp_path / "Empty.promodesk"
-    create_workspace(path, label="Empty")
-    window = windows()
-    window.show()
-    assert wait_job(qtbot, window.open_workspace(path)).error is None
+def test_an_empty_workspace_says_what_to_do(qtbot: Any, empty_window: MainWindow) -> None:
+    window = empty_window
     window.all_codes.action.trigger()
     panel = window.all_codes.panel
     qtbot.waitUntil(lambda: panel.counts is not None, timeout=10_000)

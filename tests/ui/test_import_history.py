@@ -134,15 +134,8 @@ def test_the_note_after_a_removal_says_which_rows_stayed() -> None:
     )
 
 
-def test_an_empty_history_says_how_to_import(qtbot: Any, windows: Any, tmp_path: Path) -> None:
-    from promodesk.store.workspace import create_workspace
-    from tests.ui.conftest import wait_job
-
-    path = tmp_path / "Empty.promodesk"
-    create_workspace(path, label="Empty")
-    window = windows()
-    window.show()
-    wait_job(qtbot, window.open_workspace(path))
+def test_an_empty_history_says_how_to_import(qtbot: Any, empty_window: MainWindow) -> None:
+    window = empty_window
     window.import_history_action.trigger()
     dialog = window.import_history
     assert dialog is not None

@@ -377,14 +377,8 @@ def test_a_workspace_that_cannot_be_opened_is_reported(
     assert window.session is not None and window.session.path.name == "Demo.promodesk"
 
 
-def test_an_empty_workspace_says_how_to_start(qtbot: Any, windows: Any, tmp_path: Path) -> None:
-    from promodesk.store.workspace import create_workspace
-
-    path = tmp_path / "Empty.promodesk"
-    create_workspace(path, label="Empty")
-    main = windows()
-    main.show()
-    wait_job(qtbot, main.open_workspace(path))
+def test_an_empty_workspace_says_how_to_start(qtbot: Any, empty_window: MainWindow) -> None:
+    main = empty_window
     codes = show_panel(main, Vendor.IMPACT).codes
     qtbot.waitUntil(lambda: not codes.model.busy)
     qtbot.waitUntil(codes.empty_label.isVisible, timeout=5_000)
